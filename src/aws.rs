@@ -1,0 +1,284 @@
+//! AWS configuration and AWS error classification, shared by the `xray` and `logs` modules.
+//!
+//! Loading goes through `aws-config`'s default chain (profiles, environment, SSO,
+//! IMDS, `AWS_ENDPOINT_URL*`, `AWS_MAX_ATTEMPTS`), so every standard AWS setting works
+//! as it does for awscli. Our flags only override it. The SDK has no operation timeout
+//! by default; we always set one.
+
+use std::fmt;
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_xray::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_smithy_types::timeout::TimeoutConfig;
+
+/// The AWS part of the validated configuration.
+#[derive(Debug, Clone, Default)]
+pub struct AwsSettings {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub timeout: Duration,
+}
+
+/// A loaded AWS configuration with a known region.
+#[derive(Debug, Clone)]
+pub struct Aws {
+    pub sdk: SdkConfig,
+    pub region: String,
+}
+
+impl Aws {
+    /// Loads the SDK configuration. The only I/O is reading the AWS config files.
+    pub async fn load(settings: &AwsSettings) -> Result<Aws, AwsError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(profile) = &settings.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &settings.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(url) = &settings.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let timeout = settings.timeout.max(Duration::from_millis(200));
+        loader = loader.timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(timeout.min(Duration::from_secs(5)))
+                .operation_attempt_timeout((timeout / 2).max(Duration::from_millis(100)))
+                .operation_timeout(timeout)
+                .build(),
+        );
+        let sdk = loader.load().await;
+        let region = sdk
+            .region()
+            .map(|r| r.to_string())
+            .ok_or(AwsError::NoRegion)?;
+        Ok(Aws { sdk, region })
+    }
+
+    /// Where calls to `service` go, for messages.
+    pub fn endpoint_label(&self, service: &str) -> String {
+        match self.sdk.endpoint_url() {
+            Some(url) => format!("{service} at {url}"),
+            None => format!("{service} in {}", self.region),
+        }
+    }
+}
+
+/// What went wrong with an AWS call, in terms a user can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallFailure {
+    /// No credentials could be found at all.
+    NoCredentials,
+    /// The service rejected the credentials.
+    AuthRejected { code: String },
+    /// The credentials are valid but lack permission.
+    AccessDenied { code: String },
+    /// Throttled even after the SDK's retries.
+    Throttled,
+    /// No answer within the timeout.
+    Timeout,
+    /// Could not connect at all.
+    Connect,
+    /// The service answered with another error.
+    Service { code: String },
+    /// Something else (a response we could not read, a construction failure).
+    Other,
+}
+
+/// A failed AWS call: which operation, where, and why.
+#[derive(Debug, Clone)]
+pub struct CallError {
+    pub operation: &'static str,
+    pub target: String,
+    pub failure: CallFailure,
+    pub message: String,
+    /// The full error chain, shown with `-v` only.
+    pub detail: String,
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} on {} failed: {}", self.operation, self.target, self.message)
+    }
+}
+
+/// Errors of the AWS edge.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AwsError {
+    #[error("no AWS region is configured")]
+    NoRegion,
+    #[error("{0}")]
+    Call(Box<CallError>),
+}
+
+const AUTH_CODES: &[&str] = &[
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+    "ExpiredTokenException",
+    "ExpiredToken",
+    "IncompleteSignature",
+    "MissingAuthenticationToken",
+    "MissingAuthenticationTokenException",
+];
+const DENIED_CODES: &[&str] = &[
+    "AccessDeniedException",
+    "AccessDenied",
+    "UnauthorizedOperation",
+];
+const THROTTLE_CODES: &[&str] = &[
+    "ThrottledException",
+    "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+];
+
+impl AwsError {
+    /// Classifies an SDK error from `operation` against `target` (e.g. "X-Ray in us-east-1").
+    pub fn from_sdk<E, R>(operation: &'static str, target: String, err: SdkError<E, R>) -> AwsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: fmt::Debug,
+    {
+        let detail = DisplayErrorContext(&err).to_string();
+        let mentions_credentials = {
+            let d = detail.to_ascii_lowercase();
+            d.contains("credential") || d.contains("identity")
+        };
+        let (failure, message) = match &err {
+            SdkError::ServiceError(se) => {
+                let code = se.err().code().unwrap_or("UnknownError").to_string();
+                let text = se.err().message().unwrap_or("").to_string();
+                let message = if text.is_empty() {
+                    code.clone()
+                } else {
+                    format!("{code}: {text}")
+                };
+                let failure = if AUTH_CODES.contains(&code.as_str()) {
+                    CallFailure::AuthRejected { code }
+                } else if DENIED_CODES.contains(&code.as_str()) {
+                    CallFailure::AccessDenied { code }
+                } else if THROTTLE_CODES.contains(&code.as_str()) {
+                    CallFailure::Throttled
+                } else {
+                    CallFailure::Service { code }
+                };
+                (failure, message)
+            }
+            SdkError::TimeoutError(_) => (CallFailure::Timeout, "no answer in time".to_string()),
+            SdkError::DispatchFailure(d) if d.is_timeout() => {
+                (CallFailure::Timeout, "no answer in time".to_string())
+            }
+            SdkError::DispatchFailure(d) if d.is_io() => {
+                (CallFailure::Connect, "cannot connect".to_string())
+            }
+            SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_)
+                if mentions_credentials =>
+            {
+                (
+                    CallFailure::NoCredentials,
+                    "no AWS credentials found".to_string(),
+                )
+            }
+            SdkError::ResponseError(_) => (
+                CallFailure::Other,
+                "the response could not be read".to_string(),
+            ),
+            _ => (CallFailure::Other, last_cause(&detail)),
+        };
+        AwsError::Call(Box::new(CallError {
+            operation,
+            target,
+            failure,
+            message,
+            detail,
+        }))
+    }
+
+    /// The classified failure of a call, if this was one.
+    pub fn failure(&self) -> Option<&CallFailure> {
+        match self {
+            AwsError::Call(c) => Some(&c.failure),
+            AwsError::NoRegion => None,
+        }
+    }
+
+    pub fn is_auth(&self) -> bool {
+        matches!(
+            self.failure(),
+            Some(CallFailure::NoCredentials | CallFailure::AuthRejected { .. })
+        )
+    }
+
+    pub fn is_bad_input(&self) -> bool {
+        matches!(self, AwsError::NoRegion)
+    }
+
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            AwsError::Call(c) => Some(&c.detail),
+            AwsError::NoRegion => None,
+        }
+    }
+
+    pub fn help(&self) -> Option<String> {
+        let call = match self {
+            AwsError::NoRegion => {
+                return Some("pass --region or set AWS_REGION (or a region in your AWS profile)".into())
+            }
+            AwsError::Call(c) => c,
+        };
+        Some(match &call.failure {
+            CallFailure::NoCredentials => {
+                "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile (run `aws configure` or `aws sso login` first)".into()
+            }
+            CallFailure::AuthRejected { .. } => {
+                "the credentials were rejected: check they are current and for this account (`aws sts get-caller-identity`)".into()
+            }
+            CallFailure::AccessDenied { .. } => format!(
+                "the credentials lack permission for {}: attach a policy that allows it",
+                call.operation
+            ),
+            CallFailure::Throttled => {
+                "AWS kept throttling after retries: wait a minute and run again (AWS_MAX_ATTEMPTS raises the retries)".into()
+            }
+            CallFailure::Timeout => {
+                "check the network and --endpoint-url / AWS_ENDPOINT_URL, or raise --timeout".into()
+            }
+            CallFailure::Connect => {
+                "check --endpoint-url / AWS_ENDPOINT_URL and the network; run with -v for details".into()
+            }
+            CallFailure::Service { .. } | CallFailure::Other => {
+                return Some("run again with -v for the full error".into())
+            }
+        })
+    }
+}
+
+/// The innermost cause of an error chain printed by `DisplayErrorContext`.
+fn last_cause(detail: &str) -> String {
+    detail
+        .rsplit(": ")
+        .find(|part| !part.trim().is_empty())
+        .unwrap_or(detail)
+        .trim()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_cause_takes_the_innermost_message() {
+        assert_eq!(
+            last_cause("dispatch failure: other: some inner thing"),
+            "some inner thing"
+        );
+        assert_eq!(last_cause("plain"), "plain");
+    }
+}

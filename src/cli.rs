@@ -1,0 +1,124 @@
+//! The command line, as clap parses it. Nothing here does any work: [`crate::config`]
+//! turns it into a validated configuration once, and nothing after that reads argv.
+
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Set up observability for the Cruddur app (AWS Cloud Project Bootcamp, week 2):
+/// the AWS X-Ray group and sampling rule, safely and repeatably.
+///
+/// Every command reads before it writes: a second run changes nothing. Standard AWS
+/// settings (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_XRAY,
+/// AWS_MAX_ATTEMPTS, ...) work as they do for awscli.
+#[derive(Debug, Parser)]
+#[command(name = "cruddur-obs", version, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options accepted by every command.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// AWS region [default: AWS_REGION, else the profile's region]
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// AWS profile from ~/.aws/config [default: AWS_PROFILE, else "default"]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Send every AWS call to this endpoint (e.g. a local emulator)
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// How results are printed on stdout
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    /// Agree to every change without asking
+    #[arg(long, short = 'y', global = true)]
+    pub yes: bool,
+    /// Show what would change and change nothing (exit 3 if something would)
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    /// Say more on stderr (-v: details of errors, -vv: debug logs)
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Give up on a network operation after this many seconds
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30.0)]
+    pub timeout: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// AWS X-Ray: the trace group and the sampling rule
+    #[command(subcommand)]
+    Xray(XrayCommand),
+    /// Print a shell completion script
+    Completions {
+        /// The shell to complete for
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum XrayCommand {
+    /// Create the X-Ray group (or bring it in line with the options)
+    ///
+    /// Example: cruddur-obs xray create-group --region ca-central-1
+    CreateGroup(GroupArgs),
+    /// Create the X-Ray sampling rule from the bundled JSON or an awscli input file
+    ///
+    /// Example: cruddur-obs xray create-sampling-rule --cli-input-json file://aws/json/xray.json
+    CreateSamplingRule(RuleArgs),
+    /// Compare the group and the sampling rule in AWS with what they should be
+    ///
+    /// Exit 0 when both are in sync, 3 when something would change.
+    Status {
+        #[command(flatten)]
+        group: GroupArgs,
+        #[command(flatten)]
+        rule: RuleArgs,
+    },
+    /// Delete the group and the sampling rule (already absent is fine)
+    ///
+    /// The built-in Default rule and group are never deleted.
+    Delete {
+        /// Name of the group to delete
+        #[arg(long = "name", value_name = "NAME", default_value = crate::xray::DEFAULT_GROUP)]
+        group_name: String,
+        /// Name of the sampling rule to delete [default: the bundled rule's name]
+        #[arg(long, value_name = "NAME")]
+        rule_name: Option<String>,
+    },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GroupArgs {
+    /// Name of the group
+    #[arg(long, value_name = "NAME", default_value = crate::xray::DEFAULT_GROUP)]
+    pub name: String,
+    /// Which traces belong to the group
+    #[arg(long, value_name = "EXPR", default_value = crate::xray::DEFAULT_FILTER)]
+    pub filter_expression: String,
+    /// Enable X-Ray Insights on the group
+    #[arg(long)]
+    pub insights: bool,
+    /// Tag the group (repeatable)
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RuleArgs {
+    /// The rule, in the format of `aws xray create-sampling-rule --cli-input-json`
+    /// ({"SamplingRule": {...}, "Tags": [...]}); a file:// prefix is accepted
+    /// [default: the bundled rule for service backend-flask]
+    #[arg(long, value_name = "FILE")]
+    pub cli_input_json: Option<String>,
+}

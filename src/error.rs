@@ -1,0 +1,116 @@
+//! The one top-level error, and the one place where errors become exit codes.
+//!
+//! Every module has its own typed error carrying what failed and where; they all
+//! convert into [`Error`]. [`Error::exit_code`] and [`Error::help`] are the only
+//! places that decide what the user sees as an exit code and a `help:` line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::aws::AwsError;
+use crate::cli::OutputFormat;
+use crate::xray::XrayError;
+
+/// Exit codes, documented in the README.
+pub mod exit {
+    /// Done, or already in sync.
+    pub const OK: u8 = 0;
+    /// Runtime failure: AWS, network, file system.
+    pub const FAILURE: u8 = 1;
+    /// Bad input: flags, input files.
+    pub const BAD_INPUT: u8 = 2;
+    /// Changes pending (`--dry-run`, `plan`, or a declined update).
+    pub const PENDING: u8 = 3;
+    /// Credentials or key rejected, or no credentials at all.
+    pub const AUTH: u8 = 4;
+    /// Confirmation needed, but there is no terminal and no `--yes`.
+    pub const NEEDS_CONFIRMATION: u8 = 5;
+}
+
+/// Everything that can end a run early.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(transparent)]
+    Xray(#[from] XrayError),
+    #[error("{what} needs confirmation, but there is no terminal to ask on")]
+    NeedsConfirmation { what: String },
+    #[error("cannot read {}: {source}", path.display())]
+    ReadFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot ask for confirmation: {0}")]
+    Prompt(String),
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+impl Error {
+    /// The process exit code for this error (see [`exit`]).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Aws(e) => {
+                if e.is_auth() {
+                    exit::AUTH
+                } else if e.is_bad_input() {
+                    exit::BAD_INPUT
+                } else {
+                    exit::FAILURE
+                }
+            }
+            Error::Xray(e) => {
+                if e.is_bad_input() {
+                    exit::BAD_INPUT
+                } else {
+                    exit::FAILURE
+                }
+            }
+            Error::NeedsConfirmation { .. } => exit::NEEDS_CONFIRMATION,
+            Error::ReadFile { .. } | Error::Usage(_) => exit::BAD_INPUT,
+            Error::Prompt(_) | Error::Runtime(_) => exit::FAILURE,
+        }
+    }
+
+    /// A `help:` line, where the user can act on the error.
+    pub fn help(&self) -> Option<String> {
+        match self {
+            Error::Aws(e) => e.help(),
+            Error::Xray(e) => e.help(),
+            Error::NeedsConfirmation { .. } => Some(
+                "run it on a terminal to be asked, or pass --yes to agree in advance (--dry-run shows what would change)"
+                    .into(),
+            ),
+            Error::ReadFile { .. } => Some("check the path; awscli's file:// prefix is accepted".into()),
+            Error::Usage(_) | Error::Prompt(_) | Error::Runtime(_) => None,
+        }
+    }
+}
+
+/// Prints the error as one line (plus a `help:` line) on stderr and returns its exit code.
+/// With `--output json` the same is also printed on stdout as an `{"error": ...}` object.
+pub fn report(err: &Error, verbose: u8, output: OutputFormat) -> ExitCode {
+    if output == OutputFormat::Json {
+        let doc = serde_json::json!({
+            "error": err.to_string(),
+            "help": err.help(),
+            "exit_code": err.exit_code(),
+        });
+        println!("{doc:#}");
+    }
+    eprintln!("error: {err}");
+    if let Some(help) = err.help() {
+        eprintln!("help: {help}");
+    }
+    if verbose > 0 {
+        if let Error::Aws(e) = err {
+            if let Some(detail) = e.detail() {
+                eprintln!("detail: {detail}");
+            }
+        }
+    }
+    ExitCode::from(err.exit_code())
+}

@@ -1,0 +1,27 @@
+//! `cruddur-obs`: set up observability for the Cruddur app (AWS Cloud Project
+//! Bootcamp, week 2) in one safe, repeatable run.
+//!
+//! Shape: [`cli`] parses, [`config`] validates once, [`run`] composes the
+//! per-system modules ([`xray`]), each of which has a pure planner and an I/O edge.
+//! [`error`] maps every failure to an exit code in one place.
+
+pub mod aws;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod plan;
+pub mod run;
+pub mod ui;
+pub mod xray;
+
+#[cfg(feature = "emulator")]
+pub mod emulator;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// The whole program: parse argv, run, return the exit code.
+pub fn main() -> ExitCode {
+    run::run(cli::Cli::parse())
+}

@@ -1,0 +1,60 @@
+//! Talking to the user: results on stdout (text or JSON), and on stderr the plan,
+//! prompts and spinners. Prompts only happen on a terminal; elsewhere `--yes` is
+//! required, so the tool never hangs waiting on stdin.
+
+use std::future::Future;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::cli::OutputFormat;
+use crate::config::Ui;
+use crate::error::Error;
+
+/// Asks the user to agree to `what`. `--yes` agrees in advance; without a terminal
+/// and without `--yes` this is [`Error::NeedsConfirmation`] (exit 5).
+pub fn agree(ui: &Ui, what: &str, question: &str) -> Result<bool, Error> {
+    if ui.yes {
+        return Ok(true);
+    }
+    if !ui.interactive {
+        return Err(Error::NeedsConfirmation {
+            what: what.to_string(),
+        });
+    }
+    dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(false)
+        .interact_on(&dialoguer::console::Term::stderr())
+        .map_err(|e| Error::Prompt(e.to_string()))
+}
+
+/// Runs `fut` with a spinner on stderr (drawn only when stderr is a terminal).
+pub async fn spin<F: Future>(message: &str, fut: F) -> F::Output {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.set_message(message.to_string());
+    bar.enable_steady_tick(Duration::from_millis(80));
+    let out = fut.await;
+    bar.finish_and_clear();
+    out
+}
+
+/// Prints a result on stdout in the chosen format.
+pub fn emit<T: Serialize + std::fmt::Display>(ui: &Ui, result: &T) {
+    match ui.output {
+        OutputFormat::Text => {
+            let text = result.to_string();
+            if !text.is_empty() {
+                println!("{text}");
+            }
+        }
+        OutputFormat::Json => match serde_json::to_string_pretty(result) {
+            Ok(json) => println!("{json}"),
+            Err(e) => eprintln!("error: cannot render the result as JSON: {e}"),
+        },
+    }
+}

@@ -1,0 +1,169 @@
+//! Read, plan and apply for each X-Ray resource: reads go through [`XrayApi`],
+//! the decision is the pure planner in [`super`], writes go back through the API.
+//! Nothing here prompts: the caller decides what is agreed.
+
+use super::api::XrayApi;
+use super::{plan_group, plan_rule, GroupSpec, RuleSpec};
+use crate::aws::{AwsError, CallFailure};
+use crate::plan::{Kind, Outcome, Status, Step};
+
+/// What the tool is asked to make true of one X-Ray resource.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Group(GroupSpec),
+    Rule(RuleSpec),
+    GroupGone(String),
+    RuleGone(String),
+}
+
+impl Target {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Target::Group(_) | Target::GroupGone(_) => Kind::XrayGroup,
+            Target::Rule(_) | Target::RuleGone(_) => Kind::XraySamplingRule,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            Target::Group(s) => &s.name,
+            Target::Rule(s) => &s.name,
+            Target::GroupGone(n) | Target::RuleGone(n) => n,
+        }
+    }
+}
+
+/// A target with the step it needs, as read from X-Ray.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub target: Target,
+    pub step: Step,
+    pub arn: Option<String>,
+}
+
+impl Planned {
+    /// The outcome when the step is not applied (dry run, status, or declined).
+    pub fn unapplied(&self, dry_run: bool) -> Outcome {
+        self.outcome(self.step.unapplied(dry_run), None)
+    }
+
+    fn outcome(&self, status: Status, note: Option<String>) -> Outcome {
+        Outcome {
+            kind: self.target.kind(),
+            name: self.target.name().to_string(),
+            status,
+            arn: self.arn.clone().filter(|a| !a.is_empty()),
+            changes: self.step.changes().to_vec(),
+            note,
+        }
+    }
+}
+
+/// Reads the resource and decides what it needs.
+pub async fn plan(api: &XrayApi, target: Target) -> Result<Planned, AwsError> {
+    let (step, arn) = match &target {
+        Target::Group(spec) => {
+            let observed = api.find_group(&spec.name, !spec.tags.is_empty()).await?;
+            (
+                plan_group(spec, observed.as_ref()),
+                observed.map(|g| g.arn),
+            )
+        }
+        Target::Rule(spec) => {
+            let observed = api.find_rule(&spec.name, !spec.tags.is_empty()).await?;
+            (plan_rule(spec, observed.as_ref()), observed.map(|r| r.arn))
+        }
+        Target::GroupGone(name) => match api.find_group(name, false).await? {
+            Some(g) => (Step::Delete, Some(g.arn)),
+            None => (Step::Absent, None),
+        },
+        Target::RuleGone(name) => match api.find_rule(name, false).await? {
+            Some(r) => (Step::Delete, Some(r.arn)),
+            None => (Step::Absent, None),
+        },
+    };
+    Ok(Planned { target, step, arn })
+}
+
+/// Applies a planned step. `may_update` says whether an update found only now
+/// (after losing a creation race) may be applied without asking again.
+pub async fn apply(api: &XrayApi, planned: Planned, may_update: bool) -> Result<Outcome, AwsError> {
+    match (&planned.target, &planned.step) {
+        (_, Step::InSync | Step::Absent) => Ok(planned.unapplied(false)),
+        (Target::Group(spec), Step::Create) => match api.create_group(spec).await {
+            Ok(arn) => Ok(Planned {
+                arn: Some(arn),
+                ..planned
+            }
+            .outcome(Status::Created, None)),
+            Err(e) if lost_race(&e) => converge_after_race(api, planned, e, may_update).await,
+            Err(e) => Err(e),
+        },
+        (Target::Rule(spec), Step::Create) => match api.create_rule(spec).await {
+            Ok(arn) => Ok(Planned {
+                arn: Some(arn),
+                ..planned
+            }
+            .outcome(Status::Created, None)),
+            Err(e) if lost_race(&e) => converge_after_race(api, planned, e, may_update).await,
+            Err(e) => Err(e),
+        },
+        (Target::Group(spec), Step::Update { changes }) => {
+            if changes.iter().any(|c| !c.field.starts_with("Tags.")) {
+                api.update_group(spec).await?;
+            }
+            if changes.iter().any(|c| c.field.starts_with("Tags.")) {
+                let arn = planned.arn.clone().unwrap_or_default();
+                api.tag(&arn, &spec.tags).await?;
+            }
+            Ok(planned.outcome(Status::Updated, None))
+        }
+        (Target::Rule(spec), Step::Update { changes }) => {
+            if changes.iter().any(|c| !c.field.starts_with("Tags.")) {
+                api.update_rule(spec).await?;
+            }
+            if changes.iter().any(|c| c.field.starts_with("Tags.")) {
+                let arn = planned.arn.clone().unwrap_or_default();
+                api.tag(&arn, &spec.tags).await?;
+            }
+            Ok(planned.outcome(Status::Updated, None))
+        }
+        (Target::GroupGone(name), Step::Delete) => {
+            api.delete_group(name).await?;
+            Ok(planned.outcome(Status::Deleted, None))
+        }
+        (Target::RuleGone(name), Step::Delete) => {
+            api.delete_rule(name).await?;
+            Ok(planned.outcome(Status::Deleted, None))
+        }
+        _ => unreachable!("planners never produce {:?} for {:?}", planned.step, planned.target),
+    }
+}
+
+/// X-Ray has no "already exists" error: a create that lost a race answers
+/// InvalidRequestException. Anything else is a real failure.
+fn lost_race(e: &AwsError) -> bool {
+    matches!(e.failure(), Some(CallFailure::Service { code }) if code == "InvalidRequestException")
+}
+
+/// After a failed create, read again: if the resource now exists, converge on it;
+/// if it still does not, the create failed for a real reason.
+async fn converge_after_race(
+    api: &XrayApi,
+    planned: Planned,
+    create_error: AwsError,
+    may_update: bool,
+) -> Result<Outcome, AwsError> {
+    let again = plan(api, planned.target.clone()).await?;
+    let note = Some("created meanwhile by someone else".to_string());
+    match &again.step {
+        Step::Create => Err(create_error),
+        Step::InSync => Ok(again.outcome(Status::InSync, note)),
+        Step::Update { .. } if may_update => {
+            let mut outcome = Box::pin(apply(api, again, false)).await?;
+            outcome.note = note;
+            Ok(outcome)
+        }
+        _ => Ok(again.outcome(again.step.unapplied(false), note)),
+    }
+}
