@@ -444,7 +444,7 @@ mod tests {
     #[test]
     fn out_of_bounds_values_name_field_value_and_limit() {
         let cases = [
-            ("Priority", "0", "SamplingRule.Priority = 0 is out of bounds: must be 1 to 9999"),
+            ("Priority", "0", "SamplingRule.Priority = 0 is out of bounds: must be 1 to 9999 (10000 belongs to the Default rule)"),
             ("FixedRate", "1.5", "SamplingRule.FixedRate = 1.5 is out of bounds: must be 0 to 1"),
             (
                 "RuleName",
