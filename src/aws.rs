@@ -142,7 +142,7 @@ impl AwsError {
     pub fn from_sdk<E, R>(operation: &'static str, target: String, err: SdkError<E, R>) -> AwsError
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: fmt::Debug,
+        R: fmt::Debug + 'static,
     {
         let detail = DisplayErrorContext(&err).to_string();
         let mentions_credentials = {
@@ -173,9 +173,10 @@ impl AwsError {
             SdkError::DispatchFailure(d) if d.is_timeout() => {
                 (CallFailure::Timeout, "no answer in time".to_string())
             }
-            SdkError::DispatchFailure(d) if d.is_io() => {
-                (CallFailure::Connect, "cannot connect".to_string())
-            }
+            SdkError::DispatchFailure(d) if d.is_io() => (
+                CallFailure::Connect,
+                format!("cannot connect: {}", last_cause(&err)),
+            ),
             SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_)
                 if mentions_credentials =>
             {
@@ -188,7 +189,7 @@ impl AwsError {
                 CallFailure::Other,
                 "the response could not be read".to_string(),
             ),
-            _ => (CallFailure::Other, last_cause(&detail)),
+            _ => (CallFailure::Other, last_cause(&err)),
         };
         AwsError::Call(Box::new(CallError {
             operation,
@@ -259,26 +260,32 @@ impl AwsError {
     }
 }
 
-/// The innermost cause of an error chain printed by `DisplayErrorContext`.
-fn last_cause(detail: &str) -> String {
-    detail
-        .rsplit(": ")
-        .find(|part| !part.trim().is_empty())
-        .unwrap_or(detail)
-        .trim()
-        .to_string()
+/// The innermost message of an error's source chain (e.g. "Connection refused (os error 111)").
+fn last_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = err.to_string();
+    let mut current = err.source();
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !text.trim().is_empty() {
+            message = text;
+        }
+        current = e.source();
+    }
+    message
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer(#[source] std::io::Error);
+
     #[test]
     fn last_cause_takes_the_innermost_message() {
-        assert_eq!(
-            last_cause("dispatch failure: other: some inner thing"),
-            "some inner thing"
-        );
-        assert_eq!(last_cause("plain"), "plain");
+        let err = Outer(std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused"));
+        assert_eq!(last_cause(&err), "refused");
+        assert_eq!(last_cause(&std::io::Error::other("plain")), "plain");
     }
 }

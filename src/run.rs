@@ -31,7 +31,8 @@ pub fn run(cli: Cli) -> ExitCode {
 
 fn init_logging(verbose: u8) {
     let level = match verbose {
-        0 | 1 => "warn",
+        0 => "error,cruddur_obs=warn",
+        1 => "warn",
         2 => "info,cruddur_obs=debug",
         _ => "debug",
     };

@@ -71,6 +71,8 @@ pub enum FaultKind {
     Hang,
     /// 403 UnrecognizedClientException, as AWS answers unknown credentials.
     RejectAuth,
+    /// Another client does the same request just before this one (a creation race).
+    Race,
 }
 
 /// A fault applied to the next `times` requests (of `operation`, when given).
@@ -273,6 +275,9 @@ async fn handle(
                 .regions
                 .entry(region.clone())
                 .or_insert_with(|| RegionState::new(&region));
+            if fault == Some(FaultKind::Race) {
+                let _ = state.dispatch(operation, &v, shared.options.page_size);
+            }
             state.dispatch(operation, &v, shared.options.page_size)
         }
     };

@@ -27,7 +27,7 @@ impl XrayApi {
     fn err<E, R>(&self, op: &'static str, e: aws_sdk_xray::error::SdkError<E, R>) -> AwsError
     where
         E: aws_sdk_xray::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
         AwsError::from_sdk(op, self.target.clone(), e)
     }
