@@ -100,7 +100,11 @@ pub struct CallError {
 
 impl fmt::Display for CallError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} on {} failed: {}", self.operation, self.target, self.message)
+        write!(
+            f,
+            "{} on {} failed: {}",
+            self.operation, self.target, self.message
+        )
     }
 }
 
@@ -229,7 +233,9 @@ impl AwsError {
     pub fn help(&self) -> Option<String> {
         let call = match self {
             AwsError::NoRegion => {
-                return Some("pass --region or set AWS_REGION (or a region in your AWS profile)".into())
+                return Some(
+                    "pass --region or set AWS_REGION (or a region in your AWS profile)".into(),
+                )
             }
             AwsError::Call(c) => c,
         };
@@ -284,7 +290,10 @@ mod tests {
 
     #[test]
     fn last_cause_takes_the_innermost_message() {
-        let err = Outer(std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused"));
+        let err = Outer(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "refused",
+        ));
         assert_eq!(last_cause(&err), "refused");
         assert_eq!(last_cause(&std::io::Error::other("plain")), "plain");
     }

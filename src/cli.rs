@@ -1,7 +1,6 @@
 //! The command line, as clap parses it. Nothing here does any work: [`crate::config`]
 //! turns it into a validated configuration once, and nothing after that reads argv.
 
-
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Set up observability for the Cruddur app (AWS Cloud Project Bootcamp, week 2):

@@ -68,7 +68,12 @@ impl Config {
                 Action::XrayCreateRule(load_rule(&r)?)
             }
             Command::Xray(XrayCommand::Status { group, rule }) => Action::XrayStatus(
-                xray::group_spec(&group.name, &group.filter_expression, group.insights, &group.tags)?,
+                xray::group_spec(
+                    &group.name,
+                    &group.filter_expression,
+                    group.insights,
+                    &group.tags,
+                )?,
                 load_rule(&rule)?,
             ),
             Command::Xray(XrayCommand::Delete {

@@ -53,9 +53,9 @@ pub fn execute(config: &Config) -> Result<u8, Error> {
             return Ok(exit::OK);
         }
         Action::XrayCreateGroup(spec) => (vec![Target::Group(spec.clone())], true),
-        Action::XrayCreateRule(spec) => (vec![Target::Rule(spec.clone())], true),
+        Action::XrayCreateRule(spec) => (vec![Target::Rule(Box::new(spec.clone()))], true),
         Action::XrayStatus(group, rule) => (
-            vec![Target::Group(group.clone()), Target::Rule(rule.clone())],
+            vec![Target::Group(group.clone()), Target::Rule(Box::new(rule.clone()))],
             false,
         ),
         Action::XrayDelete { group, rule } => (
@@ -148,7 +148,10 @@ async fn execute_xray(config: &Config, targets: Vec<Target>, change: bool) -> Re
 /// Shows every update and deletion on stderr and asks once. True when there is
 /// nothing to ask about.
 fn ask_for_changes(config: &Config, planned: &[Planned]) -> Result<bool, Error> {
-    let asking: Vec<&Planned> = planned.iter().filter(|p| p.step.needs_agreement()).collect();
+    let asking: Vec<&Planned> = planned
+        .iter()
+        .filter(|p| p.step.needs_agreement())
+        .collect();
     if asking.is_empty() {
         return Ok(true);
     }
@@ -156,7 +159,11 @@ fn ask_for_changes(config: &Config, planned: &[Planned]) -> Result<bool, Error> 
         eprintln!("{}", p.unapplied(true));
     }
     let what = if asking.len() == 1 {
-        format!("changing {} {}", asking[0].target.kind(), asking[0].target.name())
+        format!(
+            "changing {} {}",
+            asking[0].target.kind(),
+            asking[0].target.name()
+        )
     } else {
         format!("these {} changes", asking.len())
     };

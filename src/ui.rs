@@ -34,7 +34,8 @@ pub fn agree(ui: &Ui, what: &str, question: &str) -> Result<bool, Error> {
 pub async fn spin<F: Future>(message: &str, fut: F) -> F::Output {
     let bar = ProgressBar::new_spinner();
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        ProgressStyle::with_template("{spinner} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     bar.set_message(message.to_string());
     bar.enable_steady_tick(Duration::from_millis(80));

@@ -35,8 +35,7 @@ fn group_named(emu: &Emulator, region: &str, name: &str) -> Option<Value> {
 }
 
 fn write_rule(dir: &tempfile::TempDir, field: &str, value: Value) -> String {
-    let mut doc: Value =
-        serde_json::from_str(cruddur_obs::xray::BUNDLED_RULE).unwrap();
+    let mut doc: Value = serde_json::from_str(cruddur_obs::xray::BUNDLED_RULE).unwrap();
     if value.is_null() {
         doc["SamplingRule"].as_object_mut().unwrap().remove(field);
     } else {
@@ -76,13 +75,20 @@ fn creates_the_group_and_the_rule_then_a_second_run_changes_nothing() {
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         assert!(stdout(&out).ends_with(": in sync\n"), "{}", stdout(&out));
     }
-    let status = cruddur(&emu.url()).args(["xray", "status"]).output().unwrap();
+    let status = cruddur(&emu.url())
+        .args(["xray", "status"])
+        .output()
+        .unwrap();
     assert_eq!(status.status.code(), Some(0));
     assert_eq!(
         stdout(&status),
         "X-Ray group Cruddur: in sync\nX-Ray sampling rule Cruddur: in sync\n"
     );
-    assert_eq!(emu.mutating_requests().len(), 2, "converged runs must not write");
+    assert_eq!(
+        emu.mutating_requests().len(),
+        2,
+        "converged runs must not write"
+    );
 }
 
 #[test]
@@ -91,8 +97,10 @@ fn drift_is_shown_needs_agreement_and_is_fixed_with_yes() {
     let mut drifted: Value = serde_json::from_str(cruddur_obs::xray::BUNDLED_RULE).unwrap();
     drifted["SamplingRule"]["FixedRate"] = json!(0.5);
     drifted["SamplingRule"]["Host"] = json!("example.com");
-    emu.with_region("us-east-1", |s| s.dispatch("CreateSamplingRule", &drifted, 10))
-        .unwrap();
+    emu.with_region("us-east-1", |s| {
+        s.dispatch("CreateSamplingRule", &drifted, 10)
+    })
+    .unwrap();
 
     // No terminal and no --yes: show the difference, change nothing, exit 5.
     let out = cruddur(&emu.url())
@@ -122,8 +130,15 @@ fn drift_is_shown_needs_agreement_and_is_fixed_with_yes() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).starts_with("X-Ray sampling rule Cruddur: updated"));
     let rule = rule_named(&emu, "us-east-1", "Cruddur").unwrap();
-    assert_eq!((rule["FixedRate"].clone(), rule["Host"].clone()), (json!(0.1), json!("*")));
-    let ops: Vec<String> = emu.mutating_requests().into_iter().map(|r| r.operation).collect();
+    assert_eq!(
+        (rule["FixedRate"].clone(), rule["Host"].clone()),
+        (json!(0.1), json!("*"))
+    );
+    let ops: Vec<String> = emu
+        .mutating_requests()
+        .into_iter()
+        .map(|r| r.operation)
+        .collect();
     assert_eq!(ops, ["UpdateSamplingRule"]);
 }
 
@@ -145,13 +160,17 @@ fn group_filter_and_tags_converge() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("FilterExpression: service(\"old\") -> service(\"backend-flask\")"), "{text}");
+    assert!(
+        text.contains("FilterExpression: service(\"old\") -> service(\"backend-flask\")"),
+        "{text}"
+    );
     assert!(text.contains("Tags.project: (none) -> cruddur"), "{text}");
     let group = group_named(&emu, "us-east-1", "Cruddur").unwrap();
     assert_eq!(group["FilterExpression"], "service(\"backend-flask\")");
     let arn = group["GroupARN"].as_str().unwrap().to_string();
     let tags = emu.with_region("us-east-1", |s| {
-        s.dispatch("ListTagsForResource", &json!({"ResourceARN": arn}), 10).unwrap()
+        s.dispatch("ListTagsForResource", &json!({"ResourceARN": arn}), 10)
+            .unwrap()
     });
     // Our tag added, someone else's kept.
     assert_eq!(
@@ -211,12 +230,20 @@ fn invalid_rule_files_are_rejected_before_any_request() {
         assert!(err.contains("\nhelp: "), "{err}");
     }
     let out = cruddur(&emu.url())
-        .args(["xray", "create-sampling-rule", "--cli-input-json", "/no/such/file.json"])
+        .args([
+            "xray",
+            "create-sampling-rule",
+            "--cli-input-json",
+            "/no/such/file.json",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).starts_with("error: cannot read /no/such/file.json: No such file"));
-    assert!(emu.requests().is_empty(), "nothing may be sent for bad input");
+    assert!(
+        emu.requests().is_empty(),
+        "nothing may be sent for bad input"
+    );
 }
 
 #[test]
@@ -287,7 +314,10 @@ fn throttling_that_never_ends_is_reported() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.starts_with("error: GetGroups on X-Ray at http://127.0.0.1:"), "{err}");
+    assert!(
+        err.starts_with("error: GetGroups on X-Ray at http://127.0.0.1:"),
+        "{err}"
+    );
     assert!(err.contains("ThrottledException: Rate exceeded"), "{err}");
     assert!(err.contains("help: AWS kept throttling"), "{err}");
     assert_eq!(emu.requests().len(), 2, "AWS_MAX_ATTEMPTS is honoured");
@@ -333,7 +363,11 @@ fn connection_refused_is_one_clear_line() {
     let err = stderr(&out);
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 2, "{err}");
-    assert!(lines[0].starts_with("error: GetGroups on X-Ray at http://127.0.0.1:1 failed: cannot connect"), "{err}");
+    assert!(
+        lines[0]
+            .starts_with("error: GetGroups on X-Ray at http://127.0.0.1:1 failed: cannot connect"),
+        "{err}"
+    );
     assert!(lines[0].contains("Connection refused"), "{err}");
     assert!(lines[1].starts_with("help: check --endpoint-url"), "{err}");
 }
@@ -362,7 +396,10 @@ fn missing_credentials_and_rejected_credentials_exit_4() {
     assert_eq!(out.status.code(), Some(4));
     let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(doc["exit_code"], 4);
-    assert!(doc["error"].as_str().unwrap().contains("UnrecognizedClientException"));
+    assert!(doc["error"]
+        .as_str()
+        .unwrap()
+        .contains("UnrecognizedClientException"));
     assert!(!stderr(&out).contains(common::SECRET_KEY));
 }
 
@@ -416,7 +453,8 @@ fn pagination_finds_resources_on_later_pages() {
     let emu = Emulator::start_with(Options { page_size: 2 }).unwrap();
     emu.with_region("us-east-1", |s| {
         for i in 0..5 {
-            s.dispatch("CreateGroup", &json!({"GroupName": format!("g{i}")}), 2).unwrap();
+            s.dispatch("CreateGroup", &json!({"GroupName": format!("g{i}")}), 2)
+                .unwrap();
         }
         s.dispatch(
             "CreateGroup",
@@ -425,9 +463,21 @@ fn pagination_finds_resources_on_later_pages() {
         )
         .unwrap();
     });
-    let out = cruddur(&emu.url()).args(["xray", "create-group"]).output().unwrap();
-    assert_eq!(stdout(&out), "X-Ray group Cruddur: in sync\n", "{}", stderr(&out));
-    let pages = emu.requests().iter().filter(|r| r.operation == "GetGroups").count();
+    let out = cruddur(&emu.url())
+        .args(["xray", "create-group"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout(&out),
+        "X-Ray group Cruddur: in sync\n",
+        "{}",
+        stderr(&out)
+    );
+    let pages = emu
+        .requests()
+        .iter()
+        .filter(|r| r.operation == "GetGroups")
+        .count();
     assert_eq!(pages, 4);
 }
 
@@ -437,9 +487,15 @@ fn delete_removes_ours_and_tolerates_absence_but_never_touches_default() {
     for sub in ["create-group", "create-sampling-rule"] {
         cruddur(&emu.url()).args(["xray", sub]).assert().success();
     }
-    let out = cruddur(&emu.url()).args(["xray", "delete"]).output().unwrap();
+    let out = cruddur(&emu.url())
+        .args(["xray", "delete"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(5), "deletion asks first");
-    let out = cruddur(&emu.url()).args(["xray", "delete", "--yes"]).output().unwrap();
+    let out = cruddur(&emu.url())
+        .args(["xray", "delete", "--yes"])
+        .output()
+        .unwrap();
     assert_eq!(
         stdout(&out),
         "X-Ray group Cruddur: deleted\nX-Ray sampling rule Cruddur: deleted\n"
@@ -448,7 +504,10 @@ fn delete_removes_ours_and_tolerates_absence_but_never_touches_default() {
     assert!(rule_named(&emu, "us-east-1", "Cruddur").is_none());
     assert!(rule_named(&emu, "us-east-1", "Default").is_some());
 
-    let out = cruddur(&emu.url()).args(["xray", "delete"]).output().unwrap();
+    let out = cruddur(&emu.url())
+        .args(["xray", "delete"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         stdout(&out),
@@ -470,7 +529,10 @@ fn delete_removes_ours_and_tolerates_absence_but_never_touches_default() {
 
 #[test]
 fn help_documents_every_xray_command() {
-    let out = cruddur("http://unused").args(["xray", "--help"]).output().unwrap();
+    let out = cruddur("http://unused")
+        .args(["xray", "--help"])
+        .output()
+        .unwrap();
     let text = stdout(&out);
     for sub in ["create-group", "create-sampling-rule", "status", "delete"] {
         assert!(text.contains(sub), "{text}");

@@ -157,9 +157,10 @@ impl Shared {
 
     fn take_fault(&self, operation: &str) -> Option<FaultKind> {
         let mut inner = self.lock();
-        let index = inner.faults.iter().position(|f| {
-            f.times > 0 && f.operation.as_deref().is_none_or(|op| op == operation)
-        })?;
+        let index = inner
+            .faults
+            .iter()
+            .position(|f| f.times > 0 && f.operation.as_deref().is_none_or(|op| op == operation))?;
         let fault = &mut inner.faults[index];
         fault.times -= 1;
         let kind = fault.kind;
@@ -224,7 +225,8 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(&(_, operation, mutating)) = OPERATIONS.iter().find(|(path, _, _)| *path == uri.path())
+    let Some(&(_, operation, mutating)) =
+        OPERATIONS.iter().find(|(path, _, _)| *path == uri.path())
     else {
         return error_response(ApiError::new(
             404,
@@ -256,8 +258,12 @@ async fn handle(
         tokio::time::sleep(Duration::from_secs(3600)).await;
     }
     let result = match (parsed, fault) {
-        (_, Some(FaultKind::Throttle)) => Err(ApiError::new(429, "ThrottledException", "Rate exceeded")),
-        (_, Some(FaultKind::ServerError)) => Err(ApiError::new(500, "InternalFailure", "internal failure")),
+        (_, Some(FaultKind::Throttle)) => {
+            Err(ApiError::new(429, "ThrottledException", "Rate exceeded"))
+        }
+        (_, Some(FaultKind::ServerError)) => {
+            Err(ApiError::new(500, "InternalFailure", "internal failure"))
+        }
         (_, Some(FaultKind::RejectAuth)) => Err(ApiError::new(
             403,
             "UnrecognizedClientException",

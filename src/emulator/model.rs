@@ -127,7 +127,9 @@ fn object<'a>(v: &'a Value, field: &str) -> Res<Option<&'a Map<String, Value>>> 
     match v.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(m)) => Ok(Some(m)),
-        Some(_) => Err(ApiError::serialization(format!("{field} must be an object"))),
+        Some(_) => Err(ApiError::serialization(format!(
+            "{field} must be an object"
+        ))),
     }
 }
 
@@ -137,9 +139,17 @@ fn string(v: &Value, field: &str, min: usize, max: usize) -> Res<Option<String>>
         Some(Value::String(s)) => {
             let n = s.chars().count();
             if n < min {
-                Err(constraint(field, &json!(s), &format!("Member must have length greater than or equal to {min}")))
+                Err(constraint(
+                    field,
+                    &json!(s),
+                    &format!("Member must have length greater than or equal to {min}"),
+                ))
             } else if n > max {
-                Err(constraint(field, &json!(s), &format!("Member must have length less than or equal to {max}")))
+                Err(constraint(
+                    field,
+                    &json!(s),
+                    &format!("Member must have length less than or equal to {max}"),
+                ))
             } else {
                 Ok(Some(s.clone()))
             }
@@ -154,14 +164,24 @@ fn integer(v: &Value, field: &str, min: i64, max: i64) -> Res<Option<i64>> {
         Some(n) if n.is_i64() => {
             let i = n.as_i64().unwrap_or_default();
             if i < min {
-                Err(constraint(field, n, &format!("Member must have value greater than or equal to {min}")))
+                Err(constraint(
+                    field,
+                    n,
+                    &format!("Member must have value greater than or equal to {min}"),
+                ))
             } else if i > max {
-                Err(constraint(field, n, &format!("Member must have value less than or equal to {max}")))
+                Err(constraint(
+                    field,
+                    n,
+                    &format!("Member must have value less than or equal to {max}"),
+                ))
             } else {
                 Ok(Some(i))
             }
         }
-        Some(_) => Err(ApiError::serialization(format!("{field} must be an integer"))),
+        Some(_) => Err(ApiError::serialization(format!(
+            "{field} must be an integer"
+        ))),
     }
 }
 
@@ -171,9 +191,17 @@ fn double(v: &Value, field: &str, min: f64, max: f64) -> Res<Option<f64>> {
         Some(Value::Number(n)) => {
             let x = n.as_f64().unwrap_or_default();
             if x < min {
-                Err(constraint(field, &json!(x), &format!("Member must have value greater than or equal to {min}")))
+                Err(constraint(
+                    field,
+                    &json!(x),
+                    &format!("Member must have value greater than or equal to {min}"),
+                ))
             } else if x > max {
-                Err(constraint(field, &json!(x), &format!("Member must have value less than or equal to {max}")))
+                Err(constraint(
+                    field,
+                    &json!(x),
+                    &format!("Member must have value less than or equal to {max}"),
+                ))
             } else {
                 Ok(Some(x))
             }
@@ -186,7 +214,9 @@ fn boolean(v: &Value, field: &str) -> Res<Option<bool>> {
     match v.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(_) => Err(ApiError::serialization(format!("{field} must be a boolean"))),
+        Some(_) => Err(ApiError::serialization(format!(
+            "{field} must be a boolean"
+        ))),
     }
 }
 
@@ -201,14 +231,20 @@ fn tag_list(v: &Value, field: &str) -> Res<Vec<(String, String)>> {
         Some(_) => return Err(ApiError::serialization(format!("{field} must be a list"))),
     };
     if list.len() > 200 {
-        return Err(constraint(field, &json!(list.len()), "Member must have length less than or equal to 200"));
+        return Err(constraint(
+            field,
+            &json!(list.len()),
+            "Member must have length less than or equal to 200",
+        ));
     }
     list.iter()
         .map(|t| {
             let key = required(string(t, "Key", 1, 128)?, "Tag.Key")?;
             let value = required(string(t, "Value", 0, 256)?, "Tag.Value")?;
             if key.starts_with("aws:") {
-                return Err(ApiError::invalid("Tag keys starting with aws: are reserved"));
+                return Err(ApiError::invalid(
+                    "Tag keys starting with aws: are reserved",
+                ));
             }
             Ok((key, value))
         })
@@ -220,17 +256,29 @@ fn attributes(v: &Value) -> Res<Option<Map<String, Value>>> {
         return Ok(None);
     };
     if map.len() > 5 {
-        return Err(constraint("Attributes", &json!(map.len()), "Member must have length less than or equal to 5"));
+        return Err(constraint(
+            "Attributes",
+            &json!(map.len()),
+            "Member must have length less than or equal to 5",
+        ));
     }
     for (key, value) in map {
         let n = key.chars().count();
         if !(1..=32).contains(&n) {
-            return Err(constraint("Attributes.key", &json!(key), "Member must have length between 1 and 32"));
+            return Err(constraint(
+                "Attributes.key",
+                &json!(key),
+                "Member must have length between 1 and 32",
+            ));
         }
         match value.as_str().map(|s| s.chars().count()) {
             Some(1..=32) => {}
             Some(_) => {
-                return Err(constraint("Attributes.value", value, "Member must have length between 1 and 32"))
+                return Err(constraint(
+                    "Attributes.value",
+                    value,
+                    "Member must have length between 1 and 32",
+                ))
             }
             None => return Err(ApiError::serialization("Attributes values must be strings")),
         }
@@ -248,7 +296,9 @@ fn boost(v: &Value) -> Res<Option<Value>> {
         integer(b, "CooldownWindowMinutes", 0, i64::from(i32::MAX))?,
         "SamplingRateBoost.CooldownWindowMinutes",
     )?;
-    Ok(Some(json!({"MaxRate": max_rate, "CooldownWindowMinutes": cooldown})))
+    Ok(Some(
+        json!({"MaxRate": max_rate, "CooldownWindowMinutes": cooldown}),
+    ))
 }
 
 fn page<T: Clone>(items: &[T], body: &Value, page_size: usize) -> Res<(Vec<T>, Option<String>)> {
@@ -285,7 +335,12 @@ impl RegionState {
         let mut rule = Map::new();
         for (k, v) in [
             ("RuleName", json!(DEFAULT)),
-            ("RuleARN", json!(format!("arn:aws:xray:{region}:{ACCOUNT_ID}:sampling-rule/Default"))),
+            (
+                "RuleARN",
+                json!(format!(
+                    "arn:aws:xray:{region}:{ACCOUNT_ID}:sampling-rule/Default"
+                )),
+            ),
             ("ResourceARN", json!("*")),
             ("Priority", json!(10000)),
             ("FixedRate", json!(0.05)),
@@ -348,7 +403,9 @@ impl RegionState {
             "DeleteSamplingRule" => {
                 let i = self.find_rule(body)?;
                 if self.rules[i].name() == DEFAULT {
-                    return Err(ApiError::invalid("The Default sampling rule cannot be deleted"));
+                    return Err(ApiError::invalid(
+                        "The Default sampling rule cannot be deleted",
+                    ));
                 }
                 let rule = self.rules.remove(i);
                 self.tags.remove(rule.arn());
@@ -392,18 +449,30 @@ impl RegionState {
                 let tags: Vec<Value> = self
                     .tags
                     .get(&arn)
-                    .map(|t| t.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect())
+                    .map(|t| {
+                        t.iter()
+                            .map(|(k, v)| json!({"Key": k, "Value": v}))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 let (tags, next) = page(&tags, body, page_size)?;
                 Ok(with_token(json!({"Tags": tags}), next))
             }
-            other => Err(ApiError::new(404, "UnknownOperationException", other.to_string())),
+            other => Err(ApiError::new(
+                404,
+                "UnknownOperationException",
+                other.to_string(),
+            )),
         }
     }
 
     fn next_id(&mut self) -> String {
         self.counter += 1;
-        format!("{:08X}{:024X}", self.counter, self.counter.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        format!(
+            "{:08X}{:024X}",
+            self.counter,
+            self.counter.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        )
     }
 
     fn find_group(&self, body: &Value) -> Res<usize> {
@@ -437,7 +506,10 @@ impl RegionState {
             .groups
             .iter()
             .any(|g| g.arn == arn && g.name != DEFAULT)
-            || self.rules.iter().any(|r| r.arn() == arn && r.name() != DEFAULT);
+            || self
+                .rules
+                .iter()
+                .any(|r| r.arn() == arn && r.name() != DEFAULT);
         if exists {
             Ok(arn)
         } else {
@@ -479,7 +551,10 @@ impl RegionState {
         let tags = tag_list(body, "Tags")?;
         let id = self.next_id();
         let mut group = Group {
-            arn: format!("arn:aws:xray:{}:{ACCOUNT_ID}:group/{name}/{id}", self.region),
+            arn: format!(
+                "arn:aws:xray:{}:{ACCOUNT_ID}:group/{name}/{id}",
+                self.region
+            ),
             name,
             filter: string(body, "FilterExpression", 0, usize::MAX)?,
             insights: false,
@@ -487,7 +562,8 @@ impl RegionState {
         };
         RegionState::insights(body, &mut group)?;
         if !tags.is_empty() {
-            self.tags.insert(group.arn.clone(), tags.into_iter().collect());
+            self.tags
+                .insert(group.arn.clone(), tags.into_iter().collect());
         }
         let out = json!({"Group": group.to_json()});
         self.groups.push(group);
@@ -529,7 +605,10 @@ impl RegionState {
                 self.region
             )),
         );
-        let resource = required(string(r, "ResourceARN", 0, 500)?, "SamplingRule.ResourceARN")?;
+        let resource = required(
+            string(r, "ResourceARN", 0, 500)?,
+            "SamplingRule.ResourceARN",
+        )?;
         rule.insert("ResourceARN".into(), json!(resource));
         let priority = required(integer(r, "Priority", 1, 9999)?, "SamplingRule.Priority")?;
         rule.insert("Priority".into(), json!(priority));
@@ -541,7 +620,10 @@ impl RegionState {
         )?;
         rule.insert("ReservoirSize".into(), json!(reservoir));
         for &(field, min, max) in &RULE_STRINGS[1..] {
-            let value = required(string(r, field, min, max)?, &format!("SamplingRule.{field}"))?;
+            let value = required(
+                string(r, field, min, max)?,
+                &format!("SamplingRule.{field}"),
+            )?;
             rule.insert(field.into(), json!(value));
         }
         let version = required(integer(r, "Version", 1, 1)?, "SamplingRule.Version")?;
@@ -573,7 +655,8 @@ impl RegionState {
             modified: t,
         };
         if !tags.is_empty() {
-            self.tags.insert(rule.arn().to_string(), tags.into_iter().collect());
+            self.tags
+                .insert(rule.arn().to_string(), tags.into_iter().collect());
         }
         let out = json!({"SamplingRuleRecord": rule.record()});
         self.rules.push(rule);
@@ -640,8 +723,14 @@ mod tests {
     fn a_new_region_has_the_default_rule_and_group() {
         let mut s = RegionState::new("us-east-1");
         let rules = s.dispatch("GetSamplingRules", &json!({}), 10).unwrap();
-        assert_eq!(rules["SamplingRuleRecords"][0]["SamplingRule"]["RuleName"], "Default");
-        assert_eq!(rules["SamplingRuleRecords"][0]["SamplingRule"]["Priority"], 10000);
+        assert_eq!(
+            rules["SamplingRuleRecords"][0]["SamplingRule"]["RuleName"],
+            "Default"
+        );
+        assert_eq!(
+            rules["SamplingRuleRecords"][0]["SamplingRule"]["Priority"],
+            10000
+        );
         let groups = s.dispatch("GetGroups", &json!({}), 10).unwrap();
         assert_eq!(groups["Groups"][0]["GroupName"], "Default");
         let err = s
@@ -675,12 +764,17 @@ mod tests {
     fn duplicates_and_limits() {
         let mut s = RegionState::new("eu-west-1");
         s.dispatch("CreateSamplingRule", &rule("A"), 10).unwrap();
-        let err = s.dispatch("CreateSamplingRule", &rule("A"), 10).unwrap_err();
+        let err = s
+            .dispatch("CreateSamplingRule", &rule("A"), 10)
+            .unwrap_err();
         assert_eq!(err.code, "InvalidRequestException");
         for i in 1..RULE_LIMIT {
-            s.dispatch("CreateSamplingRule", &rule(&format!("R{i}")), 10).unwrap();
+            s.dispatch("CreateSamplingRule", &rule(&format!("R{i}")), 10)
+                .unwrap();
         }
-        let err = s.dispatch("CreateSamplingRule", &rule("Z"), 10).unwrap_err();
+        let err = s
+            .dispatch("CreateSamplingRule", &rule("Z"), 10)
+            .unwrap_err();
         assert_eq!(err.code, "RuleLimitExceededException");
     }
 

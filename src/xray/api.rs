@@ -47,11 +47,7 @@ impl XrayApi {
                 .send()
                 .await
                 .map_err(|e| self.err("GetGroups", e))?;
-            if let Some(g) = page
-                .groups()
-                .iter()
-                .find(|g| g.group_name() == Some(name))
-            {
+            if let Some(g) = page.groups().iter().find(|g| g.group_name() == Some(name)) {
                 let mut group = ObservedGroup {
                     name: name.to_string(),
                     arn: g.group_arn().unwrap_or_default().to_string(),

@@ -39,7 +39,9 @@ pub enum XrayError {
     },
     #[error("invalid --tag {0:?}: expected KEY=VALUE")]
     TagSyntax(String),
-    #[error("\"Default\" is X-Ray's built-in {0}; cruddur-obs never creates, changes or deletes it")]
+    #[error(
+        "\"Default\" is X-Ray's built-in {0}; cruddur-obs never creates, changes or deletes it"
+    )]
     Reserved(&'static str),
 }
 
@@ -168,8 +170,9 @@ pub fn parse_rule(text: &str, source_name: &str) -> Result<RuleSpec, XrayError> 
         None => {
             return Err(XrayError::RuleFile {
                 source_name: source_name.to_string(),
-                message: "SamplingRule.RuleName is missing (cruddur-obs finds the rule by its name)"
-                    .into(),
+                message:
+                    "SamplingRule.RuleName is missing (cruddur-obs finds the rule by its name)"
+                        .into(),
             })
         }
     };
@@ -209,11 +212,7 @@ pub fn parse_rule(text: &str, source_name: &str) -> Result<RuleSpec, XrayError> 
         ));
     }
     if rule.version != 1 {
-        return Err(invalid(
-            "Version",
-            rule.version.to_string(),
-            "must be 1",
-        ));
+        return Err(invalid("Version", rule.version.to_string(), "must be 1"));
     }
     if rule.attributes.len() > 5 {
         return Err(invalid(
@@ -363,16 +362,32 @@ pub fn plan_rule(spec: &RuleSpec, observed: Option<&ObservedRule>) -> Step {
             changes.push(FieldDiff::new(name, Some(actual), Some(desired)));
         }
     };
-    field("ResourceARN", a.resource_arn.clone(), d.resource_arn.clone());
+    field(
+        "ResourceARN",
+        a.resource_arn.clone(),
+        d.resource_arn.clone(),
+    );
     field("Priority", a.priority.to_string(), d.priority.to_string());
-    field("FixedRate", a.fixed_rate.to_string(), d.fixed_rate.to_string());
+    field(
+        "FixedRate",
+        a.fixed_rate.to_string(),
+        d.fixed_rate.to_string(),
+    );
     field(
         "ReservoirSize",
         a.reservoir_size.to_string(),
         d.reservoir_size.to_string(),
     );
-    field("ServiceName", a.service_name.clone(), d.service_name.clone());
-    field("ServiceType", a.service_type.clone(), d.service_type.clone());
+    field(
+        "ServiceName",
+        a.service_name.clone(),
+        d.service_name.clone(),
+    );
+    field(
+        "ServiceType",
+        a.service_type.clone(),
+        d.service_type.clone(),
+    );
     field("Host", a.host.clone(), d.host.clone());
     field("HTTPMethod", a.http_method.clone(), d.http_method.clone());
     field("URLPath", a.url_path.clone(), d.url_path.clone());
@@ -401,7 +416,13 @@ fn tag_diffs(
     desired
         .iter()
         .filter(|(k, v)| actual.get(*k) != Some(*v))
-        .map(|(k, v)| FieldDiff::new(&format!("Tags.{k}"), actual.get(k).cloned(), Some(v.clone())))
+        .map(|(k, v)| {
+            FieldDiff::new(
+                &format!("Tags.{k}"),
+                actual.get(k).cloned(),
+                Some(v.clone()),
+            )
+        })
         .collect()
 }
 
@@ -463,13 +484,23 @@ mod tests {
     #[test]
     fn missing_and_unknown_fields_are_named() {
         let mut doc: serde_json::Value = serde_json::from_str(BUNDLED_RULE).unwrap();
-        doc["SamplingRule"].as_object_mut().unwrap().remove("Priority");
-        let err = parse_rule(&doc.to_string(), "x.json").unwrap_err().to_string();
+        doc["SamplingRule"]
+            .as_object_mut()
+            .unwrap()
+            .remove("Priority");
+        let err = parse_rule(&doc.to_string(), "x.json")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("missing field `Priority`"), "{err}");
-        let err = parse_rule(&rule_json("Prority", "1"), "x.json").unwrap_err().to_string();
+        let err = parse_rule(&rule_json("Prority", "1"), "x.json")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("unknown field `Prority`"), "{err}");
         let err = parse_rule("not json", "x.json").unwrap_err().to_string();
-        assert!(err.starts_with("x.json is not a valid sampling rule file: expected"), "{err}");
+        assert!(
+            err.starts_with("x.json is not a valid sampling rule file: expected"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -516,7 +547,11 @@ mod tests {
         assert_eq!(
             plan_rule(&spec, Some(&observed)),
             Step::Update {
-                changes: vec![FieldDiff::new("FixedRate", Some("0.5".into()), Some("0.1".into()))]
+                changes: vec![FieldDiff::new(
+                    "FixedRate",
+                    Some("0.5".into()),
+                    Some("0.1".into())
+                )]
             }
         );
     }

@@ -11,7 +11,7 @@ use crate::plan::{Kind, Outcome, Status, Step};
 #[derive(Debug, Clone)]
 pub enum Target {
     Group(GroupSpec),
-    Rule(RuleSpec),
+    Rule(Box<RuleSpec>),
     GroupGone(String),
     RuleGone(String),
 }
@@ -64,10 +64,7 @@ pub async fn plan(api: &XrayApi, target: Target) -> Result<Planned, AwsError> {
     let (step, arn) = match &target {
         Target::Group(spec) => {
             let observed = api.find_group(&spec.name, !spec.tags.is_empty()).await?;
-            (
-                plan_group(spec, observed.as_ref()),
-                observed.map(|g| g.arn),
-            )
+            (plan_group(spec, observed.as_ref()), observed.map(|g| g.arn))
         }
         Target::Rule(spec) => {
             let observed = api.find_rule(&spec.name, !spec.tags.is_empty()).await?;
@@ -136,7 +133,10 @@ pub async fn apply(api: &XrayApi, planned: Planned, may_update: bool) -> Result<
             api.delete_rule(name).await?;
             Ok(planned.outcome(Status::Deleted, None))
         }
-        _ => unreachable!("planners never produce {:?} for {:?}", planned.step, planned.target),
+        _ => unreachable!(
+            "planners never produce {:?} for {:?}",
+            planned.step, planned.target
+        ),
     }
 }
 
