@@ -55,7 +55,10 @@ pub fn execute(config: &Config) -> Result<u8, Error> {
         Action::XrayCreateGroup(spec) => (vec![Target::Group(spec.clone())], true),
         Action::XrayCreateRule(spec) => (vec![Target::Rule(Box::new(spec.clone()))], true),
         Action::XrayStatus(group, rule) => (
-            vec![Target::Group(group.clone()), Target::Rule(Box::new(rule.clone()))],
+            vec![
+                Target::Group(group.clone()),
+                Target::Rule(Box::new(rule.clone())),
+            ],
             false,
         ),
         Action::XrayDelete { group, rule } => (
