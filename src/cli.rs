@@ -4,7 +4,8 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Set up observability for the Cruddur app (AWS Cloud Project Bootcamp, week 2):
-/// the AWS X-Ray group and sampling rule, safely and repeatably.
+/// the AWS X-Ray group and sampling rule and the CloudWatch log groups, safely and
+/// repeatably.
 ///
 /// Every command reads before it writes: a second run changes nothing. Standard AWS
 /// settings (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_XRAY,
@@ -58,6 +59,9 @@ pub enum Command {
     /// AWS X-Ray: the trace group and the sampling rule
     #[command(subcommand)]
     Xray(XrayCommand),
+    /// CloudWatch Logs: the app's log groups, with a retention and tags
+    #[command(subcommand)]
+    Logs(LogsCommand),
     /// Print a shell completion script
     Completions {
         /// The shell to complete for
@@ -120,4 +124,42 @@ pub struct RuleArgs {
     /// [default: the bundled rule for service backend-flask]
     #[arg(long, value_name = "FILE")]
     pub cli_input_json: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LogsCommand {
+    /// Create the log groups with a retention and tags (or bring them in line)
+    ///
+    /// New CloudWatch log groups never expire, and are billed forever: this sets a
+    /// retention right away. Example: cruddur-obs logs create-group cruddur --retention-days 14
+    CreateGroup(LogGroupArgs),
+    /// Compare the log groups in CloudWatch with what they should be
+    ///
+    /// Exit 0 when all are in sync, 3 when something would change.
+    Status(LogGroupArgs),
+    /// Delete the log groups and their logs (asks first; already absent is fine)
+    Delete {
+        /// Log group names [default: cruddur]
+        #[arg(value_name = "NAME")]
+        names: Vec<String>,
+    },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct LogGroupArgs {
+    /// Log group names [default: cruddur]
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Days to keep log events (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+    #[arg(long, value_name = "DAYS", default_value_t = crate::logs::DEFAULT_RETENTION_DAYS.into())]
+    pub retention_days: i64,
+    /// Log group class (fixed at creation) [default: STANDARD for new groups; any for existing]
+    #[arg(long, value_enum, value_name = "CLASS")]
+    pub class: Option<crate::logs::LogClass>,
+    /// KMS key to encrypt the logs with
+    #[arg(long, value_name = "ARN")]
+    pub kms_key_id: Option<String>,
+    /// Tag the groups, besides project=cruddur and managed-by=cruddur-obs (repeatable)
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
 }

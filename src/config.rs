@@ -6,8 +6,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::aws::AwsSettings;
-use crate::cli::{Cli, Command, OutputFormat, RuleArgs, XrayCommand};
+use crate::cli::{Cli, Command, LogGroupArgs, LogsCommand, OutputFormat, RuleArgs, XrayCommand};
 use crate::error::Error;
+use crate::logs::{self, LogGroupSpec};
 use crate::xray::{self, GroupSpec, RuleSpec};
 
 /// How the run talks to the user.
@@ -28,6 +29,9 @@ pub enum Action {
     XrayCreateRule(RuleSpec),
     XrayStatus(GroupSpec, RuleSpec),
     XrayDelete { group: String, rule: String },
+    LogsCreate(Vec<LogGroupSpec>),
+    LogsStatus(Vec<LogGroupSpec>),
+    LogsDelete(Vec<String>),
     Completions(clap_complete::Shell),
 }
 
@@ -92,6 +96,11 @@ impl Config {
                     rule,
                 }
             }
+            Command::Logs(LogsCommand::CreateGroup(a)) => Action::LogsCreate(log_specs(&a)?),
+            Command::Logs(LogsCommand::Status(a)) => Action::LogsStatus(log_specs(&a)?),
+            Command::Logs(LogsCommand::Delete { names }) => {
+                Action::LogsDelete(logs::names_or_default(&names)?)
+            }
             Command::Completions { shell } => Action::Completions(shell),
         };
         Ok(Config { ui, aws, action })
@@ -109,4 +118,14 @@ fn load_rule(args: &RuleArgs) -> Result<RuleSpec, Error> {
         source,
     })?;
     Ok(xray::parse_rule(&text, &path.display().to_string())?)
+}
+
+fn log_specs(a: &LogGroupArgs) -> Result<Vec<LogGroupSpec>, Error> {
+    Ok(logs::group_specs(
+        &a.names,
+        a.retention_days,
+        a.class,
+        a.kms_key_id.clone(),
+        &a.tags,
+    )?)
 }

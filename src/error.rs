@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use crate::aws::AwsError;
 use crate::cli::OutputFormat;
+use crate::logs::LogsError;
 use crate::xray::XrayError;
 
 /// Exit codes, documented in the README.
@@ -34,6 +35,8 @@ pub enum Error {
     Aws(#[from] AwsError),
     #[error(transparent)]
     Xray(#[from] XrayError),
+    #[error(transparent)]
+    Logs(#[from] LogsError),
     #[error("{what} needs confirmation, but there is no terminal to ask on")]
     NeedsConfirmation { what: String },
     #[error("cannot read {}: {source}", path.display())]
@@ -69,6 +72,7 @@ impl Error {
                     exit::FAILURE
                 }
             }
+            Error::Logs(_) => exit::BAD_INPUT,
             Error::NeedsConfirmation { .. } => exit::NEEDS_CONFIRMATION,
             Error::ReadFile { .. } | Error::Usage(_) => exit::BAD_INPUT,
             Error::Prompt(_) | Error::Runtime(_) => exit::FAILURE,
@@ -80,6 +84,7 @@ impl Error {
         match self {
             Error::Aws(e) => e.help(),
             Error::Xray(e) => e.help(),
+            Error::Logs(e) => e.help(),
             Error::NeedsConfirmation { .. } => Some(
                 "run it on a terminal to be asked, or pass --yes to agree in advance (--dry-run shows what would change)"
                     .into(),

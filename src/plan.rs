@@ -2,6 +2,7 @@
 //! resource needs ([`Step`]), the fields that differ ([`FieldDiff`]), and what
 //! happened to it ([`Outcome`]).
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
@@ -37,13 +38,51 @@ impl fmt::Display for FieldDiff {
     }
 }
 
+/// Desired tags missing or different on a resource. Extra tags are left alone:
+/// someone else may have put them there.
+pub fn tag_diffs(
+    desired: &BTreeMap<String, String>,
+    actual: Option<&BTreeMap<String, String>>,
+) -> Vec<FieldDiff> {
+    let empty = BTreeMap::new();
+    let actual = actual.unwrap_or(&empty);
+    desired
+        .iter()
+        .filter(|(k, v)| actual.get(*k) != Some(*v))
+        .map(|(k, v)| {
+            FieldDiff::new(
+                &format!("Tags.{k}"),
+                actual.get(k).cloned(),
+                Some(v.clone()),
+            )
+        })
+        .collect()
+}
+
+/// Splits `--tag KEY=VALUE` flags; the error is the first flag without a key.
+pub fn split_tag_flags(flags: &[String]) -> Result<Vec<(String, String)>, String> {
+    flags
+        .iter()
+        .map(|flag| match flag.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+            _ => Err(flag.clone()),
+        })
+        .collect()
+}
+
 /// What a resource needs to reach the desired state.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "step", rename_all = "kebab-case")]
 pub enum Step {
     Create,
     InSync,
-    Update { changes: Vec<FieldDiff> },
+    Update {
+        changes: Vec<FieldDiff>,
+    },
+    /// Differences we cannot fix (e.g. a property fixed at creation): reported only.
+    Conflict {
+        changes: Vec<FieldDiff>,
+    },
     Delete,
     Absent,
 }
@@ -69,7 +108,7 @@ impl Step {
 
     pub fn changes(&self) -> &[FieldDiff] {
         match self {
-            Step::Update { changes } => changes,
+            Step::Update { changes } | Step::Conflict { changes } => changes,
             _ => &[],
         }
     }
@@ -83,6 +122,7 @@ impl Step {
             (Step::Create, false) => Status::Missing,
             (Step::Update { .. }, false) => Status::Drifted,
             (Step::Delete, false) => Status::Present,
+            (Step::Conflict { .. }, _) => Status::Conflict,
             (Step::InSync, _) => Status::InSync,
             (Step::Absent, _) => Status::Absent,
         }
@@ -95,6 +135,7 @@ impl Step {
 pub enum Kind {
     XrayGroup,
     XraySamplingRule,
+    LogGroup,
 }
 
 impl fmt::Display for Kind {
@@ -102,6 +143,7 @@ impl fmt::Display for Kind {
         f.write_str(match self {
             Kind::XrayGroup => "X-Ray group",
             Kind::XraySamplingRule => "X-Ray sampling rule",
+            Kind::LogGroup => "CloudWatch log group",
         })
     }
 }
@@ -119,6 +161,8 @@ pub enum Status {
     Present,
     Missing,
     Drifted,
+    /// Differs in a way the tool cannot change.
+    Conflict,
     WouldCreate,
     WouldUpdate,
     WouldDelete,
@@ -131,6 +175,7 @@ impl Status {
             self,
             Status::Missing
                 | Status::Drifted
+                | Status::Conflict
                 | Status::Present
                 | Status::WouldCreate
                 | Status::WouldUpdate
@@ -148,6 +193,7 @@ impl Status {
             Status::Present => "present (not deleted)",
             Status::Missing => "missing",
             Status::Drifted => "drifted",
+            Status::Conflict => "conflict (cannot be changed in place)",
             Status::WouldCreate => "would be created",
             Status::WouldUpdate => "would be updated",
             Status::WouldDelete => "would be deleted",
@@ -180,6 +226,13 @@ impl fmt::Display for Outcome {
         }
         Ok(())
     }
+}
+
+/// A resource with the step it needs, as read from the cloud.
+pub trait Planned {
+    fn step(&self) -> &Step;
+    /// The outcome when the step is not applied (dry run, status, or declined).
+    fn unapplied(&self, dry_run: bool) -> Outcome;
 }
 
 /// The result of a command: every resource's outcome.

@@ -1,20 +1,22 @@
 //! One `execute` per command: load AWS config, read and plan every target
 //! concurrently, show what needs agreement, ask once, apply concurrently, report.
 
+use std::future::Future;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::CommandFactory;
 use futures_util::future::{join_all, try_join_all};
 
-use crate::aws::Aws;
+use crate::aws::{Aws, AwsError};
 use crate::cli::Cli;
 use crate::config::{Action, Config};
 use crate::error::{self, exit, Error};
-use crate::plan::Report;
+use crate::logs::api::LogsApi;
+use crate::plan::{Outcome, Planned, Report};
 use crate::ui;
 use crate::xray::api::XrayApi;
-use crate::xray::ops::{self, Planned, Target};
+use crate::{logs, xray};
 
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
@@ -46,129 +48,177 @@ fn init_logging(verbose: u8) {
 
 /// Executes a validated configuration; returns the exit code.
 pub fn execute(config: &Config) -> Result<u8, Error> {
-    let (targets, change) = match &config.action {
-        Action::Completions(shell) => {
-            let mut cmd = Cli::command();
-            clap_complete::generate(*shell, &mut cmd, "cruddur-obs", &mut std::io::stdout());
-            return Ok(exit::OK);
-        }
-        Action::XrayCreateGroup(spec) => (vec![Target::Group(spec.clone())], true),
-        Action::XrayCreateRule(spec) => (vec![Target::Rule(Box::new(spec.clone()))], true),
-        Action::XrayStatus(group, rule) => (
-            vec![
-                Target::Group(group.clone()),
-                Target::Rule(Box::new(rule.clone())),
-            ],
-            false,
-        ),
-        Action::XrayDelete { group, rule } => (
-            vec![
-                Target::GroupGone(group.clone()),
-                Target::RuleGone(rule.clone()),
-            ],
-            true,
-        ),
-    };
+    if let Action::Completions(shell) = &config.action {
+        let mut cmd = Cli::command();
+        clap_complete::generate(*shell, &mut cmd, "cruddur-obs", &mut std::io::stdout());
+        return Ok(exit::OK);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(Error::Runtime)?;
-    runtime.block_on(execute_xray(config, targets, change))
+    runtime.block_on(execute_aws(config))
 }
 
-/// Reads and plans `targets`; applies them when `change` (and not `--dry-run`).
-async fn execute_xray(config: &Config, targets: Vec<Target>, change: bool) -> Result<u8, Error> {
+async fn execute_aws(config: &Config) -> Result<u8, Error> {
+    use logs::ops::Target as L;
+    use xray::ops::Target as X;
     let aws = Aws::load(&config.aws).await?;
-    let api = XrayApi::new(&aws);
+    let xray_api = XrayApi::new(&aws);
+    let logs_api = LogsApi::new(&aws);
+    let xray = |targets: Vec<X>, change: bool| {
+        converge(
+            config,
+            &aws,
+            targets,
+            change,
+            "X-Ray",
+            |t| xray::ops::plan(&xray_api, t),
+            |p| xray::ops::apply(&xray_api, p, config.ui.yes),
+        )
+    };
+    let logs = |targets: Vec<L>, change: bool| {
+        converge(
+            config,
+            &aws,
+            targets,
+            change,
+            "CloudWatch Logs",
+            |t| logs::ops::plan(&logs_api, t),
+            |p| logs::ops::apply(&logs_api, p, config.ui.yes),
+        )
+    };
+    match &config.action {
+        Action::XrayCreateGroup(spec) => xray(vec![X::Group(spec.clone())], true).await,
+        Action::XrayCreateRule(spec) => xray(vec![X::Rule(Box::new(spec.clone()))], true).await,
+        Action::XrayStatus(group, rule) => {
+            xray(
+                vec![X::Group(group.clone()), X::Rule(Box::new(rule.clone()))],
+                false,
+            )
+            .await
+        }
+        Action::XrayDelete { group, rule } => {
+            xray(
+                vec![X::GroupGone(group.clone()), X::RuleGone(rule.clone())],
+                true,
+            )
+            .await
+        }
+        Action::LogsCreate(specs) => {
+            logs(specs.iter().cloned().map(L::Present).collect(), true).await
+        }
+        Action::LogsStatus(specs) => {
+            logs(specs.iter().cloned().map(L::Present).collect(), false).await
+        }
+        Action::LogsDelete(names) => logs(names.iter().cloned().map(L::Gone).collect(), true).await,
+        Action::Completions(_) => Ok(exit::OK),
+    }
+}
+
+/// Plans every target concurrently; then, when `change` and not `--dry-run`, asks
+/// once for the updates and deletions and applies everything concurrently. Prints
+/// the report; returns 3 when work is left, 0 otherwise.
+async fn converge<T, P, PF, PFut, AF, AFut>(
+    config: &Config,
+    aws: &Aws,
+    targets: Vec<T>,
+    change: bool,
+    service: &str,
+    plan: PF,
+    apply: AF,
+) -> Result<u8, Error>
+where
+    P: Planned,
+    PF: Fn(T) -> PFut,
+    PFut: Future<Output = Result<P, AwsError>>,
+    AF: Fn(P) -> AFut,
+    AFut: Future<Output = Result<Outcome, AwsError>>,
+{
     let planned = ui::spin(
-        &format!("reading X-Ray in {}", aws.region),
-        try_join_all(targets.into_iter().map(|t| ops::plan(&api, t))),
+        &format!("reading {service} in {}", aws.region),
+        try_join_all(targets.into_iter().map(plan)),
     )
     .await?;
-
-    let outcomes = if !change || config.ui.dry_run {
-        planned
-            .iter()
-            .map(|p| p.unapplied(config.ui.dry_run))
-            .collect()
-    } else {
-        let agreed = ask_for_changes(config, &planned)?;
-        let results = ui::spin(
-            "applying changes",
-            join_all(planned.into_iter().map(|p| {
-                let api = &api;
-                let yes = config.ui.yes;
-                async move {
-                    if p.step.needs_agreement() && !agreed {
-                        Ok(p.unapplied(false))
-                    } else {
-                        ops::apply(api, p, yes).await
-                    }
-                }
-            })),
-        )
-        .await;
-        let mut outcomes = Vec::new();
-        let mut first_error = None;
-        for result in results {
-            match result {
-                Ok(outcome) => outcomes.push(outcome),
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                }
-            }
-        }
-        if let Some(e) = first_error {
-            if !outcomes.is_empty() {
-                ui::emit(
-                    &config.ui,
-                    &Report {
-                        region: Some(aws.region.clone()),
-                        dry_run: false,
-                        outcomes,
-                    },
-                );
-            }
-            return Err(e.into());
-        }
-        outcomes
-    };
-
-    let report = Report {
+    let report = |outcomes| Report {
         region: Some(aws.region.clone()),
         dry_run: config.ui.dry_run,
         outcomes,
     };
-    ui::emit(&config.ui, &report);
-    Ok(if report.is_pending() {
+
+    if !change || config.ui.dry_run {
+        let outcomes = planned
+            .iter()
+            .map(|p| p.unapplied(config.ui.dry_run))
+            .collect();
+        return Ok(finish(config, &report(outcomes)));
+    }
+
+    let agreed = ask_for_changes(config, &planned)?;
+    let results = ui::spin(
+        &format!("applying changes to {service}"),
+        join_all(planned.into_iter().map(|p| {
+            let skip = p.step().needs_agreement() && !agreed;
+            let apply = &apply;
+            async move {
+                if skip {
+                    Ok(p.unapplied(false))
+                } else {
+                    apply(p).await
+                }
+            }
+        })),
+    )
+    .await;
+    let mut outcomes = Vec::new();
+    let mut first_error = None;
+    for result in results {
+        match result {
+            Ok(outcome) => outcomes.push(outcome),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        // Report what did happen before the error.
+        Some(e) => {
+            if !outcomes.is_empty() {
+                ui::emit(&config.ui, &report(outcomes));
+            }
+            Err(e.into())
+        }
+        None => Ok(finish(config, &report(outcomes))),
+    }
+}
+
+fn finish(config: &Config, report: &Report) -> u8 {
+    ui::emit(&config.ui, report);
+    if report.is_pending() {
         exit::PENDING
     } else {
         exit::OK
-    })
+    }
 }
 
 /// Shows every update and deletion on stderr and asks once. True when there is
 /// nothing to ask about.
-fn ask_for_changes(config: &Config, planned: &[Planned]) -> Result<bool, Error> {
-    let asking: Vec<&Planned> = planned
+fn ask_for_changes<P: Planned>(config: &Config, planned: &[P]) -> Result<bool, Error> {
+    let asking: Vec<Outcome> = planned
         .iter()
-        .filter(|p| p.step.needs_agreement())
+        .filter(|p| p.step().needs_agreement())
+        .map(|p| p.unapplied(true))
         .collect();
     if asking.is_empty() {
         return Ok(true);
     }
-    for p in &asking {
-        eprintln!("{}", p.unapplied(true));
+    for outcome in &asking {
+        eprintln!("{outcome}");
     }
-    let what = if asking.len() == 1 {
-        format!(
-            "changing {} {}",
-            asking[0].target.kind(),
-            asking[0].target.name()
-        )
-    } else {
-        format!("these {} changes", asking.len())
+    let what = match asking.as_slice() {
+        [one] => format!("changing {} {}", one.kind, one.name),
+        many => format!("these {} changes", many.len()),
     };
     ui::agree(&config.ui, &what, "Apply these changes?")
 }

@@ -6,30 +6,11 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Output;
 
-use common::{cruddur, isolated, repo, stderr, stdout};
+use common::{aws_in, cruddur, repo, stderr, stdout};
 use cruddur_obs::emulator::Emulator;
 use serde_json::{json, Value};
-
-/// awscli: `$CRUDDUR_OBS_AWSCLI`, else the repo's `.venv/bin/aws`, else `aws` on PATH.
-fn awscli() -> PathBuf {
-    if let Some(path) = std::env::var_os("CRUDDUR_OBS_AWSCLI") {
-        return PathBuf::from(path);
-    }
-    let venv = repo().join(".venv/bin/aws");
-    if venv.exists() {
-        return venv;
-    }
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join("aws"))
-            .find(|p| p.exists())
-    });
-    on_path
-        .expect("awscli is needed for this test: run scripts/test.sh, which installs it into .venv")
-}
 
 struct Aws<'a> {
     emu: &'a Emulator,
@@ -38,27 +19,9 @@ struct Aws<'a> {
 
 impl Aws<'_> {
     fn run(&self, args: &[&str]) -> Output {
-        let mut cmd = assert_cmd::Command::new(awscli());
-        // Same isolation as for our binary, minus the cargo binary lookup.
-        let template = isolated("cruddur-obs");
-        for (k, v) in template.get_envs() {
-            match v {
-                Some(v) => cmd.env(k, v),
-                None => cmd.env_remove(k),
-            };
-        }
-        cmd.env("AWS_DEFAULT_REGION", self.region)
-            .env("AWS_REGION", self.region)
-            .env("AWS_PAGER", "")
-            .args([
-                "--endpoint-url",
-                &self.emu.url(),
-                "--output",
-                "json",
-                "xray",
-            ])
-            .args(args);
-        cmd.output().unwrap()
+        let mut all = vec!["xray"];
+        all.extend_from_slice(args);
+        aws_in(&self.emu.url(), self.region, &all)
     }
 
     /// Runs a command that must succeed and returns its parsed JSON output.

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::plan::{FieldDiff, Step};
+use crate::plan::{split_tag_flags, tag_diffs, FieldDiff, Step};
 
 /// The group students create in week 2.
 pub const DEFAULT_GROUP: &str = "Cruddur";
@@ -282,16 +282,11 @@ fn tags_from_list(tags: &[Tag]) -> Result<BTreeMap<String, String>, (String, Str
 
 /// Parses `--tag KEY=VALUE` flags.
 pub fn parse_tag_flags(flags: &[String]) -> Result<BTreeMap<String, String>, XrayError> {
-    let tags = flags
-        .iter()
-        .map(|flag| match flag.split_once('=') {
-            Some((k, v)) if !k.is_empty() => Ok(Tag {
-                key: k.to_string(),
-                value: v.to_string(),
-            }),
-            _ => Err(XrayError::TagSyntax(flag.clone())),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let tags: Vec<Tag> = split_tag_flags(flags)
+        .map_err(XrayError::TagSyntax)?
+        .into_iter()
+        .map(|(key, value)| Tag { key, value })
+        .collect();
     tags_from_list(&tags).map_err(|(field, value, limit)| XrayError::Invalid {
         source_name: "--tag".into(),
         field,
@@ -403,27 +398,6 @@ pub fn plan_rule(spec: &RuleSpec, observed: Option<&ObservedRule>) -> Step {
     );
     changes.extend(tag_diffs(&spec.tags, observed.tags.as_ref()));
     Step::from_changes(changes)
-}
-
-/// Desired tags missing or different on the resource. Extra tags are left alone:
-/// someone else may have put them there.
-fn tag_diffs(
-    desired: &BTreeMap<String, String>,
-    actual: Option<&BTreeMap<String, String>>,
-) -> Vec<FieldDiff> {
-    let empty = BTreeMap::new();
-    let actual = actual.unwrap_or(&empty);
-    desired
-        .iter()
-        .filter(|(k, v)| actual.get(*k) != Some(*v))
-        .map(|(k, v)| {
-            FieldDiff::new(
-                &format!("Tags.{k}"),
-                actual.get(k).cloned(),
-                Some(v.clone()),
-            )
-        })
-        .collect()
 }
 
 fn check_len(value: &str, min: usize, max: usize) -> Result<(), String> {

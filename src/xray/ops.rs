@@ -41,12 +41,17 @@ pub struct Planned {
     pub arn: Option<String>,
 }
 
-impl Planned {
-    /// The outcome when the step is not applied (dry run, status, or declined).
-    pub fn unapplied(&self, dry_run: bool) -> Outcome {
-        self.outcome(self.step.unapplied(dry_run), None)
+impl crate::plan::Planned for Planned {
+    fn step(&self) -> &Step {
+        &self.step
     }
 
+    fn unapplied(&self, dry_run: bool) -> Outcome {
+        self.outcome(self.step.unapplied(dry_run), None)
+    }
+}
+
+impl Planned {
     fn outcome(&self, status: Status, note: Option<String>) -> Outcome {
         Outcome {
             kind: self.target.kind(),
@@ -86,7 +91,6 @@ pub async fn plan(api: &XrayApi, target: Target) -> Result<Planned, AwsError> {
 /// (after losing a creation race) may be applied without asking again.
 pub async fn apply(api: &XrayApi, planned: Planned, may_update: bool) -> Result<Outcome, AwsError> {
     match (&planned.target, &planned.step) {
-        (_, Step::InSync | Step::Absent) => Ok(planned.unapplied(false)),
         (Target::Group(spec), Step::Create) => match api.create_group(spec).await {
             Ok(arn) => Ok(Planned {
                 arn: Some(arn),
@@ -133,10 +137,8 @@ pub async fn apply(api: &XrayApi, planned: Planned, may_update: bool) -> Result<
             api.delete_rule(name).await?;
             Ok(planned.outcome(Status::Deleted, None))
         }
-        _ => unreachable!(
-            "planners never produce {:?} for {:?}",
-            planned.step, planned.target
-        ),
+        // In sync, absent, conflicting: nothing to apply.
+        (_, step) => Ok(planned.outcome(step.unapplied(false), None)),
     }
 }
 

@@ -65,3 +65,139 @@ pub fn stderr(out: &std::process::Output) -> String {
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// A program from the test tools: `$VAR`, else the repo's `.venv/bin/NAME`, else PATH.
+pub fn tool(var: &str, name: &str) -> PathBuf {
+    if let Some(path) = std::env::var_os(var) {
+        return PathBuf::from(path);
+    }
+    let venv = repo().join(".venv/bin").join(name);
+    if venv.exists() {
+        return venv;
+    }
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|p| p.join(name))
+                .find(|p| p.exists())
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "{name} is needed for this test: run scripts/test.sh, which installs it into .venv"
+            )
+        })
+}
+
+/// A real moto server (CloudWatch Logs) on a free loopback port, recording every
+/// request it serves; stopped when dropped.
+pub struct Moto {
+    child: std::process::Child,
+    pub url: String,
+    recording: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = tempfile::tempdir().unwrap();
+        let recording = dir.path().join("recording.jsonl");
+        let child = std::process::Command::new(tool("CRUDDUR_OBS_MOTO_SERVER", "moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_ENABLE_RECORDING", "1")
+            .env("MOTO_RECORDER_FILEPATH", &recording)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let moto = Moto {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            recording,
+            _dir: dir,
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "moto_server did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        moto
+    }
+
+    /// The AWS operations moto served so far (from its own request recorder).
+    pub fn operations(&self) -> Vec<String> {
+        let text = std::fs::read_to_string(&self.recording).unwrap_or_default();
+        text.lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter_map(|r| {
+                r["headers"]["X-Amz-Target"]
+                    .as_str()
+                    .and_then(|t| t.split('.').nth(1))
+                    .map(str::to_string)
+            })
+            .collect()
+    }
+
+    /// The operations that change something.
+    pub fn mutating_operations(&self) -> Vec<String> {
+        self.operations()
+            .into_iter()
+            .filter(|op| {
+                !(op.starts_with("Describe") || op.starts_with("List") || op.starts_with("Get"))
+            })
+            .collect()
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// awscli with the same isolation as our binary, pointed at `endpoint` (us-east-1).
+pub fn aws(endpoint: &str, args: &[&str]) -> std::process::Output {
+    aws_in(endpoint, "us-east-1", args)
+}
+
+/// awscli with the same isolation as our binary, pointed at `endpoint` in `region`.
+pub fn aws_in(endpoint: &str, region: &str, args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(tool("CRUDDUR_OBS_AWSCLI", "aws"));
+    for (k, v) in isolated("cruddur-obs").get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    cmd.env("AWS_DEFAULT_REGION", region)
+        .env("AWS_REGION", region)
+        .env("AWS_PAGER", "")
+        .args(["--endpoint-url", endpoint, "--output", "json"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// awscli that must succeed; its JSON output.
+pub fn aws_ok(endpoint: &str, args: &[&str]) -> serde_json::Value {
+    let out = aws(endpoint, args);
+    assert!(out.status.success(), "aws {args:?}: {}", stderr(&out));
+    let text = stdout(&out);
+    if text.trim().is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap()
+    }
+}

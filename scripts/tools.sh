@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the real parts the tests and the demo run against (awscli, moto) into
+# .venv, once per version of scripts/requirements-test.txt. Source it: it puts
+# .venv/bin first on PATH.
+venv=.venv
+stamp="$venv/.requirements"
+if ! cmp -s scripts/requirements-test.txt "$stamp" 2>/dev/null; then
+  echo "==> installing awscli and moto into $venv" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
+  cp scripts/requirements-test.txt "$stamp"
+fi
+export PATH="$PWD/$venv/bin:$PATH"
+export CRUDDUR_OBS_AWSCLI="$PWD/$venv/bin/aws"
+export CRUDDUR_OBS_MOTO_SERVER="$PWD/$venv/bin/moto_server"
