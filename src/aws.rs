@@ -179,7 +179,7 @@ impl AwsError {
             }
             SdkError::DispatchFailure(d) if d.is_io() => (
                 CallFailure::Connect,
-                format!("cannot connect: {}", last_cause(&err)),
+                format!("cannot connect: {}", crate::error::innermost_cause(&err)),
             ),
             SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_)
                 if mentions_credentials =>
@@ -193,7 +193,7 @@ impl AwsError {
                 CallFailure::Other,
                 "the response could not be read".to_string(),
             ),
-            _ => (CallFailure::Other, last_cause(&err)),
+            _ => (CallFailure::Other, crate::error::innermost_cause(&err)),
         };
         AwsError::Call(Box::new(CallError {
             operation,
@@ -263,38 +263,5 @@ impl AwsError {
                 return Some("run again with -v for the full error".into())
             }
         })
-    }
-}
-
-/// The innermost message of an error's source chain (e.g. "Connection refused (os error 111)").
-fn last_cause(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut message = err.to_string();
-    let mut current = err.source();
-    while let Some(e) = current {
-        let text = e.to_string();
-        if !text.trim().is_empty() {
-            message = text;
-        }
-        current = e.source();
-    }
-    message
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[derive(Debug, thiserror::Error)]
-    #[error("outer")]
-    struct Outer(#[source] std::io::Error);
-
-    #[test]
-    fn last_cause_takes_the_innermost_message() {
-        let err = Outer(std::io::Error::new(
-            std::io::ErrorKind::ConnectionRefused,
-            "refused",
-        ));
-        assert_eq!(last_cause(&err), "refused");
-        assert_eq!(last_cause(&std::io::Error::other("plain")), "plain");
     }
 }

@@ -62,6 +62,9 @@ pub enum Command {
     /// CloudWatch Logs: the app's log groups, with a retention and tags
     #[command(subcommand)]
     Logs(LogsCommand),
+    /// Honeycomb: check an API key, prove ingest with a test span
+    #[command(subcommand)]
+    Honeycomb(HoneycombCommand),
     /// Print a shell completion script
     Completions {
         /// The shell to complete for
@@ -162,4 +165,48 @@ pub struct LogGroupArgs {
     /// Tag the groups, besides project=cruddur and managed-by=cruddur-obs (repeatable)
     #[arg(long = "tag", value_name = "KEY=VALUE")]
     pub tags: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HoneycombCommand {
+    /// Check an API key: valid? which region, team, environment? can it send traces?
+    ///
+    /// Tries US, then EU, unless --region us|eu is given. Exit 0 when the key is valid
+    /// and can send traces, 4 when it is rejected or cannot send.
+    /// Example: HONEYCOMB_API_KEY=... cruddur-obs honeycomb check
+    Check(HoneycombArgs),
+    /// Send one test span over OTLP/HTTP and print a link to it in the Honeycomb UI
+    ///
+    /// Example: cruddur-obs honeycomb send-test-span --service backend-flask
+    SendTestSpan {
+        #[command(flatten)]
+        key: HoneycombArgs,
+        /// service.name of the span (the dataset it lands in)
+        #[arg(long, value_name = "NAME", default_value = "backend-flask")]
+        service: String,
+        /// Dataset for Honeycomb Classic keys [default: the service name]
+        #[arg(long, value_name = "NAME")]
+        dataset: Option<String>,
+    },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct HoneycombArgs {
+    /// The Honeycomb API key [default: HONEYCOMB_API_KEY, else asked for on a terminal]
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "HONEYCOMB_API_KEY",
+        hide_env_values = true
+    )]
+    pub api_key: Option<String>,
+    /// Honeycomb region, us or eu (the global --region us|eu means the same here)
+    #[arg(long, value_enum, value_name = "REGION")]
+    pub honeycomb_region: Option<crate::honeycomb::Region>,
+    /// Honeycomb API base URL, for both regions (a proxy, or a local stub)
+    #[arg(long, value_name = "URL", env = "HONEYCOMB_API_ENDPOINT")]
+    pub api_endpoint: Option<String>,
+    /// Honeycomb API base URL for the EU region only
+    #[arg(long, value_name = "URL", env = "HONEYCOMB_API_ENDPOINT_EU")]
+    pub api_endpoint_eu: Option<String>,
 }

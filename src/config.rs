@@ -6,9 +6,14 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::aws::AwsSettings;
-use crate::cli::{Cli, Command, LogGroupArgs, LogsCommand, OutputFormat, RuleArgs, XrayCommand};
+use crate::cli::{
+    Cli, Command, HoneycombArgs, HoneycombCommand, LogGroupArgs, LogsCommand, OutputFormat,
+    RuleArgs, XrayCommand,
+};
 use crate::error::Error;
+use crate::honeycomb::{self, Endpoints, Region};
 use crate::logs::{self, LogGroupSpec};
+use crate::secret::Secret;
 use crate::xray::{self, GroupSpec, RuleSpec};
 
 /// How the run talks to the user.
@@ -28,11 +33,30 @@ pub enum Action {
     XrayCreateGroup(GroupSpec),
     XrayCreateRule(RuleSpec),
     XrayStatus(GroupSpec, RuleSpec),
-    XrayDelete { group: String, rule: String },
+    XrayDelete {
+        group: String,
+        rule: String,
+    },
     LogsCreate(Vec<LogGroupSpec>),
     LogsStatus(Vec<LogGroupSpec>),
     LogsDelete(Vec<String>),
+    HoneycombCheck(HoneycombSettings),
+    HoneycombSendTestSpan {
+        settings: HoneycombSettings,
+        service: String,
+        dataset: Option<String>,
+    },
     Completions(clap_complete::Shell),
+}
+
+/// How to reach Honeycomb, and with which key.
+#[derive(Debug, Clone)]
+pub struct HoneycombSettings {
+    /// `None`: ask on a terminal (or fail with a hint).
+    pub key: Option<Secret>,
+    pub region: Option<Region>,
+    pub endpoints: Endpoints,
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -58,53 +82,103 @@ impl Config {
             verbose: g.verbose,
             interactive,
         };
+        let hc = |a: &HoneycombArgs| honeycomb_settings(a, g.region.as_deref(), g.timeout);
+        let action = match cli.command {
+            Command::Honeycomb(HoneycombCommand::Check(a)) => Action::HoneycombCheck(hc(&a)?),
+            Command::Honeycomb(HoneycombCommand::SendTestSpan {
+                key,
+                service,
+                dataset,
+            }) => Action::HoneycombSendTestSpan {
+                settings: hc(&key)?,
+                service,
+                dataset,
+            },
+            Command::Xray(x) => xray_action(x)?,
+            Command::Logs(l) => logs_action(l)?,
+            Command::Completions { shell } => Action::Completions(shell),
+        };
         let aws = AwsSettings {
             region: g.region,
             profile: g.profile,
             endpoint_url: g.endpoint_url,
             timeout: Duration::from_secs_f64(g.timeout),
         };
-        let action = match cli.command {
-            Command::Xray(XrayCommand::CreateGroup(a)) => Action::XrayCreateGroup(
-                xray::group_spec(&a.name, &a.filter_expression, a.insights, &a.tags)?,
-            ),
-            Command::Xray(XrayCommand::CreateSamplingRule(r)) => {
-                Action::XrayCreateRule(load_rule(&r)?)
-            }
-            Command::Xray(XrayCommand::Status { group, rule }) => Action::XrayStatus(
-                xray::group_spec(
-                    &group.name,
-                    &group.filter_expression,
-                    group.insights,
-                    &group.tags,
-                )?,
-                load_rule(&rule)?,
-            ),
-            Command::Xray(XrayCommand::Delete {
-                group_name,
-                rule_name,
-            }) => {
-                let rule = rule_name.unwrap_or_else(|| xray::bundled_rule().name);
-                if group_name == xray::RESERVED_NAME {
-                    return Err(xray::XrayError::Reserved("group").into());
-                }
-                if rule == xray::RESERVED_NAME {
-                    return Err(xray::XrayError::Reserved("sampling rule").into());
-                }
-                Action::XrayDelete {
-                    group: group_name,
-                    rule,
-                }
-            }
-            Command::Logs(LogsCommand::CreateGroup(a)) => Action::LogsCreate(log_specs(&a)?),
-            Command::Logs(LogsCommand::Status(a)) => Action::LogsStatus(log_specs(&a)?),
-            Command::Logs(LogsCommand::Delete { names }) => {
-                Action::LogsDelete(logs::names_or_default(&names)?)
-            }
-            Command::Completions { shell } => Action::Completions(shell),
-        };
         Ok(Config { ui, aws, action })
     }
+}
+
+fn honeycomb_settings(
+    a: &HoneycombArgs,
+    global_region: Option<&str>,
+    timeout: f64,
+) -> Result<HoneycombSettings, Error> {
+    let region = match (a.honeycomb_region, global_region) {
+        (Some(r), _) => Some(r),
+        (None, Some(r)) => Some(match r.to_ascii_lowercase().as_str() {
+            "us" => Region::Us,
+            "eu" => Region::Eu,
+            _ => return Err(honeycomb::InputError::BadRegion(r.to_string()).into()),
+        }),
+        (None, None) => None,
+    };
+    let key = a
+        .api_key
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(Secret::new);
+    Ok(HoneycombSettings {
+        key,
+        region,
+        endpoints: honeycomb::endpoints(a.api_endpoint.as_deref(), a.api_endpoint_eu.as_deref())?,
+        timeout: Duration::from_secs_f64(timeout),
+    })
+}
+
+fn xray_action(command: XrayCommand) -> Result<Action, Error> {
+    Ok(match command {
+        XrayCommand::CreateGroup(a) => Action::XrayCreateGroup(xray::group_spec(
+            &a.name,
+            &a.filter_expression,
+            a.insights,
+            &a.tags,
+        )?),
+        XrayCommand::CreateSamplingRule(r) => Action::XrayCreateRule(load_rule(&r)?),
+        XrayCommand::Status { group, rule } => Action::XrayStatus(
+            xray::group_spec(
+                &group.name,
+                &group.filter_expression,
+                group.insights,
+                &group.tags,
+            )?,
+            load_rule(&rule)?,
+        ),
+        XrayCommand::Delete {
+            group_name,
+            rule_name,
+        } => {
+            let rule = rule_name.unwrap_or_else(|| xray::bundled_rule().name);
+            if group_name == xray::RESERVED_NAME {
+                return Err(xray::XrayError::Reserved("group").into());
+            }
+            if rule == xray::RESERVED_NAME {
+                return Err(xray::XrayError::Reserved("sampling rule").into());
+            }
+            Action::XrayDelete {
+                group: group_name,
+                rule,
+            }
+        }
+    })
+}
+
+fn logs_action(command: LogsCommand) -> Result<Action, Error> {
+    Ok(match command {
+        LogsCommand::CreateGroup(a) => Action::LogsCreate(log_specs(&a)?),
+        LogsCommand::Status(a) => Action::LogsStatus(log_specs(&a)?),
+        LogsCommand::Delete { names } => Action::LogsDelete(logs::names_or_default(&names)?),
+    })
 }
 
 /// The bundled rule, or the `--cli-input-json` file (awscli's `file://` prefix accepted).

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use crate::aws::AwsError;
 use crate::cli::OutputFormat;
+use crate::honeycomb::{self, api::HoneycombError};
 use crate::logs::LogsError;
 use crate::xray::XrayError;
 
@@ -37,6 +38,10 @@ pub enum Error {
     Xray(#[from] XrayError),
     #[error(transparent)]
     Logs(#[from] LogsError),
+    #[error(transparent)]
+    HoneycombInput(#[from] honeycomb::InputError),
+    #[error(transparent)]
+    Honeycomb(#[from] HoneycombError),
     #[error("{what} needs confirmation, but there is no terminal to ask on")]
     NeedsConfirmation { what: String },
     #[error("cannot read {}: {source}", path.display())]
@@ -72,7 +77,9 @@ impl Error {
                     exit::FAILURE
                 }
             }
-            Error::Logs(_) => exit::BAD_INPUT,
+            Error::Logs(_) | Error::HoneycombInput(_) => exit::BAD_INPUT,
+            Error::Honeycomb(e) if e.is_auth() => exit::AUTH,
+            Error::Honeycomb(_) => exit::FAILURE,
             Error::NeedsConfirmation { .. } => exit::NEEDS_CONFIRMATION,
             Error::ReadFile { .. } | Error::Usage(_) => exit::BAD_INPUT,
             Error::Prompt(_) | Error::Runtime(_) => exit::FAILURE,
@@ -85,6 +92,8 @@ impl Error {
             Error::Aws(e) => e.help(),
             Error::Xray(e) => e.help(),
             Error::Logs(e) => e.help(),
+            Error::HoneycombInput(e) => e.help(),
+            Error::Honeycomb(e) => e.help(),
             Error::NeedsConfirmation { .. } => Some(
                 "run it on a terminal to be asked, or pass --yes to agree in advance (--dry-run shows what would change)"
                     .into(),
@@ -118,4 +127,37 @@ pub fn report(err: &Error, verbose: u8, output: OutputFormat) -> ExitCode {
         }
     }
     ExitCode::from(err.exit_code())
+}
+
+/// The innermost message of an error's source chain (e.g. "Connection refused (os error 111)").
+pub fn innermost_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = err.to_string();
+    let mut current = err.source();
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !text.trim().is_empty() {
+            message = text;
+        }
+        current = e.source();
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn innermost_cause_takes_the_innermost_message() {
+        let err = Outer(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "refused",
+        ));
+        assert_eq!(innermost_cause(&err), "refused");
+        assert_eq!(innermost_cause(&std::io::Error::other("plain")), "plain");
+    }
 }

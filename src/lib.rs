@@ -2,16 +2,18 @@
 //! Bootcamp, week 2) in one safe, repeatable run.
 //!
 //! Shape: [`cli`] parses, [`config`] validates once, [`run`] composes the
-//! per-system modules ([`xray`], [`logs`]), each of which has a pure planner and an I/O edge.
+//! per-system modules ([`xray`], [`logs`], [`honeycomb`]), each of which has a pure planner and an I/O edge.
 //! [`error`] maps every failure to an exit code in one place.
 
 pub mod aws;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod honeycomb;
 pub mod logs;
 pub mod plan;
 pub mod run;
+pub mod secret;
 pub mod ui;
 pub mod xray;
 

@@ -10,13 +10,16 @@ use futures_util::future::{join_all, try_join_all};
 
 use crate::aws::{Aws, AwsError};
 use crate::cli::Cli;
-use crate::config::{Action, Config};
+use crate::config::{Action, Config, HoneycombSettings};
 use crate::error::{self, exit, Error};
+use crate::honeycomb::api::{HoneycombApi, HoneycombError};
+use crate::honeycomb::SpanReport;
 use crate::logs::api::LogsApi;
 use crate::plan::{Outcome, Planned, Report};
+use crate::secret::Secret;
 use crate::ui;
 use crate::xray::api::XrayApi;
-use crate::{logs, xray};
+use crate::{honeycomb, logs, xray};
 
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
@@ -58,7 +61,99 @@ pub fn execute(config: &Config) -> Result<u8, Error> {
         .enable_all()
         .build()
         .map_err(Error::Runtime)?;
-    runtime.block_on(execute_aws(config))
+    runtime.block_on(execute_async(config))
+}
+
+async fn execute_async(config: &Config) -> Result<u8, Error> {
+    match &config.action {
+        Action::HoneycombCheck(settings) => honeycomb_check(config, settings).await,
+        Action::HoneycombSendTestSpan {
+            settings,
+            service,
+            dataset,
+        } => honeycomb_send_test_span(config, settings, service, dataset.as_deref()).await,
+        _ => execute_aws(config).await,
+    }
+}
+
+/// The key from the settings, else asked for on a terminal.
+fn honeycomb_key(config: &Config, settings: &HoneycombSettings) -> Result<Secret, Error> {
+    match &settings.key {
+        Some(key) => Ok(key.clone()),
+        None => ui::ask_secret(&config.ui, "Honeycomb API key")?
+            .ok_or_else(|| honeycomb::InputError::NoKey.into()),
+    }
+}
+
+async fn honeycomb_check(config: &Config, settings: &HoneycombSettings) -> Result<u8, Error> {
+    let key = honeycomb_key(config, settings)?;
+    let api = HoneycombApi::new(settings.timeout);
+    let report = ui::spin(
+        "checking the Honeycomb API key",
+        api.check(&key, settings.region, &settings.endpoints),
+    )
+    .await?;
+    ui::emit(&config.ui, &report);
+    if report.can_send_traces {
+        Ok(exit::OK)
+    } else {
+        let e = HoneycombError::CannotSend { key: report.key };
+        eprintln!("error: {e}");
+        if let Some(help) = e.help() {
+            eprintln!("help: {help}");
+        }
+        Ok(exit::AUTH)
+    }
+}
+
+async fn honeycomb_send_test_span(
+    config: &Config,
+    settings: &HoneycombSettings,
+    service: &str,
+    dataset: Option<&str>,
+) -> Result<u8, Error> {
+    let key = honeycomb_key(config, settings)?;
+    let api = HoneycombApi::new(settings.timeout);
+    let report = ui::spin(
+        "checking the Honeycomb API key",
+        api.check(&key, settings.region, &settings.endpoints),
+    )
+    .await?;
+    if !report.can_send_traces {
+        return Err(HoneycombError::CannotSend { key: report.key }.into());
+    }
+    let base = match report.region {
+        honeycomb::Region::Us => &settings.endpoints.us,
+        honeycomb::Region::Eu => &settings.endpoints.eu,
+    };
+    let dataset = dataset.unwrap_or(service);
+    let trace_id = honeycomb::random_hex(16);
+    let end = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    let body = honeycomb::test_span(
+        service,
+        &trace_id,
+        &honeycomb::random_hex(8),
+        end - 50_000_000,
+        end,
+    );
+    ui::spin(
+        "sending a test span",
+        api.send_traces(base, &key, report.classic().then_some(dataset), &body),
+    )
+    .await?;
+    let sent = SpanReport {
+        link: honeycomb::trace_link(&report, dataset, &trace_id),
+        key: report.key,
+        region: report.region,
+        endpoint: base.to_string(),
+        service: service.to_string(),
+        trace_id,
+    };
+    ui::emit(&config.ui, &sent);
+    Ok(exit::OK)
 }
 
 async fn execute_aws(config: &Config) -> Result<u8, Error> {
@@ -113,7 +208,9 @@ async fn execute_aws(config: &Config) -> Result<u8, Error> {
             logs(specs.iter().cloned().map(L::Present).collect(), false).await
         }
         Action::LogsDelete(names) => logs(names.iter().cloned().map(L::Gone).collect(), true).await,
-        Action::Completions(_) => Ok(exit::OK),
+        Action::Completions(_)
+        | Action::HoneycombCheck(_)
+        | Action::HoneycombSendTestSpan { .. } => Ok(exit::OK),
     }
 }
 

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::cli::OutputFormat;
 use crate::config::Ui;
 use crate::error::Error;
+use crate::secret::Secret;
 
 /// Asks the user to agree to `what`. `--yes` agrees in advance; without a terminal
 /// and without `--yes` this is [`Error::NeedsConfirmation`] (exit 5).
@@ -28,6 +29,19 @@ pub fn agree(ui: &Ui, what: &str, question: &str) -> Result<bool, Error> {
         .default(false)
         .interact_on(&dialoguer::console::Term::stderr())
         .map_err(|e| Error::Prompt(e.to_string()))
+}
+
+/// Asks for a secret with hidden input on a terminal; `None` without a terminal.
+pub fn ask_secret(ui: &Ui, prompt: &str) -> Result<Option<Secret>, Error> {
+    if !ui.interactive {
+        return Ok(None);
+    }
+    let value = dialoguer::Password::new()
+        .with_prompt(prompt)
+        .interact_on(&dialoguer::console::Term::stderr())
+        .map_err(|e| Error::Prompt(e.to_string()))?;
+    let value = value.trim();
+    Ok((!value.is_empty()).then(|| Secret::new(value)))
 }
 
 /// Runs `fut` with a spinner on stderr (drawn only when stderr is a terminal).
