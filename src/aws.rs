@@ -66,6 +66,25 @@ impl Aws {
     }
 }
 
+/// The region from --region, the environment or the profile, without any network
+/// lookup (for commands that only write files).
+pub async fn configured_region(settings: &AwsSettings) -> Option<String> {
+    if let Some(region) = &settings.region {
+        return Some(region.clone());
+    }
+    let env = aws_config::environment::EnvironmentVariableRegionProvider::new();
+    if let Some(region) = aws_config::meta::region::ProvideRegion::region(&env).await {
+        return Some(region.to_string());
+    }
+    let mut profile = aws_config::profile::ProfileFileRegionProvider::builder();
+    if let Some(name) = &settings.profile {
+        profile = profile.profile_name(name);
+    }
+    aws_config::meta::region::ProvideRegion::region(&profile.build())
+        .await
+        .map(|r| r.to_string())
+}
+
 /// What went wrong with an AWS call, in terms a user can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallFailure {

@@ -65,6 +65,9 @@ pub enum Command {
     /// Honeycomb: check an API key, prove ingest with a test span
     #[command(subcommand)]
     Honeycomb(HoneycombCommand),
+    /// docker-compose.yml: the app's observability entries and the xray-daemon service
+    #[command(subcommand)]
+    Compose(ComposeCommand),
     /// Print a shell completion script
     Completions {
         /// The shell to complete for
@@ -209,4 +212,41 @@ pub struct HoneycombArgs {
     /// Honeycomb API base URL for the EU region only
     #[arg(long, value_name = "URL", env = "HONEYCOMB_API_ENDPOINT_EU")]
     pub api_endpoint_eu: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ComposeCommand {
+    /// Add the OTEL/X-Ray/AWS/Rollbar entries and the xray-daemon service
+    ///
+    /// Shows a diff and writes only on agreement; comments, quoting, order, CRLF
+    /// and everything else not edited stay byte for byte. A second run changes nothing.
+    /// Example: cruddur-obs compose write --region ca-central-1 --dry-run
+    Write(ComposeArgs),
+}
+
+/// Parts of the setup that can be left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Part {
+    Honeycomb,
+    Xray,
+    Rollbar,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ComposeArgs {
+    /// The compose file
+    #[arg(long, value_name = "PATH", default_value = "docker-compose.yml")]
+    pub file: std::path::PathBuf,
+    /// The Flask service to instrument
+    #[arg(long, value_name = "NAME", default_value = "backend-flask")]
+    pub service: String,
+    /// Leave a part out (repeatable)
+    #[arg(long, value_enum, value_name = "PART")]
+    pub without: Vec<Part>,
+    /// Replace entries that exist with another value (default: report and keep them)
+    #[arg(long)]
+    pub force: bool,
+    /// Honeycomb region for OTEL_EXPORTER_OTLP_ENDPOINT
+    #[arg(long, value_enum, value_name = "REGION", default_value = "us")]
+    pub honeycomb_region: crate::honeycomb::Region,
 }

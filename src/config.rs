@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use crate::aws::AwsSettings;
 use crate::cli::{
-    Cli, Command, HoneycombArgs, HoneycombCommand, LogGroupArgs, LogsCommand, OutputFormat,
-    RuleArgs, XrayCommand,
+    Cli, Command, ComposeArgs, ComposeCommand, HoneycombArgs, HoneycombCommand, LogGroupArgs,
+    LogsCommand, OutputFormat, Part, RuleArgs, XrayCommand,
 };
 use crate::error::Error;
 use crate::honeycomb::{self, Endpoints, Region};
@@ -40,6 +40,7 @@ pub enum Action {
     LogsCreate(Vec<LogGroupSpec>),
     LogsStatus(Vec<LogGroupSpec>),
     LogsDelete(Vec<String>),
+    ComposeWrite(ComposeSettings),
     HoneycombCheck(HoneycombSettings),
     HoneycombSendTestSpan {
         settings: HoneycombSettings,
@@ -47,6 +48,16 @@ pub enum Action {
         dataset: Option<String>,
     },
     Completions(clap_complete::Shell),
+}
+
+/// What `compose write` writes where. The region is resolved at run time.
+#[derive(Debug, Clone)]
+pub struct ComposeSettings {
+    pub file: std::path::PathBuf,
+    pub service: String,
+    pub parts: crate::compose::Parts,
+    pub force: bool,
+    pub honeycomb_region: Region,
 }
 
 /// How to reach Honeycomb, and with which key.
@@ -94,6 +105,9 @@ impl Config {
                 service,
                 dataset,
             },
+            Command::Compose(ComposeCommand::Write(a)) => {
+                Action::ComposeWrite(compose_settings(&a))
+            }
             Command::Xray(x) => xray_action(x)?,
             Command::Logs(l) => logs_action(l)?,
             Command::Completions { shell } => Action::Completions(shell),
@@ -105,6 +119,20 @@ impl Config {
             timeout: Duration::from_secs_f64(g.timeout),
         };
         Ok(Config { ui, aws, action })
+    }
+}
+
+fn compose_settings(a: &ComposeArgs) -> ComposeSettings {
+    ComposeSettings {
+        file: a.file.clone(),
+        service: a.service.clone(),
+        parts: crate::compose::Parts {
+            honeycomb: !a.without.contains(&Part::Honeycomb),
+            xray: !a.without.contains(&Part::Xray),
+            rollbar: !a.without.contains(&Part::Rollbar),
+        },
+        force: a.force,
+        honeycomb_region: a.honeycomb_region,
     }
 }
 

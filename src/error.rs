@@ -9,6 +9,8 @@ use std::process::ExitCode;
 
 use crate::aws::AwsError;
 use crate::cli::OutputFormat;
+use crate::compose::ComposeError;
+use crate::files::FileError;
 use crate::honeycomb::{self, api::HoneycombError};
 use crate::logs::LogsError;
 use crate::xray::XrayError;
@@ -38,6 +40,12 @@ pub enum Error {
     Xray(#[from] XrayError),
     #[error(transparent)]
     Logs(#[from] LogsError),
+    #[error(transparent)]
+    Compose(#[from] ComposeError),
+    #[error(transparent)]
+    File(#[from] FileError),
+    #[error("no {what} at {}", path.display())]
+    MissingFile { what: &'static str, path: PathBuf },
     #[error(transparent)]
     HoneycombInput(#[from] honeycomb::InputError),
     #[error(transparent)]
@@ -77,7 +85,12 @@ impl Error {
                     exit::FAILURE
                 }
             }
-            Error::Logs(_) | Error::HoneycombInput(_) => exit::BAD_INPUT,
+            Error::Logs(_) | Error::HoneycombInput(_) | Error::MissingFile { .. } => {
+                exit::BAD_INPUT
+            }
+            Error::Compose(e) if e.is_bad_input() => exit::BAD_INPUT,
+            Error::File(FileError::NotText { .. }) => exit::BAD_INPUT,
+            Error::Compose(_) | Error::File(_) => exit::FAILURE,
             Error::Honeycomb(e) if e.is_auth() => exit::AUTH,
             Error::Honeycomb(_) => exit::FAILURE,
             Error::NeedsConfirmation { .. } => exit::NEEDS_CONFIRMATION,
@@ -93,6 +106,9 @@ impl Error {
             Error::Xray(e) => e.help(),
             Error::Logs(e) => e.help(),
             Error::HoneycombInput(e) => e.help(),
+            Error::Compose(e) => e.help(),
+            Error::File(_) => None,
+            Error::MissingFile { .. } => Some("run it in the repository root, or pass --file".into()),
             Error::Honeycomb(e) => e.help(),
             Error::NeedsConfirmation { .. } => Some(
                 "run it on a terminal to be asked, or pass --yes to agree in advance (--dry-run shows what would change)"

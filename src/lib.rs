@@ -7,8 +7,10 @@
 
 pub mod aws;
 pub mod cli;
+pub mod compose;
 pub mod config;
 pub mod error;
+pub mod files;
 pub mod honeycomb;
 pub mod logs;
 pub mod plan;

@@ -10,8 +10,10 @@ use futures_util::future::{join_all, try_join_all};
 
 use crate::aws::{Aws, AwsError};
 use crate::cli::Cli;
-use crate::config::{Action, Config, HoneycombSettings};
+use crate::compose::{self, ComposeSpec};
+use crate::config::{Action, ComposeSettings, Config, HoneycombSettings};
 use crate::error::{self, exit, Error};
+use crate::files::{self, FileReport, FileStatus};
 use crate::honeycomb::api::{HoneycombApi, HoneycombError};
 use crate::honeycomb::SpanReport;
 use crate::logs::api::LogsApi;
@@ -65,15 +67,135 @@ pub fn execute(config: &Config) -> Result<u8, Error> {
 }
 
 async fn execute_async(config: &Config) -> Result<u8, Error> {
+    use logs::ops::Target as L;
+    use xray::ops::Target as X;
     match &config.action {
+        Action::ComposeWrite(settings) => compose_write(config, settings).await,
         Action::HoneycombCheck(settings) => honeycomb_check(config, settings).await,
         Action::HoneycombSendTestSpan {
             settings,
             service,
             dataset,
         } => honeycomb_send_test_span(config, settings, service, dataset.as_deref()).await,
-        _ => execute_aws(config).await,
+        Action::XrayCreateGroup(spec) => xray_run(config, vec![X::Group(spec.clone())], true).await,
+        Action::XrayCreateRule(spec) => {
+            xray_run(config, vec![X::Rule(Box::new(spec.clone()))], true).await
+        }
+        Action::XrayStatus(group, rule) => {
+            let targets = vec![X::Group(group.clone()), X::Rule(Box::new(rule.clone()))];
+            xray_run(config, targets, false).await
+        }
+        Action::XrayDelete { group, rule } => {
+            let targets = vec![X::GroupGone(group.clone()), X::RuleGone(rule.clone())];
+            xray_run(config, targets, true).await
+        }
+        Action::LogsCreate(specs) => {
+            logs_run(
+                config,
+                specs.iter().cloned().map(L::Present).collect(),
+                true,
+            )
+            .await
+        }
+        Action::LogsStatus(specs) => {
+            logs_run(
+                config,
+                specs.iter().cloned().map(L::Present).collect(),
+                false,
+            )
+            .await
+        }
+        Action::LogsDelete(names) => {
+            logs_run(config, names.iter().cloned().map(L::Gone).collect(), true).await
+        }
+        // Printed before the runtime starts.
+        Action::Completions(_) => Ok(exit::OK),
     }
+}
+
+async fn compose_write(config: &Config, settings: &ComposeSettings) -> Result<u8, Error> {
+    let region = if settings.parts.xray {
+        crate::aws::configured_region(&config.aws)
+            .await
+            .ok_or(AwsError::NoRegion)?
+    } else {
+        String::new()
+    };
+    let label = settings.file.display().to_string();
+    let text = files::read(&settings.file)?.ok_or_else(|| Error::MissingFile {
+        what: "compose file",
+        path: settings.file.clone(),
+    })?;
+    let spec = ComposeSpec {
+        service: settings.service.clone(),
+        parts: settings.parts,
+        region,
+        honeycomb_region: settings.honeycomb_region,
+        force: settings.force,
+    };
+    let plan = compose::plan(&text, &label, &spec)?;
+    let mut changes: Vec<String> = plan
+        .added
+        .iter()
+        .map(|k| format!("{}.environment.{k}", spec.service))
+        .collect();
+    if plan.daemon_added {
+        changes.push(format!("service {}", compose::DAEMON_SERVICE));
+    }
+    let notes = plan
+        .daemon_notes
+        .iter()
+        .map(|n| format!("{}: {n} (left as it is)", compose::DAEMON_SERVICE))
+        .collect();
+    let report = FileReport {
+        file: label,
+        status: FileStatus::InSync,
+        changes,
+        conflicts: plan.conflicts,
+        forced: plan.forced,
+        notes,
+        diff: None,
+    };
+    write_file(config, &settings.file, Some(&text), &plan.new_text, report)
+}
+
+/// Shows the diff, asks, and writes `new` atomically when it differs from `old`.
+fn write_file(
+    config: &Config,
+    path: &std::path::Path,
+    old: Option<&str>,
+    new: &str,
+    mut report: FileReport,
+) -> Result<u8, Error> {
+    if old != Some(new) {
+        let diff = files::unified_diff(path, old.unwrap_or_default(), new);
+        if config.ui.dry_run {
+            report.status = FileStatus::WouldChange;
+            report.diff = Some(diff);
+        } else {
+            eprint!("{diff}");
+            let agreed = ui::agree(
+                &config.ui,
+                &format!("writing {}", path.display()),
+                &format!("Write {}?", path.display()),
+            )?;
+            if agreed {
+                files::write_atomic(path, new)?;
+                report.status = FileStatus::Written;
+            } else {
+                report.status = FileStatus::Declined;
+            }
+            if config.ui.output == crate::cli::OutputFormat::Json {
+                report.diff = Some(diff);
+            }
+        }
+    }
+    ui::emit(&config.ui, &report);
+    Ok(if report.is_pending() {
+        exit::PENDING
+    } else {
+        exit::OK
+    })
 }
 
 /// The key from the settings, else asked for on a terminal.
@@ -156,62 +278,42 @@ async fn honeycomb_send_test_span(
     Ok(exit::OK)
 }
 
-async fn execute_aws(config: &Config) -> Result<u8, Error> {
-    use logs::ops::Target as L;
-    use xray::ops::Target as X;
+async fn xray_run(
+    config: &Config,
+    targets: Vec<xray::ops::Target>,
+    change: bool,
+) -> Result<u8, Error> {
     let aws = Aws::load(&config.aws).await?;
-    let xray_api = XrayApi::new(&aws);
-    let logs_api = LogsApi::new(&aws);
-    let xray = |targets: Vec<X>, change: bool| {
-        converge(
-            config,
-            &aws,
-            targets,
-            change,
-            "X-Ray",
-            |t| xray::ops::plan(&xray_api, t),
-            |p| xray::ops::apply(&xray_api, p, config.ui.yes),
-        )
-    };
-    let logs = |targets: Vec<L>, change: bool| {
-        converge(
-            config,
-            &aws,
-            targets,
-            change,
-            "CloudWatch Logs",
-            |t| logs::ops::plan(&logs_api, t),
-            |p| logs::ops::apply(&logs_api, p, config.ui.yes),
-        )
-    };
-    match &config.action {
-        Action::XrayCreateGroup(spec) => xray(vec![X::Group(spec.clone())], true).await,
-        Action::XrayCreateRule(spec) => xray(vec![X::Rule(Box::new(spec.clone()))], true).await,
-        Action::XrayStatus(group, rule) => {
-            xray(
-                vec![X::Group(group.clone()), X::Rule(Box::new(rule.clone()))],
-                false,
-            )
-            .await
-        }
-        Action::XrayDelete { group, rule } => {
-            xray(
-                vec![X::GroupGone(group.clone()), X::RuleGone(rule.clone())],
-                true,
-            )
-            .await
-        }
-        Action::LogsCreate(specs) => {
-            logs(specs.iter().cloned().map(L::Present).collect(), true).await
-        }
-        Action::LogsStatus(specs) => {
-            logs(specs.iter().cloned().map(L::Present).collect(), false).await
-        }
-        Action::LogsDelete(names) => logs(names.iter().cloned().map(L::Gone).collect(), true).await,
-        Action::Completions(_)
-        | Action::HoneycombCheck(_)
-        | Action::HoneycombSendTestSpan { .. } => Ok(exit::OK),
-    }
+    let api = XrayApi::new(&aws);
+    converge(
+        config,
+        &aws,
+        targets,
+        change,
+        "X-Ray",
+        |t| xray::ops::plan(&api, t),
+        |p| xray::ops::apply(&api, p, config.ui.yes),
+    )
+    .await
+}
+
+async fn logs_run(
+    config: &Config,
+    targets: Vec<logs::ops::Target>,
+    change: bool,
+) -> Result<u8, Error> {
+    let aws = Aws::load(&config.aws).await?;
+    let api = LogsApi::new(&aws);
+    converge(
+        config,
+        &aws,
+        targets,
+        change,
+        "CloudWatch Logs",
+        |t| logs::ops::plan(&api, t),
+        |p| logs::ops::apply(&api, p, config.ui.yes),
+    )
+    .await
 }
 
 /// Plans every target concurrently; then, when `change` and not `--dry-run`, asks

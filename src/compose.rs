@@ -1,0 +1,565 @@
+//! docker-compose.yml: the app's observability entries and the `xray-daemon`
+//! service, written like a formatter writes source.
+//!
+//! Pure: text in, text out. The file is parsed strictly first (serde-saphyr: no
+//! tabs, no duplicate keys), edited losslessly (yaml-edit: comments, quoting, key
+//! order, CRLF and a missing final newline survive), and the result is parsed
+//! again and compared with the original plus exactly the intended changes; any
+//! other difference and nothing is written.
+
+use std::str::FromStr;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use yaml_edit::{Document, Mapping, MappingBuilder, ScalarValue};
+
+use crate::honeycomb::Region as HoneycombRegion;
+use crate::plan::FieldDiff;
+
+/// The X-Ray daemon's service name, as the app's `AWS_XRAY_DAEMON_ADDRESS` expects.
+pub const DAEMON_SERVICE: &str = "xray-daemon";
+pub const DAEMON_IMAGE: &str = "amazon/aws-xray-daemon";
+/// The image's ENTRYPOINT is `/xray -t 0.0.0.0:2000 -b 0.0.0.0:2000`; `command:`
+/// only adds flags. `-o` is local mode (no EC2 metadata). The bootcamp's
+/// `"xray -o -b xray-daemon:2000"` reaches the daemon as one argument.
+pub const DAEMON_COMMAND: &[&str] = &["-o"];
+pub const DAEMON_PORT: &str = "2000:2000/udp";
+
+/// Which parts of the setup to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Parts {
+    pub honeycomb: bool,
+    pub xray: bool,
+    pub rollbar: bool,
+}
+
+/// What `compose write` should make true.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComposeSpec {
+    pub service: String,
+    pub parts: Parts,
+    /// The AWS region of the X-Ray group and rule (the daemon's `AWS_REGION`).
+    pub region: String,
+    pub honeycomb_region: HoneycombRegion,
+    /// Replace entries that have another value (otherwise: reported, kept).
+    pub force: bool,
+}
+
+/// Input we refuse to edit. The file stays untouched.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ComposeError {
+    #[error("{file} is not valid YAML: {message}")]
+    Parse { file: String, message: String },
+    #[error("{file} has no `services:` mapping")]
+    NoServices { file: String },
+    #[error("{file} has no service {service:?}; it has: {existing}")]
+    NoService {
+        file: String,
+        service: String,
+        existing: String,
+    },
+    #[error("{file}: {message}")]
+    Unsafe { file: String, message: String },
+    #[error(
+        "{file}: the edit would change more than the intended keys ({detail}); nothing was written"
+    )]
+    Verify { file: String, detail: String },
+}
+
+impl ComposeError {
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(self, ComposeError::Verify { .. })
+    }
+
+    pub fn help(&self) -> Option<String> {
+        Some(match self {
+            ComposeError::Parse { .. } => {
+                "fix the file (docker compose config shows the same problem) and run again".into()
+            }
+            ComposeError::NoServices { .. } => "is this a docker compose file? pass --file".into(),
+            ComposeError::NoService { .. } => "pass --service with one of the names above".into(),
+            ComposeError::Unsafe { .. } => {
+                "add the entries by hand, or give the service its own environment: block".into()
+            }
+            ComposeError::Verify { .. } => {
+                "please report this with the file; add the entries by hand meanwhile".into()
+            }
+        })
+    }
+}
+
+/// The entries the app's service needs, in the bootcamp's order. Secrets are
+/// `${VAR}` references only.
+pub fn desired_env(spec: &ComposeSpec) -> Vec<(String, String)> {
+    let mut env: Vec<(&str, String)> = Vec::new();
+    if spec.parts.honeycomb {
+        env.push(("OTEL_SERVICE_NAME", spec.service.clone()));
+        env.push((
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            spec.honeycomb_region.default_api().to_string(),
+        ));
+        env.push((
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "x-honeycomb-team=${HONEYCOMB_API_KEY}".into(),
+        ));
+    }
+    if spec.parts.xray {
+        env.push((
+            "AWS_XRAY_URL",
+            "*4567-${GITPOD_WORKSPACE_ID}.${GITPOD_WORKSPACE_CLUSTER_HOST}*".into(),
+        ));
+        env.push(("AWS_XRAY_DAEMON_ADDRESS", format!("{DAEMON_SERVICE}:2000")));
+    }
+    env.push(("AWS_DEFAULT_REGION", "${AWS_DEFAULT_REGION}".into()));
+    env.push(("AWS_ACCESS_KEY_ID", "${AWS_ACCESS_KEY_ID}".into()));
+    env.push(("AWS_SECRET_ACCESS_KEY", "${AWS_SECRET_ACCESS_KEY}".into()));
+    if spec.parts.rollbar {
+        env.push(("ROLLBAR_ACCESS_TOKEN", "${ROLLBAR_ACCESS_TOKEN}".into()));
+    }
+    env.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// The `xray-daemon` service, as JSON (for comparison) .
+pub fn desired_daemon(spec: &ComposeSpec) -> Value {
+    serde_json::json!({
+        "image": DAEMON_IMAGE,
+        "environment": {
+            "AWS_ACCESS_KEY_ID": "${AWS_ACCESS_KEY_ID}",
+            "AWS_SECRET_ACCESS_KEY": "${AWS_SECRET_ACCESS_KEY}",
+            "AWS_REGION": spec.region,
+        },
+        "command": DAEMON_COMMAND,
+        "ports": [DAEMON_PORT],
+    })
+}
+
+/// The result of planning an edit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ComposePlan {
+    /// The edited text (equal to the input when nothing is to change).
+    #[serde(skip)]
+    pub new_text: String,
+    /// Environment entries added.
+    pub added: Vec<String>,
+    /// Entries with another value: replaced with `--force`, else kept.
+    pub conflicts: Vec<FieldDiff>,
+    pub forced: bool,
+    pub daemon_added: bool,
+    /// What differs in an existing `xray-daemon` service (left alone).
+    pub daemon_notes: Vec<String>,
+}
+
+/// Parses strictly: YAML errors, tabs and duplicate keys are refused with line and column.
+pub fn parse_strict(text: &str, file: &str) -> Result<Value, ComposeError> {
+    serde_saphyr::from_str::<Value>(text).map_err(|e| ComposeError::Parse {
+        file: file.to_string(),
+        message: e
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("error: ")
+            .to_string(),
+    })
+}
+
+/// An environment value as compose sees it (numbers and booleans as text).
+fn as_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
+/// The environment of a service, as KEY → value, in either form.
+fn env_entries(env: &Value) -> Vec<(String, Option<String>)> {
+    match env {
+        Value::Object(m) => m.iter().map(|(k, v)| (k.clone(), as_text(v))).collect(),
+        Value::Array(items) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|item| match item.split_once('=') {
+                Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                None => (item.to_string(), None),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The value text of a mapping entry in the source (`key: VALUE`), for anchor checks.
+fn entry_value_text(mapping: &Mapping, key: &str) -> Option<String> {
+    let entry = mapping.find_entry_by_key(key)?;
+    let text = entry.to_string();
+    let (_, value) = text.split_once(':')?;
+    Some(value.trim_start().to_string())
+}
+
+/// Plans the edit of a compose file's text.
+pub fn plan(text: &str, file: &str, spec: &ComposeSpec) -> Result<ComposePlan, ComposeError> {
+    let before = parse_strict(text, file)?;
+    let services = before
+        .get("services")
+        .and_then(Value::as_object)
+        .ok_or_else(|| ComposeError::NoServices { file: file.into() })?;
+    let Some(service) = services.get(&spec.service) else {
+        return Err(ComposeError::NoService {
+            file: file.into(),
+            service: spec.service.clone(),
+            existing: services.keys().cloned().collect::<Vec<_>>().join(", "),
+        });
+    };
+    let unsafe_edit = |message: String| ComposeError::Unsafe {
+        file: file.into(),
+        message,
+    };
+    if !service.is_object() && !service.is_null() {
+        return Err(unsafe_edit(format!(
+            "service {:?} is not a mapping",
+            spec.service
+        )));
+    }
+
+    let doc = Document::from_str(text).map_err(|e| ComposeError::Parse {
+        file: file.into(),
+        message: e.to_string(),
+    })?;
+    let cst_services = doc
+        .get_mapping("services")
+        .ok_or_else(|| unsafe_edit("`services:` is not a mapping the editor can follow".into()))?;
+    let cst_service = cst_services.get_mapping(&spec.service).ok_or_else(|| {
+        unsafe_edit(format!(
+            "service {:?} is not a mapping the editor can follow",
+            spec.service
+        ))
+    })?;
+    let env_value = service.get("environment").cloned().unwrap_or(Value::Null);
+    let env_in_source = cst_service.contains_key("environment");
+    if !env_in_source && !env_value.is_null() {
+        return Err(unsafe_edit(format!(
+            "the environment of {:?} comes from a `<<:` merge; adding entries here would replace the merged ones",
+            spec.service
+        )));
+    }
+    if let Some(value) = entry_value_text(&cst_service, "environment") {
+        if value.starts_with('*') {
+            return Err(unsafe_edit(format!(
+                "the environment of {:?} is an alias ({}); editing it would change every service that uses it",
+                spec.service,
+                value.split_whitespace().next().unwrap_or_default()
+            )));
+        }
+        if let Some(anchor) = value.strip_prefix('&') {
+            let name: String = anchor.chars().take_while(|c| !c.is_whitespace()).collect();
+            if text.contains(&format!("*{name}")) {
+                return Err(unsafe_edit(format!(
+                    "the environment of {:?} is the anchor &{name}, which other parts of the file share",
+                    spec.service
+                )));
+            }
+        }
+    }
+    if !matches!(env_value, Value::Object(_) | Value::Array(_) | Value::Null) {
+        return Err(unsafe_edit(format!(
+            "the environment of {:?} is neither a mapping nor a list",
+            spec.service
+        )));
+    }
+
+    // Decide, entry by entry.
+    let existing = env_entries(&env_value);
+    let mut added = Vec::new();
+    let mut conflicts = Vec::new();
+    let mut to_set: Vec<(String, String)> = Vec::new();
+    for (key, want) in desired_env(spec) {
+        match existing.iter().find(|(k, _)| *k == key) {
+            None => {
+                added.push(key.clone());
+                to_set.push((key, want));
+            }
+            Some((_, have)) if have.as_deref() == Some(want.as_str()) => {}
+            Some((_, have)) => {
+                conflicts.push(FieldDiff::new(
+                    &format!("{}.environment.{key}", spec.service),
+                    have.clone(),
+                    Some(want.clone()),
+                ));
+                if spec.force {
+                    to_set.push((key, want));
+                }
+            }
+        }
+    }
+
+    let daemon = desired_daemon(spec);
+    let mut daemon_notes = Vec::new();
+    let daemon_added = spec.parts.xray && !services.contains_key(DAEMON_SERVICE);
+    if spec.parts.xray && !daemon_added {
+        daemon_notes = daemon_differences(&services[DAEMON_SERVICE], &daemon);
+    }
+
+    // Edit.
+    let mut expected = before.clone();
+    if !to_set.is_empty() {
+        edit_env(&cst_service, &env_value, &to_set);
+        let env = &mut expected["services"][&spec.service]["environment"];
+        apply_expected(env, &to_set);
+    }
+    if daemon_added {
+        cst_services.set(
+            DAEMON_SERVICE,
+            daemon_builder(spec).as_mapping().expect("a mapping"),
+        );
+        expected["services"][DAEMON_SERVICE] = daemon;
+    }
+    let new_text = if to_set.is_empty() && !daemon_added {
+        text.to_string()
+    } else {
+        doc.to_string()
+    };
+
+    // Verify: the new text parses strictly and means exactly the intended change.
+    let after = parse_strict(&new_text, file).map_err(|e| ComposeError::Verify {
+        file: file.into(),
+        detail: format!("the result does not parse: {e}"),
+    })?;
+    if after != expected {
+        return Err(ComposeError::Verify {
+            file: file.into(),
+            detail: first_difference(&expected, &after),
+        });
+    }
+    Ok(ComposePlan {
+        new_text,
+        added,
+        conflicts,
+        forced: spec.force,
+        daemon_added,
+        daemon_notes,
+    })
+}
+
+fn edit_env(service: &Mapping, env: &Value, entries: &[(String, String)]) {
+    match (env, service.get_sequence("environment")) {
+        (Value::Array(items), Some(seq)) => {
+            for (key, value) in entries {
+                let line = ScalarValue::double_quoted(format!("{key}={value}"));
+                let index = items.iter().position(|i| {
+                    i.as_str()
+                        .is_some_and(|s| s == key || s.starts_with(&format!("{key}=")))
+                });
+                match index {
+                    Some(i) => {
+                        seq.set(i, line);
+                    }
+                    None => seq.push(line),
+                }
+            }
+        }
+        _ => match service.get_mapping("environment") {
+            Some(map) => {
+                for (key, value) in entries {
+                    map.set(key.as_str(), ScalarValue::double_quoted(value.as_str()));
+                }
+            }
+            None => {
+                let mut builder = MappingBuilder::new();
+                for (key, value) in entries {
+                    builder =
+                        builder.pair(key.as_str(), ScalarValue::double_quoted(value.as_str()));
+                }
+                let doc = builder.build_document();
+                service.set("environment", doc.as_mapping().expect("a mapping"));
+            }
+        },
+    }
+}
+
+fn apply_expected(env: &mut Value, entries: &[(String, String)]) {
+    match env {
+        Value::Array(items) => {
+            for (key, value) in entries {
+                let line = Value::String(format!("{key}={value}"));
+                let index = items.iter().position(|i| {
+                    i.as_str()
+                        .is_some_and(|s| s == key || s.starts_with(&format!("{key}=")))
+                });
+                match index {
+                    Some(i) => items[i] = line,
+                    None => items.push(line),
+                }
+            }
+        }
+        Value::Object(map) => {
+            for (key, value) in entries {
+                map.insert(key.clone(), Value::String(value.clone()));
+            }
+        }
+        other => {
+            let mut map = Map::new();
+            for (key, value) in entries {
+                map.insert(key.clone(), Value::String(value.clone()));
+            }
+            *other = Value::Object(map);
+        }
+    }
+}
+
+fn daemon_builder(spec: &ComposeSpec) -> Document {
+    MappingBuilder::new()
+        .pair("image", ScalarValue::double_quoted(DAEMON_IMAGE))
+        .mapping("environment", |m| {
+            m.pair(
+                "AWS_ACCESS_KEY_ID",
+                ScalarValue::double_quoted("${AWS_ACCESS_KEY_ID}"),
+            )
+            .pair(
+                "AWS_SECRET_ACCESS_KEY",
+                ScalarValue::double_quoted("${AWS_SECRET_ACCESS_KEY}"),
+            )
+            .pair(
+                "AWS_REGION",
+                ScalarValue::double_quoted(spec.region.as_str()),
+            )
+        })
+        .sequence("command", |s| {
+            DAEMON_COMMAND
+                .iter()
+                .fold(s, |s, flag| s.item(ScalarValue::double_quoted(*flag)))
+        })
+        .sequence("ports", |s| s.item(ScalarValue::double_quoted(DAEMON_PORT)))
+        .build_document()
+}
+
+/// How an existing daemon service differs from ours (reported, never changed).
+pub fn daemon_differences(actual: &Value, desired: &Value) -> Vec<String> {
+    let mut notes = Vec::new();
+    let mut image_note = None;
+    if actual
+        .get("image")
+        .and_then(Value::as_str)
+        .map(|i| i.split(':').next().unwrap_or(i))
+        != Some(DAEMON_IMAGE)
+        && actual
+            .get("image")
+            .and_then(Value::as_str)
+            .is_none_or(|i| !i.contains("xray-daemon"))
+    {
+        image_note = Some(format!("image is {}, not {DAEMON_IMAGE}", actual["image"]));
+    }
+    let command: Vec<String> = match actual.get("command") {
+        Some(Value::Array(items)) => items.iter().filter_map(as_text).collect(),
+        Some(Value::String(s)) => s.split_whitespace().map(str::to_string).collect(),
+        _ => Vec::new(),
+    };
+    if let Some(Value::Array(items)) = actual.get("command") {
+        if let Some(joined) = items
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|s| s.contains(' '))
+        {
+            notes.push(format!(
+                "command item {joined:?} reaches the daemon as one argument: use separate flags, e.g. [\"-o\"]"
+            ));
+        }
+    }
+    if notes.is_empty() && !command.iter().any(|c| c == "-o" || c == "--local-mode") {
+        notes.push(
+            "command lacks -o (local mode): outside EC2 the daemon waits for instance metadata"
+                .into(),
+        );
+    }
+    let env = env_entries(actual.get("environment").unwrap_or(&Value::Null));
+    let region = env
+        .iter()
+        .find(|(k, _)| k == "AWS_REGION")
+        .and_then(|(_, v)| v.clone());
+    let want = desired["environment"]["AWS_REGION"]
+        .as_str()
+        .unwrap_or_default();
+    if region.as_deref() != Some(want) {
+        notes.push(format!(
+            "environment AWS_REGION is {}, not {want} (the daemon must send to the region of the group and rule)",
+            region.unwrap_or_else(|| "unset".into())
+        ));
+    }
+    notes.extend(image_note);
+    notes
+}
+
+fn first_difference(expected: &Value, actual: &Value) -> String {
+    fn walk(path: &str, e: &Value, a: &Value) -> Option<String> {
+        match (e, a) {
+            (Value::Object(em), Value::Object(am)) => {
+                for (k, ev) in em {
+                    let p = format!("{path}.{k}");
+                    match am.get(k) {
+                        Some(av) => {
+                            if let Some(d) = walk(&p, ev, av) {
+                                return Some(d);
+                            }
+                        }
+                        None => return Some(format!("{p} is missing")),
+                    }
+                }
+                am.keys()
+                    .find(|k| !em.contains_key(*k))
+                    .map(|k| format!("{path}.{k} appeared"))
+            }
+            _ if e == a => None,
+            _ => Some(format!("{path} is {a}, expected {e}")),
+        }
+    }
+    walk("", expected, actual).unwrap_or_else(|| "unknown difference".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> ComposeSpec {
+        ComposeSpec {
+            service: "backend-flask".into(),
+            parts: Parts {
+                honeycomb: true,
+                xray: true,
+                rollbar: true,
+            },
+            region: "ca-central-1".into(),
+            honeycomb_region: HoneycombRegion::Us,
+            force: false,
+        }
+    }
+
+    #[test]
+    fn entries_are_references_never_values() {
+        for (key, value) in desired_env(&spec()) {
+            if key.contains("KEY") || key.contains("TOKEN") || key.contains("SECRET") {
+                assert!(value.starts_with("${"), "{key}={value}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_second_plan_changes_nothing() {
+        let text = "services:\n  backend-flask:\n    build: .\n";
+        let first = plan(text, "f", &spec()).unwrap();
+        assert_eq!(first.added.len(), 9);
+        assert!(first.daemon_added);
+        let second = plan(&first.new_text, "f", &spec()).unwrap();
+        assert_eq!(second.new_text, first.new_text);
+        assert!(second.added.is_empty() && !second.daemon_added);
+        assert!(second.daemon_notes.is_empty(), "{:?}", second.daemon_notes);
+    }
+
+    #[test]
+    fn the_bootcamp_daemon_mistakes_are_noted() {
+        let daemon = serde_json::json!({"image": "amazon/aws-xray-daemon",
+            "environment": {"AWS_REGION": "us-east-1"}, "command": ["xray -o -b xray-daemon:2000"]});
+        let notes = daemon_differences(&daemon, &desired_daemon(&spec()));
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].contains("one argument"));
+        assert!(notes[1].contains("AWS_REGION is us-east-1, not ca-central-1"));
+    }
+}

@@ -1,0 +1,168 @@
+//! Files people care about: show a unified diff first, write only when the bytes
+//! change, and write atomically (a temp file in the same directory, then a rename,
+//! permissions kept), so a failed or killed run leaves the old file or the new one.
+
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::plan::FieldDiff;
+
+/// Where a file stands after a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileStatus {
+    Written,
+    InSync,
+    WouldChange,
+    Declined,
+}
+
+/// What happened to one file: the changes, the conflicts left alone, notes, the diff.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileReport {
+    pub file: String,
+    pub status: FileStatus,
+    pub changes: Vec<String>,
+    pub conflicts: Vec<FieldDiff>,
+    /// Whether conflicting entries were replaced (`--force`).
+    pub forced: bool,
+    pub notes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+}
+
+impl FileReport {
+    /// Work left: a change not written, or a conflict kept.
+    pub fn is_pending(&self) -> bool {
+        matches!(self.status, FileStatus::WouldChange | FileStatus::Declined)
+            || (!self.forced && !self.conflicts.is_empty())
+    }
+}
+
+impl fmt::Display for FileReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.status == FileStatus::WouldChange {
+            if let Some(diff) = &self.diff {
+                write!(f, "{diff}")?;
+            }
+        }
+        let status = match self.status {
+            FileStatus::Written => "written",
+            FileStatus::InSync => "in sync",
+            FileStatus::WouldChange => "would change",
+            FileStatus::Declined => "not written (declined)",
+        };
+        write!(f, "{}: {status}", self.file)?;
+        for change in &self.changes {
+            write!(f, "\n    + {change}")?;
+        }
+        for c in &self.conflicts {
+            let what = if self.forced {
+                "replaced"
+            } else {
+                "kept; --force replaces it"
+            };
+            write!(f, "\n    conflict: {c} ({what})")?;
+        }
+        for note in &self.notes {
+            write!(f, "\n    note: {note}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Errors of the file edge.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not UTF-8 text", path.display())]
+    NotText { path: PathBuf },
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The file's text, or `None` when it does not exist.
+pub fn read(path: &Path) -> Result<Option<String>, FileError> {
+    match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| FileError::NotText {
+                path: path.to_path_buf(),
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(FileError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// A unified diff of `old` → `new`, labelled with `path`.
+pub fn unified_diff(path: &Path, old: &str, new: &str) -> String {
+    let name = path.display().to_string();
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .to_string()
+}
+
+/// Replaces `path` with `contents` atomically, keeping its permissions.
+pub fn write_atomic(path: &Path, contents: &str) -> Result<(), FileError> {
+    let err = |source| FileError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".cruddur-obs-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(err)?;
+    tmp.write_all(contents.as_bytes()).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        std::fs::set_permissions(tmp.path(), meta.permissions()).map_err(err)?;
+    }
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_atomically_and_keeps_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.yml");
+        std::fs::write(&path, "old\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&path, "new\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temp file left behind");
+    }
+
+    #[test]
+    fn diffs_are_unified() {
+        let d = unified_diff(Path::new("x.yml"), "a\nb\n", "a\nc\n");
+        assert_eq!(d, "--- a/x.yml\n+++ b/x.yml\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n");
+    }
+}
