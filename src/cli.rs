@@ -68,6 +68,9 @@ pub enum Command {
     /// docker-compose.yml: the app's observability entries and the xray-daemon service
     #[command(subcommand)]
     Compose(ComposeCommand),
+    /// .gitpod.yml: open the app's ports publicly; print the `gp env` lines it needs
+    #[command(subcommand)]
+    Gitpod(GitpodCommand),
     /// Print a shell completion script
     Completions {
         /// The shell to complete for
@@ -249,4 +252,18 @@ pub struct ComposeArgs {
     /// Honeycomb region for OTEL_EXPORTER_OTLP_ENDPOINT
     #[arg(long, value_enum, value_name = "REGION", default_value = "us")]
     pub honeycomb_region: crate::honeycomb::Region,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GitpodCommand {
+    /// Add ports 3000 (frontend, opens the browser) and 4567 (backend), both public
+    ///
+    /// Never writes secrets: prints the `gp env NAME=...` commands to run instead
+    /// (values masked), and runs them when the gp CLI is there.
+    /// Example: cruddur-obs gitpod write --dry-run
+    Write {
+        /// The Gitpod file (created when missing)
+        #[arg(long, value_name = "PATH", default_value = ".gitpod.yml")]
+        file: std::path::PathBuf,
+    },
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use crate::aws::AwsSettings;
 use crate::cli::{
-    Cli, Command, ComposeArgs, ComposeCommand, HoneycombArgs, HoneycombCommand, LogGroupArgs,
-    LogsCommand, OutputFormat, Part, RuleArgs, XrayCommand,
+    Cli, Command, ComposeArgs, ComposeCommand, GitpodCommand, HoneycombArgs, HoneycombCommand,
+    LogGroupArgs, LogsCommand, OutputFormat, Part, RuleArgs, XrayCommand,
 };
 use crate::error::Error;
 use crate::honeycomb::{self, Endpoints, Region};
@@ -41,6 +41,7 @@ pub enum Action {
     LogsStatus(Vec<LogGroupSpec>),
     LogsDelete(Vec<String>),
     ComposeWrite(ComposeSettings),
+    GitpodWrite(GitpodSettings),
     HoneycombCheck(HoneycombSettings),
     HoneycombSendTestSpan {
         settings: HoneycombSettings,
@@ -58,6 +59,13 @@ pub struct ComposeSettings {
     pub parts: crate::compose::Parts,
     pub force: bool,
     pub honeycomb_region: Region,
+}
+
+/// What `gitpod write` writes, and the values `gp env` needs (from our environment).
+#[derive(Debug, Clone)]
+pub struct GitpodSettings {
+    pub file: std::path::PathBuf,
+    pub env: Vec<(String, Option<Secret>)>,
 }
 
 /// How to reach Honeycomb, and with which key.
@@ -108,6 +116,16 @@ impl Config {
             Command::Compose(ComposeCommand::Write(a)) => {
                 Action::ComposeWrite(compose_settings(&a))
             }
+            Command::Gitpod(GitpodCommand::Write { file }) => Action::GitpodWrite(GitpodSettings {
+                file,
+                env: crate::gitpod::GP_ENV
+                    .iter()
+                    .map(|(name, _)| {
+                        let value = std::env::var(name).ok().filter(|v| !v.is_empty());
+                        (name.to_string(), value.map(Secret::new))
+                    })
+                    .collect(),
+            }),
             Command::Xray(x) => xray_action(x)?,
             Command::Logs(l) => logs_action(l)?,
             Command::Completions { shell } => Action::Completions(shell),

@@ -32,6 +32,9 @@ pub struct FileReport {
     pub notes: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
+    /// What the user still has to do (e.g. `gp env` commands, values masked).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub next_steps: Vec<String>,
 }
 
 impl FileReport {
@@ -69,6 +72,9 @@ impl fmt::Display for FileReport {
         }
         for note in &self.notes {
             write!(f, "\n    note: {note}")?;
+        }
+        for step in &self.next_steps {
+            write!(f, "\n    next: {step}")?;
         }
         Ok(())
     }

@@ -11,6 +11,7 @@ pub mod compose;
 pub mod config;
 pub mod error;
 pub mod files;
+pub mod gitpod;
 pub mod honeycomb;
 pub mod logs;
 pub mod plan;

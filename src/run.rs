@@ -11,9 +11,10 @@ use futures_util::future::{join_all, try_join_all};
 use crate::aws::{Aws, AwsError};
 use crate::cli::Cli;
 use crate::compose::{self, ComposeSpec};
-use crate::config::{Action, ComposeSettings, Config, HoneycombSettings};
+use crate::config::{Action, ComposeSettings, Config, GitpodSettings, HoneycombSettings};
 use crate::error::{self, exit, Error};
 use crate::files::{self, FileReport, FileStatus};
+use crate::gitpod;
 use crate::honeycomb::api::{HoneycombApi, HoneycombError};
 use crate::honeycomb::SpanReport;
 use crate::logs::api::LogsApi;
@@ -71,6 +72,7 @@ async fn execute_async(config: &Config) -> Result<u8, Error> {
     use xray::ops::Target as X;
     match &config.action {
         Action::ComposeWrite(settings) => compose_write(config, settings).await,
+        Action::GitpodWrite(settings) => gitpod_write(config, settings).await,
         Action::HoneycombCheck(settings) => honeycomb_check(config, settings).await,
         Action::HoneycombSendTestSpan {
             settings,
@@ -155,8 +157,72 @@ async fn compose_write(config: &Config, settings: &ComposeSettings) -> Result<u8
         forced: plan.forced,
         notes,
         diff: None,
+        next_steps: Vec::new(),
     };
     write_file(config, &settings.file, Some(&text), &plan.new_text, report)
+}
+
+async fn gitpod_write(config: &Config, settings: &GitpodSettings) -> Result<u8, Error> {
+    let label = settings.file.display().to_string();
+    let text = files::read(&settings.file)?;
+    let plan = gitpod::plan(text.as_deref(), &label)?;
+    let gp = which("gp");
+    let mut next_steps = Vec::new();
+    for (name, value) in &settings.env {
+        let secret = gitpod::GP_ENV.iter().any(|(n, s)| n == name && *s);
+        let shown = match value {
+            None => "<value>".to_string(),
+            Some(v) if secret => v.masked(),
+            Some(v) => v.expose().to_string(),
+        };
+        next_steps.push(format!("gp env {name}={shown}"));
+    }
+    let report = FileReport {
+        file: label,
+        status: FileStatus::InSync,
+        changes: plan
+            .added
+            .iter()
+            .map(|p| format!("port {p} (public)"))
+            .collect(),
+        conflicts: plan.conflicts,
+        forced: false,
+        notes: plan.notes,
+        diff: None,
+        next_steps,
+    };
+    let code = write_file(
+        config,
+        &settings.file,
+        text.as_deref(),
+        &plan.new_text,
+        report,
+    )?;
+    if let Some(gp) = gp.filter(|_| !config.ui.dry_run) {
+        for (name, value) in &settings.env {
+            if let Some(value) = value {
+                let status = std::process::Command::new(&gp)
+                    .arg("env")
+                    .arg(format!("{name}={}", value.expose()))
+                    .stdout(std::process::Stdio::null())
+                    .status();
+                match status {
+                    Ok(s) if s.success() => eprintln!("set {name} with gp env"),
+                    _ => eprintln!("warning: gp env {name}=... failed; run it yourself"),
+                }
+            }
+        }
+    }
+    Ok(code)
+}
+
+/// The path of `program` on PATH, if any.
+fn which(program: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|p| p.is_file())
+    })
 }
 
 /// Shows the diff, asks, and writes `new` atomically when it differs from `old`.

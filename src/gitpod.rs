@@ -1,0 +1,234 @@
+//! .gitpod.yml: the ports the app needs, opened publicly, with the same safety
+//! rules as the compose file (strict parse, lossless edit, verification).
+//!
+//! Gitpod forwards only HTTP ports: the X-Ray daemon's UDP 2000 is never added, and
+//! an entry for it is reported as doing nothing. Secrets are never written here;
+//! they belong in `gp env`.
+
+use std::str::FromStr;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+use yaml_edit::{Document, MappingBuilder};
+
+use crate::compose::{parse_strict, ComposeError};
+use crate::plan::FieldDiff;
+
+/// A port the app needs: number, onOpen (if any), what it is.
+pub const PORTS: &[(u16, Option<&str>, &str)] = &[
+    (3000, Some("open-browser"), "frontend-react-js"),
+    (4567, None, "backend-flask"),
+];
+const UDP_DAEMON_PORT: u16 = 2000;
+
+/// The variables the app reads from `gp env`, and whether each is a secret.
+pub const GP_ENV: &[(&str, bool)] = &[
+    ("HONEYCOMB_API_KEY", true),
+    ("AWS_ACCESS_KEY_ID", true),
+    ("AWS_SECRET_ACCESS_KEY", true),
+    ("AWS_DEFAULT_REGION", false),
+    ("ROLLBAR_ACCESS_TOKEN", true),
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GitpodPlan {
+    #[serde(skip)]
+    pub new_text: String,
+    pub added: Vec<u16>,
+    /// Existing entries for our ports with other settings (kept).
+    pub conflicts: Vec<FieldDiff>,
+    pub notes: Vec<String>,
+}
+
+/// Whether a `port:` value (a number, or a "3000-3999" range) covers `port`.
+fn covers(value: &Value, port: u16) -> bool {
+    match value {
+        Value::Number(n) => n.as_u64() == Some(u64::from(port)),
+        Value::String(s) => match s.split_once('-') {
+            Some((lo, hi)) => match (lo.trim().parse::<u16>(), hi.trim().parse::<u16>()) {
+                (Ok(lo), Ok(hi)) => (lo..=hi).contains(&port),
+                _ => false,
+            },
+            None => s.trim().parse::<u16>().ok() == Some(port),
+        },
+        _ => false,
+    }
+}
+
+fn entry_json(port: u16, on_open: Option<&str>) -> Value {
+    let mut entry = json!({"port": port});
+    if let Some(o) = on_open {
+        entry["onOpen"] = json!(o);
+    }
+    entry["visibility"] = json!("public");
+    entry
+}
+
+fn entry_text(port: u16, on_open: Option<&str>, nl: &str) -> String {
+    let mut text = format!("  - port: {port}{nl}");
+    if let Some(o) = on_open {
+        text.push_str(&format!("    onOpen: {o}{nl}"));
+    }
+    text.push_str(&format!("    visibility: public{nl}"));
+    text
+}
+
+/// Plans the edit of `.gitpod.yml` (`None`: the file does not exist yet).
+pub fn plan(text: Option<&str>, file: &str) -> Result<GitpodPlan, ComposeError> {
+    let text = text.unwrap_or_default();
+    let before = parse_strict(text, file)?;
+    let unsafe_edit = |message: &str| ComposeError::Unsafe {
+        file: file.into(),
+        message: message.into(),
+    };
+    if !(before.is_object() || before.is_null()) {
+        return Err(unsafe_edit("the top level is not a mapping"));
+    }
+    let ports = before.get("ports").cloned().unwrap_or(Value::Null);
+    let existing: Vec<Value> = match &ports {
+        Value::Array(items) => items.clone(),
+        Value::Null => Vec::new(),
+        _ => return Err(unsafe_edit("`ports:` is not a list")),
+    };
+
+    let mut notes = Vec::new();
+    let mut conflicts = Vec::new();
+    if existing
+        .iter()
+        .any(|e| covers(e.get("port").unwrap_or(&Value::Null), UDP_DAEMON_PORT))
+    {
+        notes.push(format!(
+            "port {UDP_DAEMON_PORT} (the X-Ray daemon's UDP port) does nothing here: Gitpod forwards only HTTP ports"
+        ));
+    }
+    let mut missing = Vec::new();
+    for &(port, on_open, what) in PORTS {
+        match existing
+            .iter()
+            .find(|e| covers(e.get("port").unwrap_or(&Value::Null), port))
+        {
+            None => missing.push((port, on_open)),
+            Some(entry) => {
+                let visibility = entry.get("visibility").and_then(Value::as_str);
+                if visibility != Some("public") {
+                    conflicts.push(FieldDiff::new(
+                        &format!("ports[{port}].visibility"),
+                        Some(visibility.unwrap_or("private (default)").to_string()),
+                        Some(format!(
+                            "public (the {what} must be reachable from the browser)"
+                        )),
+                    ));
+                }
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(GitpodPlan {
+            new_text: text.to_string(),
+            added: Vec::new(),
+            conflicts,
+            notes,
+        });
+    }
+
+    let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let new_text = match &ports {
+        Value::Array(_) => {
+            let doc = Document::from_str(text).map_err(|e| ComposeError::Parse {
+                file: file.into(),
+                message: e.to_string(),
+            })?;
+            let seq = doc
+                .as_mapping()
+                .and_then(|m| m.get_sequence("ports"))
+                .ok_or_else(|| unsafe_edit("`ports:` is not a list the editor can follow"))?;
+            for &(port, on_open) in &missing {
+                let mut entry = MappingBuilder::new().pair("port", i64::from(port));
+                if let Some(o) = on_open {
+                    entry = entry.pair("onOpen", o);
+                }
+                let entry = entry.pair("visibility", "public").build_document();
+                seq.push(entry.as_mapping().expect("a mapping"));
+            }
+            doc.to_string()
+        }
+        // No `ports:` yet: append a block at the end of the file.
+        _ => {
+            let mut out = text.to_string();
+            if before.get("ports").is_some() {
+                return Err(unsafe_edit(
+                    "`ports:` is empty; write `ports: []` or remove it",
+                ));
+            }
+            if !out.is_empty() && !out.ends_with('\n') {
+                out.push_str(nl);
+            }
+            out.push_str(&format!("ports:{nl}"));
+            for &(port, on_open) in &missing {
+                out.push_str(&entry_text(port, on_open, nl));
+            }
+            out
+        }
+    };
+
+    let mut expected = if before.is_null() {
+        json!({})
+    } else {
+        before.clone()
+    };
+    let mut list = existing;
+    list.extend(missing.iter().map(|&(p, o)| entry_json(p, o)));
+    expected["ports"] = Value::Array(list);
+    let after = parse_strict(&new_text, file).map_err(|e| ComposeError::Verify {
+        file: file.into(),
+        detail: format!("the result does not parse: {e}"),
+    })?;
+    if after != expected {
+        return Err(ComposeError::Verify {
+            file: file.into(),
+            detail: "the parsed result is not the original plus the new ports".into(),
+        });
+    }
+    Ok(GitpodPlan {
+        new_text,
+        added: missing.iter().map(|(p, _)| *p).collect(),
+        conflicts,
+        notes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_and_strings_cover_ports() {
+        assert!(covers(&json!(3000), 3000));
+        assert!(covers(&json!("3000"), 3000));
+        assert!(covers(&json!("3000-3999"), 3000));
+        assert!(!covers(&json!("4000-4999"), 3000));
+    }
+
+    #[test]
+    fn a_new_file_gets_both_ports_and_a_second_run_nothing() {
+        let first = plan(None, ".gitpod.yml").unwrap();
+        assert_eq!(first.added, [3000, 4567]);
+        assert_eq!(
+            first.new_text,
+            "ports:\n  - port: 3000\n    onOpen: open-browser\n    visibility: public\n  - port: 4567\n    visibility: public\n"
+        );
+        let second = plan(Some(&first.new_text), ".gitpod.yml").unwrap();
+        assert!(second.added.is_empty());
+        assert_eq!(second.new_text, first.new_text);
+    }
+
+    #[test]
+    fn existing_ports_are_kept_and_reported() {
+        let text = "ports:\n  - port: 3000-3999\n    visibility: private\n  - port: 2000\n";
+        let p = plan(Some(text), "g").unwrap();
+        assert_eq!(p.added, [4567]);
+        assert_eq!(p.conflicts.len(), 1);
+        assert!(p.notes[0].contains("Gitpod forwards only HTTP ports"));
+        assert!(p.new_text.starts_with(text));
+    }
+}
