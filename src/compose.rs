@@ -315,6 +315,8 @@ pub fn plan(text: &str, file: &str, spec: &ComposeSpec) -> Result<ComposePlan, C
     }
     let new_text = if to_set.is_empty() && !daemon_added {
         text.to_string()
+    } else if daemon_added {
+        match_indent(&doc.to_string(), DAEMON_SERVICE)
     } else {
         doc.to_string()
     };
@@ -338,6 +340,39 @@ pub fn plan(text: &str, file: &str, spec: &ComposeSpec) -> Result<ComposePlan, C
         daemon_added,
         daemon_notes,
     })
+}
+
+/// The editor indents a new service by 2 per level; in a file indented by 4 (or
+/// more), re-indent that block to the file's own width.
+fn match_indent(text: &str, service: &str) -> String {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let indent_of = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let Some(start) = lines.iter().position(|l| {
+        l.trim_end() == format!("{}{service}:", " ".repeat(indent_of(l))) && indent_of(l) > 0
+    }) else {
+        return text.to_string();
+    };
+    let base = indent_of(lines[start]);
+    // The file's unit: how far the services' keys sit from `services:` (column 0).
+    let unit = base;
+    if unit <= 2 {
+        return text.to_string();
+    }
+    let mut out: String = lines[..=start].concat();
+    let mut i = start + 1;
+    while i < lines.len() {
+        let line = lines[i];
+        let n = indent_of(line);
+        if line.trim().is_empty() || n <= base {
+            break;
+        }
+        let level = (n - base) / 2;
+        out.push_str(&" ".repeat(base + level * unit));
+        out.push_str(line.trim_start_matches(' '));
+        i += 1;
+    }
+    out.push_str(&lines[i..].concat());
+    out
 }
 
 fn edit_env(service: &Mapping, env: &Value, entries: &[(String, String)]) {

@@ -1,0 +1,383 @@
+//! `compose write` and `gitpod write` on a corpus of real-world file shapes: diffs
+//! snapshotted with insta, every written compose file checked by
+//! `docker-compose config -q`, every written .gitpod.yml by Gitpod's JSON schema,
+//! second runs no-ops, refusals leave the bytes untouched.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::{isolated, repo, stderr, stdout, tool};
+use serde_json::Value;
+
+const KEY: &str = "hcaik_01j9zzzzzzzzzzzzzzzzzzzzzzq8t3m4k5n6p7r8s9t0v1w2x3y4z5a6b7";
+
+fn fixture(path: &str) -> String {
+    std::fs::read_to_string(repo().join("tests/fixtures").join(path)).unwrap()
+}
+
+/// A repo-like temp dir: the compose file and the build dirs it names.
+fn workdir(compose: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["backend-flask", "frontend-react-js"] {
+        std::fs::create_dir(dir.path().join(sub)).unwrap();
+    }
+    let file = dir.path().join("docker-compose.yml");
+    std::fs::write(&file, compose).unwrap();
+    (dir, file)
+}
+
+fn compose(dir: &Path, args: &[&str]) -> Output {
+    isolated("cruddur-obs")
+        .current_dir(dir)
+        .env("HONEYCOMB_API_KEY", KEY)
+        .args(["compose", "write", "--region", "ca-central-1"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// docker-compose (v1) must accept the file as it is.
+fn assert_compose_config_ok(dir: &Path) {
+    let out = std::process::Command::new(tool("CRUDDUR_OBS_DOCKER_COMPOSE", "docker-compose"))
+        .current_dir(dir)
+        .args(["-f", "docker-compose.yml", "config", "-q"])
+        .envs(
+            [
+                "GITPOD_WORKSPACE_ID",
+                "GITPOD_WORKSPACE_CLUSTER_HOST",
+                "HONEYCOMB_API_KEY",
+                "AWS_DEFAULT_REGION",
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+                "ROLLBAR_ACCESS_TOKEN",
+            ]
+            .map(|k| (k, "x")),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "docker-compose config -q refused the file: {}",
+        stderr(&out)
+    );
+}
+
+/// Every line of `old` is still there, in order: the edit only added lines.
+fn assert_only_adds_lines(old: &str, new: &str) {
+    let diff = similar::TextDiff::from_lines(old, new);
+    let removed: Vec<String> = diff
+        .iter_all_changes()
+        .filter(|c| c.tag() == similar::ChangeTag::Delete)
+        .map(|c| c.to_string())
+        .collect();
+    assert!(
+        removed.is_empty(),
+        "lines were removed or changed: {removed:?}"
+    );
+}
+
+fn parse(text: &str) -> Value {
+    serde_saphyr::from_str(text).unwrap()
+}
+
+/// Runs the whole cycle on one compose text and returns the dry-run output.
+fn cycle(name: &str, text: &str) -> String {
+    let (dir, file) = workdir(text);
+    let dry = compose(dir.path(), &["--dry-run"]);
+    assert_eq!(dry.status.code(), Some(3), "{name}: {}", stderr(&dry));
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        text,
+        "{name}: dry run wrote"
+    );
+
+    let out = compose(dir.path(), &["--yes"]);
+    let conflicts = stdout(&out).contains("conflict:");
+    assert_eq!(
+        out.status.code(),
+        Some(if conflicts { 3 } else { 0 }),
+        "{name}: {}",
+        stderr(&out)
+    );
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert_ne!(written, text, "{name}");
+    assert_compose_config_ok(dir.path());
+    assert!(!written.contains(KEY), "{name}: a secret was written");
+
+    let again = compose(dir.path(), &[]);
+    assert!(
+        stdout(&again).starts_with("docker-compose.yml: in sync"),
+        "{name}: {}",
+        stdout(&again)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        written,
+        "{name}: second run changed the file"
+    );
+    stdout(&dry)
+}
+
+#[test]
+fn the_bootcamp_week1_file_gets_the_week2_entries() {
+    let text = fixture("compose/bootcamp-week1.yml");
+    insta::assert_snapshot!("bootcamp-week1", cycle("bootcamp-week1", &text));
+
+    let (dir, file) = workdir(&text);
+    compose(dir.path(), &["--yes"]);
+    let ours = parse(&std::fs::read_to_string(file).unwrap());
+    let reference = parse(&fixture("reference-week2-compose.yml"));
+    let env = |doc: &Value, svc: &str| doc["services"][svc]["environment"].clone();
+    assert_eq!(
+        env(&ours, "backend-flask")
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        env(&reference, "backend-flask")
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        "the same entries, in the same order"
+    );
+    for (key, value) in env(&reference, "backend-flask").as_object().unwrap() {
+        assert_eq!(&env(&ours, "backend-flask")[key], value, "{key}");
+    }
+    let daemon = &ours["services"]["xray-daemon"];
+    let theirs = &reference["services"]["xray-daemon"];
+    assert_eq!(daemon["image"], theirs["image"]);
+    assert_eq!(daemon["ports"], serde_json::json!(["2000:2000/udp"]));
+    // The fix: flags as separate arguments, region where the group and rule are.
+    assert_eq!(daemon["command"], serde_json::json!(["-o"]));
+    assert_eq!(daemon["environment"]["AWS_REGION"], "ca-central-1");
+    assert_eq!(ours["networks"], reference["networks"]);
+}
+
+#[test]
+fn each_fixture_is_edited_minimally_validly_and_once() {
+    for name in [
+        "list-env",
+        "four-space",
+        "comments",
+        "anchors-merge",
+        "flow-env",
+        "empty-env",
+        "no-env",
+        "conflict",
+    ] {
+        let text = fixture(&format!("compose/{name}.yml"));
+        insta::assert_snapshot!(name, cycle(name, &text));
+        if !["conflict", "flow-env"].contains(&name) {
+            let (dir, file) = workdir(&text);
+            compose(dir.path(), &["--yes"]);
+            assert_only_adds_lines(&text, &std::fs::read_to_string(file).unwrap());
+        }
+    }
+}
+
+#[test]
+fn crlf_and_a_missing_final_newline_survive() {
+    let crlf = fixture("compose/comments.yml").replace('\n', "\r\n");
+    let out = cycle("crlf", &crlf);
+    assert!(out.contains("+      OTEL_SERVICE_NAME"));
+    let (dir, file) = workdir(&crlf);
+    compose(dir.path(), &["--yes"]);
+    let written = std::fs::read_to_string(file).unwrap();
+    assert_eq!(
+        written.matches('\n').count(),
+        written.matches("\r\n").count(),
+        "every line ends in CRLF: {written:?}"
+    );
+
+    let bare = fixture("compose/list-env.yml").trim_end().to_string();
+    cycle("no-final-newline", &bare);
+    let (dir, file) = workdir(&bare);
+    compose(dir.path(), &["--yes", "--without", "xray"]);
+    let written = std::fs::read_to_string(file).unwrap();
+    assert_only_adds_lines(&bare, &written);
+    assert!(
+        !written.ends_with('\n'),
+        "still no final newline: {written:?}"
+    );
+
+    let bom = format!("\u{feff}{}", fixture("compose/no-env.yml"));
+    let (dir, file) = workdir(&bom);
+    compose(dir.path(), &["--yes"]);
+    assert!(
+        std::fs::read_to_string(file)
+            .unwrap()
+            .starts_with('\u{feff}'),
+        "the BOM is kept"
+    );
+}
+
+#[test]
+fn force_replaces_conflicts_and_without_leaves_parts_out() {
+    let (dir, file) = workdir(&fixture("compose/conflict.yml"));
+    let out = compose(dir.path(), &["--yes", "--force"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = parse(&std::fs::read_to_string(&file).unwrap());
+    assert_eq!(
+        doc["services"]["backend-flask"]["environment"]["OTEL_SERVICE_NAME"],
+        "backend-flask"
+    );
+    // The existing daemon is reported, never rewritten.
+    assert_eq!(
+        doc["services"]["xray-daemon"]["command"][0],
+        "xray -o -b xray-daemon:2000"
+    );
+    assert!(stdout(&out).contains("note: xray-daemon: command item \"xray -o -b xray-daemon:2000\" reaches the daemon as one argument"));
+
+    let (dir, file) = workdir(&fixture("compose/no-env.yml"));
+    compose(
+        dir.path(),
+        &["--yes", "--without", "xray", "--without", "rollbar"],
+    );
+    let doc = parse(&std::fs::read_to_string(&file).unwrap());
+    let env = doc["services"]["backend-flask"]["environment"]
+        .as_object()
+        .unwrap();
+    assert!(env.contains_key("OTEL_SERVICE_NAME"));
+    assert!(!env.contains_key("AWS_XRAY_URL") && !env.contains_key("ROLLBAR_ACCESS_TOKEN"));
+    assert!(doc["services"].get("xray-daemon").is_none());
+}
+
+#[test]
+fn unsafe_files_are_refused_and_left_byte_for_byte() {
+    let cases = [
+        ("tabs", "error: docker-compose.yml is not valid YAML: line 3 column 2: tabs disallowed"),
+        ("duplicate-keys", "error: docker-compose.yml is not valid YAML: line 6 column 7: duplicate mapping key: A"),
+        ("invalid", "error: docker-compose.yml is not valid YAML: line 3 column 12: unclosed bracket '['"),
+        ("alias-env", "error: docker-compose.yml: the environment of \"backend-flask\" is an alias (*shared-env)"),
+        ("shared-anchor-env", "error: docker-compose.yml: the environment of \"backend-flask\" is the anchor &env, which other parts of the file share"),
+        ("merged-env", "error: docker-compose.yml: the environment of \"backend-flask\" comes from a `<<:` merge"),
+        ("missing-service", "error: docker-compose.yml has no service \"backend-flask\"; it has: api, web"),
+    ];
+    for (name, expected) in cases {
+        let text = fixture(&format!("refuse/{name}.yml"));
+        let (dir, file) = workdir(&text);
+        let out = compose(dir.path(), &["--yes"]);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
+        assert!(
+            stderr(&out).starts_with(expected),
+            "{name}: {}",
+            stderr(&out)
+        );
+        assert!(stderr(&out).contains("\nhelp: "), "{name}");
+        assert_eq!(
+            std::fs::read(&file).unwrap(),
+            text.as_bytes(),
+            "{name}: the file changed"
+        );
+        let entries = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(entries, 3, "{name}: no temp file left");
+    }
+    let (dir, _) = workdir("services: {}\n");
+    std::fs::write(dir.path().join("docker-compose.yml"), [0xff, 0xfe, 0x00]).unwrap();
+    let out = compose(dir.path(), &["--yes"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).starts_with("error: docker-compose.yml is not UTF-8 text"));
+}
+
+#[test]
+fn writing_needs_agreement_and_a_region() {
+    let text = fixture("compose/no-env.yml");
+    let (dir, file) = workdir(&text);
+    let out = compose(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(
+        stderr(&out).contains("+  xray-daemon:"),
+        "the diff is shown first"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+
+    let out = isolated("cruddur-obs")
+        .current_dir(dir.path())
+        .env_remove("AWS_REGION")
+        .args(["compose", "write", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).starts_with("error: no AWS region is configured"));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+
+    let out = isolated("cruddur-obs")
+        .current_dir(dir.path())
+        .args(["compose", "write", "--file", "nope.yml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).starts_with("error: no compose file at nope.yml"));
+}
+
+fn gitpod(dir: &Path, args: &[&str]) -> Output {
+    isolated("cruddur-obs")
+        .current_dir(dir)
+        .env("HONEYCOMB_API_KEY", KEY)
+        .env("AWS_DEFAULT_REGION", "ca-central-1")
+        .args(["gitpod", "write"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Gitpod's JSON schema (tests/fixtures/gitpod.schema.json) must accept the file.
+fn assert_gitpod_schema_ok(file: &Path) {
+    let script = "import json,sys,yaml,jsonschema\n\
+                  schema=json.load(open(sys.argv[1]))\n\
+                  doc=yaml.safe_load(open(sys.argv[2]))\n\
+                  jsonschema.validate(doc, schema)\n";
+    let out = std::process::Command::new(tool("CRUDDUR_OBS_PYTHON", "python3"))
+        .args(["-c", script])
+        .arg(repo().join("tests/fixtures/gitpod.schema.json"))
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "schema validation failed: {}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn gitpod_ports_are_added_valid_and_secret_free() {
+    for name in [None, Some("bootcamp"), Some("udp-and-private")] {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(".gitpod.yml");
+        let original = name.map(|n| fixture(&format!("gitpod/{n}.yml")));
+        if let Some(text) = &original {
+            std::fs::write(&file, text).unwrap();
+        }
+        let label = name.unwrap_or("new");
+        let out = gitpod(dir.path(), &["--dry-run"]);
+        assert_eq!(out.status.code(), Some(3), "{label}: {}", stderr(&out));
+        insta::assert_snapshot!(format!("gitpod-{label}"), stdout(&out));
+
+        let out = gitpod(dir.path(), &["--yes"]);
+        let written = std::fs::read_to_string(&file).unwrap();
+        assert!(!written.contains(KEY), "{label}: a secret was written");
+        assert_gitpod_schema_ok(&file);
+        if let Some(text) = &original {
+            assert_only_adds_lines(text, &written);
+        }
+        assert!(
+            stdout(&out).contains("next: gp env HONEYCOMB_API_KEY=hcaik_…a6b7"),
+            "{}",
+            stdout(&out)
+        );
+        assert!(stdout(&out).contains("next: gp env AWS_DEFAULT_REGION=ca-central-1"));
+        assert!(!stdout(&out).contains(KEY) && !stderr(&out).contains(KEY));
+
+        let again = gitpod(dir.path(), &[]);
+        assert!(
+            stdout(&again).starts_with(".gitpod.yml: in sync"),
+            "{label}: {}",
+            stdout(&again)
+        );
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), written);
+    }
+}
