@@ -50,7 +50,7 @@ impl FileReport {
 
 impl fmt::Display for FileReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.status == FileStatus::WouldChange {
+        if matches!(self.status, FileStatus::WouldChange | FileStatus::Declined) {
             if let Some(diff) = &self.diff {
                 write!(f, "{diff}")?;
             }
@@ -98,6 +98,53 @@ pub enum FileError {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+/// A planned edit of one file: the text before and after, and the report so far.
+#[derive(Debug, Clone)]
+pub struct PlannedFile {
+    pub path: PathBuf,
+    pub old: Option<String>,
+    pub new: String,
+    pub report: FileReport,
+}
+
+impl PlannedFile {
+    /// Whether the bytes would change.
+    pub fn changes(&self) -> bool {
+        self.old.as_deref() != Some(self.new.as_str())
+    }
+
+    pub fn diff(&self) -> String {
+        unified_diff(
+            &self.path,
+            self.old.as_deref().unwrap_or_default(),
+            &self.new,
+        )
+    }
+
+    /// The report when nothing is written: in sync, or would change (with the diff).
+    pub fn unapplied(mut self, declined: bool) -> FileReport {
+        if self.changes() {
+            self.report.status = if declined {
+                FileStatus::Declined
+            } else {
+                FileStatus::WouldChange
+            };
+            self.report.diff = Some(self.diff());
+        }
+        self.report
+    }
+
+    /// Writes the new text (atomically, only if the bytes change).
+    pub fn apply(mut self) -> Result<FileReport, FileError> {
+        if self.changes() {
+            write_atomic(&self.path, &self.new)?;
+            self.report.status = FileStatus::Written;
+            self.report.diff = Some(self.diff());
+        }
+        Ok(self.report)
+    }
 }
 
 /// The file's text, or `None` when it does not exist.

@@ -18,6 +18,7 @@ pub mod plan;
 pub mod run;
 pub mod secret;
 pub mod ui;
+pub mod workspace;
 pub mod xray;
 
 #[cfg(feature = "emulator")]

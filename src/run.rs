@@ -10,17 +10,16 @@ use futures_util::future::{join_all, try_join_all};
 
 use crate::aws::{Aws, AwsError};
 use crate::cli::Cli;
-use crate::compose::{self, ComposeSpec};
 use crate::config::{Action, ComposeSettings, Config, GitpodSettings, HoneycombSettings};
 use crate::error::{self, exit, Error};
-use crate::files::{self, FileReport, FileStatus};
-use crate::gitpod;
+use crate::files::{FileStatus, PlannedFile};
 use crate::honeycomb::api::{HoneycombApi, HoneycombError};
 use crate::honeycomb::SpanReport;
 use crate::logs::api::LogsApi;
 use crate::plan::{Outcome, Planned, Report};
 use crate::secret::Secret;
 use crate::ui;
+use crate::workspace;
 use crate::xray::api::XrayApi;
 use crate::{honeycomb, logs, xray};
 
@@ -123,84 +122,12 @@ async fn compose_write(config: &Config, settings: &ComposeSettings) -> Result<u8
     } else {
         String::new()
     };
-    let label = settings.file.display().to_string();
-    let text = files::read(&settings.file)?.ok_or_else(|| Error::MissingFile {
-        what: "compose file",
-        path: settings.file.clone(),
-    })?;
-    let spec = ComposeSpec {
-        service: settings.service.clone(),
-        parts: settings.parts,
-        region,
-        honeycomb_region: settings.honeycomb_region,
-        force: settings.force,
-    };
-    let plan = compose::plan(&text, &label, &spec)?;
-    let mut changes: Vec<String> = plan
-        .added
-        .iter()
-        .map(|k| format!("{}.environment.{k}", spec.service))
-        .collect();
-    if plan.daemon_added {
-        changes.push(format!("service {}", compose::DAEMON_SERVICE));
-    }
-    let notes = plan
-        .daemon_notes
-        .iter()
-        .map(|n| format!("{}: {n} (left as it is)", compose::DAEMON_SERVICE))
-        .collect();
-    let report = FileReport {
-        file: label,
-        status: FileStatus::InSync,
-        changes,
-        conflicts: plan.conflicts,
-        forced: plan.forced,
-        force_available: true,
-        notes,
-        diff: None,
-        next_steps: Vec::new(),
-    };
-    write_file(config, &settings.file, Some(&text), &plan.new_text, report)
+    write_file(config, workspace::compose_file(settings, &region)?)
 }
 
 async fn gitpod_write(config: &Config, settings: &GitpodSettings) -> Result<u8, Error> {
-    let label = settings.file.display().to_string();
-    let text = files::read(&settings.file)?;
-    let plan = gitpod::plan(text.as_deref(), &label)?;
-    let gp = which("gp");
-    let mut next_steps = Vec::new();
-    for (name, value) in &settings.env {
-        let secret = gitpod::GP_ENV.iter().any(|(n, s)| n == name && *s);
-        let shown = match value {
-            None => "<value>".to_string(),
-            Some(v) if secret => v.masked(),
-            Some(v) => v.expose().to_string(),
-        };
-        next_steps.push(format!("gp env {name}={shown}"));
-    }
-    let report = FileReport {
-        file: label,
-        status: FileStatus::InSync,
-        changes: plan
-            .added
-            .iter()
-            .map(|p| format!("port {p} (public)"))
-            .collect(),
-        conflicts: plan.conflicts,
-        forced: false,
-        force_available: false,
-        notes: plan.notes,
-        diff: None,
-        next_steps,
-    };
-    let code = write_file(
-        config,
-        &settings.file,
-        text.as_deref(),
-        &plan.new_text,
-        report,
-    )?;
-    if let Some(gp) = gp.filter(|_| !config.ui.dry_run) {
+    let code = write_file(config, workspace::gitpod_file(settings)?)?;
+    if let Some(gp) = which("gp").filter(|_| !config.ui.dry_run) {
         for (name, value) in &settings.env {
             if let Some(value) = value {
                 let status = std::process::Command::new(&gp)
@@ -218,51 +145,43 @@ async fn gitpod_write(config: &Config, settings: &GitpodSettings) -> Result<u8, 
     Ok(code)
 }
 
+/// Shows the diff, asks, and writes the file when its bytes change.
+fn write_file(config: &Config, planned: PlannedFile) -> Result<u8, Error> {
+    let report = if !planned.changes() || config.ui.dry_run {
+        planned.unapplied(false)
+    } else {
+        eprint!("{}", planned.diff());
+        let path = planned.path.display().to_string();
+        if ui::agree(
+            &config.ui,
+            &format!("writing {path}"),
+            &format!("Write {path}?"),
+        )? {
+            planned.apply()?
+        } else {
+            planned.unapplied(true)
+        }
+    };
+    let mut shown = report.clone();
+    if config.ui.output == crate::cli::OutputFormat::Text
+        && report.status != FileStatus::WouldChange
+    {
+        shown.diff = None;
+    }
+    ui::emit(&config.ui, &shown);
+    Ok(if report.is_pending() {
+        exit::PENDING
+    } else {
+        exit::OK
+    })
+}
+
 /// The path of `program` on PATH, if any.
 fn which(program: &str) -> Option<std::path::PathBuf> {
     std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
             .map(|dir| dir.join(program))
             .find(|p| p.is_file())
-    })
-}
-
-/// Shows the diff, asks, and writes `new` atomically when it differs from `old`.
-fn write_file(
-    config: &Config,
-    path: &std::path::Path,
-    old: Option<&str>,
-    new: &str,
-    mut report: FileReport,
-) -> Result<u8, Error> {
-    if old != Some(new) {
-        let diff = files::unified_diff(path, old.unwrap_or_default(), new);
-        if config.ui.dry_run {
-            report.status = FileStatus::WouldChange;
-            report.diff = Some(diff);
-        } else {
-            eprint!("{diff}");
-            let agreed = ui::agree(
-                &config.ui,
-                &format!("writing {}", path.display()),
-                &format!("Write {}?", path.display()),
-            )?;
-            if agreed {
-                files::write_atomic(path, new)?;
-                report.status = FileStatus::Written;
-            } else {
-                report.status = FileStatus::Declined;
-            }
-            if config.ui.output == crate::cli::OutputFormat::Json {
-                report.diff = Some(diff);
-            }
-        }
-    }
-    ui::emit(&config.ui, &report);
-    Ok(if report.is_pending() {
-        exit::PENDING
-    } else {
-        exit::OK
     })
 }
 
