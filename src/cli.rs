@@ -56,6 +56,25 @@ pub enum OutputFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Set everything up: Honeycomb key check, X-Ray group and rule, log groups,
+    /// docker-compose.yml and .gitpod.yml, with one plan and one question
+    ///
+    /// On a terminal it asks for what it needs; every answer also has a flag or an
+    /// environment variable, and --yes runs without any question.
+    /// Example: cruddur-obs init --region ca-central-1 --yes
+    Init(SetupArgs),
+    /// Show every change init would make (cloud and files); change nothing
+    ///
+    /// Exit 0 when there is nothing to do, 3 when changes are pending (a CI gate).
+    Plan(SetupArgs),
+    /// Check that everything is in place and healthy, one line per check
+    ///
+    /// Exit 0 when every check passes, 1 otherwise.
+    Status(SetupArgs),
+    /// Remove what init created in AWS (asks first); files are left as they are
+    ///
+    /// Only resources tagged managed-by=cruddur-obs are removed; never the Default rule.
+    Destroy(SetupArgs),
     /// AWS X-Ray: the trace group and the sampling rule
     #[command(subcommand)]
     Xray(XrayCommand),
@@ -266,4 +285,43 @@ pub enum GitpodCommand {
         #[arg(long, value_name = "PATH", default_value = ".gitpod.yml")]
         file: std::path::PathBuf,
     },
+}
+
+/// The parts of the whole setup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SetupPart {
+    Honeycomb,
+    Xray,
+    Logs,
+    Rollbar,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SetupArgs {
+    /// The compose file
+    #[arg(long, value_name = "PATH", default_value = "docker-compose.yml")]
+    pub file: std::path::PathBuf,
+    /// The Flask service to instrument
+    #[arg(long, value_name = "NAME", default_value = "backend-flask")]
+    pub service: String,
+    /// The Gitpod file
+    #[arg(long, value_name = "PATH", default_value = ".gitpod.yml")]
+    pub gitpod_file: std::path::PathBuf,
+    /// Leave a part out (repeatable)
+    #[arg(long, value_enum, value_name = "PART")]
+    pub without: Vec<SetupPart>,
+    /// Days to keep the app's logs
+    #[arg(long, value_name = "DAYS", default_value_t = crate::logs::DEFAULT_RETENTION_DAYS.into())]
+    pub retention_days: i64,
+    /// Log group names (repeatable) [default: cruddur]
+    #[arg(long = "log-group", value_name = "NAME")]
+    pub log_groups: Vec<String>,
+    /// The sampling rule, in awscli's --cli-input-json format [default: the bundled rule]
+    #[arg(long, value_name = "FILE")]
+    pub cli_input_json: Option<String>,
+    /// Replace compose entries that exist with another value
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub honeycomb: HoneycombArgs,
 }

@@ -523,6 +523,51 @@ pub fn daemon_differences(actual: &Value, desired: &Value) -> Vec<String> {
     notes
 }
 
+/// Known mistakes in a compose file, for `status`: an OTLP endpoint with
+/// `/v1/traces` (the SDK appends it), and secrets written as values instead of
+/// `${VAR}` references. The values themselves are never repeated.
+pub fn mistakes(text: &str) -> Vec<String> {
+    let Ok(doc) = serde_saphyr::from_str::<Value>(text) else {
+        return Vec::new();
+    };
+    let Some(services) = doc.get("services").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    let secret_name = |k: &str| {
+        let k = k.to_ascii_uppercase();
+        ["KEY", "SECRET", "TOKEN", "PASSWORD"]
+            .iter()
+            .any(|w| k.contains(w))
+    };
+    let mut out = Vec::new();
+    for (name, service) in services {
+        for (key, value) in env_entries(service.get("environment").unwrap_or(&Value::Null)) {
+            let Some(value) = value.filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            if key == "OTEL_EXPORTER_OTLP_ENDPOINT"
+                && value.trim_end_matches('/').ends_with("/v1/traces")
+            {
+                out.push(format!(
+                    "{name}: OTEL_EXPORTER_OTLP_ENDPOINT ends in /v1/traces; the SDK appends that itself"
+                ));
+            }
+            let literal = !value.contains('$');
+            if key == "OTEL_EXPORTER_OTLP_HEADERS" && value.contains("x-honeycomb-team=") && literal
+            {
+                out.push(format!(
+                    "{name}: OTEL_EXPORTER_OTLP_HEADERS holds the Honeycomb key itself; use x-honeycomb-team=${{HONEYCOMB_API_KEY}}"
+                ));
+            } else if secret_name(&key) && literal {
+                out.push(format!(
+                    "{name}: {key} is written as a value; use \"${{{key}}}\""
+                ));
+            }
+        }
+    }
+    out
+}
+
 fn first_difference(expected: &Value, actual: &Value) -> String {
     fn walk(path: &str, e: &Value, a: &Value) -> Option<String> {
         match (e, a) {
@@ -586,6 +631,17 @@ mod tests {
         assert_eq!(second.new_text, first.new_text);
         assert!(second.added.is_empty() && !second.daemon_added);
         assert!(second.daemon_notes.is_empty(), "{:?}", second.daemon_notes);
+    }
+
+    #[test]
+    fn literal_secrets_and_a_traces_path_are_mistakes() {
+        let text = "services:\n  api:\n    environment:\n      HONEYCOMB_API_KEY: abc123\n      OTEL_EXPORTER_OTLP_ENDPOINT: https://api.honeycomb.io/v1/traces\n      AWS_SECRET_ACCESS_KEY: ${AWS_SECRET_ACCESS_KEY}\n";
+        let found = mistakes(text);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found.iter().all(|m| !m.contains("abc123")),
+            "never repeat the value"
+        );
     }
 
     #[test]

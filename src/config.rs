@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::aws::AwsSettings;
 use crate::cli::{
     Cli, Command, ComposeArgs, ComposeCommand, GitpodCommand, HoneycombArgs, HoneycombCommand,
-    LogGroupArgs, LogsCommand, OutputFormat, Part, RuleArgs, XrayCommand,
+    LogGroupArgs, LogsCommand, OutputFormat, Part, RuleArgs, SetupArgs, SetupPart, XrayCommand,
 };
 use crate::error::Error;
 use crate::honeycomb::{self, Endpoints, Region};
@@ -40,6 +40,7 @@ pub enum Action {
     LogsCreate(Vec<LogGroupSpec>),
     LogsStatus(Vec<LogGroupSpec>),
     LogsDelete(Vec<String>),
+    Setup(SetupMode, Box<SetupSettings>),
     ComposeWrite(ComposeSettings),
     GitpodWrite(GitpodSettings),
     HoneycombCheck(HoneycombSettings),
@@ -49,6 +50,36 @@ pub enum Action {
         dataset: Option<String>,
     },
     Completions(clap_complete::Shell),
+}
+
+/// Which whole-setup command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetupMode {
+    Init,
+    Plan,
+    Status,
+    Destroy,
+}
+
+/// Which parts the whole setup covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct SetupParts {
+    pub honeycomb: bool,
+    pub xray: bool,
+    pub logs: bool,
+    pub rollbar: bool,
+}
+
+/// Everything `init`, `plan`, `status` and `destroy` work on.
+#[derive(Debug, Clone)]
+pub struct SetupSettings {
+    pub parts: SetupParts,
+    pub compose: ComposeSettings,
+    pub gitpod: GitpodSettings,
+    pub group: GroupSpec,
+    pub rule: RuleSpec,
+    pub log_groups: Vec<LogGroupSpec>,
+    pub honeycomb: HoneycombSettings,
 }
 
 /// What `compose write` writes where. The region is resolved at run time.
@@ -113,18 +144,24 @@ impl Config {
                 service,
                 dataset,
             },
+            Command::Init(a) => {
+                Action::Setup(SetupMode::Init, Box::new(setup_settings(&a, g.timeout)?))
+            }
+            Command::Plan(a) => {
+                Action::Setup(SetupMode::Plan, Box::new(setup_settings(&a, g.timeout)?))
+            }
+            Command::Status(a) => {
+                Action::Setup(SetupMode::Status, Box::new(setup_settings(&a, g.timeout)?))
+            }
+            Command::Destroy(a) => {
+                Action::Setup(SetupMode::Destroy, Box::new(setup_settings(&a, g.timeout)?))
+            }
             Command::Compose(ComposeCommand::Write(a)) => {
                 Action::ComposeWrite(compose_settings(&a))
             }
             Command::Gitpod(GitpodCommand::Write { file }) => Action::GitpodWrite(GitpodSettings {
                 file,
-                env: crate::gitpod::GP_ENV
-                    .iter()
-                    .map(|(name, _)| {
-                        let value = std::env::var(name).ok().filter(|v| !v.is_empty());
-                        (name.to_string(), value.map(Secret::new))
-                    })
-                    .collect(),
+                env: gp_env_values(),
             }),
             Command::Xray(x) => xray_action(x)?,
             Command::Logs(l) => logs_action(l)?,
@@ -138,6 +175,60 @@ impl Config {
         };
         Ok(Config { ui, aws, action })
     }
+}
+
+/// The values `gp env` needs, from our environment.
+fn gp_env_values() -> Vec<(String, Option<Secret>)> {
+    crate::gitpod::GP_ENV
+        .iter()
+        .map(|(name, _)| {
+            let value = std::env::var(name).ok().filter(|v| !v.is_empty());
+            (name.to_string(), value.map(Secret::new))
+        })
+        .collect()
+}
+
+fn setup_settings(a: &SetupArgs, timeout: f64) -> Result<SetupSettings, Error> {
+    let parts = SetupParts {
+        honeycomb: !a.without.contains(&SetupPart::Honeycomb),
+        xray: !a.without.contains(&SetupPart::Xray),
+        logs: !a.without.contains(&SetupPart::Logs),
+        rollbar: !a.without.contains(&SetupPart::Rollbar),
+    };
+    let ours: Vec<String> = logs::DEFAULT_TAGS
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let group = xray::group_spec(xray::DEFAULT_GROUP, xray::DEFAULT_FILTER, false, &ours)?;
+    let mut rule = load_rule(&RuleArgs {
+        cli_input_json: a.cli_input_json.clone(),
+    })?;
+    for (k, v) in logs::DEFAULT_TAGS {
+        rule.tags.insert(k.to_string(), v.to_string());
+    }
+    Ok(SetupSettings {
+        parts,
+        compose: ComposeSettings {
+            file: a.file.clone(),
+            service: a.service.clone(),
+            parts: crate::compose::Parts {
+                honeycomb: parts.honeycomb,
+                xray: parts.xray,
+                rollbar: parts.rollbar,
+            },
+            force: a.force,
+            honeycomb_region: a.honeycomb.honeycomb_region.unwrap_or(Region::Us),
+        },
+        gitpod: GitpodSettings {
+            file: a.gitpod_file.clone(),
+            env: gp_env_values(),
+        },
+        group,
+        rule,
+        log_groups: logs::group_specs(&a.log_groups, a.retention_days, None, None, &[])?,
+        // Here the global --region is the AWS region: Honeycomb's is --honeycomb-region.
+        honeycomb: honeycomb_settings(&a.honeycomb, None, timeout)?,
+    })
 }
 
 fn compose_settings(a: &ComposeArgs) -> ComposeSettings {

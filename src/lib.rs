@@ -17,6 +17,7 @@ pub mod logs;
 pub mod plan;
 pub mod run;
 pub mod secret;
+pub mod setup;
 pub mod ui;
 pub mod workspace;
 pub mod xray;

@@ -85,6 +85,8 @@ pub enum Step {
     },
     Delete,
     Absent,
+    /// Present, but not created by cruddur-obs: never deleted by `destroy`.
+    Foreign,
 }
 
 impl Step {
@@ -103,7 +105,7 @@ impl Step {
     }
 
     pub fn is_pending(&self) -> bool {
-        !matches!(self, Step::InSync | Step::Absent)
+        !matches!(self, Step::InSync | Step::Absent | Step::Foreign)
     }
 
     pub fn changes(&self) -> &[FieldDiff] {
@@ -125,6 +127,7 @@ impl Step {
             (Step::Conflict { .. }, _) => Status::Conflict,
             (Step::InSync, _) => Status::InSync,
             (Step::Absent, _) => Status::Absent,
+            (Step::Foreign, _) => Status::Foreign,
         }
     }
 }
@@ -163,6 +166,8 @@ pub enum Status {
     Drifted,
     /// Differs in a way the tool cannot change.
     Conflict,
+    /// Not created by cruddur-obs, so left alone.
+    Foreign,
     WouldCreate,
     WouldUpdate,
     WouldDelete,
@@ -190,6 +195,7 @@ impl Status {
             Status::Deleted => "deleted",
             Status::InSync => "in sync",
             Status::Absent => "absent",
+            Status::Foreign => "left alone (not created by cruddur-obs)",
             Status::Present => "present (not deleted)",
             Status::Missing => "missing",
             Status::Drifted => "drifted",

@@ -70,6 +70,7 @@ async fn execute_async(config: &Config) -> Result<u8, Error> {
     use logs::ops::Target as L;
     use xray::ops::Target as X;
     match &config.action {
+        Action::Setup(mode, settings) => crate::setup::run(config, settings, *mode).await,
         Action::ComposeWrite(settings) => compose_write(config, settings).await,
         Action::GitpodWrite(settings) => gitpod_write(config, settings).await,
         Action::HoneycombCheck(settings) => honeycomb_check(config, settings).await,

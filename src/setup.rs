@@ -1,0 +1,699 @@
+//! `init`, `plan`, `status` and `destroy`: the whole week-2 setup. They only
+//! compose the per-system planners and edges (X-Ray, CloudWatch Logs, Honeycomb,
+//! the compose and Gitpod files): read everything concurrently, show one plan,
+//! ask once, apply concurrently. A part that fails is reported and does not stop
+//! the others; running again converges.
+
+use std::fmt;
+
+use futures_util::future::{join_all, try_join_all};
+use serde::Serialize;
+
+use crate::aws::{Aws, AwsError};
+use crate::config::{Config, SetupMode, SetupSettings};
+use crate::error::{exit, Error};
+use crate::files::{FileReport, PlannedFile};
+use crate::honeycomb::api::HoneycombApi;
+use crate::honeycomb::KeyReport;
+use crate::logs::api::LogsApi;
+use crate::plan::{Outcome, Planned as _, Step};
+use crate::secret::Secret;
+use crate::xray::api::XrayApi;
+use crate::{compose, logs, ui, workspace, xray};
+
+/// A part that failed, and what to do about it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Failure {
+    pub part: String,
+    pub error: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    #[serde(skip)]
+    pub exit_code: u8,
+}
+
+impl Failure {
+    fn new(part: &str, error: Error) -> Failure {
+        Failure {
+            part: part.to_string(),
+            error: error.to_string(),
+            help: error.help(),
+            exit_code: error.exit_code(),
+        }
+    }
+}
+
+/// One status check.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    pub name: String,
+    pub ok: bool,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl Check {
+    fn new(name: &str, ok: bool, detail: impl Into<String>, hint: Option<&str>) -> Check {
+        Check {
+            name: name.to_string(),
+            ok,
+            detail: detail.into(),
+            hint: (!ok).then(|| hint.map(str::to_string)).flatten(),
+        }
+    }
+}
+
+/// The result of `init`, `plan`, `status` or `destroy`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SetupReport {
+    pub command: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub honeycomb: Option<KeyReport>,
+    pub cloud: Vec<Outcome>,
+    pub files: Vec<FileReport>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<Check>,
+    pub failures: Vec<Failure>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub next_steps: Vec<String>,
+}
+
+impl SetupReport {
+    fn pending(&self) -> bool {
+        self.cloud.iter().any(|o| o.status.is_pending())
+            || self.files.iter().any(FileReport::is_pending)
+    }
+
+    /// The exit code: failures first (credentials 4, input 2, else 1), then work left (3).
+    fn exit_code(&self) -> u8 {
+        let codes: Vec<u8> = self.failures.iter().map(|f| f.exit_code).collect();
+        if codes.contains(&exit::AUTH) {
+            exit::AUTH
+        } else if codes.contains(&exit::BAD_INPUT) {
+            exit::BAD_INPUT
+        } else if !codes.is_empty() {
+            exit::FAILURE
+        } else if !self.checks.is_empty() {
+            if self.checks.iter().all(|c| c.ok) {
+                exit::OK
+            } else {
+                exit::FAILURE
+            }
+        } else if self.pending() {
+            exit::PENDING
+        } else {
+            exit::OK
+        }
+    }
+}
+
+impl fmt::Display for SetupReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut lines: Vec<String> = Vec::new();
+        if !self.checks.is_empty() {
+            for c in &self.checks {
+                let mark = if c.ok { "✓" } else { "✗" };
+                lines.push(format!("{mark} {}: {}", c.name, c.detail));
+                if let Some(hint) = &c.hint {
+                    lines.push(format!("    hint: {hint}"));
+                }
+            }
+        } else {
+            if let Some(hc) = &self.honeycomb {
+                let env = hc
+                    .environment
+                    .as_ref()
+                    .map_or_else(|| "Classic".to_string(), |e| e.slug.clone());
+                lines.push(format!(
+                    "Honeycomb: {} accepted in {} (team {}, environment {}), can send traces: {}",
+                    hc.key,
+                    hc.region.label(),
+                    hc.team.slug,
+                    env,
+                    if hc.can_send_traces { "yes" } else { "no" }
+                ));
+            }
+            lines.extend(self.cloud.iter().map(ToString::to_string));
+            lines.extend(self.files.iter().map(|r| {
+                let mut r = r.clone();
+                r.next_steps.clear();
+                r.to_string()
+            }));
+        }
+        for failure in &self.failures {
+            lines.push(format!("failed: {}: {}", failure.part, failure.error));
+            if let Some(help) = &failure.help {
+                lines.push(format!("    help: {help}"));
+            }
+        }
+        if !self.next_steps.is_empty() {
+            lines.push("next steps:".into());
+            lines.extend(self.next_steps.iter().map(|s| format!("    {s}")));
+        }
+        write!(f, "{}", lines.join("\n"))
+    }
+}
+
+/// Everything read and planned, before anything is applied.
+struct Reading {
+    aws: Option<Aws>,
+    honeycomb: Option<KeyReport>,
+    xray: Vec<xray::ops::Planned>,
+    logs: Vec<logs::ops::Planned>,
+    files: Vec<PlannedFile>,
+    failures: Vec<Failure>,
+}
+
+fn is_ours(tags: &Option<std::collections::BTreeMap<String, String>>) -> bool {
+    tags.as_ref()
+        .and_then(|t| t.get("managed-by"))
+        .is_some_and(|v| v == "cruddur-obs")
+}
+
+/// `destroy`: only what carries our managed-by tag is deleted.
+async fn plan_xray_removal(
+    api: &XrayApi,
+    s: &SetupSettings,
+) -> Result<Vec<xray::ops::Planned>, AwsError> {
+    use xray::ops::{Planned, Target};
+    let (group, rule) = tokio::try_join!(
+        api.find_group(&s.group.name, true),
+        api.find_rule(&s.rule.name, true)
+    )?;
+    let step = |found: bool, ours: bool| match (found, ours) {
+        (false, _) => Step::Absent,
+        (true, true) => Step::Delete,
+        (true, false) => Step::Foreign,
+    };
+    Ok(vec![
+        Planned {
+            step: step(
+                group.is_some(),
+                group.as_ref().is_some_and(|g| is_ours(&g.tags)),
+            ),
+            arn: group.map(|g| g.arn),
+            target: Target::GroupGone(s.group.name.clone()),
+        },
+        Planned {
+            step: step(
+                rule.is_some(),
+                rule.as_ref().is_some_and(|r| is_ours(&r.tags)),
+            ),
+            arn: rule.map(|r| r.arn),
+            target: Target::RuleGone(s.rule.name.clone()),
+        },
+    ])
+}
+
+async fn plan_logs_removal(
+    api: &LogsApi,
+    s: &SetupSettings,
+) -> Result<Vec<logs::ops::Planned>, AwsError> {
+    try_join_all(s.log_groups.iter().map(|spec| async move {
+        let found = api.find(&spec.name, true).await?;
+        let step = match &found {
+            None => Step::Absent,
+            Some(g) if is_ours(&g.tags) => Step::Delete,
+            Some(_) => Step::Foreign,
+        };
+        Ok(logs::ops::Planned {
+            target: logs::ops::Target::Gone(spec.name.clone()),
+            step,
+            arn: found.map(|g| g.arn),
+        })
+    }))
+    .await
+}
+
+/// Reads every part concurrently. Failures are collected, not returned.
+async fn read_all(
+    config: &Config,
+    s: &SetupSettings,
+    mode: SetupMode,
+    key: Option<Secret>,
+) -> Reading {
+    let mut failures = Vec::new();
+    let destroying = mode == SetupMode::Destroy;
+    let aws = match Aws::load(&config.aws).await {
+        Ok(aws) => Some(aws),
+        Err(e) => {
+            failures.push(Failure::new("AWS", e.into()));
+            None
+        }
+    };
+    let xray_api = aws.as_ref().map(XrayApi::new);
+    let logs_api = aws.as_ref().map(LogsApi::new);
+
+    let honeycomb = async {
+        match (&key, s.parts.honeycomb && !destroying) {
+            (Some(key), true) => {
+                let api = HoneycombApi::new(s.honeycomb.timeout);
+                Some(
+                    api.check(key, s.honeycomb.region, &s.honeycomb.endpoints)
+                        .await,
+                )
+            }
+            _ => None,
+        }
+    };
+    let xray = async {
+        let api = xray_api.as_ref().filter(|_| s.parts.xray)?;
+        Some(if destroying {
+            plan_xray_removal(api, s).await
+        } else {
+            use xray::ops::Target;
+            let targets = [
+                Target::Group(s.group.clone()),
+                Target::Rule(Box::new(s.rule.clone())),
+            ];
+            try_join_all(targets.map(|t| xray::ops::plan(api, t))).await
+        })
+    };
+    let logs = async {
+        let api = logs_api.as_ref().filter(|_| s.parts.logs)?;
+        Some(if destroying {
+            plan_logs_removal(api, s).await
+        } else {
+            let targets = s.log_groups.iter().cloned().map(logs::ops::Target::Present);
+            try_join_all(targets.map(|t| logs::ops::plan(api, t))).await
+        })
+    };
+    let (honeycomb, xray, logs) = ui::spin("reading Honeycomb, X-Ray and CloudWatch Logs", async {
+        tokio::join!(honeycomb, xray, logs)
+    })
+    .await;
+
+    let honeycomb = match honeycomb {
+        Some(Ok(report)) => Some(report),
+        Some(Err(e)) => {
+            failures.push(Failure::new("Honeycomb", e.into()));
+            None
+        }
+        None => None,
+    };
+    let xray = match xray {
+        Some(Ok(planned)) => planned,
+        Some(Err(e)) => {
+            failures.push(Failure::new("X-Ray", e.into()));
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
+    let logs = match logs {
+        Some(Ok(planned)) => planned,
+        Some(Err(e)) => {
+            failures.push(Failure::new("CloudWatch Logs", e.into()));
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
+
+    let mut files = Vec::new();
+    if !destroying {
+        let mut compose_settings = s.compose.clone();
+        if let Some(hc) = &honeycomb {
+            compose_settings.honeycomb_region = hc.region;
+        }
+        let region = aws.as_ref().map(|a| a.region.clone());
+        match region {
+            Some(region) => match workspace::compose_file(&compose_settings, &region) {
+                Ok(f) => files.push(f),
+                Err(e) => failures.push(Failure::new("docker-compose.yml", e)),
+            },
+            None if s.parts.xray => {}
+            None => match workspace::compose_file(&compose_settings, "") {
+                Ok(f) => files.push(f),
+                Err(e) => failures.push(Failure::new("docker-compose.yml", e)),
+            },
+        }
+        match workspace::gitpod_file(&s.gitpod) {
+            Ok(f) => files.push(f),
+            Err(e) => failures.push(Failure::new(".gitpod.yml", e)),
+        }
+    }
+    Reading {
+        aws,
+        honeycomb,
+        xray,
+        logs,
+        files,
+        failures,
+    }
+}
+
+/// The Honeycomb key for init/plan/status: flag or env, else a hidden prompt
+/// (asked again while Honeycomb rejects it).
+async fn honeycomb_key(config: &Config, s: &SetupSettings) -> Result<Option<Secret>, Error> {
+    if !s.parts.honeycomb {
+        return Ok(None);
+    }
+    if let Some(key) = &s.honeycomb.key {
+        return Ok(Some(key.clone()));
+    }
+    if config.ui.yes {
+        return Ok(None);
+    }
+    let api = HoneycombApi::new(s.honeycomb.timeout);
+    for _ in 0..3 {
+        let Some(key) = ui::ask_secret(
+            &config.ui,
+            "Honeycomb API key (Environment settings → API keys)",
+        )?
+        else {
+            return Ok(None);
+        };
+        match api
+            .check(&key, s.honeycomb.region, &s.honeycomb.endpoints)
+            .await
+        {
+            Err(e) if e.is_auth() => eprintln!("{e}; try again"),
+            _ => return Ok(Some(key)),
+        }
+    }
+    Ok(None)
+}
+
+fn next_steps(report: &SetupReport, planned_files: &[FileReport]) -> Vec<String> {
+    let mut steps: Vec<String> = planned_files
+        .iter()
+        .flat_map(|f| f.next_steps.iter().cloned())
+        .collect();
+    steps.push("docker compose up --build".into());
+    if let Some(hc) = &report.honeycomb {
+        let ui = hc.region.ui();
+        steps.push(match &hc.environment {
+            Some(env) => format!("Honeycomb: {ui}/{}/environments/{}", hc.team.slug, env.slug),
+            None => format!("Honeycomb: {ui}/{}", hc.team.slug),
+        });
+    }
+    if let Some(region) = &report.region {
+        steps.push(format!(
+            "X-Ray traces: https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#xray:traces/query"
+        ));
+    }
+    steps
+}
+
+/// Runs `init`, `plan`, `status` or `destroy`; returns the exit code.
+pub async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> Result<u8, Error> {
+    let mut early = Vec::new();
+    let key = match honeycomb_key(config, s).await {
+        Ok(Some(key)) => Some(key),
+        Ok(None) if s.parts.honeycomb && mode != SetupMode::Destroy => {
+            early.push(Failure::new(
+                "Honeycomb",
+                crate::honeycomb::InputError::NoKey.into(),
+            ));
+            None
+        }
+        Ok(None) => None,
+        Err(e) => return Err(e),
+    };
+    let mut reading = read_all(config, s, mode, key).await;
+    reading.failures.splice(0..0, early);
+    let region = reading.aws.as_ref().map(|a| a.region.clone());
+    let command = match mode {
+        SetupMode::Init => "init",
+        SetupMode::Plan => "plan",
+        SetupMode::Status => "status",
+        SetupMode::Destroy => "destroy",
+    };
+    let mut report = SetupReport {
+        command,
+        region: region.clone(),
+        honeycomb: reading.honeycomb.clone(),
+        cloud: Vec::new(),
+        files: Vec::new(),
+        checks: Vec::new(),
+        failures: reading.failures.clone(),
+        next_steps: Vec::new(),
+    };
+    if mode == SetupMode::Status {
+        report.checks = checks(s, &reading).await;
+        report.failures.clear();
+        ui::emit(&config.ui, &report);
+        return Ok(report.exit_code());
+    }
+
+    let preview_cloud: Vec<Outcome> = reading
+        .xray
+        .iter()
+        .map(|p| p.unapplied(true))
+        .chain(reading.logs.iter().map(|p| p.unapplied(true)))
+        .collect();
+    let preview_files: Vec<FileReport> = reading
+        .files
+        .iter()
+        .cloned()
+        .map(|f| f.unapplied(false))
+        .collect();
+    let work = reading
+        .xray
+        .iter()
+        .any(|p| p.step.is_pending() && !matches!(p.step, Step::Conflict { .. }))
+        || reading
+            .logs
+            .iter()
+            .any(|p| p.step.is_pending() && !matches!(p.step, Step::Conflict { .. }))
+        || reading.files.iter().any(PlannedFile::changes);
+
+    if mode == SetupMode::Plan || !work {
+        report.cloud = if work {
+            preview_cloud
+        } else {
+            reading
+                .xray
+                .iter()
+                .map(|p| p.unapplied(false))
+                .chain(reading.logs.iter().map(|p| p.unapplied(false)))
+                .collect()
+        };
+        report.files = preview_files;
+        if mode == SetupMode::Init {
+            report.next_steps = next_steps(&report, &report.files.clone());
+        }
+        ui::emit(&config.ui, &report);
+        return Ok(report.exit_code());
+    }
+
+    // One plan, one question.
+    let plan_text = SetupReport {
+        cloud: preview_cloud,
+        files: preview_files.clone(),
+        honeycomb: None,
+        failures: Vec::new(),
+        next_steps: Vec::new(),
+        ..report.clone()
+    }
+    .to_string();
+    if !config.ui.yes && !config.ui.interactive {
+        println!("{plan_text}");
+        return Err(Error::NeedsConfirmation {
+            what: format!("{command} (the plan above)"),
+        });
+    }
+    eprintln!("{plan_text}");
+    let agreed = ui::agree(&config.ui, command, "Apply this plan?")?;
+    if !agreed {
+        report.cloud = reading
+            .xray
+            .iter()
+            .map(|p| p.unapplied(false))
+            .chain(reading.logs.iter().map(|p| p.unapplied(false)))
+            .collect();
+        report.files = reading
+            .files
+            .into_iter()
+            .map(|f| f.unapplied(true))
+            .collect();
+        ui::emit(&config.ui, &report);
+        return Ok(exit::PENDING);
+    }
+
+    // Apply everything concurrently.
+    let aws = reading.aws.clone();
+    let xray_api = aws.as_ref().map(XrayApi::new);
+    let logs_api = aws.as_ref().map(LogsApi::new);
+    let xray_apply = async {
+        match &xray_api {
+            Some(api) => {
+                join_all(
+                    reading
+                        .xray
+                        .into_iter()
+                        .map(|p| xray::ops::apply(api, p, true)),
+                )
+                .await
+            }
+            None => Vec::new(),
+        }
+    };
+    let logs_apply = async {
+        match &logs_api {
+            Some(api) => {
+                join_all(
+                    reading
+                        .logs
+                        .into_iter()
+                        .map(|p| logs::ops::apply(api, p, true)),
+                )
+                .await
+            }
+            None => Vec::new(),
+        }
+    };
+    let files_apply = async {
+        reading
+            .files
+            .into_iter()
+            .map(PlannedFile::apply)
+            .collect::<Vec<_>>()
+    };
+    let (xray_results, logs_results, file_results) = ui::spin("applying the plan", async {
+        tokio::join!(xray_apply, logs_apply, files_apply)
+    })
+    .await;
+    for (part, results) in [("X-Ray", xray_results), ("CloudWatch Logs", logs_results)] {
+        for result in results {
+            match result {
+                Ok(outcome) => report.cloud.push(outcome),
+                Err(e) => report.failures.push(Failure::new(part, e.into())),
+            }
+        }
+    }
+    for result in file_results {
+        match result {
+            Ok(mut file) => {
+                if config.ui.output == crate::cli::OutputFormat::Text {
+                    file.diff = None;
+                }
+                report.files.push(file)
+            }
+            Err(e) => report.failures.push(Failure::new("files", e.into())),
+        }
+    }
+    if mode == SetupMode::Init {
+        report.next_steps = next_steps(&report, &preview_files);
+    }
+    ui::emit(&config.ui, &report);
+    Ok(report.exit_code())
+}
+
+/// `status`: one check per thing that must be true.
+async fn checks(s: &SetupSettings, r: &Reading) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let rerun = Some("run `cruddur-obs init`");
+    match &r.aws {
+        Some(aws) => {
+            let sts = aws_sdk_sts::Client::new(&aws.sdk);
+            match sts.get_caller_identity().send().await {
+                Ok(id) => checks.push(Check::new(
+                    "AWS credentials",
+                    true,
+                    format!("account {} in {}", id.account().unwrap_or("?"), aws.region),
+                    None,
+                )),
+                Err(e) => {
+                    let err = AwsError::from_sdk("GetCallerIdentity", aws.endpoint_label("STS"), e);
+                    checks.push(Check::new(
+                        "AWS credentials",
+                        false,
+                        err.to_string(),
+                        err.help().as_deref(),
+                    ));
+                }
+            }
+        }
+        None => checks.push(Check::new(
+            "AWS credentials",
+            false,
+            "no AWS configuration",
+            Some("pass --region or set AWS_REGION, and set credentials"),
+        )),
+    }
+    for failure in &r.failures {
+        checks.push(Check::new(
+            &failure.part,
+            false,
+            failure.error.clone(),
+            failure.help.as_deref(),
+        ));
+    }
+    for p in &r.xray {
+        let o = p.unapplied(false);
+        checks.push(Check::new(
+            &format!("{} {}", o.kind, o.name),
+            p.step == Step::InSync,
+            status_detail(&o),
+            rerun,
+        ));
+    }
+    for p in &r.logs {
+        let o = p.unapplied(false);
+        checks.push(Check::new(
+            &format!("{} {}", o.kind, o.name),
+            p.step == Step::InSync,
+            status_detail(&o),
+            rerun,
+        ));
+    }
+    if let Some(hc) = &r.honeycomb {
+        checks.push(Check::new(
+            "Honeycomb key",
+            hc.can_send_traces,
+            format!(
+                "{} in {}, can send traces: {}",
+                hc.key,
+                hc.region.label(),
+                if hc.can_send_traces { "yes" } else { "no" }
+            ),
+            Some("create an ingest key with Send Events"),
+        ));
+    }
+    for f in &r.files {
+        let rep = &f.report;
+        let complete = rep.changes.is_empty() && rep.conflicts.is_empty();
+        let detail = if complete {
+            "all entries present".to_string()
+        } else {
+            let mut missing: Vec<String> = rep.changes.clone();
+            missing.extend(rep.conflicts.iter().map(ToString::to_string));
+            format!("missing or different: {}", missing.join(", "))
+        };
+        checks.push(Check::new(&rep.file, complete, detail, rerun));
+        for note in &rep.notes {
+            checks.push(Check::new(
+                &rep.file,
+                false,
+                note.clone(),
+                Some("fix it by hand"),
+            ));
+        }
+    }
+    if s.parts.honeycomb || s.parts.xray {
+        if let Some(compose) = r.files.iter().find(|f| f.path == s.compose.file) {
+            for mistake in compose::mistakes(compose.old.as_deref().unwrap_or_default()) {
+                checks.push(Check::new(
+                    &compose.report.file,
+                    false,
+                    mistake,
+                    Some("fix it by hand"),
+                ));
+            }
+        }
+    }
+    checks
+}
+
+fn status_detail(o: &Outcome) -> String {
+    let mut text = o.to_string();
+    if let Some((first, _)) = text.split_once('\n') {
+        let changes: Vec<String> = o.changes.iter().map(ToString::to_string).collect();
+        text = format!("{first}: {}", changes.join(", "));
+    }
+    text.split_once(": ")
+        .map_or(text.clone(), |(_, rest)| rest.to_string())
+}
