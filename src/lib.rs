@@ -19,6 +19,7 @@ pub mod run;
 pub mod secret;
 pub mod setup;
 pub mod ui;
+pub mod wizard;
 pub mod workspace;
 pub mod xray;
 

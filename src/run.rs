@@ -70,6 +70,17 @@ async fn execute_async(config: &Config) -> Result<u8, Error> {
     use logs::ops::Target as L;
     use xray::ops::Target as X;
     match &config.action {
+        Action::Setup(crate::config::SetupMode::Init, settings)
+            if config.ui.interactive && !config.ui.yes =>
+        {
+            let mut aws = config.aws.clone();
+            let settings = crate::wizard::ask((**settings).clone(), &mut aws).await?;
+            let config = Config {
+                aws,
+                ..config.clone()
+            };
+            crate::setup::run(&config, &settings, crate::config::SetupMode::Init).await
+        }
         Action::Setup(mode, settings) => crate::setup::run(config, settings, *mode).await,
         Action::ComposeWrite(settings) => compose_write(config, settings).await,
         Action::GitpodWrite(settings) => gitpod_write(config, settings).await,

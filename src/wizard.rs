@@ -1,0 +1,122 @@
+//! The `init` wizard: on a terminal, without `--yes`, a few questions before the
+//! plan. Every question has a flag or an environment variable (its answer is the
+//! default shown), so scripts never need it.
+
+use dialoguer::console::Term;
+use dialoguer::{Input, MultiSelect, Select};
+
+use crate::aws::{configured_region, AwsSettings};
+use crate::compose;
+use crate::config::SetupSettings;
+use crate::error::Error;
+use crate::files;
+use crate::logs::{self, RETENTION_DAYS};
+
+fn prompt_error(e: dialoguer::Error) -> Error {
+    Error::Prompt(e.to_string())
+}
+
+/// Asks for the compose file, the service, the region, the parts and the log
+/// retention; returns the settings with the answers.
+pub async fn ask(mut s: SetupSettings, aws: &mut AwsSettings) -> Result<SetupSettings, Error> {
+    let term = Term::stderr();
+    eprintln!("cruddur-obs init: Honeycomb, X-Ray, CloudWatch Logs and your compose/Gitpod files, in one plan.");
+
+    // The compose file and its services.
+    let services = loop {
+        let file: String = Input::new()
+            .with_prompt("Compose file")
+            .default(s.compose.file.display().to_string())
+            .interact_text_on(&term)
+            .map_err(prompt_error)?;
+        s.compose.file = file.into();
+        match files::read(&s.compose.file) {
+            Ok(Some(text)) => {
+                match compose::parse_strict(&text, &s.compose.file.display().to_string()) {
+                    Ok(doc) => {
+                        let names: Vec<String> = doc
+                            .get("services")
+                            .and_then(|v| v.as_object())
+                            .map(|m| m.keys().cloned().collect())
+                            .unwrap_or_default();
+                        if !names.is_empty() {
+                            break names;
+                        }
+                        eprintln!("{} has no services", s.compose.file.display());
+                    }
+                    Err(e) => eprintln!("{e}"),
+                }
+            }
+            Ok(None) => eprintln!("no file at {}", s.compose.file.display()),
+            Err(e) => eprintln!("{e}"),
+        }
+    };
+    let default = services
+        .iter()
+        .position(|n| *n == s.compose.service)
+        .unwrap_or(0);
+    let chosen = Select::new()
+        .with_prompt("The Flask service to instrument")
+        .items(&services)
+        .default(default)
+        .interact_on(&term)
+        .map_err(prompt_error)?;
+    s.compose.service = services[chosen].clone();
+
+    // The AWS region: from the configuration, else asked.
+    let region = configured_region(aws)
+        .await
+        .unwrap_or_else(|| "us-east-1".into());
+    let region: String = Input::new()
+        .with_prompt("AWS region (X-Ray group, sampling rule, log groups and the daemon)")
+        .default(region)
+        .interact_text_on(&term)
+        .map_err(prompt_error)?;
+    aws.region = Some(region.trim().to_string());
+
+    // The parts.
+    let labels = ["Honeycomb", "AWS X-Ray", "CloudWatch Logs", "Rollbar"];
+    let defaults = [
+        s.parts.honeycomb,
+        s.parts.xray,
+        s.parts.logs,
+        s.parts.rollbar,
+    ];
+    let picked = MultiSelect::new()
+        .with_prompt("Parts to set up (space toggles, enter accepts)")
+        .items(&labels)
+        .defaults(&defaults)
+        .interact_on(&term)
+        .map_err(prompt_error)?;
+    s.parts.honeycomb = picked.contains(&0);
+    s.parts.xray = picked.contains(&1);
+    s.parts.logs = picked.contains(&2);
+    s.parts.rollbar = picked.contains(&3);
+    s.compose.parts = compose::Parts {
+        honeycomb: s.parts.honeycomb,
+        xray: s.parts.xray,
+        rollbar: s.parts.rollbar,
+    };
+
+    if s.parts.logs {
+        let current = s
+            .log_groups
+            .first()
+            .map_or(logs::DEFAULT_RETENTION_DAYS, |g| g.retention_days);
+        let items: Vec<String> = RETENTION_DAYS.iter().map(|d| format!("{d} days")).collect();
+        let default = RETENTION_DAYS
+            .iter()
+            .position(|d| *d == current)
+            .unwrap_or(3);
+        let chosen = Select::new()
+            .with_prompt("Keep the app's logs for")
+            .items(&items)
+            .default(default)
+            .interact_on(&term)
+            .map_err(prompt_error)?;
+        for group in &mut s.log_groups {
+            group.retention_days = RETENTION_DAYS[chosen];
+        }
+    }
+    Ok(s)
+}
