@@ -377,9 +377,16 @@ async fn honeycomb_key(config: &Config, s: &SetupSettings) -> Result<Option<Secr
 }
 
 fn next_steps(report: &SetupReport, planned_files: &[FileReport]) -> Vec<String> {
+    // boto3 in the app reads AWS_DEFAULT_REGION: it must be the region used here.
+    let region_step = |step: &String| match &report.region {
+        Some(region) if step == "gp env AWS_DEFAULT_REGION=<value>" => {
+            format!("gp env AWS_DEFAULT_REGION={region}")
+        }
+        _ => step.clone(),
+    };
     let mut steps: Vec<String> = planned_files
         .iter()
-        .flat_map(|f| f.next_steps.iter().cloned())
+        .flat_map(|f| f.next_steps.iter().map(region_step))
         .collect();
     steps.push("docker compose up --build".into());
     if let Some(hc) = &report.honeycomb {
