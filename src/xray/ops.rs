@@ -24,6 +24,15 @@ impl Target {
         }
     }
 
+    /// The tags the target should carry (none for deletions).
+    pub fn tags(&self) -> Option<&std::collections::BTreeMap<String, String>> {
+        match self {
+            Target::Group(s) => Some(&s.tags),
+            Target::Rule(s) => Some(&s.tags),
+            Target::GroupGone(_) | Target::RuleGone(_) => None,
+        }
+    }
+
     pub fn name(&self) -> &str {
         match self {
             Target::Group(s) => &s.name,
@@ -109,23 +118,20 @@ pub async fn apply(api: &XrayApi, planned: Planned, may_update: bool) -> Result<
             Err(e) if lost_race(&e) => converge_after_race(api, planned, e, may_update).await,
             Err(e) => Err(e),
         },
-        (Target::Group(spec), Step::Update { changes }) => {
+        (target, Step::Update { changes }) => {
             if changes.iter().any(|c| !c.field.starts_with("Tags.")) {
-                api.update_group(spec).await?;
+                match target {
+                    Target::Group(spec) => api.update_group(spec).await?,
+                    Target::Rule(spec) => api.update_rule(spec).await?,
+                    Target::GroupGone(_) | Target::RuleGone(_) => {}
+                }
             }
-            if changes.iter().any(|c| c.field.starts_with("Tags.")) {
-                let arn = planned.arn.clone().unwrap_or_default();
-                api.tag(&arn, &spec.tags).await?;
-            }
-            Ok(planned.outcome(Status::Updated, None))
-        }
-        (Target::Rule(spec), Step::Update { changes }) => {
-            if changes.iter().any(|c| !c.field.starts_with("Tags.")) {
-                api.update_rule(spec).await?;
-            }
-            if changes.iter().any(|c| c.field.starts_with("Tags.")) {
-                let arn = planned.arn.clone().unwrap_or_default();
-                api.tag(&arn, &spec.tags).await?;
+            if let Some(tags) = target
+                .tags()
+                .filter(|_| changes.iter().any(|c| c.field.starts_with("Tags.")))
+            {
+                api.tag(planned.arn.as_deref().unwrap_or_default(), tags)
+                    .await?;
             }
             Ok(planned.outcome(Status::Updated, None))
         }
