@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real parts the tests and the demo run against: awscli, moto and
 # jsonschema into .venv (once per version of scripts/requirements-test.txt), and
-# Debian's docker-compose (v1, validates compose files without a Docker engine).
+# Debian's docker-compose (v1, validates compose files without a Docker engine) and
+# tmux (drives the init wizard on a real terminal).
 # Source it: it puts .venv/bin first on PATH.
 venv=.venv
 stamp="$venv/.requirements"
@@ -15,12 +16,15 @@ export PATH="$PWD/$venv/bin:$PATH"
 export CRUDDUR_OBS_AWSCLI="$PWD/$venv/bin/aws"
 export CRUDDUR_OBS_MOTO_SERVER="$PWD/$venv/bin/moto_server"
 
-if ! command -v docker-compose >/dev/null 2>&1; then
-  echo "==> installing docker-compose (Debian package)" >&2
+missing=""
+command -v docker-compose >/dev/null 2>&1 || missing="$missing docker-compose"
+command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
+if [ -n "$missing" ]; then
+  echo "==> installing$missing (Debian packages)" >&2
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq docker-compose >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing >/dev/null
 fi
 export CRUDDUR_OBS_DOCKER_COMPOSE="$(command -v docker-compose)"
 export CRUDDUR_OBS_PYTHON="$PWD/$venv/bin/python"
