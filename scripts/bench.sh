@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Benchmarks that need no network: start-up (--help) and a compose edit of a
-# generated 1,000-service file (6,000 lines). Prints the median wall time of N runs
-# and the peak memory of one run. Usage: bash scripts/bench.sh [RUNS]
+# Benchmarks, all against local servers: start-up (--help), a compose edit of a
+# generated 1,000-service file (6,000 lines), then the whole job by `init --yes`
+# against awscli + curl, the round trips on the critical path (50 ms per request)
+# and the peak memory of `init` (scripts/bench_setup.py).
+# Usage: bash scripts/bench.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
-cargo build --release --quiet --bin cruddur-obs
+source scripts/tools.sh
+cargo build --release --quiet --bins
 bin="$PWD/target/release/cruddur-obs"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -40,8 +43,12 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 PY
 }
 
+root="$PWD"
 cd "$work"
 echo "lines in the compose file: $(wc -l < docker-compose.yml)"
 echo "--help start-up:                    $(median "$bin" --help)"
 echo "compose write --dry-run, 1,000 svc: $(median "$bin" compose write --region us-east-1 --dry-run)"
 echo "peak memory of that edit:           $(peak_kb "$bin" compose write --region us-east-1 --dry-run) KiB"
+
+cd "$root"
+python3 scripts/bench_setup.py "$runs"
