@@ -1,0 +1,253 @@
+//! Properties of the compose and Gitpod editors on generated documents: valid files
+//! with comments in every form the editor meets are edited so that the result parses,
+//! nothing it was not asked to change changes, comments and line endings survive, and
+//! a second run is a no-op. Arbitrary input never panics, and the CLI never writes it.
+
+mod common;
+
+use cruddur_obs::compose::{self, ComposeSpec, Parts};
+use cruddur_obs::honeycomb::Region;
+use proptest::prelude::*;
+use serde_json::Value;
+
+#[derive(Debug, Clone)]
+enum Env {
+    None,
+    Empty,
+    Map(Vec<(String, String)>),
+    List(Vec<(String, String)>),
+    Flow(Vec<(String, String)>),
+}
+
+#[derive(Debug, Clone)]
+struct Service {
+    name: String,
+    image: bool,
+    env: Env,
+    comment: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Doc {
+    unit: usize,
+    crlf: bool,
+    final_newline: bool,
+    header_comment: bool,
+    services: Vec<Service>,
+}
+
+fn entries() -> impl Strategy<Value = Vec<(String, String)>> {
+    prop::collection::btree_map("[A-Z][A-Z_]{0,7}", "[a-z0-9./:-]{0,12}", 0..4)
+        .prop_map(|m| m.into_iter().collect())
+}
+
+fn env() -> impl Strategy<Value = Env> {
+    prop_oneof![
+        Just(Env::None),
+        Just(Env::Empty),
+        entries().prop_map(Env::Map),
+        entries().prop_map(Env::List),
+        entries().prop_map(Env::Flow),
+    ]
+}
+
+fn service(name: String) -> impl Strategy<Value = Service> {
+    (any::<bool>(), env(), any::<bool>()).prop_map(move |(image, env, comment)| Service {
+        name: name.clone(),
+        image,
+        env,
+        comment,
+    })
+}
+
+fn doc() -> impl Strategy<Value = Doc> {
+    let others = prop::sample::subsequence(vec!["web", "db", "worker", "cache"], 0..4);
+    (
+        prop_oneof![Just(2usize), Just(4usize)],
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        others,
+        0usize..5,
+    )
+        .prop_flat_map(|(unit, crlf, final_newline, header_comment, others, at)| {
+            let mut names: Vec<String> = others.iter().map(|s| s.to_string()).collect();
+            names.insert(at.min(names.len()), "backend-flask".to_string());
+            let services: Vec<_> = names.into_iter().map(service).collect();
+            (Just((unit, crlf, final_newline, header_comment)), services)
+        })
+        .prop_map(
+            |((unit, crlf, final_newline, header_comment), services)| Doc {
+                unit,
+                crlf,
+                final_newline,
+                header_comment,
+                services,
+            },
+        )
+}
+
+fn render(d: &Doc) -> String {
+    let i1 = " ".repeat(d.unit);
+    let i2 = " ".repeat(d.unit * 2);
+    let i3 = " ".repeat(d.unit * 3);
+    let mut lines = Vec::new();
+    if d.header_comment {
+        lines.push("# generated compose file".to_string());
+    }
+    lines.push("services:".to_string());
+    for s in &d.services {
+        lines.push(format!(
+            "{i1}{}:{}",
+            s.name,
+            if s.comment { "  # a service" } else { "" }
+        ));
+        if s.comment {
+            lines.push(format!("{i2}# about {}", s.name));
+        }
+        lines.push(format!("{i2}build: ./{}", s.name));
+        if s.image {
+            lines.push(format!("{i2}image: \"{}:latest\"", s.name));
+        }
+        match &s.env {
+            Env::None => {}
+            Env::Empty => lines.push(format!("{i2}environment:")),
+            Env::Map(e) => {
+                lines.push(format!("{i2}environment:"));
+                for (k, v) in e {
+                    lines.push(format!("{i3}{k}: \"{v}\""));
+                }
+            }
+            Env::List(e) => {
+                lines.push(format!("{i2}environment:"));
+                for (k, v) in e {
+                    lines.push(format!("{i3}- \"{k}={v}\""));
+                }
+            }
+            Env::Flow(e) => {
+                let items: Vec<String> = e.iter().map(|(k, v)| format!("{k}: \"{v}\"")).collect();
+                lines.push(format!("{i2}environment: {{{}}}", items.join(", ")));
+            }
+        }
+    }
+    let nl = if d.crlf { "\r\n" } else { "\n" };
+    let mut text = lines.join(nl);
+    if d.final_newline {
+        text.push_str(nl);
+    }
+    text
+}
+
+fn spec() -> ComposeSpec {
+    ComposeSpec {
+        service: "backend-flask".into(),
+        parts: Parts {
+            honeycomb: true,
+            xray: true,
+            rollbar: true,
+        },
+        region: "ca-central-1".into(),
+        honeycomb_region: Region::Us,
+        force: false,
+    }
+}
+
+fn parse(text: &str) -> Value {
+    serde_saphyr::from_str(text).expect("parses")
+}
+
+proptest! {
+    // 256 cases a run; PROPTEST_CASES=N for a longer search.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn generated_compose_files_are_edited_safely(d in doc()) {
+        let text = render(&d);
+        let before = parse(&text);
+        let plan = compose::plan(&text, "gen.yml", &spec()).expect("a valid file is edited");
+        let after = parse(&plan.new_text);
+
+        // Only backend-flask's environment and the daemon changed.
+        for (name, svc) in before["services"].as_object().unwrap() {
+            let new = &after["services"][name];
+            for (key, value) in svc.as_object().into_iter().flatten() {
+                if !(name == "backend-flask" && key == "environment") {
+                    prop_assert_eq!(&new[key], value, "{}.{} changed", name, key);
+                }
+            }
+        }
+        let env = compose::desired_env(&spec());
+        let written = &after["services"]["backend-flask"]["environment"];
+        for (key, _) in &env {
+            let present = match written {
+                Value::Object(m) => m.contains_key(key),
+                Value::Array(items) => items.iter().any(|i| i.as_str().is_some_and(|s| s.starts_with(&format!("{key}=")))),
+                _ => false,
+            };
+            prop_assert!(present, "{} missing", key);
+        }
+        prop_assert!(after["services"]["xray-daemon"].is_object());
+
+        // Comments and line endings survive; a second run is a no-op.
+        for line in text.lines().filter(|l| l.trim_start().starts_with('#')) {
+            prop_assert!(plan.new_text.contains(line.trim_end_matches('\r')), "lost comment {:?}", line);
+        }
+        if d.crlf {
+            prop_assert_eq!(plan.new_text.matches('\n').count(), plan.new_text.matches("\r\n").count());
+        }
+        let again = compose::plan(&plan.new_text, "gen.yml", &spec()).expect("the result is editable");
+        prop_assert_eq!(again.new_text, plan.new_text);
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,300}") {
+        let _ = compose::plan(&text, "any.yml", &spec());
+        let _ = cruddur_obs::gitpod::plan(Some(&text), "any.yml");
+    }
+
+    #[test]
+    fn yaml_shaped_noise_never_panics(lines in prop::collection::vec("[ \\t]{0,6}[-a-z:{}\\[\\]\"'#&*<>|, ]{0,20}", 0..20)) {
+        let text = lines.join("\n");
+        let _ = compose::plan(&text, "noise.yml", &spec());
+        let _ = cruddur_obs::gitpod::plan(Some(&text), "noise.yml");
+    }
+}
+
+/// Through the CLI: a file that cannot be edited is never written.
+#[test]
+fn the_cli_never_writes_what_it_refuses() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let strategy = prop::collection::vec(any::<u8>(), 0..200);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("docker-compose.yml");
+    for _ in 0..24 {
+        let bytes = strategy.new_tree(&mut runner).unwrap().current();
+        std::fs::write(&file, &bytes).unwrap();
+        let out = common::isolated("cruddur-obs")
+            .current_dir(dir.path())
+            .args(["compose", "write", "--yes", "--region", "us-east-1"])
+            .output()
+            .unwrap();
+        assert!(out.status.code().is_some(), "no crash");
+        assert_ne!(
+            out.status.code(),
+            Some(101),
+            "no panic: {}",
+            common::stderr(&out)
+        );
+        if out.status.code() != Some(0) {
+            assert_eq!(
+                std::fs::read(&file).unwrap(),
+                bytes,
+                "a refused file was written"
+            );
+        }
+        let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(leftovers, 1, "no temp file left");
+    }
+}
