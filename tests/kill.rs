@@ -1,0 +1,66 @@
+//! Killing the process while it writes a file leaves the old file or the new one,
+//! never a mix (the write is a temp file in the same directory, then a rename).
+
+mod common;
+
+use common::isolated;
+
+/// A compose file big enough that writing it takes a while (1,000 services).
+fn big_compose() -> String {
+    let mut text = String::from("services:\n  backend-flask:\n    build: ./backend-flask\n");
+    for i in 0..1000 {
+        text.push_str(&format!(
+            "  svc-{i}:  # service {i}\n    image: \"nginx:{}\"\n    environment:\n      N: \"{i}\"\n",
+            i % 7
+        ));
+    }
+    text
+}
+
+#[test]
+fn a_kill_mid_write_leaves_the_old_file_or_the_new_one() {
+    let old = big_compose();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("docker-compose.yml");
+
+    // The new file, from a run that finishes.
+    std::fs::write(&file, &old).unwrap();
+    let started = std::time::Instant::now();
+    let out = isolated("cruddur-obs")
+        .current_dir(dir.path())
+        .args(["compose", "write", "--yes", "--region", "us-east-1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let took = started.elapsed();
+    let new = std::fs::read_to_string(&file).unwrap();
+    assert_ne!(new, old);
+
+    let bin = assert_cmd::cargo::cargo_bin("cruddur-obs");
+    let (mut saw_old, mut saw_new) = (0, 0);
+    for i in 0..40u64 {
+        std::fs::write(&file, &old).unwrap();
+        let mut child = std::process::Command::new(&bin)
+            .current_dir(dir.path())
+            .args(["compose", "write", "--yes", "--region", "us-east-1"])
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Spread the kills over the whole run, and a little past its end.
+        let at = took.mul_f64(1.3 * i as f64 / 40.0);
+        std::thread::sleep(at);
+        let _ = child.kill();
+        let _ = child.wait();
+        let now = std::fs::read_to_string(&file).unwrap();
+        if now == old {
+            saw_old += 1;
+        } else if now == new {
+            saw_new += 1;
+        } else {
+            panic!("after a kill at {at:?} the file is neither old nor new");
+        }
+    }
+    assert!(saw_old > 0 && saw_new > 0, "kills before and after the rename: {saw_old} old, {saw_new} new");
+}
