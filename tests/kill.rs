@@ -62,5 +62,8 @@ fn a_kill_mid_write_leaves_the_old_file_or_the_new_one() {
             panic!("after a kill at {at:?} the file is neither old nor new");
         }
     }
-    assert!(saw_old > 0 && saw_new > 0, "kills before and after the rename: {saw_old} old, {saw_new} new");
+    assert!(
+        saw_old > 0 && saw_new > 0,
+        "kills before and after the rename: {saw_old} old, {saw_new} new"
+    );
 }

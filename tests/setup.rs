@@ -267,3 +267,41 @@ async fn a_failing_part_does_not_stop_the_others_and_a_rerun_finishes() {
         .all(|o| o["status"] == "in-sync"));
     assert_eq!(p.emu.mutating_requests().len(), writes);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn faults_mid_run_are_retried_or_reported_and_a_rerun_converges() {
+    use cruddur_obs::emulator::{Fault, FaultKind};
+    let p = start().await;
+    honeycomb_ok(&p.honeycomb).await;
+    p.emu
+        .inject(Fault::new(FaultKind::Throttle, 2).on("GetGroups"));
+    p.emu
+        .inject(Fault::new(FaultKind::Reset, 1).on("CreateGroup"));
+    p.emu
+        .inject(Fault::new(FaultKind::Hang, 2).on("CreateSamplingRule"));
+    let out = obs(&p, &["init", "--yes", "--timeout", "2"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    for line in [
+        "X-Ray group Cruddur: created",
+        "failed: X-Ray: CreateSamplingRule on X-Ray in ca-central-1 failed: no answer in time",
+        "CloudWatch log group cruddur: created (retention 7 days)",
+        "docker-compose.yml: written",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+    // The files are whole and valid.
+    cruddur_obs::compose::parse_strict(&read(p.repo.path(), "docker-compose.yml"), "f").unwrap();
+
+    let out = obs(&p, &["init", "--yes", "--timeout", "5"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("X-Ray sampling rule Cruddur: created"),
+        "{text}"
+    );
+    assert!(text.contains("X-Ray group Cruddur: in sync"), "{text}");
+    assert!(text.contains("docker-compose.yml: in sync"), "{text}");
+    let out = obs(&p, &["plan"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}

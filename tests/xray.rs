@@ -539,3 +539,21 @@ fn help_documents_every_xray_command() {
     }
     assert!(repo().join("templates/xray-sampling-rule.json").exists());
 }
+
+#[test]
+fn a_connection_reset_is_retried() {
+    let emu = Emulator::start().unwrap();
+    emu.inject(Fault::new(FaultKind::Reset, 1).on("CreateGroup"));
+    let out = cruddur(&emu.url())
+        .args(["xray", "create-group"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let creates: Vec<u16> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.operation == "CreateGroup")
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(creates, [0, 200], "reset (no answer), then created");
+}

@@ -73,6 +73,8 @@ pub enum FaultKind {
     RejectAuth,
     /// Another client does the same request just before this one (a creation race).
     Race,
+    /// Drop the connection without an answer (a connection reset).
+    Reset,
 }
 
 /// A fault applied to the next `times` requests (of `operation`, when given).
@@ -256,6 +258,18 @@ async fn handle(
     let fault = shared.take_fault(operation);
     if fault == Some(FaultKind::Hang) {
         tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
+    if fault == Some(FaultKind::Reset) {
+        shared.lock().requests.push(Recorded {
+            operation: operation.to_string(),
+            region,
+            mutating,
+            body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+            status: 0,
+        });
+        // Unwinding out of the handler makes hyper drop the connection unanswered;
+        // resume_unwind skips the panic hook, so nothing is printed.
+        std::panic::resume_unwind(Box::new("connection reset by the emulator"));
     }
     let result = match (parsed, fault) {
         (_, Some(FaultKind::Throttle)) => {
