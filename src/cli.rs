@@ -271,6 +271,9 @@ pub struct ComposeArgs {
     /// Honeycomb region for OTEL_EXPORTER_OTLP_ENDPOINT
     #[arg(long, value_enum, value_name = "REGION", default_value = "us")]
     pub honeycomb_region: crate::honeycomb::Region,
+    /// How traces leave: the X-Ray daemon (the course's way) or one OpenTelemetry Collector
+    #[arg(long, value_enum, value_name = "HOW", default_value = "daemon")]
+    pub via: crate::compose::Via,
 }
 
 #[derive(Debug, Subcommand)]
@@ -322,6 +325,10 @@ pub struct SetupArgs {
     /// Replace compose entries that exist with another value
     #[arg(long)]
     pub force: bool,
+    /// How traces leave: the X-Ray daemon (the course's way; support ends 2027-02-25)
+    /// or one OpenTelemetry Collector exporting to X-Ray and Honeycomb
+    #[arg(long, value_enum, value_name = "HOW", default_value = "daemon")]
+    pub via: crate::compose::Via,
     #[command(flatten)]
     pub honeycomb: HoneycombArgs,
 }

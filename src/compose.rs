@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use yaml_edit::{Document, Mapping, MappingBuilder, ScalarValue};
 
+use crate::collector;
 use crate::honeycomb::Region as HoneycombRegion;
 use crate::plan::FieldDiff;
 
@@ -43,6 +44,18 @@ pub struct ComposeSpec {
     pub honeycomb_region: HoneycombRegion,
     /// Replace entries that have another value (otherwise: reported, kept).
     pub force: bool,
+    /// X-Ray daemon (the course's way) or one OpenTelemetry Collector.
+    pub via: Via,
+}
+
+/// How traces leave the app's machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Via {
+    /// The AWS X-Ray daemon (as in the course; in maintenance mode, support ends 2027-02-25)
+    Daemon,
+    /// One ADOT OpenTelemetry Collector exporting to X-Ray and Honeycomb
+    Collector,
 }
 
 /// Input we refuse to edit. The file stays untouched.
@@ -91,9 +104,40 @@ impl ComposeError {
 /// The entries the app's service needs, in the bootcamp's order. Secrets are
 /// `${VAR}` references only.
 pub fn desired_env(spec: &ComposeSpec) -> Vec<(String, String)> {
+    env_for(spec, spec.via)
+}
+
+/// What the other `--via` mode writes, to recognise it when switching.
+fn other_mode_env(spec: &ComposeSpec) -> Vec<(String, String)> {
+    let other = match spec.via {
+        Via::Daemon => Via::Collector,
+        Via::Collector => Via::Daemon,
+    };
+    let mut env = env_for(spec, other);
+    // Either Honeycomb region's endpoint is ours.
+    for region in [HoneycombRegion::Us, HoneycombRegion::Eu] {
+        env.push((
+            "OTEL_EXPORTER_OTLP_ENDPOINT".into(),
+            region.default_api().to_string(),
+        ));
+    }
+    env
+}
+
+fn env_for(spec: &ComposeSpec, via: Via) -> Vec<(String, String)> {
     let mut env: Vec<(&str, String)> = Vec::new();
-    if spec.parts.honeycomb {
+    let collector = via == Via::Collector;
+    if spec.parts.honeycomb || collector {
         env.push(("OTEL_SERVICE_NAME", spec.service.clone()));
+    }
+    if collector {
+        env.push((
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://{}:4318", collector::SERVICE),
+        ));
+        env.push(("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf".into()));
+        env.push(("OTEL_PROPAGATORS", "tracecontext,baggage,xray".into()));
+    } else if spec.parts.honeycomb {
         env.push((
             "OTEL_EXPORTER_OTLP_ENDPOINT",
             spec.honeycomb_region.default_api().to_string(),
@@ -108,7 +152,12 @@ pub fn desired_env(spec: &ComposeSpec) -> Vec<(String, String)> {
             "AWS_XRAY_URL",
             "*4567-${GITPOD_WORKSPACE_ID}.${GITPOD_WORKSPACE_CLUSTER_HOST}*".into(),
         ));
-        env.push(("AWS_XRAY_DAEMON_ADDRESS", format!("{DAEMON_SERVICE}:2000")));
+        let target = if collector {
+            collector::SERVICE
+        } else {
+            DAEMON_SERVICE
+        };
+        env.push(("AWS_XRAY_DAEMON_ADDRESS", format!("{target}:2000")));
     }
     env.push(("AWS_DEFAULT_REGION", "${AWS_DEFAULT_REGION}".into()));
     env.push(("AWS_ACCESS_KEY_ID", "${AWS_ACCESS_KEY_ID}".into()));
@@ -117,6 +166,77 @@ pub fn desired_env(spec: &ComposeSpec) -> Vec<(String, String)> {
         env.push(("ROLLBAR_ACCESS_TOKEN", "${ROLLBAR_ACCESS_TOKEN}".into()));
     }
     env.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// The `otel-collector` service, as JSON (for comparison).
+pub fn desired_collector_service(spec: &ComposeSpec) -> Value {
+    serde_json::json!({
+        "image": format!("{}:{}", collector::IMAGE, collector::ADOT_VERSION),
+        "command": [format!("--config={}", collector::CONFIG_IN_CONTAINER)],
+        "volumes": [format!("./{}:{}:ro", collector::CONFIG_FILE, collector::CONFIG_IN_CONTAINER)],
+        "environment": {
+            "AWS_REGION": spec.region,
+            "AWS_ACCESS_KEY_ID": "${AWS_ACCESS_KEY_ID}",
+            "AWS_SECRET_ACCESS_KEY": "${AWS_SECRET_ACCESS_KEY}",
+            "HONEYCOMB_API_KEY": "${HONEYCOMB_API_KEY}",
+        },
+    })
+}
+
+fn collector_builder(spec: &ComposeSpec) -> Document {
+    let q = |s: &str| ScalarValue::double_quoted(s);
+    MappingBuilder::new()
+        .pair(
+            "image",
+            q(&format!("{}:{}", collector::IMAGE, collector::ADOT_VERSION)),
+        )
+        .sequence("command", |s| {
+            s.item(q(&format!("--config={}", collector::CONFIG_IN_CONTAINER)))
+        })
+        .sequence("volumes", |s| {
+            s.item(q(&format!(
+                "./{}:{}:ro",
+                collector::CONFIG_FILE,
+                collector::CONFIG_IN_CONTAINER
+            )))
+        })
+        .mapping("environment", |m| {
+            m.pair("AWS_REGION", q(&spec.region))
+                .pair("AWS_ACCESS_KEY_ID", q("${AWS_ACCESS_KEY_ID}"))
+                .pair("AWS_SECRET_ACCESS_KEY", q("${AWS_SECRET_ACCESS_KEY}"))
+                .pair("HONEYCOMB_API_KEY", q("${HONEYCOMB_API_KEY}"))
+        })
+        .build_document()
+}
+
+/// How an existing collector service differs from ours (reported, never changed).
+fn collector_differences(actual: &Value, desired: &Value) -> Vec<String> {
+    let mut notes = Vec::new();
+    let image = actual
+        .get("image")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if image.ends_with(":latest") || !image.contains(':') {
+        notes.push(format!(
+            "image {image:?} is not pinned: use {}",
+            desired["image"]
+        ));
+    }
+    let env = env_entries(actual.get("environment").unwrap_or(&Value::Null));
+    let region = env
+        .iter()
+        .find(|(k, _)| k == "AWS_REGION")
+        .and_then(|(_, v)| v.clone());
+    let want = desired["environment"]["AWS_REGION"]
+        .as_str()
+        .unwrap_or_default();
+    if region.as_deref() != Some(want) {
+        notes.push(format!(
+            "environment AWS_REGION is {}, not {want} (ADOT v0.48+ needs it, and it must be the X-Ray group's region)",
+            region.unwrap_or_else(|| "unset".into())
+        ));
+    }
+    notes
 }
 
 /// The `xray-daemon` service, as JSON (for comparison) .
@@ -141,12 +261,19 @@ pub struct ComposePlan {
     pub new_text: String,
     /// Environment entries added.
     pub added: Vec<String>,
+    /// Entries the other `--via` mode wrote, switched to this mode's values.
+    pub replaced: Vec<FieldDiff>,
+    /// Entries only the other `--via` mode uses, removed.
+    pub removed: Vec<String>,
     /// Entries with another value: replaced with `--force`, else kept.
     pub conflicts: Vec<FieldDiff>,
     pub forced: bool,
-    pub daemon_added: bool,
-    /// What differs in an existing `xray-daemon` service (left alone).
-    pub daemon_notes: Vec<String>,
+    /// The tracing service added (`xray-daemon` or `otel-collector`).
+    pub added_service: Option<&'static str>,
+    /// The other mode's service, removed (only when it is exactly ours).
+    pub removed_service: Option<&'static str>,
+    /// What differs in an existing tracing service (left alone).
+    pub service_notes: Vec<String>,
 }
 
 /// Parses strictly: YAML errors, tabs and duplicate keys are refused with line and column.
@@ -267,9 +394,12 @@ pub fn plan(text: &str, file: &str, spec: &ComposeSpec) -> Result<ComposePlan, C
         )));
     }
 
-    // Decide, entry by entry.
+    // Decide, entry by entry. Values the other `--via` mode writes are ours to
+    // replace (a switch); anything else that differs is the user's (a conflict).
     let existing = env_entries(&env_value);
+    let ours_elsewhere = other_mode_env(spec);
     let mut added = Vec::new();
+    let mut replaced = Vec::new();
     let mut conflicts = Vec::new();
     let mut to_set: Vec<(String, String)> = Vec::new();
     for (key, want) in desired_env(spec) {
@@ -280,45 +410,95 @@ pub fn plan(text: &str, file: &str, spec: &ComposeSpec) -> Result<ComposePlan, C
             }
             Some((_, have)) if have.as_deref() == Some(want.as_str()) => {}
             Some((_, have)) => {
-                conflicts.push(FieldDiff::new(
+                let diff = FieldDiff::new(
                     &format!("{}.environment.{key}", spec.service),
                     have.clone(),
                     Some(want.clone()),
-                ));
-                if spec.force {
+                );
+                let switch = ours_elsewhere
+                    .iter()
+                    .any(|(k, v)| *k == key && have.as_deref() == Some(v.as_str()));
+                if switch {
+                    replaced.push(diff);
                     to_set.push((key, want));
+                } else {
+                    conflicts.push(diff);
+                    if spec.force {
+                        to_set.push((key, want));
+                    }
                 }
             }
         }
     }
+    let wanted: Vec<String> = desired_env(spec).into_iter().map(|(k, _)| k).collect();
+    let to_remove: Vec<String> = ours_elsewhere
+        .iter()
+        .filter(|(k, v)| {
+            !wanted.contains(k)
+                && existing
+                    .iter()
+                    .any(|(ek, ev)| ek == k && ev.as_deref() == Some(v.as_str()))
+        })
+        .map(|(k, _)| k.clone())
+        .collect();
 
-    let daemon = desired_daemon(spec);
-    let mut daemon_notes = Vec::new();
-    let daemon_added = spec.parts.xray && !services.contains_key(DAEMON_SERVICE);
-    if spec.parts.xray && !daemon_added {
-        daemon_notes = daemon_differences(&services[DAEMON_SERVICE], &daemon);
+    // The tracing service: ours for this mode, and the other mode's one when it is ours.
+    let (name, desired_service) = match spec.via {
+        Via::Daemon => (DAEMON_SERVICE, desired_daemon(spec)),
+        Via::Collector => (collector::SERVICE, desired_collector_service(spec)),
+    };
+    let mut service_notes = Vec::new();
+    let wants_service = spec.parts.xray || spec.via == Via::Collector;
+    let added_service = (wants_service && !services.contains_key(name)).then_some(name);
+    if wants_service && added_service.is_none() {
+        service_notes = match spec.via {
+            Via::Daemon => daemon_differences(&services[name], &desired_service),
+            Via::Collector => collector_differences(&services[name], &desired_service),
+        }
+        .into_iter()
+        .map(|n| format!("{name}: {n} (left as it is)"))
+        .collect();
     }
+    let removed_service = match spec.via {
+        Via::Collector => services
+            .get(DAEMON_SERVICE)
+            .filter(|d| d == &&desired_daemon(spec))
+            .map(|_| DAEMON_SERVICE),
+        Via::Daemon => services
+            .get(collector::SERVICE)
+            .filter(|c| c == &&desired_collector_service(spec))
+            .map(|_| collector::SERVICE),
+    };
 
     // Edit.
     let mut expected = before.clone();
-    if !to_set.is_empty() {
-        edit_env(&cst_service, &env_value, &to_set);
+    if !to_set.is_empty() || !to_remove.is_empty() {
+        edit_env(&cst_service, &env_value, &to_set, &to_remove);
         let env = &mut expected["services"][&spec.service]["environment"];
-        apply_expected(env, &to_set);
+        apply_expected(env, &to_set, &to_remove);
     }
-    if daemon_added {
-        cst_services.set(
-            DAEMON_SERVICE,
-            daemon_builder(spec).as_mapping().expect("a mapping"),
-        );
-        expected["services"][DAEMON_SERVICE] = daemon;
+    if let Some(gone) = removed_service {
+        cst_services.remove(gone);
+        if let Some(m) = expected["services"].as_object_mut() {
+            m.remove(gone);
+        }
     }
-    let new_text = if to_set.is_empty() && !daemon_added {
-        text.to_string()
-    } else if daemon_added {
-        match_indent(&doc.to_string(), DAEMON_SERVICE)
-    } else {
-        doc.to_string()
+    if let Some(name) = added_service {
+        let builder = match spec.via {
+            Via::Daemon => daemon_builder(spec),
+            Via::Collector => collector_builder(spec),
+        };
+        cst_services.set(name, builder.as_mapping().expect("a mapping"));
+        expected["services"][name] = desired_service;
+    }
+    let changed = !to_set.is_empty()
+        || !to_remove.is_empty()
+        || added_service.is_some()
+        || removed_service.is_some();
+    let new_text = match (changed, added_service) {
+        (false, _) => text.to_string(),
+        (true, Some(name)) => match_indent(&doc.to_string(), name),
+        (true, None) => doc.to_string(),
     };
 
     // Verify: the new text parses strictly and means exactly the intended change.
@@ -335,10 +515,13 @@ pub fn plan(text: &str, file: &str, spec: &ComposeSpec) -> Result<ComposePlan, C
     Ok(ComposePlan {
         new_text,
         added,
+        replaced,
+        removed: to_remove,
         conflicts,
         forced: spec.force,
-        daemon_added,
-        daemon_notes,
+        added_service,
+        removed_service,
+        service_notes,
     })
 }
 
@@ -375,25 +558,43 @@ fn match_indent(text: &str, service: &str) -> String {
     out
 }
 
-fn edit_env(service: &Mapping, env: &Value, entries: &[(String, String)]) {
+/// Where `key` is in a `KEY=value` list.
+fn list_index(items: &[Value], key: &str) -> Option<usize> {
+    items.iter().position(|i| {
+        i.as_str()
+            .is_some_and(|s| s == key || s.starts_with(&format!("{key}=")))
+    })
+}
+
+/// Sets `entries` and removes `remove` in the source, keeping the form found.
+/// In a list: replacements in place, then removals (last first), then additions.
+fn edit_env(service: &Mapping, env: &Value, entries: &[(String, String)], remove: &[String]) {
     match (env, service.get_sequence("environment")) {
         (Value::Array(items), Some(seq)) => {
+            let mut pushes = Vec::new();
             for (key, value) in entries {
                 let line = ScalarValue::double_quoted(format!("{key}={value}"));
-                let index = items.iter().position(|i| {
-                    i.as_str()
-                        .is_some_and(|s| s == key || s.starts_with(&format!("{key}=")))
-                });
-                match index {
+                match list_index(items, key) {
                     Some(i) => {
                         seq.set(i, line);
                     }
-                    None => seq.push(line),
+                    None => pushes.push(line),
                 }
+            }
+            let mut gone: Vec<usize> = remove.iter().filter_map(|k| list_index(items, k)).collect();
+            gone.sort_unstable();
+            for i in gone.into_iter().rev() {
+                seq.remove(i);
+            }
+            for line in pushes {
+                seq.push(line);
             }
         }
         _ => match service.get_mapping("environment") {
             Some(map) => {
+                for key in remove {
+                    map.remove(key.as_str());
+                }
                 for (key, value) in entries {
                     map.set(key.as_str(), ScalarValue::double_quoted(value.as_str()));
                 }
@@ -411,22 +612,33 @@ fn edit_env(service: &Mapping, env: &Value, entries: &[(String, String)]) {
     }
 }
 
-fn apply_expected(env: &mut Value, entries: &[(String, String)]) {
+/// The same change on the parsed document, for verification.
+fn apply_expected(env: &mut Value, entries: &[(String, String)], remove: &[String]) {
     match env {
         Value::Array(items) => {
+            let original = items.clone();
+            let mut pushes = Vec::new();
             for (key, value) in entries {
                 let line = Value::String(format!("{key}={value}"));
-                let index = items.iter().position(|i| {
-                    i.as_str()
-                        .is_some_and(|s| s == key || s.starts_with(&format!("{key}=")))
-                });
-                match index {
+                match list_index(&original, key) {
                     Some(i) => items[i] = line,
-                    None => items.push(line),
+                    None => pushes.push(line),
                 }
             }
+            let mut gone: Vec<usize> = remove
+                .iter()
+                .filter_map(|k| list_index(&original, k))
+                .collect();
+            gone.sort_unstable();
+            for i in gone.into_iter().rev() {
+                items.remove(i);
+            }
+            items.extend(pushes);
         }
         Value::Object(map) => {
+            for key in remove {
+                map.shift_remove(key);
+            }
             for (key, value) in entries {
                 map.insert(key.clone(), Value::String(value.clone()));
             }
@@ -609,6 +821,7 @@ mod tests {
             region: "ca-central-1".into(),
             honeycomb_region: HoneycombRegion::Us,
             force: false,
+            via: Via::Daemon,
         }
     }
 
@@ -626,11 +839,15 @@ mod tests {
         let text = "services:\n  backend-flask:\n    build: .\n";
         let first = plan(text, "f", &spec()).unwrap();
         assert_eq!(first.added.len(), 9);
-        assert!(first.daemon_added);
+        assert_eq!(first.added_service, Some(DAEMON_SERVICE));
         let second = plan(&first.new_text, "f", &spec()).unwrap();
         assert_eq!(second.new_text, first.new_text);
-        assert!(second.added.is_empty() && !second.daemon_added);
-        assert!(second.daemon_notes.is_empty(), "{:?}", second.daemon_notes);
+        assert!(second.added.is_empty() && second.added_service.is_none());
+        assert!(
+            second.service_notes.is_empty(),
+            "{:?}",
+            second.service_notes
+        );
     }
 
     #[test]

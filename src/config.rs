@@ -90,6 +90,7 @@ pub struct ComposeSettings {
     pub parts: crate::compose::Parts,
     pub force: bool,
     pub honeycomb_region: Region,
+    pub via: crate::compose::Via,
 }
 
 /// What `gitpod write` writes, and the values `gp env` needs (from our environment).
@@ -218,6 +219,7 @@ fn setup_settings(a: &SetupArgs, timeout: f64) -> Result<SetupSettings, Error> {
             },
             force: a.force,
             honeycomb_region: a.honeycomb.honeycomb_region.unwrap_or(Region::Us),
+            via: a.via,
         },
         gitpod: GitpodSettings {
             file: a.gitpod_file.clone(),
@@ -242,6 +244,7 @@ fn compose_settings(a: &ComposeArgs) -> ComposeSettings {
         },
         force: a.force,
         honeycomb_region: a.honeycomb_region,
+        via: a.via,
     }
 }
 

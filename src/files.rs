@@ -100,6 +100,19 @@ pub enum FileError {
     },
 }
 
+/// The result of a file command: one report per file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FilesReport {
+    pub files: Vec<FileReport>,
+}
+
+impl fmt::Display for FilesReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown: Vec<String> = self.files.iter().map(ToString::to_string).collect();
+        write!(f, "{}", shown.join("\n"))
+    }
+}
+
 /// A planned edit of one file: the text before and after, and the report so far.
 #[derive(Debug, Clone)]
 pub struct PlannedFile {

@@ -7,6 +7,7 @@
 
 pub mod aws;
 pub mod cli;
+pub mod collector;
 pub mod compose;
 pub mod config;
 pub mod error;

@@ -12,7 +12,7 @@ use crate::aws::{Aws, AwsError};
 use crate::cli::Cli;
 use crate::config::{Action, ComposeSettings, Config, GitpodSettings, HoneycombSettings};
 use crate::error::{self, exit, Error};
-use crate::files::{FileStatus, PlannedFile};
+use crate::files::{FileReport, FileStatus, FilesReport, PlannedFile};
 use crate::honeycomb::api::{HoneycombApi, HoneycombError};
 use crate::honeycomb::SpanReport;
 use crate::logs::api::LogsApi;
@@ -134,11 +134,13 @@ async fn compose_write(config: &Config, settings: &ComposeSettings) -> Result<u8
     } else {
         String::new()
     };
-    write_file(config, workspace::compose_file(settings, &region)?)
+    let mut planned = vec![workspace::compose_file(settings, &region)?];
+    planned.extend(workspace::collector_file(settings, &region)?);
+    write_files(config, planned)
 }
 
 async fn gitpod_write(config: &Config, settings: &GitpodSettings) -> Result<u8, Error> {
-    let code = write_file(config, workspace::gitpod_file(settings)?)?;
+    let code = write_files(config, vec![workspace::gitpod_file(settings)?])?;
     if let Some(gp) = which("gp").filter(|_| !config.ui.dry_run) {
         for (name, value) in &settings.env {
             if let Some(value) = value {
@@ -157,44 +159,51 @@ async fn gitpod_write(config: &Config, settings: &GitpodSettings) -> Result<u8, 
     Ok(code)
 }
 
-/// Shows the diff, asks, and writes the file when its bytes change.
-fn write_file(config: &Config, planned: PlannedFile) -> Result<u8, Error> {
-    let report = if !planned.changes() || config.ui.dry_run {
-        planned.unapplied(false)
+/// Shows the diffs, asks once, and writes the files whose bytes change.
+fn write_files(config: &Config, planned: Vec<PlannedFile>) -> Result<u8, Error> {
+    let changing: Vec<&PlannedFile> = planned.iter().filter(|p| p.changes()).collect();
+    let agreed = if changing.is_empty() || config.ui.dry_run {
+        false
     } else {
-        eprint!("{}", planned.diff());
-        let path = planned.path.display().to_string();
-        if ui::agree(
-            &config.ui,
-            &format!("writing {path}"),
-            &format!("Write {path}?"),
-        )? {
-            planned.apply()?
-        } else {
-            planned.unapplied(true)
+        for p in &changing {
+            eprint!("{}", p.diff());
         }
+        let names: Vec<String> = changing
+            .iter()
+            .map(|p| p.path.display().to_string())
+            .collect();
+        let names = names.join(" and ");
+        ui::agree(
+            &config.ui,
+            &format!("writing {names}"),
+            &format!("Write {names}?"),
+        )?
     };
-    let mut shown = report.clone();
-    if config.ui.output == crate::cli::OutputFormat::Text
-        && report.status != FileStatus::WouldChange
-    {
-        shown.diff = None;
+    let mut reports = Vec::new();
+    for p in planned {
+        let report = match (p.changes(), config.ui.dry_run, agreed) {
+            (false, _, _) | (true, true, _) => p.unapplied(false),
+            (true, false, true) => p.apply()?,
+            (true, false, false) => p.unapplied(true),
+        };
+        reports.push(report);
     }
+    let pending = reports.iter().any(FileReport::is_pending);
+    let shown = FilesReport {
+        files: reports
+            .into_iter()
+            .map(|mut r| {
+                if config.ui.output == crate::cli::OutputFormat::Text
+                    && r.status != FileStatus::WouldChange
+                {
+                    r.diff = None;
+                }
+                r
+            })
+            .collect(),
+    };
     ui::emit(&config.ui, &shown);
-    Ok(if report.is_pending() {
-        exit::PENDING
-    } else {
-        exit::OK
-    })
-}
-
-/// The path of `program` on PATH, if any.
-fn which(program: &str) -> Option<std::path::PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(program))
-            .find(|p| p.is_file())
-    })
+    Ok(if pending { exit::PENDING } else { exit::OK })
 }
 
 /// The key from the settings, else asked for on a terminal.
@@ -419,4 +428,13 @@ fn ask_for_changes<P: Planned>(config: &Config, planned: &[P]) -> Result<bool, E
         many => format!("these {} changes", many.len()),
     };
     ui::agree(&config.ui, &what, "Apply these changes?")
+}
+
+/// The path of `program` on PATH, if any.
+fn which(program: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|p| p.is_file())
+    })
 }

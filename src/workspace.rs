@@ -2,6 +2,7 @@
 //! `.gitpod.yml`, plan the edit (pure planners in [`crate::compose`] and
 //! [`crate::gitpod`]), and describe it as a [`PlannedFile`].
 
+use crate::collector;
 use crate::compose::{self, ComposeSpec};
 use crate::config::{ComposeSettings, GitpodSettings};
 use crate::error::Error;
@@ -21,21 +22,20 @@ pub fn compose_file(settings: &ComposeSettings, region: &str) -> Result<PlannedF
         region: region.to_string(),
         honeycomb_region: settings.honeycomb_region,
         force: settings.force,
+        via: settings.via,
     };
     let plan = compose::plan(&text, &label, &spec)?;
-    let mut changes: Vec<String> = plan
-        .added
-        .iter()
-        .map(|k| format!("{}.environment.{k}", spec.service))
-        .collect();
-    if plan.daemon_added {
-        changes.push(format!("service {}", compose::DAEMON_SERVICE));
-    }
-    let notes = plan
-        .daemon_notes
-        .iter()
-        .map(|n| format!("{}: {n} (left as it is)", compose::DAEMON_SERVICE))
-        .collect();
+    let env = |k: &str| format!("{}.environment.{k}", spec.service);
+    let mut changes: Vec<String> = plan.added.iter().map(|k| env(k)).collect();
+    changes.extend(
+        plan.replaced
+            .iter()
+            .map(|d| format!("{d} (switching to --via {})", via_name(spec.via))),
+    );
+    changes.extend(plan.removed.iter().map(|k| format!("{} removed", env(k))));
+    changes.extend(plan.added_service.map(|s| format!("service {s}")));
+    changes.extend(plan.removed_service.map(|s| format!("service {s} removed")));
+    let notes = plan.service_notes.clone();
     Ok(PlannedFile {
         path: settings.file.clone(),
         old: Some(text),
@@ -52,6 +52,74 @@ pub fn compose_file(settings: &ComposeSettings, region: &str) -> Result<PlannedF
             next_steps: Vec::new(),
         },
     })
+}
+
+/// Plans the collector config next to the compose file (`--via collector` only).
+/// A different file of the user's is kept (and checked) unless `--force`.
+pub fn collector_file(
+    settings: &ComposeSettings,
+    region: &str,
+) -> Result<Option<PlannedFile>, Error> {
+    if settings.via != compose::Via::Collector {
+        return Ok(None);
+    }
+    let path = settings
+        .file
+        .parent()
+        .map(|p| p.join(collector::CONFIG_FILE))
+        .unwrap_or_else(|| collector::CONFIG_FILE.into());
+    let label = path.display().to_string();
+    let desired = collector::config(region, settings.honeycomb_region);
+    let problems = collector::validate(&desired);
+    if let Some(p) = problems.first() {
+        return Err(Error::Usage(format!(
+            "the collector config cruddur-obs would write is invalid: {p}"
+        )));
+    }
+    let old = files::read(&path)?;
+    let mut report = FileReport {
+        file: label.clone(),
+        status: FileStatus::InSync,
+        changes: Vec::new(),
+        conflicts: Vec::new(),
+        forced: settings.force,
+        force_available: true,
+        notes: Vec::new(),
+        diff: None,
+        next_steps: Vec::new(),
+    };
+    let new = match &old {
+        None => {
+            report
+                .changes
+                .push(format!("collector config for {region}"));
+            desired
+        }
+        Some(text) if *text == desired => desired,
+        Some(text) => {
+            report.conflicts.push(crate::plan::FieldDiff::new(
+                &label,
+                Some("your own version".into()),
+                Some(format!("cruddur-obs's for {region}")),
+            ));
+            report.notes.extend(
+                collector::validate(text)
+                    .iter()
+                    .map(|p| format!("{label}: {p}")),
+            );
+            if settings.force {
+                desired
+            } else {
+                text.clone()
+            }
+        }
+    };
+    Ok(Some(PlannedFile {
+        path,
+        old,
+        new,
+        report,
+    }))
 }
 
 /// Plans `gitpod write`; the `gp env` lines (values masked) are its next steps.
@@ -92,4 +160,11 @@ pub fn gitpod_file(settings: &GitpodSettings) -> Result<PlannedFile, Error> {
             next_steps,
         },
     })
+}
+
+fn via_name(via: compose::Via) -> &'static str {
+    match via {
+        compose::Via::Daemon => "daemon",
+        compose::Via::Collector => "collector",
+    }
 }

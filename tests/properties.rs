@@ -5,7 +5,7 @@
 
 mod common;
 
-use cruddur_obs::compose::{self, ComposeSpec, Parts};
+use cruddur_obs::compose::{self, ComposeSpec, Parts, Via};
 use cruddur_obs::honeycomb::Region;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -139,6 +139,10 @@ fn render(d: &Doc) -> String {
 }
 
 fn spec() -> ComposeSpec {
+    spec_via(Via::Daemon)
+}
+
+fn spec_via(via: Via) -> ComposeSpec {
     ComposeSpec {
         service: "backend-flask".into(),
         parts: Parts {
@@ -149,6 +153,7 @@ fn spec() -> ComposeSpec {
         region: "ca-central-1".into(),
         honeycomb_region: Region::Us,
         force: false,
+        via,
     }
 }
 
@@ -200,6 +205,32 @@ proptest! {
         }
         let again = compose::plan(&plan.new_text, "gen.yml", &spec()).expect("the result is editable");
         prop_assert_eq!(again.new_text, plan.new_text);
+    }
+
+    #[test]
+    fn switching_between_daemon_and_collector_is_clean(d in doc()) {
+        let text = render(&d);
+        let collector = compose::plan(&text, "gen.yml", &spec_via(Via::Collector)).expect("collector");
+        let doc = parse(&collector.new_text);
+        prop_assert!(doc["services"]["otel-collector"].is_object());
+        prop_assert!(doc["services"].get("xray-daemon").is_none());
+        let again = compose::plan(&collector.new_text, "gen.yml", &spec_via(Via::Collector)).unwrap();
+        prop_assert_eq!(&again.new_text, &collector.new_text);
+
+        let daemon = compose::plan(&collector.new_text, "gen.yml", &spec()).expect("back to the daemon");
+        prop_assert!(daemon.conflicts.is_empty(), "a switch is not a conflict: {:?}", daemon.conflicts);
+        let doc = parse(&daemon.new_text);
+        prop_assert!(doc["services"]["xray-daemon"].is_object());
+        prop_assert!(doc["services"].get("otel-collector").is_none());
+        let direct = parse(&compose::plan(&text, "gen.yml", &spec()).unwrap().new_text);
+        // The order of a KEY=value list does not matter to compose.
+        let normal = |mut v: Value| {
+            if let Some(items) = v["services"]["backend-flask"]["environment"].as_array_mut() {
+                items.sort_by_key(|i| i.to_string());
+            }
+            v
+        };
+        prop_assert_eq!(normal(doc), normal(direct), "collector then daemon means the same as daemon");
     }
 
     #[test]
