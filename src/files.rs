@@ -25,6 +25,7 @@ pub enum FileStatus {
 pub struct FileReport {
     pub file: String,
     pub status: FileStatus,
+    /// `+ added`, `~ replaced`, `- removed`.
     pub changes: Vec<String>,
     pub conflicts: Vec<FieldDiff>,
     /// Whether conflicting entries were replaced (`--force`).
@@ -63,7 +64,7 @@ impl fmt::Display for FileReport {
         };
         write!(f, "{}: {status}", self.file)?;
         for change in &self.changes {
-            write!(f, "\n    + {change}")?;
+            write!(f, "\n    {change}")?;
         }
         for c in &self.conflicts {
             let what = if self.forced {

@@ -48,6 +48,9 @@ impl Failure {
 pub struct Check {
     pub name: String,
     pub ok: bool,
+    /// Passes, but deserves attention (shown as `!`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub warning: bool,
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
@@ -58,8 +61,16 @@ impl Check {
         Check {
             name: name.to_string(),
             ok,
+            warning: false,
             detail: detail.into(),
             hint: (!ok).then(|| hint.map(str::to_string)).flatten(),
+        }
+    }
+
+    fn warn(name: &str, detail: impl Into<String>) -> Check {
+        Check {
+            warning: true,
+            ..Check::new(name, true, detail, None)
         }
     }
 }
@@ -115,7 +126,11 @@ impl fmt::Display for SetupReport {
         let mut lines: Vec<String> = Vec::new();
         if !self.checks.is_empty() {
             for c in &self.checks {
-                let mark = if c.ok { "✓" } else { "✗" };
+                let mark = match (c.ok, c.warning) {
+                    (true, false) => "✓",
+                    (true, true) => "!",
+                    (false, _) => "✗",
+                };
                 lines.push(format!("{mark} {}: {}", c.name, c.detail));
                 if let Some(hint) = &c.hint {
                     lines.push(format!("    hint: {hint}"));
@@ -319,10 +334,16 @@ async fn read_all(
         }
         let region = aws.as_ref().map(|a| a.region.clone());
         match region {
-            Some(region) => match workspace::compose_file(&compose_settings, &region) {
-                Ok(f) => files.push(f),
-                Err(e) => failures.push(Failure::new("docker-compose.yml", e)),
-            },
+            Some(region) => {
+                match workspace::compose_file(&compose_settings, &region) {
+                    Ok(f) => files.push(f),
+                    Err(e) => failures.push(Failure::new("docker-compose.yml", e)),
+                }
+                match workspace::collector_file(&compose_settings, &region) {
+                    Ok(f) => files.extend(f),
+                    Err(e) => failures.push(Failure::new(crate::collector::CONFIG_FILE, e)),
+                }
+            }
             None if s.parts.xray => {}
             None => match workspace::compose_file(&compose_settings, "") {
                 Ok(f) => files.push(f),
@@ -680,6 +701,13 @@ async fn checks(s: &SetupSettings, r: &Reading) -> Vec<Check> {
             ));
         }
     }
+    if let Some(compose) = r.files.iter().find(|f| f.path == s.compose.file) {
+        checks.extend(tracing_checks(
+            s,
+            r,
+            compose.old.as_deref().unwrap_or_default(),
+        ));
+    }
     if s.parts.honeycomb || s.parts.xray {
         if let Some(compose) = r.files.iter().find(|f| f.path == s.compose.file) {
             for mistake in compose::mistakes(compose.old.as_deref().unwrap_or_default()) {
@@ -690,6 +718,73 @@ async fn checks(s: &SetupSettings, r: &Reading) -> Vec<Check> {
                     Some("fix it by hand"),
                 ));
             }
+        }
+    }
+    checks
+}
+
+/// The daemon's end of support, and the collector's config and region.
+fn tracing_checks(s: &SetupSettings, r: &Reading, compose_text: &str) -> Vec<Check> {
+    use crate::collector;
+    let mut checks = Vec::new();
+    let doc: serde_json::Value = serde_saphyr::from_str(compose_text).unwrap_or_default();
+    let services = &doc["services"];
+    if services.get(compose::DAEMON_SERVICE).is_some() {
+        checks.push(Check::warn(
+            "X-Ray daemon",
+            format!(
+                "in use; AWS put it in maintenance mode, and its support ends on {}: `cruddur-obs init --via collector` switches to OpenTelemetry",
+                collector::DAEMON_END_OF_SUPPORT
+            ),
+        ));
+    }
+    if services.get(collector::SERVICE).is_some() || s.compose.via == compose::Via::Collector {
+        let path = s
+            .compose
+            .file
+            .parent()
+            .map(|p| p.join(collector::CONFIG_FILE))
+            .unwrap_or_else(|| collector::CONFIG_FILE.into());
+        let label = path.display().to_string();
+        match crate::files::read(&path) {
+            Ok(Some(text)) => {
+                let problems = collector::validate(&text);
+                let detail = if problems.is_empty() {
+                    "valid for ADOT ".to_string() + collector::ADOT_VERSION
+                } else {
+                    problems
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                };
+                checks.push(Check::new(
+                    &label,
+                    problems.is_empty(),
+                    detail,
+                    Some("fix the lines named, or run `cruddur-obs init --via collector --force`"),
+                ));
+                if let (Some(region), Some(aws)) = (collector::exporter_region(&text), &r.aws) {
+                    if !region.starts_with("${") {
+                        checks.push(Check::new(
+                            "collector region",
+                            region == aws.region,
+                            format!(
+                                "the awsxray exporter sends to {region}; the X-Ray group is in {}",
+                                aws.region
+                            ),
+                            Some("use the same region for both"),
+                        ));
+                    }
+                }
+            }
+            Ok(None) => checks.push(Check::new(
+                &label,
+                false,
+                "missing",
+                Some("run `cruddur-obs init --via collector`"),
+            )),
+            Err(e) => checks.push(Check::new(&label, false, e.to_string(), None)),
         }
     }
     checks

@@ -98,6 +98,25 @@ pub async fn ask(mut s: SetupSettings, aws: &mut AwsSettings) -> Result<SetupSet
         rollbar: s.parts.rollbar,
     };
 
+    if s.parts.xray || s.parts.honeycomb {
+        let items = [
+            "X-Ray daemon: the course's way (AWS support ends 2027-02-25)",
+            "OpenTelemetry Collector (ADOT): one service exporting to X-Ray and Honeycomb; AWS's recommended way forward",
+        ];
+        let default = usize::from(s.compose.via == compose::Via::Collector);
+        let chosen = Select::new()
+            .with_prompt("How traces leave the app")
+            .items(&items)
+            .default(default)
+            .interact_on(&term)
+            .map_err(prompt_error)?;
+        s.compose.via = if chosen == 1 {
+            compose::Via::Collector
+        } else {
+            compose::Via::Daemon
+        };
+    }
+
     if s.parts.logs {
         let current = s
             .log_groups

@@ -26,15 +26,15 @@ pub fn compose_file(settings: &ComposeSettings, region: &str) -> Result<PlannedF
     };
     let plan = compose::plan(&text, &label, &spec)?;
     let env = |k: &str| format!("{}.environment.{k}", spec.service);
-    let mut changes: Vec<String> = plan.added.iter().map(|k| env(k)).collect();
+    let mut changes: Vec<String> = plan.added.iter().map(|k| format!("+ {}", env(k))).collect();
     changes.extend(
         plan.replaced
             .iter()
-            .map(|d| format!("{d} (switching to --via {})", via_name(spec.via))),
+            .map(|d| format!("~ {d} (switching to --via {})", via_name(spec.via))),
     );
-    changes.extend(plan.removed.iter().map(|k| format!("{} removed", env(k))));
-    changes.extend(plan.added_service.map(|s| format!("service {s}")));
-    changes.extend(plan.removed_service.map(|s| format!("service {s} removed")));
+    changes.extend(plan.removed.iter().map(|k| format!("- {}", env(k))));
+    changes.extend(plan.added_service.map(|s| format!("+ service {s}")));
+    changes.extend(plan.removed_service.map(|s| format!("- service {s}")));
     let notes = plan.service_notes.clone();
     Ok(PlannedFile {
         path: settings.file.clone(),
@@ -92,7 +92,7 @@ pub fn collector_file(
         None => {
             report
                 .changes
-                .push(format!("collector config for {region}"));
+                .push(format!("+ collector config for {region}"));
             desired
         }
         Some(text) if *text == desired => desired,
@@ -150,7 +150,7 @@ pub fn gitpod_file(settings: &GitpodSettings) -> Result<PlannedFile, Error> {
             changes: plan
                 .added
                 .iter()
-                .map(|p| format!("port {p} (public)"))
+                .map(|p| format!("+ port {p} (public)"))
                 .collect(),
             conflicts: plan.conflicts,
             forced: false,

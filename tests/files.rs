@@ -5,27 +5,16 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
-use common::{isolated, repo, stderr, stdout, tool};
+use common::{assert_compose_config_ok, isolated, repo, stderr, stdout, tool, workdir};
 use serde_json::Value;
 
 const KEY: &str = "hcaik_01j9zzzzzzzzzzzzzzzzzzzzzzq8t3m4k5n6p7r8s9t0v1w2x3y4z5a6b7";
 
 fn fixture(path: &str) -> String {
     std::fs::read_to_string(repo().join("tests/fixtures").join(path)).unwrap()
-}
-
-/// A repo-like temp dir: the compose file and the build dirs it names.
-fn workdir(compose: &str) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    for sub in ["backend-flask", "frontend-react-js"] {
-        std::fs::create_dir(dir.path().join(sub)).unwrap();
-    }
-    let file = dir.path().join("docker-compose.yml");
-    std::fs::write(&file, compose).unwrap();
-    (dir, file)
 }
 
 fn compose(dir: &Path, args: &[&str]) -> Output {
@@ -36,32 +25,6 @@ fn compose(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-/// docker-compose (v1) must accept the file as it is.
-fn assert_compose_config_ok(dir: &Path) {
-    let out = std::process::Command::new(tool("CRUDDUR_OBS_DOCKER_COMPOSE", "docker-compose"))
-        .current_dir(dir)
-        .args(["-f", "docker-compose.yml", "config", "-q"])
-        .envs(
-            [
-                "GITPOD_WORKSPACE_ID",
-                "GITPOD_WORKSPACE_CLUSTER_HOST",
-                "HONEYCOMB_API_KEY",
-                "AWS_DEFAULT_REGION",
-                "AWS_ACCESS_KEY_ID",
-                "AWS_SECRET_ACCESS_KEY",
-                "ROLLBAR_ACCESS_TOKEN",
-            ]
-            .map(|k| (k, "x")),
-        )
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "docker-compose config -q refused the file: {}",
-        stderr(&out)
-    );
 }
 
 /// Every line of `old` is still there, in order: the edit only added lines.

@@ -151,6 +151,8 @@ async fn the_wizard_asks_checks_the_key_and_applies_one_plan() {
     tmux.wait_for("Parts to set up");
     // Leave Rollbar out: down three times, toggle, accept.
     tmux.keys(&["Down", "Down", "Down", "Space", "Enter"]);
+    tmux.wait_for("How traces leave the app");
+    tmux.keys(&["Enter"]); // the daemon, as in the course
     tmux.wait_for("Keep the app's logs for");
     tmux.keys(&["Down", "Enter"]); // 14 days
     tmux.wait_for("Honeycomb API key");

@@ -2,7 +2,7 @@
 //! setup, and helpers to read what it printed.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
@@ -200,4 +200,41 @@ pub fn aws_ok(endpoint: &str, args: &[&str]) -> serde_json::Value {
     } else {
         serde_json::from_str(&text).unwrap()
     }
+}
+
+/// A repo-like temp dir: the compose file and the build dirs it names.
+pub fn workdir(compose: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["backend-flask", "frontend-react-js"] {
+        std::fs::create_dir(dir.path().join(sub)).unwrap();
+    }
+    let file = dir.path().join("docker-compose.yml");
+    std::fs::write(&file, compose).unwrap();
+    (dir, file)
+}
+
+/// docker-compose (v1) must accept the file as it is.
+pub fn assert_compose_config_ok(dir: &Path) {
+    let out = std::process::Command::new(tool("CRUDDUR_OBS_DOCKER_COMPOSE", "docker-compose"))
+        .current_dir(dir)
+        .args(["-f", "docker-compose.yml", "config", "-q"])
+        .envs(
+            [
+                "GITPOD_WORKSPACE_ID",
+                "GITPOD_WORKSPACE_CLUSTER_HOST",
+                "HONEYCOMB_API_KEY",
+                "AWS_DEFAULT_REGION",
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+                "ROLLBAR_ACCESS_TOKEN",
+            ]
+            .map(|k| (k, "x")),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "docker-compose config -q refused the file: {}",
+        stderr(&out)
+    );
 }
