@@ -466,39 +466,29 @@ pub async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> Result<
         return Ok(report.exit_code());
     }
 
-    let preview_cloud: Vec<Outcome> = reading
-        .xray
-        .iter()
-        .map(|p| p.unapplied(true))
-        .chain(reading.logs.iter().map(|p| p.unapplied(true)))
-        .collect();
+    let cloud = |dry_run: bool| -> Vec<Outcome> {
+        reading
+            .xray
+            .iter()
+            .map(|p| p.unapplied(dry_run))
+            .chain(reading.logs.iter().map(|p| p.unapplied(dry_run)))
+            .collect()
+    };
+    let preview_cloud = cloud(true);
     let preview_files: Vec<FileReport> = reading
         .files
         .iter()
         .cloned()
         .map(|f| f.unapplied(false))
         .collect();
-    let work = reading
-        .xray
-        .iter()
-        .any(|p| p.step.is_pending() && !matches!(p.step, Step::Conflict { .. }))
-        || reading
-            .logs
-            .iter()
-            .any(|p| p.step.is_pending() && !matches!(p.step, Step::Conflict { .. }))
+    let applicable = |step: &Step| step.is_pending() && !matches!(step, Step::Conflict { .. });
+    let work = reading.xray.iter().any(|p| applicable(&p.step))
+        || reading.logs.iter().any(|p| applicable(&p.step))
         || reading.files.iter().any(PlannedFile::changes);
 
-    if mode == SetupMode::Plan || !work {
-        report.cloud = if work {
-            preview_cloud
-        } else {
-            reading
-                .xray
-                .iter()
-                .map(|p| p.unapplied(false))
-                .chain(reading.logs.iter().map(|p| p.unapplied(false)))
-                .collect()
-        };
+    // `plan`, `--dry-run`, or nothing to do: report and stop.
+    if mode == SetupMode::Plan || config.ui.dry_run || !work {
+        report.cloud = preview_cloud;
         report.files = preview_files;
         if mode == SetupMode::Init {
             report.next_steps = next_steps(&report, &report.files.clone());
@@ -526,12 +516,7 @@ pub async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> Result<
     eprintln!("{plan_text}");
     let agreed = ui::agree(&config.ui, command, "Apply this plan?")?;
     if !agreed {
-        report.cloud = reading
-            .xray
-            .iter()
-            .map(|p| p.unapplied(false))
-            .chain(reading.logs.iter().map(|p| p.unapplied(false)))
-            .collect();
+        report.cloud = cloud(false);
         report.files = reading
             .files
             .into_iter()

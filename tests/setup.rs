@@ -96,6 +96,16 @@ async fn init_sets_everything_up_once_and_destroy_removes_only_ours() {
     );
     assert!(p.emu.mutating_requests().is_empty());
     assert!(!p.repo.path().join(".gitpod.yml").exists());
+    let out = obs(&p, &["init", "--yes", "--dry-run"]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "--dry-run is a plan: {}",
+        stderr(&out)
+    );
+    assert!(p.emu.mutating_requests().is_empty());
+    assert!(p.moto.mutating_operations().is_empty());
+    assert!(!p.repo.path().join(".gitpod.yml").exists());
 
     let out = obs(&p, &["init", "--yes"]);
     assert_eq!(
