@@ -252,6 +252,11 @@ async fn honeycomb_send_test_span(
     if !report.can_send_traces {
         return Err(HoneycombError::CannotSend { key: report.key }.into());
     }
+    if config.ui.dry_run {
+        eprintln!("dry run: the key can send traces; no span was sent");
+        ui::emit(&config.ui, &report);
+        return Ok(exit::PENDING);
+    }
     let base = match report.region {
         honeycomb::Region::Us => &settings.endpoints.us,
         honeycomb::Region::Eu => &settings.endpoints.eu,

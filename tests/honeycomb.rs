@@ -435,6 +435,17 @@ async fn send_test_span_posts_otlp_json_and_links_to_the_trace() {
         .expect(1)
         .mount(&us)
         .await;
+    let dry = obs(INGEST_KEY, &us, &eu)
+        .args(["honeycomb", "send-test-span", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(dry.status.code(), Some(3), "{}", stderr(&dry));
+    assert!(us
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .all(|r| r.url.path() != "/v1/traces"));
     let out = obs(INGEST_KEY, &us, &eu)
         .args(["honeycomb", "send-test-span", "--service", "backend-flask"])
         .output()
