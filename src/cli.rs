@@ -3,9 +3,9 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Set up observability for the Cruddur app (AWS Cloud Project Bootcamp, week 2):
-/// the AWS X-Ray group and sampling rule and the CloudWatch log groups, safely and
-/// repeatably.
+/// Set up observability for the Cruddur app (AWS Cloud Project Bootcamp, week 2) in
+/// one run: the Honeycomb key, the AWS X-Ray group and sampling rule, the CloudWatch
+/// log groups, and docker-compose.yml / .gitpod.yml, safely and repeatably.
 ///
 /// Every command reads before it writes: a second run changes nothing. Standard AWS
 /// settings (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_XRAY,

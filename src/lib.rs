@@ -1,9 +1,11 @@
 //! `cruddur-obs`: set up observability for the Cruddur app (AWS Cloud Project
 //! Bootcamp, week 2) in one safe, repeatable run.
 //!
-//! Shape: [`cli`] parses, [`config`] validates once, [`run`] composes the
-//! per-system modules ([`xray`], [`logs`], [`honeycomb`]), each of which has a pure planner and an I/O edge.
-//! [`error`] maps every failure to an exit code in one place.
+//! Shape: [`cli`] parses, [`config`] validates once, [`run`] executes one command.
+//! One module per external system — [`xray`], [`logs`], [`honeycomb`], [`compose`],
+//! [`gitpod`], [`collector`] — each with a pure planner and a small I/O edge;
+//! [`setup`] (init/plan/status/destroy) only composes them. [`error`] maps every
+//! failure to an exit code in one place.
 
 pub mod aws;
 pub mod cli;
