@@ -222,6 +222,16 @@ fn collector_differences(actual: &Value, desired: &Value) -> Vec<String> {
             desired["image"]
         ));
     }
+    notes.extend(region_note(
+        actual,
+        desired,
+        "ADOT v0.48+ needs it, and it must be the X-Ray group's region",
+    ));
+    notes
+}
+
+/// A note when a tracing service's `AWS_REGION` is not the desired one.
+fn region_note(actual: &Value, desired: &Value, why: &str) -> Option<String> {
     let env = env_entries(actual.get("environment").unwrap_or(&Value::Null));
     let region = env
         .iter()
@@ -230,13 +240,12 @@ fn collector_differences(actual: &Value, desired: &Value) -> Vec<String> {
     let want = desired["environment"]["AWS_REGION"]
         .as_str()
         .unwrap_or_default();
-    if region.as_deref() != Some(want) {
-        notes.push(format!(
-            "environment AWS_REGION is {}, not {want} (ADOT v0.48+ needs it, and it must be the X-Ray group's region)",
+    (region.as_deref() != Some(want)).then(|| {
+        format!(
+            "environment AWS_REGION is {}, not {want} ({why})",
             region.unwrap_or_else(|| "unset".into())
-        ));
-    }
-    notes
+        )
+    })
 }
 
 /// The `xray-daemon` service, as JSON (for comparison) .
@@ -717,20 +726,11 @@ pub fn daemon_differences(actual: &Value, desired: &Value) -> Vec<String> {
                 .into(),
         );
     }
-    let env = env_entries(actual.get("environment").unwrap_or(&Value::Null));
-    let region = env
-        .iter()
-        .find(|(k, _)| k == "AWS_REGION")
-        .and_then(|(_, v)| v.clone());
-    let want = desired["environment"]["AWS_REGION"]
-        .as_str()
-        .unwrap_or_default();
-    if region.as_deref() != Some(want) {
-        notes.push(format!(
-            "environment AWS_REGION is {}, not {want} (the daemon must send to the region of the group and rule)",
-            region.unwrap_or_else(|| "unset".into())
-        ));
-    }
+    notes.extend(region_note(
+        actual,
+        desired,
+        "the daemon must send to the region of the group and rule",
+    ));
     notes.extend(image_note);
     notes
 }
