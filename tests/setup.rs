@@ -289,7 +289,12 @@ async fn faults_mid_run_are_retried_or_reported_and_a_rerun_converges() {
         .inject(Fault::new(FaultKind::Reset, 1).on("CreateGroup"));
     p.emu
         .inject(Fault::new(FaultKind::Hang, 2).on("CreateSamplingRule"));
-    let out = obs(&p, &["init", "--yes", "--timeout", "2"]);
+    // The SDK waits a jittered backoff of up to 1 s, then up to 2 s, between
+    // throttled attempts, so the two throttles on GetGroups can take 3 s. With
+    // --timeout 5 each attempt may take 2.5 s: the two hanging CreateSamplingRule
+    // attempts alone use up the 5 s, so that step always fails and the reads
+    // always get through.
+    let out = obs(&p, &["init", "--yes", "--timeout", "5"]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     let text = stdout(&out);
     for line in [
