@@ -48,8 +48,9 @@ fn a_kill_mid_write_leaves_the_old_file_or_the_new_one() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        // Spread the kills over the whole run, and a little past its end.
-        let at = took.mul_f64(1.3 * i as f64 / 40.0);
+        // Spread the kills over the whole run and as long again after it, so that
+        // some land after the rename even when a later run is slower.
+        let at = took.mul_f64(2.0 * i as f64 / 40.0);
         std::thread::sleep(at);
         let _ = child.kill();
         let _ = child.wait();
