@@ -29,6 +29,8 @@ done
 # Fake credentials: everything goes to the local servers.
 export AWS_ACCESS_KEY_ID=AKIDLOCALDEMO000000 AWS_SECRET_ACCESS_KEY=local-demo-secret-key
 export AWS_EC2_METADATA_DISABLED=true AWS_REGION=ca-central-1
+# What `gp env AWS_DEFAULT_REGION=...` gives the app (status checks it).
+export AWS_DEFAULT_REGION=ca-central-1
 export AWS_ENDPOINT_URL_XRAY=$(head -1 "$work/.xray-url")
 export AWS_ENDPOINT_URL_CLOUDWATCH_LOGS="http://127.0.0.1:$moto_port"
 export AWS_ENDPOINT_URL_STS="http://127.0.0.1:$moto_port"

@@ -324,6 +324,44 @@ fn env_entries(env: &Value) -> Vec<(String, Option<String>)> {
     }
 }
 
+/// The raw value of `key` in `service`'s `environment:`. `None` when the file,
+/// the service or the key is missing; `Some(None)` for a key with no value
+/// (`- KEY` or `KEY:`), which docker compose takes from the shell.
+pub fn service_env(text: &str, service: &str, key: &str) -> Option<Option<String>> {
+    let doc = serde_saphyr::from_str::<Value>(text).ok()?;
+    let env = doc.get("services")?.get(service)?.get("environment")?;
+    env_entries(env)
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
+}
+
+/// A compose value with its `${VAR}` references replaced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub value: String,
+    /// Where the variables that had a value came from (`lookup`'s second part).
+    pub sources: Vec<String>,
+}
+
+/// Replaces `$VAR`, `${VAR}` and `${VAR:-default}` as docker compose does:
+/// `lookup` gives a variable's value and where it came from; an unset or empty
+/// variable takes the default, else is empty. (Made for short values such as a
+/// region: a `$` inside a looked-up value is not kept literally.)
+pub fn interpolate(raw: &str, lookup: impl Fn(&str) -> Option<(String, String)>) -> Resolved {
+    let mut sources = Vec::new();
+    let first = shellexpand::env_with_context_no_errors(raw, |name: &str| {
+        let (value, source) = lookup(name).filter(|(v, _)| !v.is_empty())?;
+        if !sources.contains(&source) {
+            sources.push(source);
+        }
+        Some(value)
+    });
+    // What is left is a variable with no value and no default: empty.
+    let value = shellexpand::env_with_context_no_errors(&first, |_| Some("")).into_owned();
+    Resolved { value, sources }
+}
+
 /// The value text of a mapping entry in the source (`key: VALUE`), for anchor checks.
 fn entry_value_text(mapping: &Mapping, key: &str) -> Option<String> {
     let entry = mapping.find_entry_by_key(key)?;
@@ -809,6 +847,51 @@ fn first_difference(expected: &Value, actual: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn vars(name: &str) -> Option<(String, String)> {
+        match name {
+            "REGION" => Some(("eu-west-1".into(), "shell".into())),
+            "EMPTY" => Some((String::new(), "shell".into())),
+            "FROM_FILE" => Some(("us-east-2".into(), ".env".into())),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn interpolation_follows_docker_compose() {
+        let cases = [
+            ("ca-central-1", "ca-central-1", vec![]),
+            ("${REGION}", "eu-west-1", vec!["shell"]),
+            ("$REGION", "eu-west-1", vec!["shell"]),
+            ("${UNSET}", "", vec![]),
+            ("${UNSET:-ap-south-1}", "ap-south-1", vec![]),
+            ("${EMPTY:-ap-south-1}", "ap-south-1", vec![]),
+            ("${EMPTY}", "", vec![]),
+            (
+                "${FROM_FILE}/${REGION}",
+                "us-east-2/eu-west-1",
+                vec![".env", "shell"],
+            ),
+        ];
+        for (raw, value, sources) in cases {
+            let got = interpolate(raw, vars);
+            assert_eq!(got.value, value, "{raw}");
+            assert_eq!(got.sources, sources, "{raw}");
+        }
+    }
+
+    #[test]
+    fn a_service_env_value_in_either_form() {
+        let mapping = "services:\n  app:\n    environment:\n      A: \"1\"\n      B:\n";
+        assert_eq!(service_env(mapping, "app", "A"), Some(Some("1".into())));
+        assert_eq!(service_env(mapping, "app", "B"), Some(None));
+        assert_eq!(service_env(mapping, "app", "C"), None);
+        assert_eq!(service_env(mapping, "other", "A"), None);
+        let list = "services:\n  app:\n    environment:\n      - A=x=y\n      - B\n";
+        assert_eq!(service_env(list, "app", "A"), Some(Some("x=y".into())));
+        assert_eq!(service_env(list, "app", "B"), Some(None));
+        assert_eq!(service_env("not: [yaml", "app", "A"), None);
+    }
 
     fn spec() -> ComposeSpec {
         ComposeSpec {

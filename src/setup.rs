@@ -687,11 +687,9 @@ async fn checks(s: &SetupSettings, r: &Reading) -> Vec<Check> {
         }
     }
     if let Some(compose) = r.files.iter().find(|f| f.path == s.compose.file) {
-        checks.extend(tracing_checks(
-            s,
-            r,
-            compose.old.as_deref().unwrap_or_default(),
-        ));
+        let text = compose.old.as_deref().unwrap_or_default();
+        checks.extend(tracing_checks(s, r, text));
+        checks.extend(app_region_check(s, r, text));
     }
     if s.parts.honeycomb || s.parts.xray {
         if let Some(compose) = r.files.iter().find(|f| f.path == s.compose.file) {
@@ -706,6 +704,76 @@ async fn checks(s: &SetupSettings, r: &Reading) -> Vec<Check> {
         }
     }
     checks
+}
+
+/// boto3 in the app (watchtower's log calls) reads `AWS_DEFAULT_REGION`: it must
+/// be the region that was set up. It is resolved as `docker compose up` in this
+/// shell would resolve it: from the environment, then from `.env` beside the
+/// compose file.
+fn app_region_check(s: &SetupSettings, r: &Reading, compose_text: &str) -> Option<Check> {
+    const KEY: &str = "AWS_DEFAULT_REGION";
+    let aws = r.aws.as_ref()?;
+    if !(s.parts.logs || s.parts.xray) {
+        return None;
+    }
+    let raw = compose::service_env(compose_text, &s.compose.service, KEY)?
+        .unwrap_or_else(|| format!("${{{KEY}}}"));
+    let dotenv_path = s
+        .compose
+        .file
+        .parent()
+        .map(|p| p.join(".env"))
+        .unwrap_or_else(|| ".env".into());
+    let dotenv: Vec<(String, String)> = dotenvy::from_path_iter(&dotenv_path)
+        .map(|vars| vars.filter_map(Result::ok).collect())
+        .unwrap_or_default();
+    let resolved = compose::interpolate(&raw, |name| {
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(|v| (v, "this shell".to_string()))
+            .or_else(|| {
+                dotenv
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| (v.clone(), dotenv_path.display().to_string()))
+            })
+    });
+    let name = format!("{} {KEY}", s.compose.service);
+    let hint = format!("export {KEY}={0} (on Gitpod: gp env {KEY}={0})", aws.region);
+    let origin = if resolved.sources.is_empty() {
+        format!("written in {}", s.compose.file.display())
+    } else {
+        format!("from {}", resolved.sources.join(" and "))
+    };
+    Some(if resolved.value.is_empty() {
+        Check::new(
+            &name,
+            false,
+            format!(
+                "{raw} is not set in this shell or in {}: docker compose would pass it empty and boto3 would have no region",
+                dotenv_path.display()
+            ),
+            Some(&hint),
+        )
+    } else if resolved.value == aws.region {
+        Check::new(
+            &name,
+            true,
+            format!("{} ({origin}), the region set up", resolved.value),
+            None,
+        )
+    } else {
+        Check::new(
+            &name,
+            false,
+            format!(
+                "{} ({origin}), but the region set up is {}",
+                resolved.value, aws.region
+            ),
+            Some(&hint),
+        )
+    })
 }
 
 /// The daemon's end of support, and the collector's config and region.

@@ -168,6 +168,8 @@ async fn init_via_collector_then_again_then_back_to_the_daemon() {
         isolated("cruddur-obs")
             .current_dir(dir.path())
             .env("AWS_REGION", "eu-west-1")
+            // What `gp env AWS_DEFAULT_REGION=...` gives the app; status checks it.
+            .env("AWS_DEFAULT_REGION", "eu-west-1")
             .env("AWS_ENDPOINT_URL_XRAY", emu.url())
             .env("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", &moto.url)
             .env("AWS_ENDPOINT_URL_STS", &moto.url)

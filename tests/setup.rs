@@ -52,6 +52,11 @@ async fn start() -> Parts {
 }
 
 fn obs(p: &Parts, args: &[&str]) -> Output {
+    obs_with(p, &[], args)
+}
+
+/// `obs` with more environment variables set.
+fn obs_with(p: &Parts, env: &[(&str, &str)], args: &[&str]) -> Output {
     isolated("cruddur-obs")
         .current_dir(p.repo.path())
         .env("AWS_REGION", "ca-central-1")
@@ -60,6 +65,7 @@ fn obs(p: &Parts, args: &[&str]) -> Output {
         .env("AWS_ENDPOINT_URL_STS", &p.moto.url)
         .env("HONEYCOMB_API_KEY", KEY)
         .env("HONEYCOMB_API_ENDPOINT", p.honeycomb.uri())
+        .envs(env.iter().copied())
         .args(args)
         .output()
         .unwrap()
@@ -175,9 +181,43 @@ async fn init_sets_everything_up_once_and_destroy_removes_only_ours() {
         files
     );
 
+    // boto3 in the app reads AWS_DEFAULT_REGION, which the compose file passes on
+    // from the shell or from .env: unset, it fails, with the line to fix it.
     let out = obs(&p, &["status"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("✗ backend-flask AWS_DEFAULT_REGION: ${AWS_DEFAULT_REGION} is not set in this shell or in .env: docker compose would pass it empty and boto3 would have no region"),
+        "{text}"
+    );
+    assert!(
+        text.contains("hint: export AWS_DEFAULT_REGION=ca-central-1 (on Gitpod: gp env AWS_DEFAULT_REGION=ca-central-1)"),
+        "{text}"
+    );
+    assert_eq!(text.matches('✗').count(), 1, "{text}");
+    // A .env with another region is named as the source of the mismatch.
+    std::fs::write(
+        p.repo.path().join(".env"),
+        "# local settings\nAWS_DEFAULT_REGION=us-west-2\n",
+    )
+    .unwrap();
+    let out = obs(&p, &["status"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("✗ backend-flask AWS_DEFAULT_REGION: us-west-2 (from .env), but the region set up is ca-central-1"),
+        "{}",
+        stdout(&out)
+    );
+    // The shell wins over .env, as with docker compose; now everything is ✓.
+    let out = obs_with(&p, &[("AWS_DEFAULT_REGION", "ca-central-1")], &["status"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let text = stdout(&out);
+    assert!(
+        text.contains(
+            "✓ backend-flask AWS_DEFAULT_REGION: ca-central-1 (from this shell), the region set up"
+        ),
+        "{text}"
+    );
     assert!(
         text.contains("✓ AWS credentials: account 123456789012 in ca-central-1"),
         "{text}"
