@@ -791,14 +791,26 @@ fn tracing_checks(s: &SetupSettings, r: &Reading, compose_text: &str) -> Vec<Che
             ),
         ));
     }
+    let path = s
+        .compose
+        .file
+        .parent()
+        .map(|p| p.join(collector::CONFIG_FILE))
+        .unwrap_or_else(|| collector::CONFIG_FILE.into());
+    let label = path.display().to_string();
+    if services.get(collector::SERVICE).is_none()
+        && s.compose.via == compose::Via::Daemon
+        && path.exists()
+    {
+        checks.push(Check::warn(
+            &label,
+            format!(
+                "not used: no {} service mounts it; delete it if you went back to the daemon for good",
+                collector::SERVICE
+            ),
+        ));
+    }
     if services.get(collector::SERVICE).is_some() || s.compose.via == compose::Via::Collector {
-        let path = s
-            .compose
-            .file
-            .parent()
-            .map(|p| p.join(collector::CONFIG_FILE))
-            .unwrap_or_else(|| collector::CONFIG_FILE.into());
-        let label = path.display().to_string();
         match crate::files::read(&path) {
             Ok(Some(text)) => {
                 let problems = collector::validate(&text);

@@ -222,5 +222,16 @@ async fn init_via_collector_then_again_then_back_to_the_daemon() {
     let out = obs(&["init", "--yes"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let out = obs(&["status"]);
-    assert!(stdout(&out).contains("! X-Ray daemon: in use; AWS put it in maintenance mode, and its support ends on 2027-02-25"), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("! X-Ray daemon: in use; AWS put it in maintenance mode, and its support ends on 2027-02-25"), "{text}");
+    // The switch back leaves the collector's config on disk; status says so.
+    assert!(text.contains("! otel-collector-config.yaml: not used: no otel-collector service mounts it; delete it if you went back to the daemon for good"), "{text}");
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    std::fs::remove_file(dir.path().join(collector::CONFIG_FILE)).unwrap();
+    let out = obs(&["status"]);
+    assert!(
+        !stdout(&out).contains("otel-collector-config.yaml"),
+        "{}",
+        stdout(&out)
+    );
 }
