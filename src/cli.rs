@@ -287,6 +287,10 @@ pub enum GitpodCommand {
         /// The Gitpod file (created when missing)
         #[arg(long, value_name = "PATH", default_value = ".gitpod.yml")]
         file: std::path::PathBuf,
+        /// Make ports 3000 and 4567 public where their entry says otherwise
+        /// (default: report and keep them)
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -322,7 +326,8 @@ pub struct SetupArgs {
     /// The sampling rule, in awscli's --cli-input-json format [default: the bundled rule]
     #[arg(long, value_name = "FILE")]
     pub cli_input_json: Option<String>,
-    /// Replace compose entries that exist with another value
+    /// Replace compose entries that exist with another value, a collector config of
+    /// your own, and make the app's Gitpod ports public
     #[arg(long)]
     pub force: bool,
     /// How traces leave: the X-Ray daemon (the course's way; support ends 2027-02-25)

@@ -97,6 +97,8 @@ pub struct ComposeSettings {
 #[derive(Debug, Clone)]
 pub struct GitpodSettings {
     pub file: std::path::PathBuf,
+    /// Make our ports public where an entry says otherwise.
+    pub force: bool,
     pub env: Vec<(String, Option<Secret>)>,
 }
 
@@ -160,10 +162,13 @@ impl Config {
             Command::Compose(ComposeCommand::Write(a)) => {
                 Action::ComposeWrite(compose_settings(&a))
             }
-            Command::Gitpod(GitpodCommand::Write { file }) => Action::GitpodWrite(GitpodSettings {
-                file,
-                env: gp_env_values(),
-            }),
+            Command::Gitpod(GitpodCommand::Write { file, force }) => {
+                Action::GitpodWrite(GitpodSettings {
+                    file,
+                    force,
+                    env: gp_env_values(),
+                })
+            }
             Command::Xray(x) => xray_action(x)?,
             Command::Logs(l) => logs_action(l)?,
             Command::Completions { shell } => Action::Completions(shell),
@@ -223,6 +228,7 @@ fn setup_settings(a: &SetupArgs, timeout: f64) -> Result<SetupSettings, Error> {
         },
         gitpod: GitpodSettings {
             file: a.gitpod_file.clone(),
+            force: a.force,
             env: gp_env_values(),
         },
         group,

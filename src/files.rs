@@ -30,9 +30,6 @@ pub struct FileReport {
     pub conflicts: Vec<FieldDiff>,
     /// Whether conflicting entries were replaced (`--force`).
     pub forced: bool,
-    /// Whether `--force` exists for this file (for the hint).
-    #[serde(skip)]
-    pub force_available: bool,
     pub notes: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,

@@ -35,8 +35,10 @@ pub struct GitpodPlan {
     #[serde(skip)]
     pub new_text: String,
     pub added: Vec<u16>,
-    /// Existing entries for our ports with other settings (kept).
+    /// Existing entries for our ports that are not public (kept unless `forced`).
     pub conflicts: Vec<FieldDiff>,
+    /// Whether the conflicting entries were made public (`--force`).
+    pub forced: bool,
     pub notes: Vec<String>,
 }
 
@@ -73,8 +75,10 @@ fn entry_text(port: u16, on_open: Option<&str>, nl: &str) -> String {
     text
 }
 
-/// Plans the edit of `.gitpod.yml` (`None`: the file does not exist yet).
-pub fn plan(text: Option<&str>, file: &str) -> Result<GitpodPlan, ComposeError> {
+/// Plans the edit of `.gitpod.yml` (`None`: the file does not exist yet). With
+/// `force`, an entry for one of our ports that is not public is made public; an
+/// entry for a range of ports is never changed (that would open them all).
+pub fn plan(text: Option<&str>, file: &str, force: bool) -> Result<GitpodPlan, ComposeError> {
     let text = text.unwrap_or_default();
     let before = parse_strict(text, file)?;
     let unsafe_edit = |message: &str| ComposeError::Unsafe {
@@ -102,31 +106,49 @@ pub fn plan(text: Option<&str>, file: &str) -> Result<GitpodPlan, ComposeError> 
         ));
     }
     let mut missing = Vec::new();
+    // Indexes of entries to make public (with --force).
+    let mut to_publish = Vec::new();
     for &(port, on_open, what) in PORTS {
         match existing
             .iter()
-            .find(|e| covers(e.get("port").unwrap_or(&Value::Null), port))
+            .position(|e| covers(e.get("port").unwrap_or(&Value::Null), port))
         {
             None => missing.push((port, on_open)),
-            Some(entry) => {
+            Some(i) => {
+                let entry = &existing[i];
                 let visibility = entry.get("visibility").and_then(Value::as_str);
-                if visibility != Some("public") {
+                if visibility == Some("public") {
+                    continue;
+                }
+                let shown = visibility.unwrap_or("private (default)");
+                let exact = entry.get("port").and_then(Value::as_u64) == Some(u64::from(port));
+                if exact {
                     conflicts.push(FieldDiff::new(
                         &format!("ports[{port}].visibility"),
-                        Some(visibility.unwrap_or("private (default)").to_string()),
+                        Some(shown.to_string()),
                         Some(format!(
                             "public (the {what} must be reachable from the browser)"
                         )),
+                    ));
+                    if force {
+                        to_publish.push(i);
+                    }
+                } else {
+                    notes.push(format!(
+                        "port {port} (the {what}) is in the range {} with visibility {shown}; it must be public: give it an entry of its own",
+                        value_text(entry.get("port").unwrap_or(&Value::Null))
                     ));
                 }
             }
         }
     }
-    if missing.is_empty() {
+    let forced = force && !conflicts.is_empty();
+    if missing.is_empty() && to_publish.is_empty() {
         return Ok(GitpodPlan {
             new_text: text.to_string(),
             added: Vec::new(),
             conflicts,
+            forced,
             notes,
         });
     }
@@ -142,6 +164,14 @@ pub fn plan(text: Option<&str>, file: &str) -> Result<GitpodPlan, ComposeError> 
                 .as_mapping()
                 .and_then(|m| m.get_sequence("ports"))
                 .ok_or_else(|| unsafe_edit("`ports:` is not a list the editor can follow"))?;
+            for &i in &to_publish {
+                match seq.get(i) {
+                    Some(yaml_edit::YamlNode::Mapping(entry)) => {
+                        entry.set("visibility", "public");
+                    }
+                    _ => return Err(unsafe_edit("a `ports:` entry is not a mapping")),
+                }
+            }
             for &(port, on_open) in &missing {
                 let mut entry = MappingBuilder::new().pair("port", i64::from(port));
                 if let Some(o) = on_open {
@@ -177,6 +207,9 @@ pub fn plan(text: Option<&str>, file: &str) -> Result<GitpodPlan, ComposeError> 
         before.clone()
     };
     let mut list = existing;
+    for &i in &to_publish {
+        list[i]["visibility"] = json!("public");
+    }
     list.extend(missing.iter().map(|&(p, o)| entry_json(p, o)));
     expected["ports"] = Value::Array(list);
     let after = parse_strict(&new_text, file).map_err(|e| ComposeError::Verify {
@@ -186,15 +219,24 @@ pub fn plan(text: Option<&str>, file: &str) -> Result<GitpodPlan, ComposeError> 
     if after != expected {
         return Err(ComposeError::Verify {
             file: file.into(),
-            detail: "the parsed result is not the original plus the new ports".into(),
+            detail: "the parsed result is not the original plus the new or public ports".into(),
         });
     }
     Ok(GitpodPlan {
         new_text,
         added: missing.iter().map(|(p, _)| *p).collect(),
         conflicts,
+        forced,
         notes,
     })
+}
+
+/// A `port:` value as written (`3000`, `3000-3999`).
+fn value_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -211,13 +253,13 @@ mod tests {
 
     #[test]
     fn a_new_file_gets_both_ports_and_a_second_run_nothing() {
-        let first = plan(None, ".gitpod.yml").unwrap();
+        let first = plan(None, ".gitpod.yml", false).unwrap();
         assert_eq!(first.added, [3000, 4567]);
         assert_eq!(
             first.new_text,
             "ports:\n  - port: 3000\n    onOpen: open-browser\n    visibility: public\n  - port: 4567\n    visibility: public\n"
         );
-        let second = plan(Some(&first.new_text), ".gitpod.yml").unwrap();
+        let second = plan(Some(&first.new_text), ".gitpod.yml", false).unwrap();
         assert!(second.added.is_empty());
         assert_eq!(second.new_text, first.new_text);
     }
@@ -225,10 +267,43 @@ mod tests {
     #[test]
     fn existing_ports_are_kept_and_reported() {
         let text = "ports:\n  - port: 3000-3999\n    visibility: private\n  - port: 2000\n";
-        let p = plan(Some(text), "g").unwrap();
-        assert_eq!(p.added, [4567]);
-        assert_eq!(p.conflicts.len(), 1);
-        assert!(p.notes[0].contains("Gitpod forwards only HTTP ports"));
-        assert!(p.new_text.starts_with(text));
+        for force in [false, true] {
+            let p = plan(Some(text), "g", force).unwrap();
+            assert_eq!(p.added, [4567]);
+            assert!(p.conflicts.is_empty(), "a range is never changed");
+            assert!(!p.forced);
+            assert!(p.notes[0].contains("Gitpod forwards only HTTP ports"));
+            assert_eq!(
+                p.notes[1],
+                "port 3000 (the frontend-react-js) is in the range 3000-3999 with visibility private; it must be public: give it an entry of its own"
+            );
+            assert!(p.new_text.starts_with(text));
+        }
+    }
+
+    #[test]
+    fn force_makes_our_private_ports_public_and_keeps_the_rest() {
+        let text = "ports:\n  - port: 3000 # the frontend\n    onOpen: open-browser\n  - port: 4567\n    visibility: private\n    name: api\n";
+        let kept = plan(Some(text), "g", false).unwrap();
+        assert_eq!(kept.conflicts.len(), 2);
+        assert!(!kept.forced);
+        assert_eq!(kept.new_text, text);
+
+        let forced = plan(Some(text), "g", true).unwrap();
+        assert!(forced.forced);
+        assert_eq!(forced.conflicts.len(), 2);
+        assert!(forced.added.is_empty());
+        let after: Value = serde_saphyr::from_str(&forced.new_text).unwrap();
+        assert_eq!(
+            after,
+            json!({"ports": [
+                {"port": 3000, "onOpen": "open-browser", "visibility": "public"},
+                {"port": 4567, "visibility": "public", "name": "api"}
+            ]})
+        );
+        assert!(forced.new_text.contains("# the frontend"));
+        let again = plan(Some(&forced.new_text), "g", true).unwrap();
+        assert!(again.conflicts.is_empty() && !again.forced);
+        assert_eq!(again.new_text, forced.new_text);
     }
 }

@@ -46,7 +46,6 @@ pub fn compose_file(settings: &ComposeSettings, region: &str) -> Result<PlannedF
             changes,
             conflicts: plan.conflicts,
             forced: plan.forced,
-            force_available: true,
             notes,
             diff: None,
             next_steps: Vec::new(),
@@ -83,7 +82,6 @@ pub fn collector_file(
         changes: Vec::new(),
         conflicts: Vec::new(),
         forced: settings.force,
-        force_available: true,
         notes: Vec::new(),
         diff: None,
         next_steps: Vec::new(),
@@ -126,7 +124,7 @@ pub fn collector_file(
 pub fn gitpod_file(settings: &GitpodSettings) -> Result<PlannedFile, Error> {
     let label = settings.file.display().to_string();
     let text = files::read(&settings.file)?;
-    let plan = gitpod::plan(text.as_deref(), &label)?;
+    let plan = gitpod::plan(text.as_deref(), &label, settings.force)?;
     let next_steps = settings
         .env
         .iter()
@@ -153,8 +151,7 @@ pub fn gitpod_file(settings: &GitpodSettings) -> Result<PlannedFile, Error> {
                 .map(|p| format!("+ port {p} (public)"))
                 .collect(),
             conflicts: plan.conflicts,
-            forced: false,
-            force_available: false,
+            forced: plan.forced,
             notes: plan.notes,
             diff: None,
             next_steps,

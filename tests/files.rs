@@ -344,3 +344,38 @@ fn gitpod_ports_are_added_valid_and_secret_free() {
         assert_eq!(std::fs::read_to_string(&file).unwrap(), written);
     }
 }
+
+#[test]
+fn gitpod_force_makes_a_private_app_port_public() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(".gitpod.yml");
+    let original = fixture("gitpod/udp-and-private.yml");
+    std::fs::write(&file, &original).unwrap();
+
+    // Without --force the private port is kept, and the run says so and how.
+    let out = gitpod(dir.path(), &["--yes"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stdout(&out).contains(
+        "conflict: ports[3000].visibility: private (default) -> public (the frontend-react-js must be reachable from the browser) (kept; --force replaces it)"
+    ));
+    let kept = std::fs::read_to_string(&file).unwrap();
+
+    let out = gitpod(dir.path(), &["--force", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    insta::assert_snapshot!("gitpod-force", stdout(&out));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), kept, "dry run");
+
+    let out = gitpod(dir.path(), &["--force", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_gitpod_schema_ok(&file);
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert_only_adds_lines(&kept, &written);
+    assert_eq!(
+        parse(&written)["ports"][0],
+        serde_json::json!({"port": 3000, "onOpen": "open-browser", "visibility": "public"})
+    );
+    let again = gitpod(dir.path(), &["--force"]);
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+    assert!(stdout(&again).starts_with(".gitpod.yml: in sync"));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), written);
+}

@@ -157,6 +157,102 @@ fn spec_via(via: Via) -> ComposeSpec {
     }
 }
 
+/// A `.gitpod.yml` port entry: number, visibility, onOpen, name, a comment.
+#[derive(Debug, Clone)]
+struct Port {
+    port: u16,
+    visibility: Option<&'static str>,
+    on_open: bool,
+    name: bool,
+    comment: bool,
+}
+
+#[derive(Debug, Clone)]
+struct GitpodDoc {
+    /// Indent of the `- ` items under `ports:` (0 is common in Gitpod files).
+    item_indent: usize,
+    crlf: bool,
+    final_newline: bool,
+    tasks_first: bool,
+    ports: Vec<Port>,
+}
+
+fn gitpod_doc() -> impl Strategy<Value = GitpodDoc> {
+    let port = (
+        prop::sample::select(vec![3000u16, 4567, 5432, 8080]),
+        prop::sample::select(vec![None, Some("public"), Some("private")]),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(port, visibility, on_open, name, comment)| Port {
+            port,
+            visibility,
+            on_open,
+            name,
+            comment,
+        });
+    (
+        prop_oneof![Just(0usize), Just(2usize), Just(4usize)],
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        prop::collection::vec(port, 1..5),
+    )
+        .prop_map(|(item_indent, crlf, final_newline, tasks_first, ports)| {
+            // One entry per port, as Gitpod expects.
+            let mut seen = std::collections::BTreeSet::new();
+            let ports = ports.into_iter().filter(|p| seen.insert(p.port)).collect();
+            GitpodDoc {
+                item_indent,
+                crlf,
+                final_newline,
+                tasks_first,
+                ports,
+            }
+        })
+}
+
+fn render_gitpod(d: &GitpodDoc) -> String {
+    let item = " ".repeat(d.item_indent);
+    let field = " ".repeat(d.item_indent + 2);
+    let tasks = [
+        "tasks:".to_string(),
+        "  - name: frontend # npm".into(),
+        "    init: npm i".into(),
+    ];
+    let mut lines = vec!["# workspace settings".to_string()];
+    if d.tasks_first {
+        lines.extend(tasks.iter().cloned());
+    }
+    lines.push("ports:".into());
+    for p in &d.ports {
+        lines.push(format!(
+            "{item}- port: {}{}",
+            p.port,
+            if p.comment { "  # keep me" } else { "" }
+        ));
+        if p.on_open {
+            lines.push(format!("{field}onOpen: ignore"));
+        }
+        if p.name {
+            lines.push(format!("{field}name: port {}", p.port));
+        }
+        if let Some(v) = p.visibility {
+            lines.push(format!("{field}visibility: {v}"));
+        }
+    }
+    if !d.tasks_first {
+        lines.extend(tasks.iter().cloned());
+    }
+    let nl = if d.crlf { "\r\n" } else { "\n" };
+    let mut text = lines.join(nl);
+    if d.final_newline {
+        text.push_str(nl);
+    }
+    text
+}
+
 fn parse(text: &str) -> Value {
     serde_saphyr::from_str(text).expect("parses")
 }
@@ -208,6 +304,47 @@ proptest! {
     }
 
     #[test]
+    fn generated_gitpod_files_are_edited_safely(d in gitpod_doc(), force in any::<bool>()) {
+        use cruddur_obs::gitpod;
+        let text = render_gitpod(&d);
+        let before = parse(&text);
+        let plan = gitpod::plan(Some(&text), "gen.yml", force).expect("a valid file is edited");
+        let after = parse(&plan.new_text);
+
+        // Every entry is kept, in order, with only our ports' visibility changed
+        // (with --force); the missing ones are added at the end.
+        prop_assert_eq!(&after["tasks"], &before["tasks"]);
+        let old = before["ports"].as_array().unwrap();
+        let new = after["ports"].as_array().unwrap();
+        for (i, entry) in old.iter().enumerate() {
+            let mut want = entry.clone();
+            let ours = [3000, 4567].contains(&entry["port"].as_u64().unwrap());
+            if force && ours {
+                want["visibility"] = "public".into();
+            }
+            prop_assert_eq!(&new[i], &want);
+        }
+        for (port, _, _) in gitpod::PORTS {
+            let entry = new.iter().find(|e| e["port"] == u64::from(*port));
+            prop_assert!(entry.is_some(), "port {} missing", port);
+        }
+        prop_assert_eq!(new.len(), old.len() + plan.added.len());
+
+        for line in text.lines().filter(|l| l.contains('#')) {
+            prop_assert!(plan.new_text.contains(line.trim_end_matches('\r')), "lost comment line {:?}", line);
+        }
+        if d.crlf {
+            prop_assert_eq!(plan.new_text.matches('\n').count(), plan.new_text.matches("\r\n").count());
+        }
+        let again = gitpod::plan(Some(&plan.new_text), "gen.yml", force).expect("the result is editable");
+        prop_assert_eq!(&again.new_text, &plan.new_text);
+        prop_assert!(again.added.is_empty());
+        if force {
+            prop_assert!(again.conflicts.is_empty());
+        }
+    }
+
+    #[test]
     fn switching_between_daemon_and_collector_is_clean(d in doc()) {
         let text = render(&d);
         let collector = compose::plan(&text, "gen.yml", &spec_via(Via::Collector)).expect("collector");
@@ -236,14 +373,14 @@ proptest! {
     #[test]
     fn arbitrary_text_never_panics(text in "\\PC{0,300}") {
         let _ = compose::plan(&text, "any.yml", &spec());
-        let _ = cruddur_obs::gitpod::plan(Some(&text), "any.yml");
+        let _ = cruddur_obs::gitpod::plan(Some(&text), "any.yml", true);
     }
 
     #[test]
     fn yaml_shaped_noise_never_panics(lines in prop::collection::vec("[ \\t]{0,6}[-a-z:{}\\[\\]\"'#&*<>|, ]{0,20}", 0..20)) {
         let text = lines.join("\n");
         let _ = compose::plan(&text, "noise.yml", &spec());
-        let _ = cruddur_obs::gitpod::plan(Some(&text), "noise.yml");
+        let _ = cruddur_obs::gitpod::plan(Some(&text), "noise.yml", true);
     }
 }
 
