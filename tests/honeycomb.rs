@@ -520,3 +520,130 @@ async fn send_test_span_with_a_classic_key_names_the_dataset_and_reports_refusal
     );
     assert_no_secret(&out, CLASSIC_KEY);
 }
+
+/// A TCP proxy in front of `upstream` that resets (RST) the first `resets`
+/// connections whose request line contains `target`, after reading the request
+/// head, and forwards every other connection. Returns its URL and the count of
+/// connections it reset.
+async fn resetting_proxy(
+    upstream: &MockServer,
+    target: &'static str,
+    resets: usize,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let upstream = *upstream.address();
+    let left = Arc::new(AtomicUsize::new(resets));
+    let done = Arc::new(AtomicUsize::new(0));
+    let counter = done.clone();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let (left, done) = (left.clone(), done.clone());
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let line_end = head.iter().position(|&b| b == b'\r').unwrap_or(0);
+                let line = String::from_utf8_lossy(&head[..line_end]).into_owned();
+                if line.contains(target)
+                    && left
+                        .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
+                        .is_ok()
+                {
+                    done.fetch_add(1, SeqCst);
+                    conn.set_zero_linger().unwrap();
+                    return; // dropped with SO_LINGER 0: the client sees a reset
+                }
+                let mut up = tokio::net::TcpStream::connect(upstream).await.unwrap();
+                up.write_all(&head).await.unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut conn, &mut up).await;
+            });
+        }
+    });
+    (url, counter)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reset_connection_is_retried_for_a_check_and_reported_for_a_send() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let us = MockServer::start().await;
+    Mock::given(path("/1/auth"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(auth_body("ingest", ("bootcamp", "bootcamp"), true))
+                // A new connection for each request, so the proxy sees each one.
+                .insert_header("connection", "close"),
+        )
+        .mount(&us)
+        .await;
+    Mock::given(path("/v1/traces"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .mount(&us)
+        .await;
+    let run = |url: &str, args: &[&str]| {
+        isolated("cruddur-obs")
+            .env("HONEYCOMB_API_KEY", INGEST_KEY)
+            .args(["honeycomb"])
+            .args(args)
+            .args(["--api-endpoint", url, "--region", "us"])
+            .output()
+            .unwrap()
+    };
+    let auth_requests = || async {
+        us.received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.url.path() == "/1/auth")
+            .count()
+    };
+
+    // One reset: a GET changes nothing, so it is tried again and succeeds.
+    let (url, resets) = resetting_proxy(&us, "/1/auth", 1).await;
+    let out = run(&url, &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(resets.load(SeqCst), 1);
+    assert_eq!(auth_requests().await, 1);
+
+    // Resets on every try: three tries, then one line saying so.
+    let (url, resets) = resetting_proxy(&us, "/1/auth", usize::MAX).await;
+    let out = run(&url, &["check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(&format!(
+            "error: the connection to {url}/1/auth was lost on every try: "
+        )),
+        "{err}"
+    );
+    assert!(err.contains("help: something on the way"), "{err}");
+    assert_eq!(resets.load(SeqCst), 3);
+    assert_eq!(auth_requests().await, 1, "none got through");
+    assert_no_secret(&out, INGEST_KEY);
+
+    // A reset POST is not sent again (the span could arrive twice): reported.
+    let (url, resets) = resetting_proxy(&us, "/v1/traces", usize::MAX).await;
+    let out = run(&url, &["send-test-span"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(&format!(
+            "error: the connection to {url}/v1/traces was lost: "
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("help: it may or may not have arrived"),
+        "{err}"
+    );
+    assert_eq!(resets.load(SeqCst), 1);
+    assert_no_secret(&out, INGEST_KEY);
+}

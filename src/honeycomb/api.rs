@@ -22,6 +22,13 @@ pub enum HoneycombError {
     Timeout { url: String, secs: f64 },
     #[error("cannot connect to {url}: {reason}")]
     Connect { url: String, reason: String },
+    #[error("the connection to {url} was lost{}: {reason}", if *retried { " on every try" } else { "" })]
+    Lost {
+        url: String,
+        reason: String,
+        /// Whether it was tried again (a request that changes nothing).
+        retried: bool,
+    },
     #[error("{url} is rate limiting (429){}", retry_after.map(|s| format!(", retry after {s}s")).unwrap_or_default())]
     RateLimited {
         url: String,
@@ -60,6 +67,8 @@ impl HoneycombError {
         Some(match self {
             HoneycombError::Timeout { .. } => "check the network or --api-endpoint, or raise --timeout".into(),
             HoneycombError::Connect { .. } => "check the network, DNS and --api-endpoint / HONEYCOMB_API_ENDPOINT".into(),
+            HoneycombError::Lost { retried: true, .. } => "something on the way (a proxy, VPN or firewall) cuts the connections: check the network and run again".into(),
+            HoneycombError::Lost { retried: false, .. } => "it may or may not have arrived (a send is not repeated on its own): check the network and run again".into(),
             HoneycombError::RateLimited { .. } => "wait a minute and run again".into(),
             HoneycombError::Server { .. } => "Honeycomb seems to have trouble: see https://status.honeycomb.io and run again later".into(),
             HoneycombError::Unexpected { .. } => "is --api-endpoint really Honeycomb? run again with -v".into(),
@@ -112,7 +121,10 @@ impl HoneycombApi {
             if let Some(body) = &body {
                 request = request.body(body.clone());
             }
-            let response = request.send().await.map_err(|e| self.transport(&url, e))?;
+            let response = request
+                .send()
+                .await
+                .map_err(|e| self.transport(&url, &method, e))?;
             let status = response.status();
             if status == StatusCode::TOO_MANY_REQUESTS {
                 let after = retry_after(response.headers());
@@ -135,7 +147,10 @@ impl HoneycombApi {
                     after: None,
                 });
             }
-            let text = response.text().await.map_err(|e| self.transport(&url, e))?;
+            let text = response
+                .text()
+                .await
+                .map_err(|e| self.transport(&url, &method, e))?;
             Ok((status, text))
         };
         attempt
@@ -153,7 +168,9 @@ impl HoneycombApi {
             .map_err(|a| a.error)
     }
 
-    fn transport(&self, url: &Url, e: reqwest::Error) -> Attempt {
+    /// A failure on the way. A lost connection is tried again only for a GET: a
+    /// repeated POST could send the span twice.
+    fn transport(&self, url: &Url, method: &reqwest::Method, e: reqwest::Error) -> Attempt {
         if e.is_timeout() {
             Attempt {
                 error: HoneycombError::Timeout {
@@ -170,6 +187,17 @@ impl HoneycombApi {
                     reason: crate::error::innermost_cause(&e),
                 },
                 retry: true,
+                after: None,
+            }
+        } else if e.is_request() || e.is_body() {
+            let retry = method == reqwest::Method::GET;
+            Attempt {
+                error: HoneycombError::Lost {
+                    url: url.to_string(),
+                    reason: crate::error::innermost_cause(&e),
+                    retried: retry,
+                },
+                retry,
                 after: None,
             }
         } else {
