@@ -184,7 +184,12 @@ pub fn unified_diff(path: &Path, old: &str, new: &str) -> String {
         .to_string()
 }
 
-/// Replaces `path` with `contents` atomically, keeping its permissions.
+/// How our temp files start: `.cruddur-obs-<pid>-<random>.tmp`.
+const TEMP_PREFIX: &str = ".cruddur-obs-";
+
+/// Replaces `path` with `contents` atomically, keeping its permissions: a temp file
+/// in the same directory, then a rename. A killed run can leave its temp file
+/// behind (never a half-written target); the next write removes such leftovers.
 pub fn write_atomic(path: &Path, contents: &str) -> Result<(), FileError> {
     let err = |source| FileError::Write {
         path: path.to_path_buf(),
@@ -194,8 +199,9 @@ pub fn write_atomic(path: &Path, contents: &str) -> Result<(), FileError> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    remove_leftover_temps(dir);
     let mut tmp = tempfile::Builder::new()
-        .prefix(".cruddur-obs-")
+        .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(err)?;
@@ -206,6 +212,36 @@ pub fn write_atomic(path: &Path, contents: &str) -> Result<(), FileError> {
     }
     tmp.persist(path).map_err(|e| err(e.error))?;
     Ok(())
+}
+
+/// Removes the temp files of runs that are gone: ours by name, and no process
+/// with their pid exists. Only where `/proc` tells which processes exist.
+fn remove_leftover_temps(dir: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(TEMP_PREFIX))
+            .and_then(|n| n.strip_suffix(".tmp"))
+            .and_then(|n| n.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            tracing::debug!(
+                "removing {} left by a run that was stopped",
+                name.to_string_lossy()
+            );
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 #[cfg(test)]
@@ -225,6 +261,25 @@ mod tests {
         assert_eq!(mode, 0o640);
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temp file left behind");
+    }
+
+    #[test]
+    fn temp_files_of_stopped_runs_are_removed_and_others_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.yml");
+        // A pid above the kernel's maximum (4194304) never runs.
+        let stopped = dir.path().join(".cruddur-obs-99999999-abc123.tmp");
+        let running = dir
+            .path()
+            .join(format!(".cruddur-obs-{}-def456.tmp", std::process::id()));
+        let not_ours = dir.path().join(".cruddur-obs-notes.tmp");
+        for f in [&stopped, &running, &not_ours] {
+            std::fs::write(f, "partial").unwrap();
+        }
+        write_atomic(&path, "new\n").unwrap();
+        assert!(!stopped.exists(), "a stopped run's temp file is removed");
+        assert!(running.exists(), "a running process's temp file is kept");
+        assert!(not_ours.exists(), "a file not named like ours is kept");
     }
 
     #[test]

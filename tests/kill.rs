@@ -1,5 +1,6 @@
 //! Killing the process while it writes a file leaves the old file or the new one,
-//! never a mix (the write is a temp file in the same directory, then a rename).
+//! never a mix (the write is a temp file in the same directory, then a rename), and
+//! the next write clears the temp files that killed runs left.
 
 mod common;
 
@@ -67,4 +68,25 @@ fn a_kill_mid_write_leaves_the_old_file_or_the_new_one() {
         saw_old > 0 && saw_new > 0,
         "kills before and after the rename: {saw_old} old, {saw_new} new"
     );
+
+    // A kill between creating the temp file and the rename leaves the temp file
+    // (rare above; one is planted here, named as a run with a pid that no longer
+    // exists names it); the next write removes every one of them.
+    std::fs::write(
+        dir.path().join(".cruddur-obs-99999999-Xk3mQp.tmp"),
+        &old[..100],
+    )
+    .unwrap();
+    std::fs::write(&file, &old).unwrap();
+    let out = isolated("cruddur-obs")
+        .current_dir(dir.path())
+        .args(["compose", "write", "--yes", "--region", "us-east-1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["docker-compose.yml"], "temp files left");
 }
