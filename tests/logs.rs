@@ -305,3 +305,77 @@ fn a_stopped_moto_is_a_clear_error_within_seconds() {
         started.elapsed()
     );
 }
+
+/// The library's AWS configuration pointed at moto, with fake credentials.
+async fn aws_at(url: &str) -> cruddur_obs::aws::Aws {
+    use aws_sdk_cloudwatchlogs::config::{BehaviorVersion, Credentials, Region};
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(url)
+        .credentials_provider(Credentials::new(
+            common::ACCESS_KEY,
+            common::SECRET_KEY,
+            None,
+            None,
+            "test",
+        ))
+        .load()
+        .await;
+    cruddur_obs::aws::Aws {
+        sdk,
+        region: "us-east-1".into(),
+    }
+}
+
+/// Someone else (watchtower, on the app's first log line) creates the group
+/// between our read and our create: the create's ResourceAlreadyExistsException
+/// converges the group that is there instead of failing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_group_created_between_read_and_create_is_converged() {
+    use cruddur_obs::logs::api::LogsApi;
+    use cruddur_obs::logs::ops::{apply, plan, Target};
+    use cruddur_obs::plan::{Status, Step};
+    let moto = Moto::start();
+    let api = LogsApi::new(&aws_at(&moto.url).await);
+    let spec = cruddur_obs::logs::group_specs(&["cruddur".into()], 7, None, None, &[])
+        .unwrap()
+        .remove(0);
+
+    let planned = plan(&api, Target::Present(spec.clone())).await.unwrap();
+    assert_eq!(planned.step, Step::Create);
+    aws_ok(
+        &moto.url,
+        &["logs", "create-log-group", "--log-group-name", "cruddur"],
+    );
+    let outcome = apply(&api, planned, true).await.unwrap();
+    assert_eq!(outcome.status, Status::Updated);
+    assert_eq!(
+        outcome.note.as_deref(),
+        Some("created meanwhile by someone else")
+    );
+    let group = describe(&moto, "cruddur").unwrap();
+    assert_eq!(group["retentionInDays"], 7);
+    assert_eq!(
+        tags(&moto, &group),
+        json!({"project": "cruddur", "managed-by": "cruddur-obs"})
+    );
+
+    // Not agreed to update (it was a create that was agreed): reported, not changed.
+    let planned = plan(&api, Target::Present(spec.clone())).await.unwrap();
+    assert_eq!(planned.step, Step::InSync);
+    let other = cruddur_obs::logs::group_specs(&["other".into()], 7, None, None, &[])
+        .unwrap()
+        .remove(0);
+    let planned = plan(&api, Target::Present(other)).await.unwrap();
+    aws_ok(
+        &moto.url,
+        &["logs", "create-log-group", "--log-group-name", "other"],
+    );
+    let outcome = apply(&api, planned, false).await.unwrap();
+    assert_eq!(outcome.status, Status::Drifted);
+    assert_eq!(
+        outcome.note.as_deref(),
+        Some("created meanwhile by someone else")
+    );
+    assert!(describe(&moto, "other").unwrap()["retentionInDays"].is_null());
+}
