@@ -30,6 +30,28 @@ pub const GP_ENV: &[(&str, bool)] = &[
     ("ROLLBAR_ACCESS_TOKEN", true),
 ];
 
+/// The variables `gp env` (no arguments) lists as saved for this repository: it
+/// prints `NAME=VALUE` lines, with `"` escaped as `\"`.
+pub fn parse_gp_env(listing: &str) -> std::collections::BTreeMap<String, String> {
+    listing
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .map(|(name, value)| (name.trim().to_string(), value.replace("\\\"", "\"")))
+        .collect()
+}
+
+/// The names in `wanted` whose value is not saved with exactly that value.
+pub fn unsaved<'a>(
+    wanted: &'a [(String, Option<crate::secret::Secret>)],
+    saved: &std::collections::BTreeMap<String, String>,
+) -> Vec<(&'a str, &'a crate::secret::Secret)> {
+    wanted
+        .iter()
+        .filter_map(|(name, value)| value.as_ref().map(|v| (name.as_str(), v)))
+        .filter(|(name, value)| saved.get(*name).map(String::as_str) != Some(value.expose()))
+        .collect()
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GitpodPlan {
     #[serde(skip)]
@@ -242,6 +264,29 @@ fn value_text(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn saved_gp_env_values_are_not_saved_again() {
+        use crate::secret::Secret;
+        let saved = parse_gp_env(
+            "HONEYCOMB_API_KEY=hcaik_x\nNOTE=say \\\"hi\\\"\nAWS_DEFAULT_REGION=us-east-1\n",
+        );
+        assert_eq!(saved["NOTE"], "say \"hi\"");
+        let wanted = vec![
+            (
+                "HONEYCOMB_API_KEY".to_string(),
+                Some(Secret::new("hcaik_x")),
+            ),
+            (
+                "AWS_DEFAULT_REGION".to_string(),
+                Some(Secret::new("ca-central-1")),
+            ),
+            ("ROLLBAR_ACCESS_TOKEN".to_string(), None),
+            ("AWS_ACCESS_KEY_ID".to_string(), Some(Secret::new("AKIA"))),
+        ];
+        let names: Vec<&str> = unsaved(&wanted, &saved).iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID"]);
+    }
 
     #[test]
     fn ranges_and_strings_cover_ports() {

@@ -141,18 +141,76 @@ async fn compose_write(config: &Config, settings: &ComposeSettings) -> Result<u8
 
 async fn gitpod_write(config: &Config, settings: &GitpodSettings) -> Result<u8, Error> {
     let code = write_files(config, vec![workspace::gitpod_file(settings)?])?;
-    if let Some(gp) = which("gp").filter(|_| !config.ui.dry_run) {
-        for (name, value) in &settings.env {
-            if let Some(value) = value {
-                let status = std::process::Command::new(&gp)
-                    .arg("env")
-                    .arg(format!("{name}={}", value.expose()))
-                    .stdout(std::process::Stdio::null())
-                    .status();
-                match status {
-                    Ok(s) if s.success() => eprintln!("set {name} with gp env"),
-                    _ => eprintln!("warning: gp env {name}=... failed; run it yourself"),
-                }
+    // Only inside a Gitpod workspace: another program may be called `gp`.
+    let gp = which("gp").filter(|_| std::env::var_os("GITPOD_WORKSPACE_ID").is_some());
+    match gp {
+        Some(gp) => {
+            let saved = save_gp_env(config, settings, &gp)?;
+            // A failure outranks work left.
+            Ok(if saved == exit::FAILURE {
+                saved
+            } else {
+                code.max(saved)
+            })
+        }
+        None => Ok(code),
+    }
+}
+
+/// Saves the app's variables with `gp env` for the next workspaces, after asking:
+/// only those not saved already with the same value. Values never reach our
+/// output: gp's own output is captured, and masked if shown.
+fn save_gp_env(
+    config: &Config,
+    settings: &GitpodSettings,
+    gp: &std::path::Path,
+) -> Result<u8, Error> {
+    let gp_run = |args: &[String]| {
+        std::process::Command::new(gp)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+    };
+    let listing = gp_run(&["env".to_string()])
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let saved = crate::gitpod::parse_gp_env(&listing);
+    let todo = crate::gitpod::unsaved(&settings.env, &saved);
+    if todo.is_empty() {
+        return Ok(exit::OK);
+    }
+    let names = todo.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+    if config.ui.dry_run {
+        eprintln!("would save {names} with gp env");
+        return Ok(exit::PENDING);
+    }
+    let what = format!("saving {names} with gp env");
+    if !ui::agree(
+        &config.ui,
+        &what,
+        &format!("Save {names} with gp env for the next workspaces?"),
+    )? {
+        return Ok(exit::PENDING);
+    }
+    let mut code = exit::OK;
+    for (name, value) in todo {
+        match gp_run(&["env".to_string(), format!("{name}={}", value.expose())]) {
+            Ok(out) if out.status.success() => eprintln!("saved {name} with gp env"),
+            Ok(out) => {
+                let said =
+                    String::from_utf8_lossy(&out.stderr).replace(value.expose(), &value.masked());
+                let said = said.lines().next().unwrap_or_default().to_string();
+                eprintln!("warning: gp env {name}=… failed: {said}\nhelp: run `gp env {name}=<value>` yourself");
+                code = exit::FAILURE;
+            }
+            Err(e) => {
+                eprintln!(
+                    "warning: cannot run {}: {e}\nhelp: run `gp env {name}=<value>` yourself",
+                    gp.display()
+                );
+                code = exit::FAILURE;
             }
         }
     }

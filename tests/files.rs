@@ -379,3 +379,146 @@ fn gitpod_force_makes_a_private_app_port_public() {
     assert!(stdout(&again).starts_with(".gitpod.yml: in sync"));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), written);
 }
+
+/// A stand-in for Gitpod's `gp` CLI (which needs a workspace): `gp env` lists the
+/// saved `NAME=VALUE` lines of a store file, `gp env NAME=VALUE` saves one and
+/// prints it, as the real one does; every call is logged by variable name.
+/// `fail` makes saving fail with an error that repeats the value.
+fn fake_gp(dir: &Path, fail: bool) -> std::path::PathBuf {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let script = format!(
+        r#"#!/bin/sh
+store="{store}"
+touch "$store"
+[ "$1" = env ] || exit 2
+shift
+if [ $# -eq 0 ]; then cat "$store"; exit 0; fi
+for kv in "$@"; do
+  name="${{kv%%=*}}"
+  echo "set $name" >> "$store.calls"
+  if [ {fail} = 1 ]; then echo "failed to set $kv: 403 forbidden" >&2; exit 1; fi
+  grep -v "^$name=" "$store" > "$store.new"; echo "$kv" >> "$store.new"; mv "$store.new" "$store"
+  echo "$kv"
+done
+"#,
+        store = dir.join("gp-store").display(),
+        fail = u8::from(fail),
+    );
+    let gp = bin.join("gp");
+    std::fs::write(&gp, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&gp, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+fn gitpod_in_workspace(dir: &Path, bin: &Path, args: &[&str]) -> Output {
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    isolated("cruddur-obs")
+        .current_dir(dir)
+        .env("PATH", path)
+        .env("GITPOD_WORKSPACE_ID", "cruddur-ws-1")
+        .env("HONEYCOMB_API_KEY", KEY)
+        .env("AWS_DEFAULT_REGION", "ca-central-1")
+        .args(["gitpod", "write"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn gp_env_saves_what_is_not_saved_after_asking_and_never_shows_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = fake_gp(dir.path(), false);
+    let calls = || std::fs::read_to_string(dir.path().join("gp-store.calls")).unwrap_or_default();
+
+    // No terminal, no --yes: nothing is saved (nor written).
+    let out = gitpod_in_workspace(dir.path(), &bin, &[]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert_eq!(calls(), "");
+    // --dry-run: says what it would save.
+    let out = gitpod_in_workspace(dir.path(), &bin, &["--dry-run"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr(&out).contains(
+            "would save HONEYCOMB_API_KEY, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION with gp env"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(calls(), "");
+
+    let out = gitpod_in_workspace(dir.path(), &bin, &["--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("saved HONEYCOMB_API_KEY with gp env"));
+    assert!(!stdout(&out).contains(KEY) && !stderr(&out).contains(KEY));
+    assert!(!stderr(&out).contains(common::SECRET_KEY));
+    let store = std::fs::read_to_string(dir.path().join("gp-store")).unwrap();
+    assert!(
+        store.contains(&format!("HONEYCOMB_API_KEY={KEY}\n")),
+        "{store}"
+    );
+    assert!(
+        store.contains("AWS_DEFAULT_REGION=ca-central-1\n"),
+        "{store}"
+    );
+    assert_eq!(
+        calls(),
+        "set HONEYCOMB_API_KEY\nset AWS_ACCESS_KEY_ID\nset AWS_SECRET_ACCESS_KEY\nset AWS_DEFAULT_REGION\n"
+    );
+
+    // Saved with the same values: nothing to ask, nothing called, even without --yes.
+    let out = gitpod_in_workspace(dir.path(), &bin, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(calls().lines().count(), 4);
+
+    // A changed value is saved again, and only that one.
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let out = isolated("cruddur-obs")
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .env("GITPOD_WORKSPACE_ID", "cruddur-ws-1")
+        .env("HONEYCOMB_API_KEY", KEY)
+        .env("AWS_DEFAULT_REGION", "eu-west-1")
+        .args(["gitpod", "write", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(calls().lines().last(), Some("set AWS_DEFAULT_REGION"));
+    assert_eq!(calls().lines().count(), 5);
+}
+
+#[test]
+fn a_failing_gp_env_is_reported_masked_and_outside_a_workspace_gp_is_not_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = fake_gp(dir.path(), true);
+    let out = gitpod_in_workspace(dir.path(), &bin, &["--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: gp env HONEYCOMB_API_KEY=… failed: failed to set HONEYCOMB_API_KEY=hcaik_…a6b7: 403 forbidden\nhelp: run `gp env HONEYCOMB_API_KEY=<value>` yourself"),
+        "{err}"
+    );
+    assert!(!err.contains(KEY) && !stdout(&out).contains(KEY));
+    assert!(
+        dir.path().join(".gitpod.yml").exists(),
+        "the file part still done"
+    );
+
+    // Outside Gitpod a program called gp is someone else's: never run.
+    let other = tempfile::tempdir().unwrap();
+    let bin = fake_gp(other.path(), false);
+    let out = isolated("cruddur-obs")
+        .current_dir(other.path())
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .env_remove("GITPOD_WORKSPACE_ID")
+        .env("HONEYCOMB_API_KEY", KEY)
+        .args(["gitpod", "write", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!other.path().join("gp-store.calls").exists());
+}
