@@ -281,7 +281,8 @@ pub enum GitpodCommand {
     /// Add ports 3000 (frontend, opens the browser) and 4567 (backend), both public
     ///
     /// Never writes secrets: prints the `gp env NAME=...` commands to run instead
-    /// (values masked), and runs them when the gp CLI is there.
+    /// (values masked). Inside a Gitpod workspace, saves the ones not saved yet
+    /// with `gp env`, after asking.
     /// Example: cruddur-obs gitpod write --dry-run
     Write {
         /// The Gitpod file (created when missing)
