@@ -64,10 +64,11 @@ impl fmt::Display for FileReport {
             write!(f, "\n    {change}")?;
         }
         for c in &self.conflicts {
-            let what = if self.forced {
-                "replaced"
-            } else {
-                "kept; --force replaces it"
+            let what = match (self.forced, self.status) {
+                (false, _) => "kept; --force replaces it",
+                (true, FileStatus::WouldChange) => "would be replaced",
+                (true, FileStatus::Declined) => "kept: not written",
+                (true, _) => "replaced",
             };
             write!(f, "\n    conflict: {c} ({what})")?;
         }

@@ -180,8 +180,21 @@ fn crlf_and_a_missing_final_newline_survive() {
 #[test]
 fn force_replaces_conflicts_and_without_leaves_parts_out() {
     let (dir, file) = workdir(&fixture("compose/conflict.yml"));
+    let out = compose(dir.path(), &["--dry-run", "--force"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("conflict: backend-flask.environment.OTEL_SERVICE_NAME: "),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("(would be replaced)"),
+        "{}",
+        stdout(&out)
+    );
     let out = compose(dir.path(), &["--yes", "--force"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("(replaced)"), "{}", stdout(&out));
     let doc = parse(&std::fs::read_to_string(&file).unwrap());
     assert_eq!(
         doc["services"]["backend-flask"]["environment"]["OTEL_SERVICE_NAME"],
