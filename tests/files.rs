@@ -290,10 +290,16 @@ fn writing_needs_agreement_and_a_region() {
 }
 
 fn gitpod(dir: &Path, args: &[&str]) -> Output {
+    gitpod_with(dir, &[], args)
+}
+
+/// `gitpod write` with more (or other) environment variables.
+fn gitpod_with(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
     isolated("cruddur-obs")
         .current_dir(dir)
         .env("HONEYCOMB_API_KEY", KEY)
         .env("AWS_DEFAULT_REGION", "ca-central-1")
+        .envs(env.iter().copied())
         .args(["gitpod", "write"])
         .args(args)
         .output()
@@ -425,18 +431,18 @@ done
     bin
 }
 
+/// PATH with `bin` first.
+fn path_with(bin: &Path) -> String {
+    format!("{}:{}", bin.display(), std::env::var("PATH").unwrap())
+}
+
 fn gitpod_in_workspace(dir: &Path, bin: &Path, args: &[&str]) -> Output {
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-    isolated("cruddur-obs")
-        .current_dir(dir)
-        .env("PATH", path)
-        .env("GITPOD_WORKSPACE_ID", "cruddur-ws-1")
-        .env("HONEYCOMB_API_KEY", KEY)
-        .env("AWS_DEFAULT_REGION", "ca-central-1")
-        .args(["gitpod", "write"])
-        .args(args)
-        .output()
-        .unwrap()
+    let path = path_with(bin);
+    let env = [
+        ("PATH", path.as_str()),
+        ("GITPOD_WORKSPACE_ID", "cruddur-ws-1"),
+    ];
+    gitpod_with(dir, &env, args)
 }
 
 #[test]
@@ -486,16 +492,13 @@ fn gp_env_saves_what_is_not_saved_after_asking_and_never_shows_a_secret() {
     assert_eq!(calls().lines().count(), 4);
 
     // A changed value is saved again, and only that one.
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-    let out = isolated("cruddur-obs")
-        .current_dir(dir.path())
-        .env("PATH", path)
-        .env("GITPOD_WORKSPACE_ID", "cruddur-ws-1")
-        .env("HONEYCOMB_API_KEY", KEY)
-        .env("AWS_DEFAULT_REGION", "eu-west-1")
-        .args(["gitpod", "write", "--yes"])
-        .output()
-        .unwrap();
+    let path = path_with(&bin);
+    let env = [
+        ("PATH", path.as_str()),
+        ("GITPOD_WORKSPACE_ID", "cruddur-ws-1"),
+        ("AWS_DEFAULT_REGION", "eu-west-1"),
+    ];
+    let out = gitpod_with(dir.path(), &env, &["--yes"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(calls().lines().last(), Some("set AWS_DEFAULT_REGION"));
     assert_eq!(calls().lines().count(), 5);
@@ -521,17 +524,7 @@ fn a_failing_gp_env_is_reported_masked_and_outside_a_workspace_gp_is_not_run() {
     // Outside Gitpod a program called gp is someone else's: never run.
     let other = tempfile::tempdir().unwrap();
     let bin = fake_gp(other.path(), false);
-    let out = isolated("cruddur-obs")
-        .current_dir(other.path())
-        .env(
-            "PATH",
-            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
-        )
-        .env_remove("GITPOD_WORKSPACE_ID")
-        .env("HONEYCOMB_API_KEY", KEY)
-        .args(["gitpod", "write", "--yes"])
-        .output()
-        .unwrap();
+    let out = gitpod_with(other.path(), &[("PATH", &path_with(&bin))], &["--yes"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!other.path().join("gp-store.calls").exists());
 }

@@ -18,6 +18,15 @@ fn big_compose() -> String {
     text
 }
 
+/// A `compose write` in `dir` that runs to its end.
+fn write(dir: &std::path::Path) -> std::process::Output {
+    isolated("cruddur-obs")
+        .current_dir(dir)
+        .args(["compose", "write", "--yes", "--region", "us-east-1"])
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_kill_mid_write_leaves_the_old_file_or_the_new_one() {
     let old = big_compose();
@@ -27,11 +36,7 @@ fn a_kill_mid_write_leaves_the_old_file_or_the_new_one() {
     // The new file, from a run that finishes.
     std::fs::write(&file, &old).unwrap();
     let started = std::time::Instant::now();
-    let out = isolated("cruddur-obs")
-        .current_dir(dir.path())
-        .args(["compose", "write", "--yes", "--region", "us-east-1"])
-        .output()
-        .unwrap();
+    let out = write(dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
     let took = started.elapsed();
     let new = std::fs::read_to_string(&file).unwrap();
@@ -78,11 +83,7 @@ fn a_kill_mid_write_leaves_the_old_file_or_the_new_one() {
     )
     .unwrap();
     std::fs::write(&file, &old).unwrap();
-    let out = isolated("cruddur-obs")
-        .current_dir(dir.path())
-        .args(["compose", "write", "--yes", "--region", "us-east-1"])
-        .output()
-        .unwrap();
+    let out = write(dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
     let names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
