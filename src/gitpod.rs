@@ -143,8 +143,7 @@ pub fn plan(text: Option<&str>, file: &str, force: bool) -> Result<GitpodPlan, C
                     continue;
                 }
                 let shown = visibility.unwrap_or("private (default)");
-                let exact = entry.get("port").and_then(Value::as_u64) == Some(u64::from(port));
-                if exact {
+                if is_exactly(entry.get("port").unwrap_or(&Value::Null), port) {
                     conflicts.push(FieldDiff::new(
                         &format!("ports[{port}].visibility"),
                         Some(shown.to_string()),
@@ -253,6 +252,15 @@ pub fn plan(text: Option<&str>, file: &str, force: bool) -> Result<GitpodPlan, C
     })
 }
 
+/// Whether a `port:` value names `port` alone (a number, or a string of one).
+fn is_exactly(value: &Value, port: u16) -> bool {
+    match value {
+        Value::Number(n) => n.as_u64() == Some(u64::from(port)),
+        Value::String(s) => s.trim().parse::<u16>().ok() == Some(port),
+        _ => false,
+    }
+}
+
 /// A `port:` value as written (`3000`, `3000-3999`).
 fn value_text(value: &Value) -> String {
     match value {
@@ -290,6 +298,8 @@ mod tests {
 
     #[test]
     fn ranges_and_strings_cover_ports() {
+        assert!(is_exactly(&json!("3000"), 3000) && is_exactly(&json!(3000), 3000));
+        assert!(!is_exactly(&json!("3000-3001"), 3000));
         assert!(covers(&json!(3000), 3000));
         assert!(covers(&json!("3000"), 3000));
         assert!(covers(&json!("3000-3999"), 3000));
