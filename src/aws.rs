@@ -8,9 +8,9 @@
 use std::fmt;
 use std::time::Duration;
 
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_xray::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_smithy_types::timeout::TimeoutConfig;
 
 /// The AWS part of the validated configuration.
 #[derive(Debug, Clone, Default)]

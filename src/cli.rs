@@ -225,7 +225,7 @@ pub struct HoneycombArgs {
         hide_env_values = true
     )]
     pub api_key: Option<String>,
-    /// Honeycomb region, us or eu (the global --region us|eu means the same here)
+    /// Honeycomb region, us or eu [default: try US, then EU] (the global --region is the AWS region)
     #[arg(long, value_enum, value_name = "REGION")]
     pub honeycomb_region: Option<crate::honeycomb::Region>,
     /// Honeycomb API base URL, for both regions (a proxy, or a local stub)

@@ -289,14 +289,34 @@ pub struct ComposePlan {
 pub fn parse_strict(text: &str, file: &str) -> Result<Value, ComposeError> {
     serde_saphyr::from_str::<Value>(text).map_err(|e| ComposeError::Parse {
         file: file.to_string(),
-        message: e
-            .to_string()
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .trim_start_matches("error: ")
-            .to_string(),
+        message: parse_message(&e.to_string()),
     })
+}
+
+/// The parser's message in the user's terms: its first line, without advice
+/// about the parser's own options ("set DuplicateKeyPolicy in Options").
+fn parse_message(raw: &str) -> String {
+    let first = raw
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ");
+    let mut message = first.to_string();
+    for internal in ["DuplicateKeyPolicy", "Options", "serde", "saphyr"] {
+        if let Some(i) = message.find(internal) {
+            // Cut the clause that names the library's internals.
+            let cut = message[..i].rfind([';', '(', ',']).unwrap_or(i);
+            message.truncate(cut);
+        }
+    }
+    let message = message
+        .trim_end_matches([' ', ';', ',', '(', ':'])
+        .to_string();
+    if message.is_empty() {
+        first.to_string()
+    } else {
+        message
+    }
 }
 
 /// An environment value as compose sees it (numbers and booleans as text).

@@ -135,7 +135,7 @@ impl Config {
             verbose: g.verbose,
             interactive,
         };
-        let hc = |a: &HoneycombArgs| honeycomb_settings(a, g.region.as_deref(), g.timeout);
+        let hc = |a: &HoneycombArgs| honeycomb_settings(a, g.timeout);
         let action = match cli.command {
             Command::Honeycomb(HoneycombCommand::Check(a)) => Action::HoneycombCheck(hc(&a)?),
             Command::Honeycomb(HoneycombCommand::SendTestSpan {
@@ -166,7 +166,7 @@ impl Config {
                 Action::GitpodWrite(GitpodSettings {
                     file,
                     force,
-                    env: gp_env_values(),
+                    env: gp_env_values(&crate::gitpod::GP_ENV_PARTS_ALL),
                 })
             }
             Command::Xray(x) => xray_action(x)?,
@@ -183,10 +183,11 @@ impl Config {
     }
 }
 
-/// The values `gp env` needs, from our environment.
-fn gp_env_values() -> Vec<(String, Option<Secret>)> {
+/// The values `gp env` needs for the chosen parts, from our environment.
+fn gp_env_values(parts: &crate::gitpod::EnvParts) -> Vec<(String, Option<Secret>)> {
     crate::gitpod::GP_ENV
         .iter()
+        .filter(|(name, _)| parts.wants(name))
         .map(|(name, _)| {
             let value = std::env::var(name).ok().filter(|v| !v.is_empty());
             (name.to_string(), value.map(Secret::new))
@@ -229,13 +230,16 @@ fn setup_settings(a: &SetupArgs, timeout: f64) -> Result<SetupSettings, Error> {
         gitpod: GitpodSettings {
             file: a.gitpod_file.clone(),
             force: a.force,
-            env: gp_env_values(),
+            env: gp_env_values(&crate::gitpod::EnvParts {
+                honeycomb: parts.honeycomb,
+                aws: parts.xray || parts.logs,
+                rollbar: parts.rollbar,
+            }),
         },
         group,
         rule,
         log_groups: logs::group_specs(&a.log_groups, a.retention_days, None, None, &[])?,
-        // Here the global --region is the AWS region: Honeycomb's is --honeycomb-region.
-        honeycomb: honeycomb_settings(&a.honeycomb, None, timeout)?,
+        honeycomb: honeycomb_settings(&a.honeycomb, timeout)?,
     })
 }
 
@@ -254,26 +258,16 @@ fn compose_settings(a: &ComposeArgs) -> ComposeSettings {
     }
 }
 
-fn honeycomb_settings(
-    a: &HoneycombArgs,
-    global_region: Option<&str>,
-    timeout: f64,
-) -> Result<HoneycombSettings, Error> {
-    let region = match (a.honeycomb_region, global_region) {
-        (Some(r), _) => Some(r),
-        (None, Some(r)) => Some(match r.to_ascii_lowercase().as_str() {
-            "us" => Region::Us,
-            "eu" => Region::Eu,
-            _ => return Err(honeycomb::InputError::BadRegion(r.to_string()).into()),
-        }),
-        (None, None) => None,
-    };
+/// Honeycomb's region is `--honeycomb-region`; the global `--region` is AWS's only.
+fn honeycomb_settings(a: &HoneycombArgs, timeout: f64) -> Result<HoneycombSettings, Error> {
+    let region = a.honeycomb_region;
     let key = a
         .api_key
         .as_deref()
         .map(str::trim)
         .filter(|k| !k.is_empty())
-        .map(Secret::new);
+        .map(honeycomb::check_key_text)
+        .transpose()?;
     Ok(HoneycombSettings {
         key,
         region,

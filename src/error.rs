@@ -43,6 +43,8 @@ pub enum Error {
     #[error(transparent)]
     Compose(#[from] ComposeError),
     #[error(transparent)]
+    Gitpod(#[from] crate::gitpod::GitpodError),
+    #[error(transparent)]
     File(#[from] FileError),
     #[error("no {what} at {}", path.display())]
     MissingFile { what: &'static str, path: PathBuf },
@@ -63,6 +65,32 @@ pub enum Error {
     Prompt(String),
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
+    /// An error after part of the work was done (or planned): the report of that
+    /// part goes out with the error, as one document.
+    #[error(transparent)]
+    Partial(Box<Partial>),
+}
+
+/// What was done (or planned) before an error, rendered once, together with it.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct Partial {
+    /// The report as text (printed on stdout before the error line).
+    pub text: String,
+    /// The same report as JSON (the `report` field of the error document).
+    pub json: serde_json::Value,
+    pub error: Error,
+}
+
+impl Error {
+    /// `error`, carrying the report of what happened before it.
+    pub fn partial<T: serde::Serialize + std::fmt::Display>(report: &T, error: Error) -> Error {
+        Error::Partial(Box::new(Partial {
+            text: report.to_string(),
+            json: serde_json::to_value(report).unwrap_or(serde_json::Value::Null),
+            error,
+        }))
+    }
 }
 
 impl Error {
@@ -89,6 +117,8 @@ impl Error {
                 exit::BAD_INPUT
             }
             Error::Compose(e) if e.is_bad_input() => exit::BAD_INPUT,
+            Error::Gitpod(e) if e.is_bad_input() => exit::BAD_INPUT,
+            Error::Gitpod(_) => exit::FAILURE,
             Error::File(FileError::NotText { .. }) => exit::BAD_INPUT,
             Error::Compose(_) | Error::File(_) => exit::FAILURE,
             Error::Honeycomb(e) if e.is_auth() => exit::AUTH,
@@ -96,6 +126,7 @@ impl Error {
             Error::NeedsConfirmation { .. } => exit::NEEDS_CONFIRMATION,
             Error::ReadFile { .. } | Error::Usage(_) => exit::BAD_INPUT,
             Error::Prompt(_) | Error::Runtime(_) => exit::FAILURE,
+            Error::Partial(p) => p.error.exit_code(),
         }
     }
 
@@ -107,6 +138,7 @@ impl Error {
             Error::Logs(e) => e.help(),
             Error::HoneycombInput(e) => e.help(),
             Error::Compose(e) => e.help(),
+            Error::Gitpod(e) => e.help(),
             Error::File(_) => None,
             Error::MissingFile { .. } => Some("run it in the repository root, or pass --file".into()),
             Error::Honeycomb(e) => e.help(),
@@ -116,21 +148,39 @@ impl Error {
             ),
             Error::ReadFile { .. } => Some("check the path; awscli's file:// prefix is accepted".into()),
             Error::Usage(_) | Error::Prompt(_) | Error::Runtime(_) => None,
+            Error::Partial(p) => p.error.help(),
         }
     }
 }
 
 /// Prints the error as one line (plus a `help:` line) on stderr and returns its exit code.
-/// With `--output json` the same is also printed on stdout as an `{"error": ...}` object.
+/// With `--output json` the same is also printed on stdout as one `{"error": ...}`
+/// document (with the `report` of what was done before it, if any): stdout holds
+/// exactly one JSON document whatever happened.
 pub fn report(err: &Error, verbose: u8, output: OutputFormat) -> ExitCode {
-    if output == OutputFormat::Json {
-        let doc = serde_json::json!({
-            "error": err.to_string(),
-            "help": err.help(),
-            "exit_code": err.exit_code(),
-        });
-        println!("{doc:#}");
+    let partial = match err {
+        Error::Partial(p) => Some(p),
+        _ => None,
+    };
+    match output {
+        OutputFormat::Json => {
+            let mut doc = serde_json::json!({
+                "error": err.to_string(),
+                "help": err.help(),
+                "exit_code": err.exit_code(),
+            });
+            if let Some(p) = partial {
+                doc["report"] = p.json.clone();
+            }
+            crate::ui::out(&format!("{doc:#}"));
+        }
+        OutputFormat::Text => {
+            if let Some(p) = partial.filter(|p| !p.text.is_empty()) {
+                crate::ui::out(&p.text);
+            }
+        }
     }
+    let err = partial.map_or(err, |p| &p.error);
     eprintln!("error: {err}");
     if let Some(help) = err.help() {
         eprintln!("help: {help}");

@@ -30,6 +30,33 @@ pub const GP_ENV: &[(&str, bool)] = &[
     ("ROLLBAR_ACCESS_TOKEN", true),
 ];
 
+/// Which parts' variables `gp env` should hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnvParts {
+    pub honeycomb: bool,
+    /// X-Ray or CloudWatch Logs: the AWS credentials and region.
+    pub aws: bool,
+    pub rollbar: bool,
+}
+
+/// Every part: what `gitpod write` alone lists.
+pub const GP_ENV_PARTS_ALL: EnvParts = EnvParts {
+    honeycomb: true,
+    aws: true,
+    rollbar: true,
+};
+
+impl EnvParts {
+    /// Whether the variable `name` of [`GP_ENV`] belongs to a chosen part.
+    pub fn wants(&self, name: &str) -> bool {
+        match name {
+            "HONEYCOMB_API_KEY" => self.honeycomb,
+            "ROLLBAR_ACCESS_TOKEN" => self.rollbar,
+            _ => self.aws,
+        }
+    }
+}
+
 /// The variables `gp env` (no arguments) lists as saved for this repository: it
 /// prints `NAME=VALUE` lines, with `"` escaped as `\"`.
 pub fn parse_gp_env(listing: &str) -> std::collections::BTreeMap<String, String> {
@@ -100,7 +127,58 @@ fn entry_text(port: u16, on_open: Option<&str>, nl: &str) -> String {
 /// Plans the edit of `.gitpod.yml` (`None`: the file does not exist yet). With
 /// `force`, an entry for one of our ports that is not public is made public; an
 /// entry for a range of ports is never changed (that would open them all).
-pub fn plan(text: Option<&str>, file: &str, force: bool) -> Result<GitpodPlan, ComposeError> {
+pub fn plan(text: Option<&str>, file: &str, force: bool) -> Result<GitpodPlan, GitpodError> {
+    plan_edit(text, file, force).map_err(GitpodError::from)
+}
+
+/// Errors about `.gitpod.yml`, with help that fits it (not the compose file's).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GitpodError {
+    #[error("{file} is not valid YAML: {message}")]
+    Parse { file: String, message: String },
+    #[error("{file}: {message}")]
+    Unsafe { file: String, message: String },
+    #[error(
+        "{file}: the edit would change more than the intended keys ({detail}); nothing was written"
+    )]
+    Verify { file: String, detail: String },
+}
+
+impl From<ComposeError> for GitpodError {
+    fn from(e: ComposeError) -> GitpodError {
+        match e {
+            ComposeError::Parse { file, message } => GitpodError::Parse { file, message },
+            ComposeError::Verify { file, detail } => GitpodError::Verify { file, detail },
+            ComposeError::Unsafe { file, message } => GitpodError::Unsafe { file, message },
+            other => GitpodError::Unsafe {
+                file: ".gitpod.yml".into(),
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+impl GitpodError {
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(self, GitpodError::Verify { .. })
+    }
+
+    pub fn help(&self) -> Option<String> {
+        Some(match self {
+            GitpodError::Parse { .. } => {
+                "fix the line named (Gitpod would refuse the file too) and run again".into()
+            }
+            GitpodError::Unsafe { .. } => {
+                "`ports:` must be a list of entries like `- port: 4567`; fix it or add the ports by hand (see `cruddur-obs gitpod write --help`)".into()
+            }
+            GitpodError::Verify { .. } => {
+                "please report this with the file; add the ports by hand meanwhile".into()
+            }
+        })
+    }
+}
+
+fn plan_edit(text: Option<&str>, file: &str, force: bool) -> Result<GitpodPlan, ComposeError> {
     let text = text.unwrap_or_default();
     let before = parse_strict(text, file)?;
     let unsafe_edit = |message: &str| ComposeError::Unsafe {

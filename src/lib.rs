@@ -26,9 +26,6 @@ pub mod wizard;
 pub mod workspace;
 pub mod xray;
 
-#[cfg(feature = "emulator")]
-pub mod emulator;
-
 use std::process::ExitCode;
 
 use clap::Parser;

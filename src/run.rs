@@ -37,17 +37,24 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn init_logging(verbose: u8) {
-    let level = match verbose {
-        0 => "error,cruddur_obs=warn",
-        1 => "warn",
-        2 => "info,cruddur_obs=debug",
-        _ => "debug",
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::prelude::*;
+    let (others, ours) = match verbose {
+        0 => (LevelFilter::ERROR, LevelFilter::WARN),
+        1 => (LevelFilter::WARN, LevelFilter::WARN),
+        2 => (LevelFilter::INFO, LevelFilter::DEBUG),
+        _ => (LevelFilter::DEBUG, LevelFilter::DEBUG),
     };
-    let filter = tracing_subscriber::EnvFilter::new(level);
+    let filter = Targets::new()
+        .with_default(others)
+        .with_target("cruddur_obs", ours);
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_ansi(color)
         .with_writer(std::io::stderr)
         .without_time()
+        .finish()
+        .with(filter)
         .try_init();
 }
 
@@ -55,7 +62,9 @@ fn init_logging(verbose: u8) {
 pub fn execute(config: &Config) -> Result<u8, Error> {
     if let Action::Completions(shell) = &config.action {
         let mut cmd = Cli::command();
-        clap_complete::generate(*shell, &mut cmd, "cruddur-obs", &mut std::io::stdout());
+        let mut script = Vec::new();
+        clap_complete::generate(*shell, &mut cmd, "cruddur-obs", &mut script);
+        ui::out_bytes(&script);
         return Ok(exit::OK);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -453,12 +462,8 @@ where
     }
     match first_error {
         // Report what did happen before the error.
-        Some(e) => {
-            if !outcomes.is_empty() {
-                ui::emit(&config.ui, &report(outcomes));
-            }
-            Err(e.into())
-        }
+        Some(e) if outcomes.is_empty() => Err(e.into()),
+        Some(e) => Err(Error::partial(&report(outcomes), e.into())),
         None => Ok(finish(config, &report(outcomes))),
     }
 }

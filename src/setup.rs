@@ -252,12 +252,17 @@ async fn read_all(
 ) -> Reading {
     let mut failures = Vec::new();
     let destroying = mode == SetupMode::Destroy;
-    let aws = match Aws::load(&config.aws).await {
-        Ok(aws) => Some(aws),
-        Err(e) => {
-            failures.push(Failure::new("AWS", e.into()));
-            None
+    // Only the parts chosen are loaded: no AWS configuration without an AWS part.
+    let aws = if s.parts.xray || s.parts.logs {
+        match Aws::load(&config.aws).await {
+            Ok(aws) => Some(aws),
+            Err(e) => {
+                failures.push(Failure::new("AWS", e.into()));
+                None
+            }
         }
+    } else {
+        None
     };
     let xray_api = aws.as_ref().map(XrayApi::new);
     let logs_api = aws.as_ref().map(LogsApi::new);
@@ -367,8 +372,13 @@ async fn read_all(
 
 /// The Honeycomb key for init/plan/status: flag or env, else a hidden prompt
 /// (asked again while Honeycomb rejects it).
-async fn honeycomb_key(config: &Config, s: &SetupSettings) -> Result<Option<Secret>, Error> {
-    if !s.parts.honeycomb {
+async fn honeycomb_key(
+    config: &Config,
+    s: &SetupSettings,
+    mode: SetupMode,
+) -> Result<Option<Secret>, Error> {
+    // `destroy` never uses the key: it removes only AWS resources.
+    if !s.parts.honeycomb || mode == SetupMode::Destroy {
         return Ok(None);
     }
     if let Some(key) = &s.honeycomb.key {
@@ -386,6 +396,7 @@ async fn honeycomb_key(config: &Config, s: &SetupSettings) -> Result<Option<Secr
         else {
             return Ok(None);
         };
+        let key = crate::honeycomb::check_key_text(key.expose())?;
         match api
             .check(&key, s.honeycomb.region, &s.honeycomb.endpoints)
             .await
@@ -428,7 +439,7 @@ fn next_steps(report: &SetupReport, planned_files: &[FileReport]) -> Vec<String>
 /// Runs `init`, `plan`, `status` or `destroy`; returns the exit code.
 pub async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> Result<u8, Error> {
     let mut early = Vec::new();
-    let key = match honeycomb_key(config, s).await {
+    let key = match honeycomb_key(config, s, mode).await {
         Ok(Some(key)) => Some(key),
         Ok(None) if s.parts.honeycomb && mode != SetupMode::Destroy => {
             early.push(Failure::new(
@@ -498,22 +509,22 @@ pub async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> Result<
     }
 
     // One plan, one question.
-    let plan_text = SetupReport {
+    let plan = SetupReport {
         cloud: preview_cloud,
         files: preview_files.clone(),
         honeycomb: None,
         failures: Vec::new(),
         next_steps: Vec::new(),
         ..report.clone()
-    }
-    .to_string();
+    };
     if !config.ui.yes && !config.ui.interactive {
-        println!("{plan_text}");
-        return Err(Error::NeedsConfirmation {
-            what: format!("{command} (the plan above)"),
-        });
+        let what = match config.ui.output {
+            crate::cli::OutputFormat::Text => format!("{command} (the plan above)"),
+            crate::cli::OutputFormat::Json => format!("{command} (the plan in \"report\")"),
+        };
+        return Err(Error::partial(&plan, Error::NeedsConfirmation { what }));
     }
-    eprintln!("{plan_text}");
+    eprintln!("{plan}");
     let agreed = ui::agree(&config.ui, command, "Apply this plan?")?;
     if !agreed {
         report.cloud = cloud(false);
@@ -600,6 +611,7 @@ async fn checks(s: &SetupSettings, r: &Reading) -> Vec<Check> {
     let mut checks = Vec::new();
     let rerun = Some("run `cruddur-obs init`");
     match &r.aws {
+        _ if !(s.parts.xray || s.parts.logs) => {}
         Some(aws) => {
             let sts = aws_sdk_sts::Client::new(&aws.sdk);
             match sts.get_caller_identity().send().await {

@@ -64,12 +64,34 @@ pub fn emit<T: Serialize + std::fmt::Display>(ui: &Ui, result: &T) {
         OutputFormat::Text => {
             let text = result.to_string();
             if !text.is_empty() {
-                println!("{text}");
+                out(&text);
             }
         }
         OutputFormat::Json => match serde_json::to_string_pretty(result) {
-            Ok(json) => println!("{json}"),
+            Ok(json) => out(&json),
             Err(e) => eprintln!("error: cannot render the result as JSON: {e}"),
         },
+    }
+}
+
+/// Writes one line (or block) to stdout. The only place that writes stdout. A
+/// closed stdout (`cruddur-obs ... | head -1`) ends the program quietly with exit 0,
+/// as ripgrep does: nobody is left to read the rest.
+pub fn out(text: &str) {
+    out_bytes(format!("{text}\n").as_bytes());
+}
+
+/// Writes bytes to stdout; see [`out`].
+pub fn out_bytes(bytes: &[u8]) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let result = stdout.write_all(bytes).and_then(|()| stdout.flush());
+    match result {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            eprintln!("error: cannot write to stdout: {e}");
+            std::process::exit(i32::from(crate::error::exit::FAILURE));
+        }
     }
 }

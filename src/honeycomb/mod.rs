@@ -135,6 +135,8 @@ pub enum InputError {
     Insecure { url: String },
     #[error("{0:?} is not a Honeycomb region (us or eu)")]
     BadRegion(String),
+    #[error("the Honeycomb API key has {what} at position {position}: keys are letters, digits and _ only")]
+    BadKeyText { what: &'static str, position: usize },
 }
 
 impl InputError {
@@ -143,9 +145,34 @@ impl InputError {
             InputError::NoKey => "pass --api-key or set HONEYCOMB_API_KEY (Honeycomb: Environment settings → API keys)".into(),
             InputError::BadUrl { .. } => "give a URL like https://api.honeycomb.io".into(),
             InputError::Insecure { .. } => "use https, or http only to a loopback address (127.0.0.1, ::1, localhost)".into(),
-            InputError::BadRegion(_) => "pass --region us or --region eu, or leave it out to try both".into(),
+            InputError::BadRegion(_) => "pass --honeycomb-region us or eu, or leave it out to try both".into(),
+            InputError::BadKeyText { .. } => "copy the key again from Honeycomb (Environment settings → API keys), without quotes or line breaks".into(),
         })
     }
+}
+
+/// Checks that a key can go into an HTTP header as it is (no control characters,
+/// spaces or quotes): a key with a pasted line break is bad input, said plainly.
+/// The position is 1-based; the key itself is never shown.
+pub fn check_key_text(key: &str) -> Result<Secret, InputError> {
+    for (i, c) in key.chars().enumerate() {
+        let what = if c.is_control() {
+            "a control character"
+        } else if c.is_whitespace() {
+            "a space"
+        } else if !c.is_ascii() {
+            "a non-ASCII character"
+        } else if !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':')) {
+            "a punctuation character"
+        } else {
+            continue;
+        };
+        return Err(InputError::BadKeyText {
+            what,
+            position: i + 1,
+        });
+    }
+    Ok(Secret::new(key))
 }
 
 /// Parses an API endpoint override; `http://` only for loopback hosts.

@@ -3,12 +3,10 @@
 //! `docker-compose config -q`, every written .gitpod.yml by Gitpod's JSON schema,
 //! second runs no-ops, refusals leave the bytes untouched.
 
-mod common;
-
 use std::path::Path;
 use std::process::Output;
 
-use common::{assert_compose_config_ok, isolated, repo, stderr, stdout, tool, workdir};
+use crate::common::{assert_compose_config_ok, isolated, repo, stderr, stdout, tool, workdir};
 use serde_json::Value;
 
 const KEY: &str = "hcaik_01j9zzzzzzzzzzzzzzzzzzzzzzq8t3m4k5n6p7r8s9t0v1w2x3y4z5a6b7";
@@ -471,7 +469,7 @@ fn gp_env_saves_what_is_not_saved_after_asking_and_never_shows_a_secret() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("saved HONEYCOMB_API_KEY with gp env"));
     assert!(!stdout(&out).contains(KEY) && !stderr(&out).contains(KEY));
-    assert!(!stderr(&out).contains(common::SECRET_KEY));
+    assert!(!stderr(&out).contains(crate::common::SECRET_KEY));
     let store = std::fs::read_to_string(dir.path().join("gp-store")).unwrap();
     assert!(
         store.contains(&format!("HONEYCOMB_API_KEY={KEY}\n")),

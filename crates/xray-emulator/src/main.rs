@@ -20,8 +20,8 @@ struct Args {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::io::Result<()> {
-    use cruddur_obs::emulator::{serve, Options, Shared};
     use std::io::Write;
+    use xray_emulator::{serve, Options, Shared};
     let args = Args::parse();
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await?;
     println!("http://{}", listener.local_addr()?);

@@ -1,13 +1,11 @@
 //! The real binary against the X-Ray emulator: create, converge, drift, dry run,
 //! bad input, faults, and the errors a user sees.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{cruddur, repo, stderr, stdout};
-use cruddur_obs::emulator::{Emulator, Fault, FaultKind, Options};
+use crate::common::{cruddur, repo, stderr, stdout};
 use serde_json::{json, Value};
+use xray_emulator::{Emulator, Fault, FaultKind, Options};
 
 fn rules(emu: &Emulator, region: &str) -> Vec<Value> {
     emu.with_region(region, |s| {
@@ -400,7 +398,7 @@ fn missing_credentials_and_rejected_credentials_exit_4() {
         .as_str()
         .unwrap()
         .contains("UnrecognizedClientException"));
-    assert!(!stderr(&out).contains(common::SECRET_KEY));
+    assert!(!stderr(&out).contains(crate::common::SECRET_KEY));
 }
 
 #[test]
@@ -422,7 +420,7 @@ fn missing_region_is_bad_input_with_a_hint() {
 #[test]
 fn region_flag_and_the_sdk_service_endpoint_variable_are_honoured() {
     let emu = Emulator::start().unwrap();
-    let out = common::isolated("cruddur-obs")
+    let out = crate::common::isolated("cruddur-obs")
         .env("AWS_ENDPOINT_URL_XRAY", emu.url())
         .args(["xray", "create-group", "--region", "ca-central-1"])
         .output()

@@ -3,8 +3,6 @@
 //! nothing it was not asked to change changes, comments and line endings survive, and
 //! a second run is a no-op. Arbitrary input never panics, and the CLI never writes it.
 
-mod common;
-
 use cruddur_obs::compose::{self, ComposeSpec, Parts, Via};
 use cruddur_obs::honeycomb::Region;
 use proptest::prelude::*;
@@ -396,7 +394,7 @@ fn the_cli_never_writes_what_it_refuses() {
     for _ in 0..24 {
         let bytes = strategy.new_tree(&mut runner).unwrap().current();
         std::fs::write(&file, &bytes).unwrap();
-        let out = common::isolated("cruddur-obs")
+        let out = crate::common::isolated("cruddur-obs")
             .current_dir(dir.path())
             .args(["compose", "write", "--yes", "--region", "us-east-1"])
             .output()
@@ -406,7 +404,7 @@ fn the_cli_never_writes_what_it_refuses() {
             out.status.code(),
             Some(101),
             "no panic: {}",
-            common::stderr(&out)
+            crate::common::stderr(&out)
         );
         if out.status.code() != Some(0) {
             assert_eq!(

@@ -2,17 +2,15 @@
 //! daemon, for both Honeycomb regions; switching back and forth; a user's own config
 //! kept; and the whole `init` on the bootcamp files.
 
-mod common;
-
 use std::path::Path;
 use std::process::Output;
 
-use common::{assert_compose_config_ok, isolated, repo, stderr, stdout, workdir, Moto};
+use crate::common::{assert_compose_config_ok, isolated, repo, stderr, stdout, workdir, Moto};
 use cruddur_obs::collector;
-use cruddur_obs::emulator::Emulator;
 use serde_json::json;
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
+use xray_emulator::Emulator;
 
 fn week1() -> String {
     std::fs::read_to_string(repo().join("examples/cruddur-week1/docker-compose.yml")).unwrap()

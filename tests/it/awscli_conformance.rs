@@ -4,13 +4,11 @@
 //!
 //! awscli comes from the test setup (`scripts/test.sh` installs it into `.venv`).
 
-mod common;
-
 use std::process::Output;
 
-use common::{aws_in, cruddur, repo, stderr, stdout};
-use cruddur_obs::emulator::Emulator;
+use crate::common::{aws_in, cruddur, repo, stderr, stdout};
 use serde_json::{json, Value};
+use xray_emulator::Emulator;
 
 struct Aws<'a> {
     emu: &'a Emulator,

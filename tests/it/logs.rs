@@ -1,11 +1,9 @@
 //! The real binary against a real moto server (CloudWatch Logs): state is read back
 //! with awscli, and moto's own request recorder shows which calls were made.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{aws_ok, cruddur, stderr, stdout, Moto};
+use crate::common::{aws_ok, cruddur, stderr, stdout, Moto};
 use serde_json::{json, Value};
 
 fn describe(moto: &Moto, name: &str) -> Option<Value> {
@@ -313,8 +311,8 @@ async fn aws_at(url: &str) -> cruddur_obs::aws::Aws {
         .region(Region::new("us-east-1"))
         .endpoint_url(url)
         .credentials_provider(Credentials::new(
-            common::ACCESS_KEY,
-            common::SECRET_KEY,
+            crate::common::ACCESS_KEY,
+            crate::common::SECRET_KEY,
             None,
             None,
             "test",

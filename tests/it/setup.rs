@@ -1,16 +1,14 @@
 //! The whole week-2 setup end to end on a copy of the bootcamp week-1 repo, against
 //! the X-Ray emulator, a moto server (CloudWatch Logs and STS) and a Honeycomb stub.
 
-mod common;
-
 use std::path::Path;
 use std::process::Output;
 
-use common::{aws_ok, isolated, repo, stderr, stdout, Moto};
-use cruddur_obs::emulator::Emulator;
+use crate::common::{aws_ok, isolated, repo, stderr, stdout, Moto};
 use serde_json::{json, Value};
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
+use xray_emulator::Emulator;
 
 const KEY: &str = "hcaik_01j9zzzzzzzzzzzzzzzzzzzzzzq8t3m4k5n6p7r8s9t0v1w2x3y4z5a6b7";
 
@@ -320,7 +318,7 @@ async fn a_failing_part_does_not_stop_the_others_and_a_rerun_finishes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn faults_mid_run_are_retried_or_reported_and_a_rerun_converges() {
-    use cruddur_obs::emulator::{Fault, FaultKind};
+    use xray_emulator::{Fault, FaultKind};
     let p = start().await;
     honeycomb_ok(&p.honeycomb).await;
     p.emu

@@ -2,9 +2,7 @@
 //! never a mix (the write is a temp file in the same directory, then a rename), and
 //! the next write clears the temp files that killed runs left.
 
-mod common;
-
-use common::isolated;
+use crate::common::isolated;
 
 /// A compose file big enough that writing it takes a while (1,000 services).
 fn big_compose() -> String {
@@ -37,7 +35,12 @@ fn a_kill_mid_write_leaves_the_old_file_or_the_new_one() {
     std::fs::write(&file, &old).unwrap();
     let started = std::time::Instant::now();
     let out = write(dir.path());
-    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        crate::common::stderr(&out)
+    );
     let took = started.elapsed();
     let new = std::fs::read_to_string(&file).unwrap();
     assert_ne!(new, old);
@@ -84,7 +87,12 @@ fn a_kill_mid_write_leaves_the_old_file_or_the_new_one() {
     .unwrap();
     std::fs::write(&file, &old).unwrap();
     let out = write(dir.path());
-    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        crate::common::stderr(&out)
+    );
     let names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -1,25 +1,23 @@
 //! The `init` wizard on a real terminal: tmux runs it, `send-keys` answers, and
 //! `capture-pane` reads the screen.
 
-mod common;
-
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{empty_aws_dir, repo, tool, Moto};
-use cruddur_obs::emulator::Emulator;
+use crate::common::{empty_aws_dir, repo, tool, Moto};
 use serde_json::json;
 use wiremock::matchers::{header, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+use xray_emulator::Emulator;
 
 const KEY: &str = "hcaik_01j9zzzzzzzzzzzzzzzzzzzzzzq8t3m4k5n6p7r8s9t0v1w2x3y4z5a6b7";
 
-struct Tmux {
-    session: String,
+pub(crate) struct Tmux {
+    pub(crate) session: String,
 }
 
 impl Tmux {
-    fn run(args: &[&str]) -> String {
+    pub(crate) fn run(args: &[&str]) -> String {
         let out = Command::new(tool("CRUDDUR_OBS_TMUX", "tmux"))
             .args(args)
             .output()
@@ -27,7 +25,7 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         Tmux::run(&[
             "capture-pane",
             "-p",
@@ -40,7 +38,7 @@ impl Tmux {
     }
 
     /// Waits until the screen shows `text`.
-    fn wait_for(&self, text: &str) -> String {
+    pub(crate) fn wait_for(&self, text: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let screen = self.screen();
@@ -55,7 +53,7 @@ impl Tmux {
         }
     }
 
-    fn keys(&self, keys: &[&str]) {
+    pub(crate) fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", self.session.as_str()];
         args.extend_from_slice(keys);
         Tmux::run(&args);
@@ -108,8 +106,8 @@ async fn the_wizard_asks_checks_the_key_and_applies_one_plan() {
             aws_dir.join("credentials").display().to_string(),
         ),
         ("AWS_EC2_METADATA_DISABLED", "true".into()),
-        ("AWS_ACCESS_KEY_ID", common::ACCESS_KEY.into()),
-        ("AWS_SECRET_ACCESS_KEY", common::SECRET_KEY.into()),
+        ("AWS_ACCESS_KEY_ID", crate::common::ACCESS_KEY.into()),
+        ("AWS_SECRET_ACCESS_KEY", crate::common::SECRET_KEY.into()),
         ("AWS_REGION", "eu-west-1".into()),
         ("AWS_ENDPOINT_URL_XRAY", emu.url()),
         ("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", moto.url.clone()),

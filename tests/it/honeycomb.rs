@@ -2,12 +2,10 @@
 //! (wiremock) standing in for Honeycomb's US and EU APIs. Every test also checks
 //! that the key never appears in anything the tool printed.
 
-mod common;
-
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use common::{isolated, stderr, stdout};
+use crate::common::{isolated, stderr, stdout};
 use serde_json::{json, Value};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};

@@ -1,0 +1,18 @@
+//! The one integration-test binary: the real `cruddur-obs` binary against real
+//! parts (the X-Ray emulator, moto, docker-compose, awscli, tmux, local stubs).
+//! Suites that need the tools `scripts/test.sh` installs say so and fail with
+//! that hint when they are missing; plain `cargo test` runs the rest.
+
+mod common;
+
+mod awscli_conformance;
+mod collector;
+mod files;
+mod honeycomb;
+mod kill;
+mod logs;
+mod properties;
+mod setup;
+mod shape;
+mod wizard;
+mod xray;

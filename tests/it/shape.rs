@@ -1,0 +1,426 @@
+//! Issue 11: one shape for every command. A regression test per defect the review
+//! found, named after it, plus the one-JSON-document rule over commands × outcomes.
+
+use std::process::{Output, Stdio};
+
+use crate::common::{isolated, repo, stderr, stdout, Moto};
+use serde_json::{json, Value};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+use xray_emulator::{Emulator, Fault, FaultKind};
+
+const KEY: &str = "hcaik_01j9zzzzzzzzzzzzzzzzzzzzzzq8t3m4k5n6p7r8s9t0v1w2x3y4z5a6b7";
+
+/// A temp dir holding the course's week-1 compose file.
+fn week1() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        repo().join("tests/fixtures/compose/bootcamp-week1.yml"),
+        dir.path().join("docker-compose.yml"),
+    )
+    .unwrap();
+    dir
+}
+
+/// Stdout parses as exactly one JSON document; returns it.
+fn one_json(out: &Output) -> Value {
+    let text = stdout(out);
+    let mut docs = serde_json::Deserializer::from_str(&text).into_iter::<Value>();
+    let first = docs
+        .next()
+        .unwrap_or_else(|| panic!("no JSON on stdout; stderr: {}", stderr(out)))
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {text}"));
+    assert!(docs.next().is_none(), "more than one JSON document: {text}");
+    first
+}
+
+fn auth_ok() -> Value {
+    json!({"id": "kid", "type": "ingest",
+        "api_key_access": {"events": true, "createDatasets": true},
+        "environment": {"name": "dev", "slug": "dev"},
+        "team": {"name": "T", "slug": "t"}})
+}
+
+#[test]
+fn defect_1_init_json_without_a_terminal_or_yes_prints_one_json_document() {
+    let dir = week1();
+    let before = std::fs::read(dir.path().join("docker-compose.yml")).unwrap();
+    let out = isolated("cruddur-obs")
+        .current_dir(dir.path())
+        .args([
+            "init",
+            "--output",
+            "json",
+            "--without",
+            "xray",
+            "--without",
+            "logs",
+        ])
+        .args(["--without", "honeycomb"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let doc = one_json(&out);
+    assert_eq!(doc["exit_code"], 5);
+    assert!(doc["error"]
+        .as_str()
+        .unwrap()
+        .contains("needs confirmation"));
+    assert_eq!(doc["report"]["command"], "init");
+    assert_eq!(doc["report"]["files"][0]["status"], "would-change");
+    assert_eq!(
+        std::fs::read(dir.path().join("docker-compose.yml")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn defect_2_xray_delete_with_a_failing_call_prints_one_json_document() {
+    let emu = Emulator::start().unwrap();
+    let created = crate::common::cruddur(&emu.url())
+        .args(["xray", "create-sampling-rule"])
+        .output()
+        .unwrap();
+    assert_eq!(created.status.code(), Some(0), "{}", stderr(&created));
+    emu.inject(Fault::new(FaultKind::ServerError, 100).on("DeleteSamplingRule"));
+    let out = crate::common::cruddur(&emu.url())
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .args(["xray", "delete", "--yes", "--output", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let doc = one_json(&out);
+    assert_eq!(doc["exit_code"], 1);
+    assert!(doc["error"]
+        .as_str()
+        .unwrap()
+        .contains("DeleteSamplingRule"));
+    // What did happen before the error travels in the same document.
+    let outcomes = doc["report"]["outcomes"].as_array().unwrap();
+    assert_eq!(outcomes.len(), 1, "{doc:#}");
+    assert_eq!(outcomes[0]["kind"], "xray-group");
+}
+
+#[test]
+fn defect_3_init_without_aws_parts_needs_no_aws_region() {
+    let dir = week1();
+    let out = isolated("cruddur-obs")
+        .env_remove("AWS_REGION")
+        .current_dir(dir.path())
+        .args(["init", "--yes", "--without", "xray", "--without", "logs"])
+        .args(["--without", "honeycomb"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("region"), "{}", stderr(&out));
+    let compose = std::fs::read_to_string(dir.path().join("docker-compose.yml")).unwrap();
+    assert!(compose.contains("ROLLBAR_ACCESS_TOKEN"), "{compose}");
+}
+
+#[test]
+fn defect_4_destroy_on_a_terminal_does_not_ask_for_a_honeycomb_key() {
+    let emu = Emulator::start().unwrap();
+    let moto = Moto::start();
+    let dir = week1();
+    let bin = assert_cmd::cargo::cargo_bin("cruddur-obs");
+    let aws = crate::common::empty_aws_dir();
+    let script = format!(
+        "cd '{}' && env -i HOME='{}' TERM=xterm-256color AWS_CONFIG_FILE='{}' AWS_SHARED_CREDENTIALS_FILE='{}' \
+         AWS_EC2_METADATA_DISABLED=true AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=secret \
+         AWS_REGION=us-east-1 AWS_ENDPOINT_URL_XRAY='{}' AWS_ENDPOINT_URL_CLOUDWATCH_LOGS='{}' \
+         '{}' destroy; echo EXIT=$?; sleep 60",
+        dir.path().display(),
+        dir.path().display(),
+        aws.join("config").display(),
+        aws.join("credentials").display(),
+        emu.url(),
+        moto.url,
+        bin.display()
+    );
+    let tmux = crate::wizard::Tmux {
+        session: format!("cruddur-obs-destroy-{}", std::process::id()),
+    };
+    crate::wizard::Tmux::run(&[
+        "new-session",
+        "-d",
+        "-s",
+        &tmux.session,
+        "-x",
+        "200",
+        "-y",
+        "50",
+        &script,
+    ]);
+    let screen = tmux.wait_for("EXIT=");
+    assert!(!screen.contains("Honeycomb"), "{screen}");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+}
+
+#[test]
+fn defect_5_gitpod_errors_carry_gitpod_help() {
+    for (text, said, not_said) in [
+        (
+            "ports: 3000\n",
+            "`ports:` must be a list",
+            "environment: block",
+        ),
+        ("ports: [\n", "Gitpod would refuse", "docker compose"),
+        ("tasks: []\ntasks: []\n", "duplicate", "DuplicateKeyPolicy"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".gitpod.yml"), text).unwrap();
+        let out = isolated("cruddur-obs")
+            .current_dir(dir.path())
+            .args(["gitpod", "write", "--yes"])
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.to_lowercase().contains(&said.to_lowercase()),
+            "{text:?}: {err}"
+        );
+        assert!(!err.contains(not_said), "{text:?}: {err}");
+        assert!(!err.contains("Options"), "{text:?}: {err}");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(".gitpod.yml")).unwrap(),
+            text
+        );
+    }
+}
+
+#[test]
+fn defect_6_a_closed_stdout_ends_quietly() {
+    for args in [&["completions", "bash"][..], &["--help"][..]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("cruddur-obs"))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn defect_7_gp_env_steps_follow_the_chosen_parts() {
+    let dir = week1();
+    let out = isolated("cruddur-obs")
+        .current_dir(dir.path())
+        .args([
+            "init",
+            "--dry-run",
+            "--without",
+            "xray",
+            "--without",
+            "logs",
+        ])
+        .args(["--without", "honeycomb"])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(text.contains("gp env ROLLBAR_ACCESS_TOKEN"), "{text}");
+    for absent in [
+        "HONEYCOMB_API_KEY",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_DEFAULT_REGION=",
+    ] {
+        assert!(
+            !text.contains(&format!("gp env {absent}")),
+            "{absent}: {text}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn defect_8_the_global_region_is_not_a_honeycomb_region() {
+    let stub = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/1/auth"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(auth_ok()))
+        .mount(&stub)
+        .await;
+    let out = isolated("cruddur-obs")
+        .env("HONEYCOMB_API_KEY", KEY)
+        .env("HONEYCOMB_API_ENDPOINT", stub.uri())
+        .args(["--region", "ca-central-1", "honeycomb", "check"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("accepted"), "{}", stdout(&out));
+}
+
+#[test]
+fn defect_9_a_key_with_a_control_character_is_bad_input() {
+    let out = isolated("cruddur-obs")
+        .env("HONEYCOMB_API_KEY", "hcaik_01j9zzzz\u{7}zzzzzzzzzzzzz")
+        .env("HONEYCOMB_API_ENDPOINT", "http://127.0.0.1:9")
+        .args(["honeycomb", "check"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("control character at position 15"), "{err}");
+    assert!(!err.contains("unexpected answer"), "{err}");
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("error:")).count(),
+        1,
+        "{err}"
+    );
+}
+
+/// Every command and outcome: under `--output json` stdout holds exactly one JSON
+/// document, with the documented fields (`error`/`help`/`exit_code` on failure).
+#[tokio::test(flavor = "multi_thread")]
+async fn every_command_and_outcome_prints_exactly_one_json_document() {
+    let emu = Emulator::start().unwrap();
+    let moto = Moto::start();
+    let stub = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/1/auth"))
+        .and(wiremock::matchers::header("x-honeycomb-team", KEY))
+        .respond_with(ResponseTemplate::new(200).set_body_json(auth_ok()))
+        .mount(&stub)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/1/auth"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": "unknown API key"})))
+        .mount(&stub)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/traces"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .mount(&stub)
+        .await;
+    let dir = week1();
+    let bad = tempfile::tempdir().unwrap();
+    std::fs::write(bad.path().join("docker-compose.yml"), "services: [\n").unwrap();
+    std::fs::write(bad.path().join(".gitpod.yml"), "ports: 3000\n").unwrap();
+
+    // (args, where, key, expected exit code, top-level field the document must have)
+    let cases: Vec<(Vec<&str>, &std::path::Path, &str, i32, &str)> = vec![
+        (
+            vec!["honeycomb", "check"],
+            dir.path(),
+            KEY,
+            0,
+            "can_send_traces",
+        ),
+        (
+            vec!["honeycomb", "check"],
+            dir.path(),
+            "hcaik_wrong",
+            4,
+            "error",
+        ),
+        (
+            vec!["honeycomb", "check"],
+            dir.path(),
+            "bad key",
+            2,
+            "error",
+        ),
+        (
+            vec!["honeycomb", "send-test-span"],
+            dir.path(),
+            KEY,
+            0,
+            "trace_id",
+        ),
+        (
+            vec!["honeycomb", "send-test-span", "--dry-run"],
+            dir.path(),
+            KEY,
+            3,
+            "can_send_traces",
+        ),
+        (
+            vec!["xray", "create-group", "--dry-run"],
+            dir.path(),
+            KEY,
+            3,
+            "outcomes",
+        ),
+        (vec!["xray", "create-group"], dir.path(), KEY, 0, "outcomes"),
+        (vec!["xray", "create-group"], dir.path(), KEY, 0, "outcomes"),
+        (vec!["xray", "status"], dir.path(), KEY, 3, "outcomes"),
+        (
+            vec!["xray", "create-group", "--name", "Default"],
+            dir.path(),
+            KEY,
+            2,
+            "error",
+        ),
+        (vec!["xray", "delete"], dir.path(), KEY, 5, "error"),
+        (
+            vec!["logs", "create-group", "--dry-run"],
+            dir.path(),
+            KEY,
+            3,
+            "outcomes",
+        ),
+        (vec!["logs", "create-group"], dir.path(), KEY, 0, "outcomes"),
+        (
+            vec!["logs", "create-group", "--retention-days", "8"],
+            dir.path(),
+            KEY,
+            2,
+            "error",
+        ),
+        (
+            vec!["compose", "write", "--dry-run"],
+            dir.path(),
+            KEY,
+            3,
+            "files",
+        ),
+        (vec!["compose", "write"], dir.path(), KEY, 5, "error"),
+        (vec!["compose", "write"], bad.path(), KEY, 2, "error"),
+        (
+            vec!["gitpod", "write", "--dry-run"],
+            dir.path(),
+            KEY,
+            3,
+            "files",
+        ),
+        (vec!["gitpod", "write"], bad.path(), KEY, 2, "error"),
+        (vec!["plan"], dir.path(), KEY, 3, "files"),
+        (vec!["init"], dir.path(), KEY, 5, "error"),
+        (vec!["init", "--yes"], dir.path(), KEY, 0, "files"),
+        (vec!["init", "--yes"], dir.path(), KEY, 0, "files"),
+        (vec!["init", "--yes"], bad.path(), KEY, 2, "failures"),
+        (vec!["status"], dir.path(), KEY, 1, "checks"),
+        (vec!["destroy", "--dry-run"], dir.path(), KEY, 3, "cloud"),
+        (vec!["destroy", "--yes"], dir.path(), KEY, 0, "cloud"),
+    ];
+    for (args, cwd, key, code, field) in cases {
+        let out = isolated("cruddur-obs")
+            .current_dir(cwd)
+            .env("HONEYCOMB_API_KEY", key)
+            .env("HONEYCOMB_API_ENDPOINT", stub.uri())
+            .env("AWS_ENDPOINT_URL_XRAY", emu.url())
+            .env("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", &moto.url)
+            .env("AWS_ENDPOINT_URL_STS", &moto.url)
+            .args(&args)
+            .args(["--output", "json"])
+            .output()
+            .unwrap();
+        let doc = one_json(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{args:?}: {doc:#}\n{}",
+            stderr(&out)
+        );
+        assert!(doc.get(field).is_some(), "{args:?}: no {field}: {doc:#}");
+        if field == "error" {
+            assert_eq!(doc["exit_code"], code, "{args:?}");
+        }
+        assert!(!stdout(&out).contains(KEY), "{args:?}: the key leaked");
+    }
+}
