@@ -28,3 +28,4 @@ if [ -n "$missing" ]; then
 fi
 export CRUDDUR_OBS_DOCKER_COMPOSE="$(command -v docker-compose)"
 export CRUDDUR_OBS_PYTHON="$PWD/$venv/bin/python"
+export CRUDDUR_OBS_CFN_LINT="$PWD/$venv/bin/cfn-lint"

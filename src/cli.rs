@@ -90,6 +90,12 @@ pub enum Command {
     /// .gitpod.yml: open the app's ports publicly; print the `gp env` lines it needs
     #[command(subcommand)]
     Gitpod(GitpodCommand),
+    /// Write the cloud side as infrastructure as code (CloudFormation or Terraform)
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// IAM: the least-privilege policy the app, the daemon and watchtower need
+    #[command(subcommand)]
+    Iam(IamCommand),
     /// Print a shell completion script
     Completions {
         /// The shell to complete for
@@ -337,4 +343,87 @@ pub struct SetupArgs {
     pub via: crate::compose::Via,
     #[command(flatten)]
     pub honeycomb: HoneycombArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// A CloudFormation template of the X-Ray group, the sampling rule and the log
+    /// groups (the same objects, with the same properties, as init creates)
+    ///
+    /// Deterministic: the same options give the same bytes. Deploy it with
+    /// `aws cloudformation deploy`; --import-file writes what CloudFormation needs
+    /// to adopt objects cruddur-obs already created (reads the account).
+    /// Example: cruddur-obs export cloudformation --out cruddur-obs.cfn.yaml
+    Cloudformation {
+        #[command(flatten)]
+        what: ExportArgs,
+        /// Also write the resources-to-import JSON for
+        /// `aws cloudformation create-change-set --change-set-type IMPORT`,
+        /// with the identifiers read from the account
+        #[arg(long, value_name = "FILE")]
+        import_file: Option<std::path::PathBuf>,
+    },
+    /// The same objects as Terraform (HCL) for the AWS provider
+    ///
+    /// With --import, reads the account and adds `import` blocks for the objects
+    /// that exist already. Example: cruddur-obs export terraform --out cruddur-obs.tf
+    Terraform {
+        #[command(flatten)]
+        what: ExportArgs,
+        /// Read the account and add `import` blocks for the objects that exist
+        #[arg(long)]
+        import: bool,
+    },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ExportArgs {
+    /// Leave a part out (repeatable): xray or logs
+    #[arg(long, value_enum, value_name = "PART")]
+    pub without: Vec<SetupPart>,
+    /// Days to keep the app's logs
+    #[arg(long, value_name = "DAYS", default_value_t = crate::logs::DEFAULT_RETENTION_DAYS.into())]
+    pub retention_days: i64,
+    /// Log group names (repeatable) [default: cruddur]
+    #[arg(long = "log-group", value_name = "NAME")]
+    pub log_groups: Vec<String>,
+    /// Log group class [default: STANDARD]
+    #[arg(long, value_enum, value_name = "CLASS")]
+    pub class: Option<crate::logs::LogClass>,
+    /// KMS key to encrypt the logs with
+    #[arg(long, value_name = "ARN")]
+    pub kms_key_id: Option<String>,
+    /// The sampling rule, in awscli's --cli-input-json format [default: the bundled rule]
+    #[arg(long, value_name = "FILE")]
+    pub cli_input_json: Option<String>,
+    /// Enable X-Ray Insights on the group
+    #[arg(long)]
+    pub insights: bool,
+    /// Add a managed IAM policy with the write permissions the app needs
+    #[arg(long)]
+    pub iam_policy: bool,
+    /// Write to this file instead of stdout (atomically; a diff is shown first
+    /// when it exists)
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IamCommand {
+    /// Print the policy (JSON) the app's credentials need: X-Ray segments and
+    /// sampling, and log events in the app's log groups (never creating groups)
+    ///
+    /// Example: cruddur-obs iam policy > policy.json &&
+    /// aws iam put-user-policy --user-name cruddur --policy-name cruddur-obs --policy-document file://policy.json
+    Policy {
+        /// Log group names (repeatable) [default: cruddur]
+        #[arg(long = "log-group", value_name = "NAME")]
+        log_groups: Vec<String>,
+        /// Leave a part out (repeatable): xray or logs
+        #[arg(long, value_enum, value_name = "PART")]
+        without: Vec<SetupPart>,
+        /// Narrow the log group ARNs to this account [default: any]
+        #[arg(long, value_name = "ID")]
+        account: Option<String>,
+    },
 }

@@ -49,7 +49,31 @@ pub enum Action {
         service: String,
         dataset: Option<String>,
     },
+    Export(Box<ExportSettings>),
+    IamPolicy {
+        xray: bool,
+        log_groups: Vec<String>,
+        account: Option<String>,
+    },
     Completions(clap_complete::Shell),
+}
+
+/// Which infrastructure-as-code dialect `export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Cloudformation,
+    Terraform,
+}
+
+/// What `export` writes, and where.
+#[derive(Debug, Clone)]
+pub struct ExportSettings {
+    pub format: ExportFormat,
+    pub input: crate::export::ExportInput,
+    pub out: Option<std::path::PathBuf>,
+    /// Read the account for existing objects (import file / import blocks).
+    pub import: bool,
+    pub import_file: Option<std::path::PathBuf>,
 }
 
 /// Which whole-setup command.
@@ -171,6 +195,20 @@ impl Config {
             }
             Command::Xray(x) => xray_action(x)?,
             Command::Logs(l) => logs_action(l)?,
+            Command::Export(e) => Action::Export(Box::new(export_settings(e)?)),
+            Command::Iam(crate::cli::IamCommand::Policy {
+                log_groups,
+                without,
+                account,
+            }) => Action::IamPolicy {
+                xray: !without.contains(&SetupPart::Xray),
+                log_groups: if without.contains(&SetupPart::Logs) {
+                    Vec::new()
+                } else {
+                    logs::names_or_default(&log_groups)?
+                },
+                account,
+            },
             Command::Completions { shell } => Action::Completions(shell),
         };
         let aws = AwsSettings {
@@ -202,17 +240,18 @@ fn setup_settings(a: &SetupArgs, timeout: f64) -> Result<SetupSettings, Error> {
         logs: !a.without.contains(&SetupPart::Logs),
         rollbar: !a.without.contains(&SetupPart::Rollbar),
     };
-    let ours: Vec<String> = logs::DEFAULT_TAGS
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    let group = xray::group_spec(xray::DEFAULT_GROUP, xray::DEFAULT_FILTER, false, &ours)?;
-    let mut rule = load_rule(&RuleArgs {
-        cli_input_json: a.cli_input_json.clone(),
-    })?;
-    for (k, v) in logs::DEFAULT_TAGS {
-        rule.tags.insert(k.to_string(), v.to_string());
-    }
+    let CloudSpecs {
+        group,
+        rule,
+        log_groups,
+    } = cloud_specs(
+        false,
+        a.cli_input_json.as_deref(),
+        &a.log_groups,
+        a.retention_days,
+        None,
+        None,
+    )?;
     Ok(SetupSettings {
         parts,
         compose: ComposeSettings {
@@ -238,8 +277,93 @@ fn setup_settings(a: &SetupArgs, timeout: f64) -> Result<SetupSettings, Error> {
         },
         group,
         rule,
-        log_groups: logs::group_specs(&a.log_groups, a.retention_days, None, None, &[])?,
+        log_groups,
         honeycomb: honeycomb_settings(&a.honeycomb, timeout)?,
+    })
+}
+
+/// The cloud objects of the whole setup: the one source of truth for what `init`
+/// creates and what `export` writes.
+pub struct CloudSpecs {
+    pub group: GroupSpec,
+    pub rule: RuleSpec,
+    pub log_groups: Vec<LogGroupSpec>,
+}
+
+fn cloud_specs(
+    insights: bool,
+    cli_input_json: Option<&str>,
+    log_groups: &[String],
+    retention_days: i64,
+    class: Option<logs::LogClass>,
+    kms_key_id: Option<String>,
+) -> Result<CloudSpecs, Error> {
+    let ours: Vec<String> = logs::DEFAULT_TAGS
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let group = xray::group_spec(xray::DEFAULT_GROUP, xray::DEFAULT_FILTER, insights, &ours)?;
+    let mut rule = load_rule(&RuleArgs {
+        cli_input_json: cli_input_json.map(str::to_string),
+    })?;
+    for (k, v) in logs::DEFAULT_TAGS {
+        rule.tags.insert(k.to_string(), v.to_string());
+    }
+    let log_groups = logs::group_specs(log_groups, retention_days, class, kms_key_id, &[])?;
+    Ok(CloudSpecs {
+        group,
+        rule,
+        log_groups,
+    })
+}
+
+fn export_settings(command: crate::cli::ExportCommand) -> Result<ExportSettings, Error> {
+    use crate::cli::ExportCommand;
+    let (format, a, import, import_file) = match command {
+        ExportCommand::Cloudformation { what, import_file } => (
+            ExportFormat::Cloudformation,
+            what,
+            import_file.is_some(),
+            import_file,
+        ),
+        ExportCommand::Terraform { what, import } => (ExportFormat::Terraform, what, import, None),
+    };
+    let xray_on = !a.without.contains(&SetupPart::Xray);
+    let logs_on = !a.without.contains(&SetupPart::Logs);
+    if !(xray_on || logs_on) {
+        return Err(Error::Usage(
+            "nothing to export: both xray and logs are left out".into(),
+        ));
+    }
+    let specs = cloud_specs(
+        a.insights,
+        a.cli_input_json.as_deref(),
+        &a.log_groups,
+        a.retention_days,
+        a.class,
+        a.kms_key_id.clone(),
+    )?;
+    let log_groups = if logs_on {
+        specs.log_groups
+    } else {
+        Vec::new()
+    };
+    let names: Vec<String> = log_groups.iter().map(|g| g.name.clone()).collect();
+    let iam_policy = a
+        .iam_policy
+        .then(|| crate::iam::app_policy(xray_on, &names, None, None));
+    Ok(ExportSettings {
+        format,
+        input: crate::export::ExportInput {
+            service_name: specs.rule.rule.service_name.clone(),
+            group: xray_on.then_some(specs.group),
+            rule: xray_on.then_some(specs.rule),
+            log_groups,
+            iam_policy,
+        },
+        out: a.out,
+        import,
+        import_file,
     })
 }
 

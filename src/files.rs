@@ -122,6 +122,36 @@ pub struct PlannedFile {
 }
 
 impl PlannedFile {
+    /// A file whose whole content we generate (an exported template): read what
+    /// is there now, and plan to replace it with `new`.
+    pub fn generated(path: &Path, new: String, what: &str) -> Result<PlannedFile, FileError> {
+        let old = read(path)?;
+        let change = match &old {
+            None => format!("+ {what}"),
+            Some(_) => format!("~ {what}"),
+        };
+        let changes = if old.as_deref() == Some(new.as_str()) {
+            Vec::new()
+        } else {
+            vec![change]
+        };
+        Ok(PlannedFile {
+            path: path.to_path_buf(),
+            report: FileReport {
+                file: path.display().to_string(),
+                status: FileStatus::InSync,
+                changes,
+                conflicts: Vec::new(),
+                forced: false,
+                notes: Vec::new(),
+                diff: None,
+                next_steps: Vec::new(),
+            },
+            old,
+            new,
+        })
+    }
+
     /// Whether the bytes would change.
     pub fn changes(&self) -> bool {
         self.old.as_deref() != Some(self.new.as_str())

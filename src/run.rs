@@ -130,6 +130,16 @@ async fn execute_async(config: &Config) -> Result<u8, Error> {
         Action::LogsDelete(names) => {
             logs_run(config, names.iter().cloned().map(L::Gone).collect(), true).await
         }
+        Action::Export(settings) => export(config, settings).await,
+        Action::IamPolicy {
+            xray,
+            log_groups,
+            account,
+        } => {
+            let policy = crate::iam::app_policy(*xray, log_groups, None, account.as_deref());
+            ui::out(&format!("{policy:#}"));
+            Ok(exit::OK)
+        }
         // Printed before the runtime starts.
         Action::Completions(_) => Ok(exit::OK),
     }
@@ -496,6 +506,137 @@ fn ask_for_changes<P: Planned>(config: &Config, planned: &[P]) -> Result<bool, E
         many => format!("these {} changes", many.len()),
     };
     ui::agree(&config.ui, &what, "Apply these changes?")
+}
+
+/// The template on stdout (`--out` absent) or into files, with the import file;
+/// with an import requested, the identifiers of existing objects are read first.
+async fn export(config: &Config, s: &crate::config::ExportSettings) -> Result<u8, Error> {
+    use crate::config::ExportFormat;
+    use crate::export::{self, ExistingIds};
+    let existing = if s.import {
+        read_existing(config, &s.input).await?
+    } else {
+        ExistingIds::default()
+    };
+    let template = match s.format {
+        ExportFormat::Cloudformation => export::cloudformation(&s.input),
+        ExportFormat::Terraform => export::terraform(&s.input, &existing),
+    };
+    let mut planned = Vec::new();
+    if let Some(path) = &s.out {
+        let what = match s.format {
+            ExportFormat::Cloudformation => "CloudFormation template",
+            ExportFormat::Terraform => "Terraform configuration",
+        };
+        planned.push(PlannedFile::generated(path, template.clone(), what)?);
+    }
+    if let Some(path) = &s.import_file {
+        let text = export::cloudformation_import(&s.input, &existing);
+        planned.push(PlannedFile::generated(path, text, "resources to import")?);
+    }
+    if s.out.is_none() {
+        // The template is the result: a file report would corrupt it on stdout.
+        let code = if planned.is_empty() {
+            exit::OK
+        } else {
+            let quiet = Config {
+                ui: crate::config::Ui {
+                    output: crate::cli::OutputFormat::Text,
+                    ..config.ui.clone()
+                },
+                ..config.clone()
+            };
+            write_files_reporting_to_stderr(&quiet, planned)?
+        };
+        match config.ui.output {
+            crate::cli::OutputFormat::Text => ui::out(template.trim_end_matches('\n')),
+            crate::cli::OutputFormat::Json => ui::out(&format!(
+                "{:#}",
+                serde_json::json!({"format": format!("{:?}", s.format).to_lowercase(), "template": template})
+            )),
+        }
+        return Ok(code);
+    }
+    write_files(config, planned)
+}
+
+/// The identifiers of the objects that exist already (for import).
+async fn read_existing(
+    config: &Config,
+    input: &crate::export::ExportInput,
+) -> Result<crate::export::ExistingIds, Error> {
+    let aws = Aws::load(&config.aws).await?;
+    let xray_api = XrayApi::new(&aws);
+    let logs_api = LogsApi::new(&aws);
+    let group = async {
+        match &input.group {
+            Some(g) => xray_api
+                .find_group(&g.name, false)
+                .await
+                .map(|o| o.map(|g| g.arn)),
+            None => Ok(None),
+        }
+    };
+    let rule = async {
+        match &input.rule {
+            Some(r) => xray_api
+                .find_rule(&r.name, false)
+                .await
+                .map(|o| o.map(|r| r.arn)),
+            None => Ok(None),
+        }
+    };
+    let groups = try_join_all(input.log_groups.iter().map(|g| async {
+        logs_api
+            .find(&g.name, false)
+            .await
+            .map(|o| o.map(|found| found.name))
+    }));
+    let (group_arn, rule_arn, log_groups) = ui::spin(
+        &format!("reading the existing objects in {}", aws.region),
+        async { tokio::try_join!(group, rule, groups) },
+    )
+    .await?;
+    Ok(crate::export::ExistingIds {
+        group_arn,
+        rule_arn,
+        log_groups: log_groups.into_iter().flatten().collect(),
+    })
+}
+
+/// Like [`write_files`], with the report on stderr (stdout holds the result).
+fn write_files_reporting_to_stderr(
+    config: &Config,
+    planned: Vec<PlannedFile>,
+) -> Result<u8, Error> {
+    let changing: Vec<&PlannedFile> = planned.iter().filter(|p| p.changes()).collect();
+    if changing.is_empty() || config.ui.dry_run {
+        for p in &changing {
+            eprint!("{}", p.diff());
+        }
+        return Ok(if changing.is_empty() {
+            exit::OK
+        } else {
+            exit::PENDING
+        });
+    }
+    let names: Vec<String> = changing
+        .iter()
+        .map(|p| p.path.display().to_string())
+        .collect();
+    let names = names.join(" and ");
+    if !ui::agree(
+        &config.ui,
+        &format!("writing {names}"),
+        &format!("Write {names}?"),
+    )? {
+        return Ok(exit::PENDING);
+    }
+    for p in planned {
+        let report = p.apply()?;
+        eprintln!("{report}");
+    }
+    Ok(exit::OK)
 }
 
 /// The path of `program` on PATH, if any.

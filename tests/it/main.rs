@@ -7,6 +7,7 @@ mod common;
 
 mod awscli_conformance;
 mod collector;
+mod export;
 mod files;
 mod honeycomb;
 mod kill;
