@@ -90,6 +90,9 @@ pub enum Command {
     /// .gitpod.yml: open the app's ports publicly; print the `gp env` lines it needs
     #[command(subcommand)]
     Gitpod(GitpodCommand),
+    /// The Flask backend: requirements.txt, lib/observability.py and one call in app.py
+    #[command(subcommand)]
+    App(AppCommand),
     /// Write the cloud side as infrastructure as code (CloudFormation or Terraform)
     #[command(subcommand)]
     Export(ExportCommand),
@@ -426,4 +429,35 @@ pub enum IamCommand {
         #[arg(long, value_name = "ID")]
         account: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// Instrument the Flask backend: the packages in requirements.txt, the module
+    /// lib/observability.py (OpenTelemetry, X-Ray, CloudWatch Logs, Rollbar, each
+    /// on only when its variables are set) and two lines after `app = Flask(...)`
+    ///
+    /// Shows a diff and writes only on agreement; everything else stays byte for
+    /// byte. Parts app.py already instruments by hand are left out.
+    /// Example: cruddur-obs app write --dry-run
+    Write(AppArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct AppArgs {
+    /// The compose file (the backend directory is the service's build: context)
+    #[arg(long, value_name = "PATH", default_value = "docker-compose.yml")]
+    pub file: std::path::PathBuf,
+    /// The Flask service to instrument
+    #[arg(long, value_name = "NAME", default_value = "backend-flask")]
+    pub service: String,
+    /// The backend directory (holding app.py) [default: the service's build: context]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<std::path::PathBuf>,
+    /// Leave a part out (repeatable)
+    #[arg(long, value_enum, value_name = "PART")]
+    pub without: Vec<SetupPart>,
+    /// Replace a lib/observability.py edited by hand with this version's
+    #[arg(long)]
+    pub force: bool,
 }

@@ -50,12 +50,23 @@ pub enum Action {
         dataset: Option<String>,
     },
     Export(Box<ExportSettings>),
+    AppWrite(AppSettings),
     IamPolicy {
         xray: bool,
         log_groups: Vec<String>,
         account: Option<String>,
     },
     Completions(clap_complete::Shell),
+}
+
+/// What `app write` instruments, where.
+#[derive(Debug, Clone)]
+pub struct AppSettings {
+    pub compose_file: std::path::PathBuf,
+    pub service: String,
+    pub dir: Option<std::path::PathBuf>,
+    pub parts: Vec<crate::app::Part>,
+    pub force: bool,
 }
 
 /// Which infrastructure-as-code dialect `export` writes.
@@ -196,6 +207,13 @@ impl Config {
             Command::Xray(x) => xray_action(x)?,
             Command::Logs(l) => logs_action(l)?,
             Command::Export(e) => Action::Export(Box::new(export_settings(e)?)),
+            Command::App(crate::cli::AppCommand::Write(a)) => Action::AppWrite(AppSettings {
+                compose_file: a.file,
+                service: a.service,
+                dir: a.dir,
+                parts: app_parts(&a.without),
+                force: a.force,
+            }),
             Command::Iam(crate::cli::IamCommand::Policy {
                 log_groups,
                 without,
@@ -280,6 +298,21 @@ fn setup_settings(a: &SetupArgs, timeout: f64) -> Result<SetupSettings, Error> {
         log_groups,
         honeycomb: honeycomb_settings(&a.honeycomb, timeout)?,
     })
+}
+
+/// The app's parts, less those left out.
+fn app_parts(without: &[SetupPart]) -> Vec<crate::app::Part> {
+    use crate::app::Part as A;
+    [
+        (SetupPart::Honeycomb, A::Honeycomb),
+        (SetupPart::Xray, A::Xray),
+        (SetupPart::Logs, A::Logs),
+        (SetupPart::Rollbar, A::Rollbar),
+    ]
+    .into_iter()
+    .filter(|(s, _)| !without.contains(s))
+    .map(|(_, a)| a)
+    .collect()
 }
 
 /// The cloud objects of the whole setup: the one source of truth for what `init`

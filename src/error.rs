@@ -45,6 +45,8 @@ pub enum Error {
     #[error(transparent)]
     Gitpod(#[from] crate::gitpod::GitpodError),
     #[error(transparent)]
+    App(#[from] crate::app::AppError),
+    #[error(transparent)]
     File(#[from] FileError),
     #[error("no {what} at {}", path.display())]
     MissingFile { what: &'static str, path: PathBuf },
@@ -119,6 +121,7 @@ impl Error {
             Error::Compose(e) if e.is_bad_input() => exit::BAD_INPUT,
             Error::Gitpod(e) if e.is_bad_input() => exit::BAD_INPUT,
             Error::Gitpod(_) => exit::FAILURE,
+            Error::App(_) => exit::BAD_INPUT,
             Error::File(FileError::NotText { .. }) => exit::BAD_INPUT,
             Error::Compose(_) | Error::File(_) => exit::FAILURE,
             Error::Honeycomb(e) if e.is_auth() => exit::AUTH,
@@ -139,6 +142,7 @@ impl Error {
             Error::HoneycombInput(e) => e.help(),
             Error::Compose(e) => e.help(),
             Error::Gitpod(e) => e.help(),
+            Error::App(e) => e.help(),
             Error::File(_) => None,
             Error::MissingFile { .. } => Some("run it in the repository root, or pass --file".into()),
             Error::Honeycomb(e) => e.help(),

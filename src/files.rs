@@ -230,6 +230,10 @@ pub fn write_atomic(path: &Path, contents: &str) -> Result<(), FileError> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    // A new file in a new directory (lib/observability.py): make the directory.
+    if !dir.exists() {
+        std::fs::create_dir_all(dir).map_err(err)?;
+    }
     remove_leftover_temps(dir);
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))

@@ -7,6 +7,7 @@
 //! [`setup`] (init/plan/status/destroy) only composes them. [`error`] maps every
 //! failure to an exit code in one place.
 
+pub mod app;
 pub mod aws;
 pub mod cli;
 pub mod collector;

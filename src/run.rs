@@ -131,6 +131,7 @@ async fn execute_async(config: &Config) -> Result<u8, Error> {
             logs_run(config, names.iter().cloned().map(L::Gone).collect(), true).await
         }
         Action::Export(settings) => export(config, settings).await,
+        Action::AppWrite(settings) => write_files(config, workspace::app_files(settings)?),
         Action::IamPolicy {
             xray,
             log_groups,

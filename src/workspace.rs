@@ -165,3 +165,176 @@ fn via_name(via: compose::Via) -> &'static str {
         compose::Via::Collector => "collector",
     }
 }
+
+/// Plans `app write`: `requirements.txt`, `lib/observability.py` and `app.py` in
+/// the backend directory (`--dir`, else the service's `build:` context).
+pub fn app_files(s: &crate::config::AppSettings) -> Result<Vec<PlannedFile>, Error> {
+    use crate::app;
+    let dir = match &s.dir {
+        Some(dir) => dir.clone(),
+        None => backend_dir(&s.compose_file, &s.service)?,
+    };
+    if !dir.is_dir() {
+        return Err(Error::MissingFile {
+            what: "backend directory",
+            path: dir,
+        });
+    }
+    let app_path = dir.join("app.py");
+    let app_label = app_path.display().to_string();
+    let app_text = files::read(&app_path)?.ok_or_else(|| Error::MissingFile {
+        what: "app.py",
+        path: app_path.clone(),
+    })?;
+    let app_plan = app::plan_app_py(&app_text, &app_label)?;
+    // Parts app.py instruments by hand: neither installed nor switched on twice.
+    let skip: Vec<app::Part> = app::parts_to_skip(&app_plan.existing)
+        .into_iter()
+        .filter(|p| s.parts.contains(p))
+        .collect();
+    let parts: Vec<app::Part> = s
+        .parts
+        .iter()
+        .copied()
+        .filter(|p| !skip.contains(p))
+        .collect();
+    let mut app_new = app_plan.new_text.clone();
+    if app_plan.inserted && !skip.is_empty() {
+        app_new = replace_call_line(&app_new, &app::call_line(&skip));
+    }
+    let mut app_notes = app_plan.notes.clone();
+    for kind in &app_plan.existing {
+        if *kind != app::Instrumentation::OursPresent {
+            app_notes.push(format!(
+                "{} is instrumented by hand in app.py: kept, and left out of init_observability",
+                kind.label()
+            ));
+        }
+    }
+    for c in app::crashers(&app_text) {
+        app_notes.push(format!(
+            "{app_label}:{}: {} ({})",
+            c.line, c.message, c.hint
+        ));
+    }
+    let app_changes = if app_plan.inserted {
+        vec![format!(
+            "+ {} after `app = Flask(...)`",
+            app::call_line(&skip)
+        )]
+    } else {
+        Vec::new()
+    };
+
+    let req_path = dir.join("requirements.txt");
+    let req_label = req_path.display().to_string();
+    let req_text = files::read(&req_path)?;
+    let wanted = app::packages(&parts);
+    let req_plan = app::plan_requirements(req_text.as_deref(), &req_label, &wanted)?;
+
+    let module_path = dir.join(app::MODULE_PATH);
+    let module_label = module_path.display().to_string();
+    let module_text = files::read(&module_path)?;
+    let mut module_conflicts = Vec::new();
+    let module_new = match &module_text {
+        Some(old) if old != app::MODULE && !s.force => {
+            module_conflicts.push(crate::plan::FieldDiff::new(
+                app::MODULE_PATH,
+                Some("edited by hand".into()),
+                Some("this version's module".into()),
+            ));
+            old.clone()
+        }
+        _ => app::MODULE.to_string(),
+    };
+    let module_changes = match &module_text {
+        None => vec![format!("+ {}", app::MODULE_PATH)],
+        Some(old) if *old != module_new => vec![format!("~ {}", app::MODULE_PATH)],
+        Some(_) => Vec::new(),
+    };
+    let report = |file: String, changes: Vec<String>, conflicts, notes: Vec<String>| FileReport {
+        file,
+        status: FileStatus::InSync,
+        changes,
+        conflicts,
+        forced: s.force,
+        notes,
+        diff: None,
+        next_steps: Vec::new(),
+    };
+    Ok(vec![
+        PlannedFile {
+            path: req_path,
+            report: report(
+                req_label,
+                req_plan.added.iter().map(|a| format!("+ {a}")).collect(),
+                Vec::new(),
+                req_plan.notes.clone(),
+            ),
+            old: req_text,
+            new: req_plan.new_text,
+        },
+        PlannedFile {
+            path: module_path,
+            report: report(module_label, module_changes, module_conflicts, Vec::new()),
+            old: module_text,
+            new: module_new,
+        },
+        PlannedFile {
+            path: app_path,
+            report: report(app_label, app_changes, Vec::new(), app_notes),
+            old: Some(app_text),
+            new: app_new,
+        },
+    ])
+}
+
+/// Replaces the inserted `init_observability(app)` line (ours, just added).
+fn replace_call_line(text: &str, call: &str) -> String {
+    let mut out = String::with_capacity(text.len() + call.len());
+    let mut done = false;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\r', '\n']);
+        if !done && body == crate::app::CALL_LINE {
+            out.push_str(call);
+            out.push_str(&line[body.len()..]);
+            done = true;
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+/// The service's `build:` context (short form or `context:`), relative to the
+/// compose file's directory.
+pub fn backend_dir(
+    compose_file: &std::path::Path,
+    service: &str,
+) -> Result<std::path::PathBuf, Error> {
+    let label = compose_file.display().to_string();
+    let text = files::read(compose_file)?.ok_or_else(|| Error::MissingFile {
+        what: "compose file",
+        path: compose_file.to_path_buf(),
+    })?;
+    let doc = compose::parse_strict(&text, &label)?;
+    let build = &doc["services"][service]["build"];
+    let context = build
+        .as_str()
+        .or_else(|| build["context"].as_str())
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "{label}: service {service} has no build: context to find its app.py in; pass --dir"
+            ))
+        })?;
+    let base = compose_file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    // `./backend-flask` under `.`: keep the path as a person would write it.
+    Ok(base
+        .join(context)
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect())
+}

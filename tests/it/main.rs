@@ -5,6 +5,7 @@
 
 mod common;
 
+mod app;
 mod awscli_conformance;
 mod collector;
 mod export;

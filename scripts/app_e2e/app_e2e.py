@@ -1,0 +1,657 @@
+#!/usr/bin/env python3
+"""End-to-end check of the backend written by `cruddur-obs app write`.
+
+    python app_e2e.py --backend DIR --venv VENV_DIR --moto-server PATH_TO_moto_server [--keep]
+
+Stdlib only. Installs DIR/requirements.txt (+ opentelemetry-proto, used to decode the
+spans) into VENV_DIR (skipped when VENV_DIR's stamp equals the requirements' hash),
+then runs, all on 127.0.0.1:
+
+  A. everything on: the app (python -m flask run) with OTLP/HTTP, X-Ray daemon
+     (UDP segments + TCP sampling API), moto (CloudWatch Logs) and Rollbar stand-ins;
+     GET /api/activities/home twice, POST /api/activities {} (KeyError -> 500),
+     SIGTERM; then checks what each stand-in received.
+  B. nothing set: the same app serves 200 and logs no traceback / warning.
+  C. one broken setting (CLOUDWATCH_LOG_GROUP without region/credentials): one
+     warning, the app still serves 200.
+  D. fixture: the course's week-2 app.py (before_first_request) crashes on import.
+  E. tests/test_observability.py in the venv: idempotency, missing packages, endpoint
+     normalisation, the custom-span helper, SIGTERM chaining.
+
+Prints `ok: ...` / `FAIL: ...` per assertion and `N passed, M failed`; exit 0 only
+if nothing failed. DIR/app.py is never modified (scenario D runs in a copy).
+"""
+import argparse
+import gzip
+import hashlib
+import http.server
+import json
+import os
+import pathlib
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+HERE = pathlib.Path(__file__).resolve().parent
+HOST = "127.0.0.1"
+EXTRA_PACKAGES = ["opentelemetry-proto"]
+RULE_NAME = "cruddur-obs-e2e"
+HONEYCOMB_KEY = "test-key-e2e-0123456789"
+ROLLBAR_TOKEN = "e2e-rollbar-token-0123456789abcdef"
+RUN_BUDGET = 170  # seconds for everything after the install
+
+_results = []
+_deadline = [0.0]
+
+
+def check(cond, what, detail=""):
+    _results.append(bool(cond))
+    line = ("ok: " if cond else "FAIL: ") + what
+    if detail and not cond:
+        line += " -- " + detail
+    print(line, flush=True)
+    return bool(cond)
+
+
+def info(msg):
+    print("info: " + msg, flush=True)
+
+
+def remaining(cap):
+    return max(0.5, min(cap, _deadline[0] - time.monotonic()))
+
+
+def wait_for(pred, timeout, step=0.1):
+    end = time.monotonic() + remaining(timeout)
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(step)
+    return bool(pred())
+
+
+# --- venv ---------------------------------------------------------------------
+
+def venv_python(venv):
+    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def ensure_venv(venv, requirements):
+    digest = hashlib.sha256(requirements.read_bytes() + "\n".join(EXTRA_PACKAGES).encode()).hexdigest()
+    stamp = venv / ".cruddur-obs-e2e.stamp"
+    py = venv_python(venv)
+    if py.exists() and stamp.exists() and stamp.read_text().strip() == digest:
+        info("venv up to date (stamp matches), install skipped")
+        return True
+    t0 = time.monotonic()
+    if not py.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    proc = subprocess.run(
+        [str(py), "-m", "pip", "install", "--disable-pip-version-check", "-q",
+         "-r", str(requirements), *EXTRA_PACKAGES],
+        capture_output=True, text=True, timeout=900)
+    if not check(proc.returncode == 0, "pip install -r requirements.txt",
+                 (proc.stderr or proc.stdout)[-2000:]):
+        return False
+    stamp.write_text(digest + "\n")
+    info("install took %.1f s" % (time.monotonic() - t0))
+    return True
+
+
+def installed_versions(py):
+    out = subprocess.run([str(py), "-m", "pip", "freeze", "--disable-pip-version-check"],
+                         capture_output=True, text=True, timeout=60).stdout
+    keep = ("flask=", "flask-cors", "opentelemetry-", "aws-xray-sdk", "watchtower", "rollbar",
+            "blinker", "boto3", "botocore", "werkzeug", "protobuf")
+    return " ".join(l for l in out.split() if l.lower().startswith(keep))
+
+
+# --- stand-ins ----------------------------------------------------------------
+
+class Recorder(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, addr, handler):
+        super().__init__(addr, handler)
+        self.requests = []  # (method, path, headers dict lower-case, body bytes)
+        self.lock = threading.Lock()
+
+    def start(self):
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+        return self
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def _body(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.headers.get("Content-Encoding", "").lower() == "gzip":
+            body = gzip.decompress(body)
+        with self.server.lock:
+            self.server.requests.append(
+                (self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+        return body
+
+    def _reply(self, code, body=b"", ctype="application/json"):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class OtlpHandler(_Handler):
+    def do_POST(self):
+        self._body()
+        if self.path == "/v1/traces":
+            self._reply(200, b"", "application/x-protobuf")  # empty ExportTraceServiceResponse
+        else:
+            self._reply(404, b"{}")
+
+
+class RollbarHandler(_Handler):
+    def do_POST(self):
+        self._body()
+        if self.path == "/api/1/item/":
+            self._reply(200, json.dumps({"err": 0, "result": {
+                "id": None, "uuid": "0b4bd7c4-5c8f-4d4b-9d7c-e2e000000001"}}).encode())
+        else:
+            self._reply(404, json.dumps({"err": 1, "message": "not found"}).encode())
+
+
+class XrayApiHandler(_Handler):
+    """The daemon's TCP side: the SDK's centralized sampling calls (restJson1)."""
+
+    def do_POST(self):
+        self._body()
+        now = time.time()
+        if self.path == "/GetSamplingRules":
+            rule = {"RuleName": RULE_NAME, "RuleARN": "arn:aws:xray:us-east-1:000000000000:sampling-rule/" + RULE_NAME,
+                    "ResourceARN": "*", "Priority": 1, "FixedRate": 1.0, "ReservoirSize": 1,
+                    "ServiceName": "*", "ServiceType": "*", "Host": "*", "HTTPMethod": "*",
+                    "URLPath": "*", "Version": 1, "Attributes": {}}
+            self._reply(200, json.dumps({"SamplingRuleRecords": [
+                {"SamplingRule": rule, "CreatedAt": now - 60, "ModifiedAt": now - 60}]}).encode())
+        elif self.path == "/SamplingTargets":
+            body = json.loads(self.server.requests[-1][3] or b"{}")
+            docs = [{"RuleName": d["RuleName"], "FixedRate": 1.0, "ReservoirQuota": 10,
+                     "ReservoirQuotaTTL": now + 60, "Interval": 10}
+                    for d in body.get("SamplingStatisticsDocuments", [])]
+            self._reply(200, json.dumps({"SamplingTargetDocuments": docs,
+                                         "LastRuleModification": now - 60,
+                                         "UnprocessedStatistics": []}).encode())
+        else:
+            self._reply(404, b"{}")
+
+
+class XrayUdp:
+    def __init__(self, sock):
+        self.sock, self.segments, self.raw = sock, [], []
+
+    def start(self):
+        threading.Thread(target=self._run, daemon=True).start()
+        return self
+
+    def _run(self):
+        while True:
+            try:
+                data, _ = self.sock.recvfrom(65535)
+            except OSError:
+                return
+            self.raw.append(data)
+            header, _, doc = data.decode("utf-8", "replace").partition("\n")
+            try:
+                if json.loads(header) == {"format": "json", "version": 1}:
+                    self.segments.append(json.loads(doc))
+            except ValueError:
+                pass
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def xray_daemon():
+    """UDP listener and TCP sampling API on the same port number."""
+    for _ in range(50):
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.bind((HOST, 0))
+        port = udp.getsockname()[1]
+        try:
+            api = Recorder((HOST, port), XrayApiHandler).start()
+        except OSError:
+            udp.close()
+            continue
+        return port, XrayUdp(udp).start(), api, udp
+    raise RuntimeError("no port free for both UDP and TCP")
+
+
+# --- moto ---------------------------------------------------------------------
+
+def logs_call(port, target, body):
+    req = urllib.request.Request(
+        "http://%s:%d/" % (HOST, port), data=json.dumps(body).encode(), method="POST",
+        headers={"Content-Type": "application/x-amz-json-1.1",
+                 "X-Amz-Target": "Logs_20140328." + target,
+                 "Authorization": "AWS4-HMAC-SHA256 Credential=AKIAE2ETEST/20260101/us-east-1/logs/"
+                                  "aws4_request, SignedHeaders=host, Signature=0"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read() or b"{}")
+
+
+def log_events(port, group):
+    events, token = [], None
+    for _ in range(50):
+        body = {"logGroupName": group}
+        if token:
+            body["nextToken"] = token
+        page = logs_call(port, "FilterLogEvents", body)
+        events += page.get("events", [])
+        token = page.get("nextToken")
+        if not token:
+            break
+    return events
+
+
+# --- the app ------------------------------------------------------------------
+
+def base_env(venv, work):
+    env = {k: os.environ[k] for k in ("HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT") if k in os.environ}
+    env.update({
+        "PATH": str(venv_python(venv).parent) + os.pathsep + os.environ.get("PATH", ""),
+        "VIRTUAL_ENV": str(venv),
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "FLASK_APP": "app",
+        # nothing may leave 127.0.0.1: a dead proxy for everything else
+        "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
+        "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
+        "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": str(work / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(work / "no-aws-credentials"),
+    })
+    return env
+
+
+class App:
+    def __init__(self, name, venv, cwd, env, work, app_module="app"):
+        self.name, self.port = name, free_port()
+        self.log = work / ("app-%s.log" % name)
+        env = dict(env, FRONTEND_URL="http://127.0.0.1:3000",
+                   BACKEND_URL="http://127.0.0.1:%d" % self.port)
+        self._out = open(self.log, "wb")
+        self.proc = subprocess.Popen(
+            [str(venv_python(venv)), "-m", "flask", "--app", app_module, "run",
+             "--host", HOST, "--port", str(self.port)],
+            cwd=str(cwd), env=env, stdout=self._out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def url(self, path):
+        return "http://%s:%d%s" % (HOST, self.port, path)
+
+    def wait_ready(self, timeout=30):
+        def up():
+            if self.proc.poll() is not None:
+                return True
+            try:
+                socket.create_connection((HOST, self.port), timeout=0.5).close()
+                return True
+            except OSError:
+                return False
+        return wait_for(up, timeout, 0.1) and self.proc.poll() is None
+
+    def request(self, method, path, body=None, timeout=10):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url(path), data=data, method=method,
+                                     headers={"Content-Type": "application/json"} if data else {})
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            with opener.open(req, timeout=remaining(timeout)) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+        except OSError as e:
+            return None, str(e).encode()
+
+    def terminate(self, timeout=20):
+        """SIGTERM, wait; returns (exit code or None, seconds)."""
+        t0 = time.monotonic()
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(remaining(timeout))
+        except subprocess.TimeoutExpired:
+            pass
+        return self.proc.poll(), time.monotonic() - t0
+
+    def kill(self):
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+        self._out.close()
+
+    def output(self):
+        self._out.flush()
+        return self.log.read_text("utf-8", "replace")
+
+
+DECODE = r"""
+import json, sys
+from google.protobuf.json_format import MessageToDict
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+out = []
+for path in sys.argv[1:]:
+    req = ExportTraceServiceRequest()
+    req.ParseFromString(open(path, "rb").read())
+    out.append(MessageToDict(req))
+print(json.dumps(out))
+"""
+
+
+def decode_spans(py, bodies, work):
+    paths = []
+    for i, body in enumerate(bodies):
+        p = work / ("otlp-%d.bin" % i)
+        p.write_bytes(body)
+        paths.append(str(p))
+    if not paths:
+        return []
+    proc = subprocess.run([str(py), "-c", DECODE, *paths], capture_output=True, text=True, timeout=60)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-1500:])
+    spans = []
+    for req in json.loads(proc.stdout):
+        for rs in req.get("resourceSpans", []):
+            res = {a["key"]: next(iter(a["value"].values()), None)
+                   for a in rs.get("resource", {}).get("attributes", [])}
+            for ss in rs.get("scopeSpans", []):
+                for sp in ss.get("spans", []):
+                    attrs = {a["key"]: next(iter(a["value"].values()), None)
+                             for a in sp.get("attributes", [])}
+                    spans.append({"name": sp.get("name"), "resource": res, "attributes": attrs})
+    return spans
+
+
+# --- scenarios ----------------------------------------------------------------
+
+def scenario_all_on(args, work, moto_port):
+    print("== A: everything on", flush=True)
+    py = venv_python(args.venv)
+    otlp = Recorder((HOST, 0), OtlpHandler).start()
+    rollbar = Recorder((HOST, 0), RollbarHandler).start()
+    xport, xudp, xapi, udp_sock = xray_daemon()
+    app = None
+    try:
+        logs_call(moto_port, "CreateLogGroup", {"logGroupName": "cruddur"})
+        env = base_env(args.venv, work)
+        env.update({
+            "OTEL_SERVICE_NAME": "backend-flask",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://%s:%d" % (HOST, otlp.server_port),
+            "OTEL_EXPORTER_OTLP_HEADERS": "x-honeycomb-team=" + HONEYCOMB_KEY,
+            "AWS_XRAY_DAEMON_ADDRESS": "%s:%d" % (HOST, xport),
+            "AWS_XRAY_URL": "*127.0.0.1*",
+            "CLOUDWATCH_LOG_GROUP": "cruddur",
+            "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": "http://%s:%d" % (HOST, moto_port),
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "AKIAE2ETEST", "AWS_SECRET_ACCESS_KEY": "e2e-secret",
+            "ROLLBAR_ACCESS_TOKEN": ROLLBAR_TOKEN,
+            "ROLLBAR_ENDPOINT": "http://%s:%d/api/1" % (HOST, rollbar.server_port),
+        })
+        app = App("all-on", args.venv, args.backend, env, work)
+        if not check(app.wait_ready(), "A: app started (flask run)", app.output()[-3000:]):
+            return
+        status, body = app.request("GET", "/api/activities/home")
+        check(status == 200, "A: GET /api/activities/home -> 200", "got %s %r" % (status, body[:300]))
+        # the SDK fetches the daemon's rules after its first decision; the next request uses them
+        polled = wait_for(lambda: any(r[1] == "/GetSamplingRules" for r in xapi.requests), 10)
+        check(polled, "A: X-Ray SDK fetched sampling rules from the daemon address (POST /GetSamplingRules)")
+        time.sleep(1.0)
+        status2, _ = app.request("GET", "/api/activities/home")
+        check(status2 == 200, "A: second GET /api/activities/home -> 200", "got %s" % status2)
+        status3, _ = app.request("POST", "/api/activities", {})
+        check(status3 == 500, "A: POST /api/activities {} raises (KeyError) -> 500", "got %s" % status3)
+        code, took = app.terminate(20)
+        check(code is not None, "A: app exited after SIGTERM (%.1f s, exit code %s)" % (took, code),
+              "still running after %.1f s" % took)
+        out = app.output()
+        warnings = [l for l in out.splitlines() if "cruddur-obs:" in l]
+        check(not warnings, "A: no cruddur-obs warnings with every setting present", " | ".join(warnings))
+
+        # Honeycomb / OTLP
+        traces = [r for r in otlp.requests if r[0] == "POST"]
+        check(traces and all(r[1] == "/v1/traces" for r in traces),
+              "A: OTLP export went to POST /v1/traces", repr([r[1] for r in traces]))
+        check(traces and all(r[2].get("x-honeycomb-team") == HONEYCOMB_KEY for r in traces),
+              "A: OTLP export carried header x-honeycomb-team",
+              repr([r[2].get("x-honeycomb-team") for r in traces]))
+        try:
+            spans = decode_spans(py, [r[3] for r in traces if r[1] == "/v1/traces"], work)
+        except Exception as e:
+            spans = []
+            info("decode failed: %s" % e)
+        home = [s for s in spans if s["attributes"].get("http.route") == "/api/activities/home"]
+        check(any(s["resource"].get("service.name") == "backend-flask" for s in home),
+              "A: span with service.name=backend-flask and http.route=/api/activities/home",
+              json.dumps(spans)[:1500])
+
+        # X-Ray
+        segs = [s for s in xudp.segments
+                if "/api/activities/home" in s.get("http", {}).get("request", {}).get("url", "")]
+        host = "%s:%d" % (HOST, app.port)
+        check(segs and all(s.get("name") in ("backend-flask", host) for s in segs),
+              "A: X-Ray segment for /api/activities/home arrived over UDP (name %s)"
+              % (segs[0].get("name") if segs else "?"),
+              "%d datagrams: %r" % (len(xudp.raw), [s.get("name") for s in xudp.segments]))
+        by_rule = [s for s in segs if s.get("aws", {}).get("xray", {}).get("sampling_rule_name") == RULE_NAME]
+        check(by_rule, "A: a later segment was sampled by the daemon's rule %s" % RULE_NAME,
+              repr([s.get("aws") for s in segs]))
+
+        # CloudWatch Logs (moto), read after the app stopped
+        events = log_events(moto_port, "cruddur")
+        (work / "a-received.json").write_text(json.dumps({
+            "log_events": events, "xray_segments": xudp.segments, "spans": spans,
+            "xray_api": [[r[1], r[3].decode("utf-8", "replace")] for r in xapi.requests],
+            "rollbar": [[r[1], r[2], r[3].decode("utf-8", "replace")] for r in rollbar.requests],
+        }, indent=1, default=str))
+        messages = [e["message"] for e in events]
+        lines = [m for m in messages if '"GET /api/activities/home HTTP/1.1" 200' in m]
+        check(events, "A: %d log events reached group cruddur in moto" % len(events))
+        check(len(lines) == 2, "A: each request line reached the group exactly once (2 GETs -> 2 events)",
+              "%d: %r" % (len(lines), lines))
+        errors = [m for m in messages if "Exception on /api/activities [POST]" in m]
+        check(len(errors) == 1 and "KeyError" in errors[0],
+              "A: the request error (app.logger, with the KeyError traceback) reached the group once",
+              repr(messages)[:1500])
+
+        # Rollbar
+        def rb_items():
+            return [r for r in rollbar.requests if r[1] == "/api/1/item/"]
+        wait_for(lambda: rb_items(), 3)
+        items = rb_items()
+        check(items, "A: Rollbar item posted to /api/1/item/ (ROLLBAR_ENDPOINT without trailing /)",
+              "requests: %r" % [r[1] for r in rollbar.requests])
+        check(items and all(r[2].get("x-rollbar-access-token") == ROLLBAR_TOKEN for r in items),
+              "A: Rollbar item carried X-Rollbar-Access-Token")
+        check(any(b"KeyError" in r[3] for r in items), "A: Rollbar item names the exception class KeyError")
+        if items:
+            data = json.loads(items[0][3]).get("data", {})
+            check(data.get("environment") == "development",
+                  "A: Rollbar environment defaults to development", repr(data.get("environment")))
+    finally:
+        if app:
+            app.kill()
+        for s in (otlp, rollbar, xapi):
+            s.shutdown()
+            s.server_close()
+        udp_sock.close()
+
+
+def scenario_nothing_set(args, work):
+    print("== B: no observability settings", flush=True)
+    app = App("none", args.venv, args.backend, base_env(args.venv, work), work)
+    try:
+        if not check(app.wait_ready(), "B: app started with no settings", app.output()[-3000:]):
+            return
+        status, _ = app.request("GET", "/api/activities/home")
+        check(status == 200, "B: GET /api/activities/home -> 200", "got %s" % status)
+        app.terminate(10)
+        out = app.output()
+        check("Traceback" not in out, "B: no traceback in the app's output", out[-2000:])
+        check("cruddur-obs:" not in out, "B: no cruddur-obs warning when nothing is configured", out[-2000:])
+    finally:
+        app.kill()
+
+
+def scenario_broken_setting(args, work):
+    print("== C: CLOUDWATCH_LOG_GROUP set, no region/credentials", flush=True)
+    env = base_env(args.venv, work)
+    env["CLOUDWATCH_LOG_GROUP"] = "cruddur"
+    app = App("broken", args.venv, args.backend, env, work)
+    try:
+        if not check(app.wait_ready(), "C: app started despite the broken setting", app.output()[-3000:]):
+            return
+        status, _ = app.request("GET", "/api/activities/home")
+        check(status == 200, "C: GET /api/activities/home -> 200", "got %s" % status)
+        app.terminate(10)
+        out = app.output()
+        warnings = [l for l in out.splitlines() if "cruddur-obs:" in l]
+        check(len(warnings) == 1 and "cloudwatch-logs" in warnings[0],
+              "C: exactly one warning: %s" % (warnings[0] if warnings else "-"), repr(warnings))
+        check("Traceback" not in out, "C: no traceback", out[-2000:])
+    finally:
+        app.kill()
+
+
+def scenario_week2_fixture(args, work, moto_port):
+    print("== D: fixture: the course's week-2 app.py on today's Flask", flush=True)
+    fixture = pathlib.Path(args.week2_fixture)
+    if not fixture.exists():
+        info("skip: fixture %s not found" % fixture)
+        return
+    copy = work / "week2-backend"
+    shutil.copytree(args.backend, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copyfile(fixture, copy / "app.py")
+    env = base_env(args.venv, work)
+    env.update({"AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": "http://%s:%d" % (HOST, moto_port),
+                "AWS_DEFAULT_REGION": "us-east-1",
+                "AWS_ACCESS_KEY_ID": "AKIAE2ETEST", "AWS_SECRET_ACCESS_KEY": "e2e-secret"})
+    app = App("week2", args.venv, copy, env, work)
+    try:
+        wait_for(lambda: app.proc.poll() is not None, 30)
+        out = app.output()
+        last = [l for l in out.splitlines() if "before_first_request" in l]
+        check(app.proc.poll() not in (None, 0) and last,
+              "D: week-2 app.py fails to start on this Flask: %s" % (last[-1].strip() if last else "?"),
+              "exit %s: %s" % (app.proc.poll(), out[-2000:]))
+    finally:
+        app.kill()
+
+
+def scenario_unit_tests(args, work):
+    print("== E: in-process checks of lib/observability.py (tests/test_observability.py)", flush=True)
+    tests = pathlib.Path(args.unit_tests)
+    if not (tests / "test_observability.py").exists():
+        info("skip: %s/test_observability.py not found" % tests)
+        return
+    env = dict(base_env(args.venv, work), CRUDDUR_OBS_BACKEND=str(args.backend))
+    try:
+        proc = subprocess.run([str(venv_python(args.venv)), "-m", "unittest", "discover", "-v",
+                               "-s", str(tests), "-p", "test_observability.py"],
+                              cwd=str(work), env=env, capture_output=True, text=True,
+                              timeout=remaining(90))
+    except subprocess.TimeoutExpired:
+        check(False, "E: unit checks finished in time")
+        return
+    seen = 0
+    for m in re.finditer(r"^(test_\w+) \(.*?\) \.\.\. (ok|FAIL|ERROR|skipped.*)$", proc.stderr, re.M):
+        seen += 1
+        check(m.group(2) == "ok", "E: " + m.group(1), m.group(2))
+    check(proc.returncode == 0 and seen > 0, "E: unit checks passed (%d)" % seen, proc.stderr[-3000:])
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--backend", required=True, type=pathlib.Path)
+    p.add_argument("--venv", required=True, type=pathlib.Path)
+    p.add_argument("--moto-server", required=True)
+    p.add_argument("--week2-fixture", default=str(HERE / "fixtures" / "week2-app.py"))
+    p.add_argument("--unit-tests", default=str(HERE / "tests"),
+                   help="directory holding test_observability.py (skipped if absent)")
+    p.add_argument("--keep", action="store_true", help="keep the work directory (logs, raw bodies)")
+    args = p.parse_args()
+    args.backend = args.backend.resolve()
+    args.venv = args.venv.resolve()
+
+    if not ensure_venv(args.venv, args.backend / "requirements.txt"):
+        print("%d passed, %d failed" % (_results.count(True), _results.count(False)))
+        return 1
+    info("versions: " + installed_versions(venv_python(args.venv)))
+    _deadline[0] = time.monotonic() + RUN_BUDGET
+    t0 = time.monotonic()
+    work = pathlib.Path(tempfile.mkdtemp(prefix="cruddur-obs-e2e-"))
+    moto = None
+    moto_log = open(work / "moto.log", "wb")
+    try:
+        moto_port = free_port()
+        moto = subprocess.Popen([args.moto_server, "-H", HOST, "-p", str(moto_port)],
+                                stdout=moto_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=dict(base_env(args.venv, work), PATH=os.environ.get("PATH", "")),
+                                start_new_session=True)
+
+        def moto_up():
+            try:
+                urllib.request.build_opener(urllib.request.ProxyHandler({})).open(
+                    "http://%s:%d/moto-api/" % (HOST, moto_port), timeout=1).close()
+                return True
+            except (OSError, urllib.error.HTTPError):
+                return moto.poll() is not None
+        if check(wait_for(moto_up, 20, 0.2) and moto.poll() is None, "moto_server is up"):
+            scenario_all_on(args, work, moto_port)
+        scenario_nothing_set(args, work)
+        scenario_broken_setting(args, work)
+        if moto.poll() is None:
+            scenario_week2_fixture(args, work, moto_port)
+        scenario_unit_tests(args, work)
+    except Exception as e:  # a harness bug is a failure, not a crash
+        check(False, "harness error", "%s: %s" % (type(e).__name__, e))
+    finally:
+        if moto and moto.poll() is None:
+            try:
+                os.killpg(moto.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            moto.wait(5)
+        moto_log.close()
+        if args.keep:
+            info("work directory kept: %s" % work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    info("run took %.1f s" % (time.monotonic() - t0))
+    passed, failed = _results.count(True), _results.count(False)
+    print("%d passed, %d failed" % (passed, failed), flush=True)
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

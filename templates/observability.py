@@ -1,0 +1,332 @@
+"""Observability for backend-flask (written by cruddur-obs; safe to edit).
+
+``init_observability(app)`` switches on each part below only when its settings
+are present in the environment. A part whose settings are missing or broken, or
+whose package is not installed, logs ONE warning and stays off: the app always
+starts.
+
+========================  =====================================================
+part                      switched on by
+========================  =====================================================
+OpenTelemetry/Honeycomb   OTEL_EXPORTER_OTLP_ENDPOINT (+ OTEL_EXPORTER_OTLP_HEADERS,
+                          OTEL_SERVICE_NAME)
+AWS X-Ray                 AWS_XRAY_DAEMON_ADDRESS and/or AWS_XRAY_URL
+CloudWatch Logs           CLOUDWATCH_LOG_GROUP (+ AWS_DEFAULT_REGION, credentials)
+Rollbar                   ROLLBAR_ACCESS_TOKEN (+ ROLLBAR_ENVIRONMENT, ROLLBAR_ENDPOINT)
+========================  =====================================================
+
+Adding your own span (the week-2 homework) — e.g. in services/home_activities.py::
+
+    from opentelemetry import trace
+    tracer = trace.get_tracer("home.activities")
+
+    def run(user_id=None):
+        with tracer.start_as_current_span("home-activities-mock-data") as span:
+            span.set_attribute("app.user_id", user_id)
+            ...
+
+or, without importing OpenTelemetry (works even when it is not installed)::
+
+    from lib.observability import span
+    with span("home-activities-mock-data", {"app.user_id": user_id}):
+        ...
+"""
+
+import contextlib
+import logging
+import os
+import signal
+import sys
+import threading
+
+log = logging.getLogger("cruddur_obs")
+
+_EXTENSION_KEY = "cruddur_obs"
+_lock = threading.RLock()
+_flushers = []  # callables run (with a deadline) on SIGTERM
+_state = {"tracer_provider": None, "log_handler": None, "rollbar": False,
+          "sigterm": False, "requests": False}
+
+
+def init_observability(app, skip=()):
+    """Switch on every part whose settings are present. Safe to call twice.
+
+    ``skip`` names parts that app.py instruments by hand (cruddur-obs writes it
+    when it finds them), so that nothing is instrumented twice.
+    """
+    with _lock:
+        done = app.extensions.setdefault(_EXTENSION_KEY, {})  # part -> on (True) / off (False)
+        parts = (
+            ("cloudwatch-logs", _enabled_logs, _init_logs),  # first: later warnings reach the group
+            ("honeycomb", _enabled_otel, _init_otel),
+            ("xray", _enabled_xray, _init_xray),
+            ("rollbar", _enabled_rollbar, _init_rollbar),
+        )
+        for name, enabled, init in parts:
+            if name in done or name in skip or not enabled():
+                continue
+            done[name] = False  # tried: a second call neither retries nor warns again
+            try:
+                init(app)
+            except ImportError as e:
+                log.warning("cruddur-obs: %s is off: package missing (%s); "
+                            "run pip install -r requirements.txt", name, e)
+            except Exception as e:  # a broken setting must never stop the app
+                log.warning("cruddur-obs: %s is off: %s: %s", name, type(e).__name__, e)
+            else:
+                done[name] = True
+        if any(done.values()):
+            _install_sigterm_handler()
+    return app
+
+
+@contextlib.contextmanager
+def span(name, attributes=None):
+    """A custom OpenTelemetry span with attributes, e.g. ``{"app.user_id": "andrewbrown"}``.
+
+    Does nothing (but still runs the block) when OpenTelemetry is not installed.
+    """
+    try:
+        from opentelemetry import trace
+    except ImportError:
+        yield None
+        return
+    with trace.get_tracer("cruddur").start_as_current_span(name) as current:
+        for key, value in (attributes or {}).items():
+            current.set_attribute(key, value)
+        yield current
+
+
+# --- OpenTelemetry -> Honeycomb -------------------------------------------------
+
+def _enabled_otel():
+    if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return False
+    return bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+                or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+
+
+def _init_otel(app):
+    """Traces over OTLP/HTTP (protobuf) to OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces.
+
+    OTLPSpanExporter() is built without arguments on purpose: it reads
+    OTEL_EXPORTER_OTLP_ENDPOINT (appending /v1/traces) and OTEL_EXPORTER_OTLP_HEADERS
+    (``x-honeycomb-team=<key>``). The resource reads OTEL_SERVICE_NAME, which becomes
+    the Honeycomb dataset. Spans are batched and flushed at exit.
+    """
+    from opentelemetry import trace
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.instrumentation.flask import FlaskInstrumentor
+    from opentelemetry.instrumentation.requests import RequestsInstrumentor
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+    headers = os.environ.get("OTEL_EXPORTER_OTLP_HEADERS", "")
+    if endpoint.rstrip("/").endswith("/v1/traces"):
+        log.warning("cruddur-obs: OTEL_EXPORTER_OTLP_ENDPOINT should not end in /v1/traces "
+                    "(the exporter appends it): spans will go to %s/v1/traces",
+                    endpoint.rstrip("/"))
+    elif "honeycomb.io" in endpoint and "x-honeycomb-team" not in headers.lower():
+        log.warning("cruddur-obs: OTEL_EXPORTER_OTLP_HEADERS has no x-honeycomb-team=<key>: "
+                    "Honeycomb will refuse the spans")
+
+    if _state["tracer_provider"] is None:
+        attributes = {}
+        if not os.environ.get("OTEL_SERVICE_NAME") and \
+                "service.name" not in os.environ.get("OTEL_RESOURCE_ATTRIBUTES", ""):
+            attributes["service.name"] = "backend-flask"
+        provider = TracerProvider(resource=Resource.create(attributes))
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        trace.set_tracer_provider(provider)
+        _state["tracer_provider"] = provider
+        _flushers.append(lambda: provider.force_flush(5000))
+    if not getattr(app, "_is_instrumented_by_opentelemetry", False):
+        FlaskInstrumentor().instrument_app(app)
+    if not _state["requests"]:
+        RequestsInstrumentor().instrument()  # outgoing calls made with `requests`
+        _state["requests"] = True
+
+
+# --- AWS X-Ray ----------------------------------------------------------------
+
+def _enabled_xray():
+    return bool(os.environ.get("AWS_XRAY_DAEMON_ADDRESS") or os.environ.get("AWS_XRAY_URL"))
+
+
+def _init_xray(app):
+    """Segments over UDP to the X-Ray daemon at AWS_XRAY_DAEMON_ADDRESS.
+
+    Sampling rules come from the daemon (the rules you created with
+    ``cruddur-obs xray create-sampling-rule``); until they arrive the SDK samples
+    1 request/s + 5 %. With AWS_XRAY_URL (e.g. ``*4567-...gitpod.io*``) a request
+    whose Host matches is named after the host, otherwise after OTEL_SERVICE_NAME.
+    """
+    from aws_xray_sdk.core import xray_recorder
+    from aws_xray_sdk.ext.flask.middleware import XRayMiddleware
+
+    address = os.environ.get("AWS_XRAY_DAEMON_ADDRESS")
+    if not address:
+        address = "127.0.0.1:2000"
+        log.warning("cruddur-obs: AWS_XRAY_DAEMON_ADDRESS is not set: "
+                    "sending X-Ray segments to %s", address)
+    xray_recorder.configure(
+        service=os.environ.get("OTEL_SERVICE_NAME") or "backend-flask",
+        dynamic_naming=os.environ.get("AWS_XRAY_URL") or None,
+        daemon_address=address,
+        # no segment outside a request (start-up code, threads): log, never raise
+        context_missing="LOG_ERROR",
+    )
+    XRayMiddleware(app, xray_recorder)
+
+
+# --- CloudWatch Logs ------------------------------------------------------------
+
+def _enabled_logs():
+    return bool(os.environ.get("CLOUDWATCH_LOG_GROUP"))
+
+
+def _init_logs(app):
+    """Python logging -> CloudWatch Logs group CLOUDWATCH_LOG_GROUP (never created here).
+
+    One watchtower handler on the root logger: ``app.logger`` (INFO and above),
+    the request lines of werkzeug and request errors propagate to it, each
+    once. The group must exist (``cruddur-obs logs create-group``); the client
+    uses the standard AWS settings (AWS_DEFAULT_REGION, credentials,
+    AWS_ENDPOINT_URL_CLOUDWATCH_LOGS). Streams are named
+    ``<service>/<host>/<pid>/<logger>``. Batches are sent every 10 s and at exit,
+    including on SIGTERM (``docker stop``).
+    """
+    import boto3
+    import watchtower
+
+    group = os.environ["CLOUDWATCH_LOG_GROUP"]
+    root = logging.getLogger()
+    app.logger  # noqa: B018 - Flask attaches its console handler now, before root has one
+    if _state["log_handler"] is None:
+        session = boto3.session.Session()
+        region = session.region_name or os.environ.get("AWS_REGION")
+        if not region:
+            raise RuntimeError("no AWS region: set AWS_DEFAULT_REGION")
+        if session.get_credentials() is None:
+            raise RuntimeError("no AWS credentials: set AWS_ACCESS_KEY_ID and "
+                               "AWS_SECRET_ACCESS_KEY")
+        service = os.environ.get("OTEL_SERVICE_NAME") or "backend-flask"
+        service = "".join(c for c in service if c not in ":*{}")
+        handler = watchtower.CloudWatchLogHandler(
+            log_group_name=group,
+            log_stream_name=service + "/{machine_name}/{process_id}/{logger_name}",
+            create_log_group=False,
+            send_interval=10,
+            boto3_client=session.client("logs", region_name=region),
+        )
+        # Keep the console as it was: werkzeug and Flask add their console
+        # handlers only when no handler is found up to the root logger.
+        werkzeug_logger = logging.getLogger("werkzeug")
+        if werkzeug_logger.level == logging.NOTSET:
+            werkzeug_logger.setLevel(logging.INFO)
+        if not werkzeug_logger.handlers:
+            werkzeug_logger.addHandler(logging.StreamHandler())
+        if not root.handlers:
+            root.addHandler(_ConsoleForTheRest())
+        root.addHandler(handler)
+        _state["log_handler"] = handler
+        _flushers.append(handler.flush)
+    if app.logger.level == logging.NOTSET and not app.debug:
+        app.logger.setLevel(logging.INFO)
+
+
+class _ConsoleForTheRest(logging.StreamHandler):
+    """stderr, WARNING+, for records no other console handler printed (the role
+    logging.lastResort had before the root logger got a handler)."""
+
+    def __init__(self):
+        super().__init__()
+        self.setLevel(logging.WARNING)
+
+    def filter(self, record):
+        logger = logging.getLogger(record.name)
+        while logger is not None and logger is not logging.root:
+            if logger.handlers:
+                return False
+            if not logger.propagate:
+                break
+            logger = logger.parent
+        return super().filter(record)
+
+
+# --- Rollbar --------------------------------------------------------------------
+
+def _enabled_rollbar():
+    return bool(os.environ.get("ROLLBAR_ACCESS_TOKEN"))
+
+
+def _init_rollbar(app):
+    """Unhandled request exceptions -> Rollbar (ROLLBAR_ACCESS_TOKEN).
+
+    Initialised at start-up (the course's ``@app.before_first_request`` no longer
+    exists in Flask >= 2.3). ROLLBAR_ENVIRONMENT defaults to ``development``;
+    ROLLBAR_ENDPOINT (e.g. ``https://api.rollbar.com/api/1``) gets its trailing
+    slash added, since pyrollbar posts to urljoin(endpoint, "item/").
+    """
+    import rollbar
+    import rollbar.contrib.flask
+    from flask import got_request_exception
+
+    if not _state["rollbar"]:
+        options = {
+            "environment": os.environ.get("ROLLBAR_ENVIRONMENT") or "development",
+            "root": app.root_path,
+            "allow_logging_basic_config": False,
+        }
+        endpoint = os.environ.get("ROLLBAR_ENDPOINT", "").strip()
+        if endpoint:
+            options["endpoint"] = endpoint.rstrip("/") + "/"
+        rollbar.init(os.environ["ROLLBAR_ACCESS_TOKEN"], **options)
+        _state["rollbar"] = True
+        _flushers.append(rollbar.wait)  # reports are sent by (non-daemon) threads
+    got_request_exception.connect(rollbar.contrib.flask.report_exception, app)
+
+
+# --- exit -----------------------------------------------------------------------
+
+def _flush_all(deadline=5.0):
+    """Run every flusher in its own daemon thread; wait at most `deadline` s."""
+    threads = [threading.Thread(target=_quietly, args=(f,), daemon=True) for f in _flushers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(deadline)
+
+
+def _quietly(flush):
+    try:
+        flush()
+    except Exception:
+        pass
+
+
+def _install_sigterm_handler():
+    """On SIGTERM (docker stop) flush, then exit so atexit handlers run.
+
+    Python's default SIGTERM action kills the process without running atexit,
+    losing queued log lines and spans. A previous Python handler is chained
+    (and then decides about exiting itself).
+    """
+    if _state["sigterm"] or threading.current_thread() is not threading.main_thread():
+        return
+    try:
+        previous = signal.getsignal(signal.SIGTERM)
+
+        def on_sigterm(signum, frame):
+            _flush_all()
+            if callable(previous):
+                previous(signum, frame)
+            elif previous != signal.SIG_IGN:
+                sys.exit(128 + signum)
+
+        signal.signal(signal.SIGTERM, on_sigterm)
+        _state["sigterm"] = True
+    except (ValueError, OSError) as e:  # not the main thread / not allowed here
+        log.warning("cruddur-obs: no SIGTERM flush: %s", e)

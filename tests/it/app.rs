@@ -1,0 +1,142 @@
+//! Issue 14: `app write` instruments the course's week-1 backend, and the real
+//! Python SDKs prove it end to end (scripts/app_e2e/app_e2e.py): spans reach an
+//! OTLP receiver with the Honeycomb header, segments a UDP X-Ray listener, log
+//! events moto's CloudWatch Logs, an exception a Rollbar stand-in.
+
+use crate::common::{isolated, repo, stderr, stdout, tool};
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn week1() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("examples/cruddur-week1"), dir.path());
+    dir
+}
+
+#[test]
+fn app_write_on_week1_then_the_real_sdks_deliver_to_every_backend() {
+    let dir = week1();
+    let out = isolated("cruddur-obs")
+        .current_dir(dir.path())
+        .args(["app", "write", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // A second run changes nothing.
+    let again = isolated("cruddur-obs")
+        .current_dir(dir.path())
+        .args(["app", "write", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+    assert_eq!(
+        stdout(&again).matches(": in sync").count(),
+        3,
+        "{}",
+        stdout(&again)
+    );
+
+    let venv = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("app-e2e-venv");
+    let python = tool("CRUDDUR_OBS_PYTHON", "python3");
+    let moto = tool("CRUDDUR_OBS_MOTO_SERVER", "moto_server");
+    let run = std::process::Command::new(&python)
+        .arg(repo().join("scripts/app_e2e/app_e2e.py"))
+        .arg("--backend")
+        .arg(dir.path().join("backend-flask"))
+        .arg("--venv")
+        .arg(&venv)
+        .arg("--moto-server")
+        .arg(&moto)
+        .arg("--week2-fixture")
+        .arg(repo().join("tests/fixtures/app/week2-app.py"))
+        .arg("--unit-tests")
+        .arg(repo().join("scripts/app_e2e"))
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {} ({e}): run scripts/test.sh", python.display()));
+    let said = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(run.status.success(), "{said}");
+    for expected in [
+        "service.name=backend-flask",
+        "x-honeycomb-team",
+        "X-Ray",
+        "Rollbar",
+        "before_first_request",
+        " 0 failed",
+    ] {
+        assert!(said.contains(expected), "{expected:?} missing:\n{said}");
+    }
+}
+
+#[test]
+fn app_write_refuses_an_app_py_without_the_assignment_and_touches_nothing() {
+    let dir = week1();
+    let backend = dir.path().join("backend-flask");
+    let app_py = "from flask import Flask\n\ndef create():\n    return Flask(__name__)\n";
+    std::fs::write(backend.join("app.py"), app_py).unwrap();
+    let req_before = std::fs::read(backend.join("requirements.txt")).unwrap();
+    let out = isolated("cruddur-obs")
+        .current_dir(dir.path())
+        .args(["app", "write", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("app = Flask(__name__)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(backend.join("app.py")).unwrap(),
+        app_py
+    );
+    assert_eq!(
+        std::fs::read(backend.join("requirements.txt")).unwrap(),
+        req_before
+    );
+    assert!(!backend.join("lib/observability.py").exists());
+}
+
+#[test]
+fn hand_instrumentation_is_reported_and_not_doubled() {
+    let dir = week1();
+    let backend = dir.path().join("backend-flask");
+    let app_py = std::fs::read_to_string(backend.join("app.py")).unwrap().replace(
+        "app = Flask(__name__)\n",
+        "app = Flask(__name__)\nfrom aws_xray_sdk.ext.flask.middleware import XRayMiddleware\nXRayMiddleware(app, xray_recorder)\n",
+    );
+    std::fs::write(backend.join("app.py"), &app_py).unwrap();
+    let out = isolated("cruddur-obs")
+        .current_dir(dir.path())
+        .args(["app", "write", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let written = std::fs::read_to_string(backend.join("app.py")).unwrap();
+    assert!(
+        written.contains("init_observability(app, skip=(\"xray\",))"),
+        "{written}"
+    );
+    assert!(
+        stdout(&out).contains("instrumented by hand"),
+        "{}",
+        stdout(&out)
+    );
+    let req = std::fs::read_to_string(backend.join("requirements.txt")).unwrap();
+    assert!(!req.contains("aws-xray-sdk"), "{req}");
+    assert!(req.contains("watchtower>="), "{req}");
+}
