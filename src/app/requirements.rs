@@ -454,9 +454,10 @@ mod tests {
         assert_eq!(
             packages(&[Part::Rollbar, Part::Logs]),
             [
-                ("watchtower", ">=3.4"),
-                ("rollbar", ">=1.5"),
-                ("blinker", ">=1.9")
+                ("watchtower", ">=3.4.0"),
+                ("boto3", ">=1.28.0"),
+                ("rollbar", ">=1.5.0"),
+                ("blinker", ">=1.9.0")
             ]
         );
         assert_eq!(packages(&Part::ALL).len(), PACKAGES.len());
