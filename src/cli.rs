@@ -260,6 +260,7 @@ pub enum ComposeCommand {
 pub enum Part {
     Honeycomb,
     Xray,
+    Logs,
     Rollbar,
 }
 
@@ -283,6 +284,9 @@ pub struct ComposeArgs {
     /// How traces leave: the X-Ray daemon (the course's way) or one OpenTelemetry Collector
     #[arg(long, value_enum, value_name = "HOW", default_value = "daemon")]
     pub via: crate::compose::Via,
+    /// The app's CloudWatch log group (CLOUDWATCH_LOG_GROUP, read by lib/observability.py)
+    #[arg(long, value_name = "NAME", default_value = crate::logs::DEFAULT_GROUP)]
+    pub log_group: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -311,6 +315,8 @@ pub enum SetupPart {
     Xray,
     Logs,
     Rollbar,
+    /// The Flask backend's code (`app write`)
+    App,
 }
 
 #[derive(Debug, Args, Clone)]

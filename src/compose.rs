@@ -46,6 +46,8 @@ pub struct ComposeSpec {
     pub force: bool,
     /// X-Ray daemon (the course's way) or one OpenTelemetry Collector.
     pub via: Via,
+    /// The app's CloudWatch log group (`CLOUDWATCH_LOG_GROUP`), when logs are set up.
+    pub log_group: Option<String>,
 }
 
 /// How traces leave the app's machine.
@@ -162,6 +164,10 @@ fn env_for(spec: &ComposeSpec, via: Via) -> Vec<(String, String)> {
     env.push(("AWS_DEFAULT_REGION", "${AWS_DEFAULT_REGION}".into()));
     env.push(("AWS_ACCESS_KEY_ID", "${AWS_ACCESS_KEY_ID}".into()));
     env.push(("AWS_SECRET_ACCESS_KEY", "${AWS_SECRET_ACCESS_KEY}".into()));
+    if let Some(group) = &spec.log_group {
+        // lib/observability.py logs to this group; it is the one created with a retention.
+        env.push(("CLOUDWATCH_LOG_GROUP", group.clone()));
+    }
     if spec.parts.rollbar {
         env.push(("ROLLBAR_ACCESS_TOKEN", "${ROLLBAR_ACCESS_TOKEN}".into()));
     }
@@ -925,6 +931,7 @@ mod tests {
             honeycomb_region: HoneycombRegion::Us,
             force: false,
             via: Via::Daemon,
+            log_group: None,
         }
     }
 

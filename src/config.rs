@@ -103,6 +103,7 @@ pub struct SetupParts {
     pub xray: bool,
     pub logs: bool,
     pub rollbar: bool,
+    pub app: bool,
 }
 
 /// Everything `init`, `plan`, `status` and `destroy` work on.
@@ -115,6 +116,8 @@ pub struct SetupSettings {
     pub rule: RuleSpec,
     pub log_groups: Vec<LogGroupSpec>,
     pub honeycomb: HoneycombSettings,
+    /// `app write` as part of the whole setup (backend directory from compose).
+    pub app: AppSettings,
 }
 
 /// What `compose write` writes where. The region is resolved at run time.
@@ -126,6 +129,8 @@ pub struct ComposeSettings {
     pub force: bool,
     pub honeycomb_region: Region,
     pub via: crate::compose::Via,
+    /// `CLOUDWATCH_LOG_GROUP` for the app, when logs are set up.
+    pub log_group: Option<String>,
 }
 
 /// What `gitpod write` writes, and the values `gp env` needs (from our environment).
@@ -195,7 +200,7 @@ impl Config {
                 Action::Setup(SetupMode::Destroy, Box::new(setup_settings(&a, g.timeout)?))
             }
             Command::Compose(ComposeCommand::Write(a)) => {
-                Action::ComposeWrite(compose_settings(&a))
+                Action::ComposeWrite(compose_settings(&a)?)
             }
             Command::Gitpod(GitpodCommand::Write { file, force }) => {
                 Action::GitpodWrite(GitpodSettings {
@@ -257,6 +262,7 @@ fn setup_settings(a: &SetupArgs, timeout: f64) -> Result<SetupSettings, Error> {
         xray: !a.without.contains(&SetupPart::Xray),
         logs: !a.without.contains(&SetupPart::Logs),
         rollbar: !a.without.contains(&SetupPart::Rollbar),
+        app: !a.without.contains(&SetupPart::App),
     };
     let CloudSpecs {
         group,
@@ -283,6 +289,10 @@ fn setup_settings(a: &SetupArgs, timeout: f64) -> Result<SetupSettings, Error> {
             force: a.force,
             honeycomb_region: a.honeycomb.honeycomb_region.unwrap_or(Region::Us),
             via: a.via,
+            log_group: parts
+                .logs
+                .then(|| log_groups.first().map(|g| g.name.clone()))
+                .flatten(),
         },
         gitpod: GitpodSettings {
             file: a.gitpod_file.clone(),
@@ -297,6 +307,13 @@ fn setup_settings(a: &SetupArgs, timeout: f64) -> Result<SetupSettings, Error> {
         rule,
         log_groups,
         honeycomb: honeycomb_settings(&a.honeycomb, timeout)?,
+        app: AppSettings {
+            compose_file: a.file.clone(),
+            service: a.service.clone(),
+            dir: None,
+            parts: app_parts(&a.without),
+            force: a.force,
+        },
     })
 }
 
@@ -400,7 +417,12 @@ fn export_settings(command: crate::cli::ExportCommand) -> Result<ExportSettings,
     })
 }
 
-fn compose_settings(a: &ComposeArgs) -> ComposeSettings {
+fn compose_settings(a: &ComposeArgs) -> Result<ComposeSettings, Error> {
+    logs::validate_name(&a.log_group)?;
+    Ok(compose_settings_unchecked(a))
+}
+
+fn compose_settings_unchecked(a: &ComposeArgs) -> ComposeSettings {
     ComposeSettings {
         file: a.file.clone(),
         service: a.service.clone(),
@@ -412,6 +434,7 @@ fn compose_settings(a: &ComposeArgs) -> ComposeSettings {
         force: a.force,
         honeycomb_region: a.honeycomb_region,
         via: a.via,
+        log_group: (!a.without.contains(&Part::Logs)).then(|| a.log_group.clone()),
     }
 }
 

@@ -359,6 +359,16 @@ async fn read_all(
             Ok(f) => files.push(f),
             Err(e) => failures.push(Failure::new(".gitpod.yml", e)),
         }
+        if s.parts.app {
+            // A repository without the backend's code here (only the compose
+            // file) has nothing to instrument: that is not a failure.
+            match workspace::app_files(&s.app) {
+                Ok(f) => files.extend(f),
+                Err(Error::MissingFile { .. }) => {}
+                Err(Error::Usage(m)) if m.contains("no build: context") => {}
+                Err(e) => failures.push(Failure::new("app", e)),
+            }
+        }
     }
     Reading {
         aws,

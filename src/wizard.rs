@@ -75,12 +75,19 @@ pub async fn ask(mut s: SetupSettings, aws: &mut AwsSettings) -> Result<SetupSet
     aws.region = Some(region.trim().to_string());
 
     // The parts.
-    let labels = ["Honeycomb", "AWS X-Ray", "CloudWatch Logs", "Rollbar"];
+    let labels = [
+        "Honeycomb",
+        "AWS X-Ray",
+        "CloudWatch Logs",
+        "Rollbar",
+        "The app's code (requirements.txt, lib/observability.py, app.py)",
+    ];
     let defaults = [
         s.parts.honeycomb,
         s.parts.xray,
         s.parts.logs,
         s.parts.rollbar,
+        s.parts.app,
     ];
     let picked = MultiSelect::new()
         .with_prompt("Parts to set up (space toggles, enter accepts)")
@@ -92,11 +99,21 @@ pub async fn ask(mut s: SetupSettings, aws: &mut AwsSettings) -> Result<SetupSet
     s.parts.xray = picked.contains(&1);
     s.parts.logs = picked.contains(&2);
     s.parts.rollbar = picked.contains(&3);
+    s.parts.app = picked.contains(&4);
     s.compose.parts = compose::Parts {
         honeycomb: s.parts.honeycomb,
         xray: s.parts.xray,
         rollbar: s.parts.rollbar,
     };
+    if !s.parts.logs {
+        s.compose.log_group = None;
+    }
+    s.app.parts.retain(|p| match p {
+        crate::app::Part::Honeycomb => s.parts.honeycomb,
+        crate::app::Part::Xray => s.parts.xray,
+        crate::app::Part::Logs => s.parts.logs,
+        crate::app::Part::Rollbar => s.parts.rollbar,
+    });
 
     if s.parts.xray || s.parts.honeycomb {
         let items = [

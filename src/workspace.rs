@@ -23,6 +23,7 @@ pub fn compose_file(settings: &ComposeSettings, region: &str) -> Result<PlannedF
         honeycomb_region: settings.honeycomb_region,
         force: settings.force,
         via: settings.via,
+        log_group: settings.log_group.clone(),
     };
     let plan = compose::plan(&text, &label, &spec)?;
     let env = |k: &str| format!("{}.environment.{k}", spec.service);

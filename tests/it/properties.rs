@@ -152,6 +152,7 @@ fn spec_via(via: Via) -> ComposeSpec {
         honeycomb_region: Region::Us,
         force: false,
         via,
+        log_group: Some("cruddur".into()),
     }
 }
 
