@@ -129,6 +129,47 @@ fn same_text(a: &str, b: &str) -> bool {
     norm(a) == norm(b)
 }
 
+/// The module `app write` puts at `lib/observability.py`, compiled into the binary.
+pub const MODULE: &str = include_str!("../../templates/observability.py");
+/// Where the module goes, relative to the backend directory.
+pub const MODULE_PATH: &str = "lib/observability.py";
+
+impl AppError {
+    pub fn help(&self) -> Option<String> {
+        Some(match self {
+            AppError::NoAppAssignment { .. } | AppError::AmbiguousAppAssignment { .. } => {
+                "the other two files can still be written: add the two lines by hand, then run again".into()
+            }
+            AppError::UnclosedStatement { .. } => "fix the line named (python app.py shows the same problem)".into(),
+            AppError::InvalidPackageName { .. } => "fix the line named in requirements.txt".into(),
+        })
+    }
+}
+
+/// The call line, with the parts app.py already instruments by hand left out.
+pub fn call_line(skip: &[Part]) -> String {
+    if skip.is_empty() {
+        return CALL_LINE.to_string();
+    }
+    let names: Vec<String> = skip
+        .iter()
+        .map(|p| format!("{:?}", p.module_name()))
+        .collect();
+    format!("init_observability(app, skip=({},))", names.join(", "))
+}
+
+impl Part {
+    /// The part's name in the Python module's `skip` argument.
+    pub fn module_name(self) -> &'static str {
+        match self {
+            Part::Honeycomb => "honeycomb",
+            Part::Xray => "xray",
+            Part::Logs => "cloudwatch-logs",
+            Part::Rollbar => "rollbar",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,46 +298,5 @@ def init_rollbar():
             "app.py:4: this statement is never closed (a bracket, string or `\\` is still open at \
              the end of the file)"
         );
-    }
-}
-
-/// The module `app write` puts at `lib/observability.py`, compiled into the binary.
-pub const MODULE: &str = include_str!("../../templates/observability.py");
-/// Where the module goes, relative to the backend directory.
-pub const MODULE_PATH: &str = "lib/observability.py";
-
-impl AppError {
-    pub fn help(&self) -> Option<String> {
-        Some(match self {
-            AppError::NoAppAssignment { .. } | AppError::AmbiguousAppAssignment { .. } => {
-                "the other two files can still be written: add the two lines by hand, then run again".into()
-            }
-            AppError::UnclosedStatement { .. } => "fix the line named (python app.py shows the same problem)".into(),
-            AppError::InvalidPackageName { .. } => "fix the line named in requirements.txt".into(),
-        })
-    }
-}
-
-/// The call line, with the parts app.py already instruments by hand left out.
-pub fn call_line(skip: &[Part]) -> String {
-    if skip.is_empty() {
-        return CALL_LINE.to_string();
-    }
-    let names: Vec<String> = skip
-        .iter()
-        .map(|p| format!("{:?}", p.module_name()))
-        .collect();
-    format!("init_observability(app, skip=({},))", names.join(", "))
-}
-
-impl Part {
-    /// The part's name in the Python module's `skip` argument.
-    pub fn module_name(self) -> &'static str {
-        match self {
-            Part::Honeycomb => "honeycomb",
-            Part::Xray => "xray",
-            Part::Logs => "cloudwatch-logs",
-            Part::Rollbar => "rollbar",
-        }
     }
 }
