@@ -90,6 +90,9 @@ pub enum Command {
     /// .gitpod.yml: open the app's ports publicly; print the `gp env` lines it needs
     #[command(subcommand)]
     Gitpod(GitpodCommand),
+    /// GitHub Codespaces: forward the app's ports in .devcontainer/devcontainer.json
+    #[command(subcommand)]
+    Devcontainer(DevcontainerCommand),
     /// The Flask backend: requirements.txt, lib/observability.py and one call in app.py
     #[command(subcommand)]
     App(AppCommand),
@@ -466,4 +469,24 @@ pub struct AppArgs {
     /// Replace a lib/observability.py edited by hand with this version's
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevcontainerCommand {
+    /// Forward ports 3000 (frontend, opens the browser) and 4567 (backend) with labels
+    ///
+    /// devcontainer.json is JSONC: comments, trailing commas, tabs and everything not
+    /// edited stay byte for byte. Port visibility is not part of the file: run
+    /// `gh codespace ports visibility 4567:public -c "$CODESPACE_NAME"` (printed).
+    /// Secrets are never written: set them with `gh secret set NAME --app codespaces`.
+    /// Example: cruddur-obs devcontainer write --dry-run
+    Write {
+        /// The dev container file (created when missing)
+        #[arg(
+            long,
+            value_name = "PATH",
+            default_value = ".devcontainer/devcontainer.json"
+        )]
+        file: std::path::PathBuf,
+    },
 }

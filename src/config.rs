@@ -51,6 +51,7 @@ pub enum Action {
     },
     Export(Box<ExportSettings>),
     AppWrite(AppSettings),
+    DevcontainerWrite(std::path::PathBuf),
     IamPolicy {
         xray: bool,
         log_groups: Vec<String>,
@@ -212,6 +213,9 @@ impl Config {
             Command::Xray(x) => xray_action(x)?,
             Command::Logs(l) => logs_action(l)?,
             Command::Export(e) => Action::Export(Box::new(export_settings(e)?)),
+            Command::Devcontainer(crate::cli::DevcontainerCommand::Write { file }) => {
+                Action::DevcontainerWrite(file)
+            }
             Command::App(crate::cli::AppCommand::Write(a)) => Action::AppWrite(AppSettings {
                 compose_file: a.file,
                 service: a.service,

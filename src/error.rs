@@ -47,6 +47,8 @@ pub enum Error {
     #[error(transparent)]
     App(#[from] crate::app::AppError),
     #[error(transparent)]
+    Devcontainer(#[from] crate::devcontainer::DevcontainerError),
+    #[error(transparent)]
     File(#[from] FileError),
     #[error("no {what} at {}", path.display())]
     MissingFile { what: &'static str, path: PathBuf },
@@ -122,6 +124,8 @@ impl Error {
             Error::Gitpod(e) if e.is_bad_input() => exit::BAD_INPUT,
             Error::Gitpod(_) => exit::FAILURE,
             Error::App(_) => exit::BAD_INPUT,
+            Error::Devcontainer(e) if e.is_bad_input() => exit::BAD_INPUT,
+            Error::Devcontainer(_) => exit::FAILURE,
             Error::File(FileError::NotText { .. }) => exit::BAD_INPUT,
             Error::Compose(_) | Error::File(_) => exit::FAILURE,
             Error::Honeycomb(e) if e.is_auth() => exit::AUTH,
@@ -143,6 +147,7 @@ impl Error {
             Error::Compose(e) => e.help(),
             Error::Gitpod(e) => e.help(),
             Error::App(e) => e.help(),
+            Error::Devcontainer(e) => e.help(),
             Error::File(_) => None,
             Error::MissingFile { .. } => Some("run it in the repository root, or pass --file".into()),
             Error::Honeycomb(e) => e.help(),

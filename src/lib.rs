@@ -13,6 +13,7 @@ pub mod cli;
 pub mod collector;
 pub mod compose;
 pub mod config;
+pub mod devcontainer;
 pub mod error;
 pub mod export;
 pub mod files;

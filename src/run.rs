@@ -131,6 +131,9 @@ async fn execute_async(config: &Config) -> Result<u8, Error> {
             logs_run(config, names.iter().cloned().map(L::Gone).collect(), true).await
         }
         Action::Export(settings) => export(config, settings).await,
+        Action::DevcontainerWrite(file) => {
+            write_files(config, vec![workspace::devcontainer_file(file)?])
+        }
         Action::AppWrite(settings) => write_files(config, workspace::app_files(settings)?),
         Action::IamPolicy {
             xray,

@@ -339,3 +339,39 @@ pub fn backend_dir(
         .filter(|c| !matches!(c, std::path::Component::CurDir))
         .collect())
 }
+
+/// Plans `devcontainer write`: the app's forwarded ports and their labels; the
+/// next steps are the `gh` commands for port visibility and secrets.
+pub fn devcontainer_file(path: &std::path::Path) -> Result<PlannedFile, Error> {
+    let label = path.display().to_string();
+    let text = files::read(path)?;
+    let plan = crate::devcontainer::plan(text.as_deref(), &label)?;
+    let mut next_steps =
+        vec!["gh codespace ports visibility 4567:public -c \"$CODESPACE_NAME\"".to_string()];
+    next_steps.extend(
+        [
+            "HONEYCOMB_API_KEY",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_DEFAULT_REGION",
+            "ROLLBAR_ACCESS_TOKEN",
+        ]
+        .iter()
+        .map(|name| format!("gh secret set {name} --app codespaces")),
+    );
+    Ok(PlannedFile {
+        path: path.to_path_buf(),
+        old: text,
+        new: plan.new_text,
+        report: FileReport {
+            file: label,
+            status: FileStatus::InSync,
+            changes: plan.changes,
+            conflicts: Vec::new(),
+            forced: false,
+            notes: plan.notes,
+            diff: None,
+            next_steps,
+        },
+    })
+}

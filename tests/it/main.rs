@@ -8,6 +8,8 @@ mod common;
 mod app;
 mod awscli_conformance;
 mod collector;
+mod devcontainer;
+mod devcontainer_properties;
 mod export;
 mod files;
 mod honeycomb;
