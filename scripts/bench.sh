@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
 source scripts/tools.sh
-cargo build --release --quiet --bins
+cargo build --release --quiet --workspace --bins
 bin="$PWD/target/release/cruddur-obs"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
-cargo build --quiet --bins
+cargo build --quiet --workspace --bins
 bin="$PWD/target/debug"
 
 work=$(mktemp -d)
