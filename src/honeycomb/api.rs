@@ -90,19 +90,38 @@ struct Attempt {
 
 #[derive(Clone)]
 pub struct HoneycombApi {
+    /// For https: follows no redirect (the key header would go with it).
     client: reqwest::Client,
+    /// For plain http, which is allowed to loopback only: a direct connection,
+    /// never through a proxy (the key would cross the network in clear text).
+    direct: reqwest::Client,
     timeout: Duration,
 }
 
+/// The largest answer read from Honeycomb's API (its replies are a few KB).
+pub const BODY_LIMIT: usize = 256 * 1024;
+
 impl HoneycombApi {
     pub fn new(timeout: Duration) -> HoneycombApi {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .user_agent(concat!("cruddur-obs/", env!("CARGO_PKG_VERSION")))
+        let builder = || {
+            reqwest::Client::builder()
+                .timeout(timeout)
+                .connect_timeout(timeout.min(Duration::from_secs(5)))
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("cruddur-obs/", env!("CARGO_PKG_VERSION")))
+        };
+        #[allow(clippy::expect_used)]
+        let client = builder().build().expect("the TLS backend initialises");
+        #[allow(clippy::expect_used)]
+        let direct = builder()
+            .no_proxy()
             .build()
             .expect("the TLS backend initialises");
-        HoneycombApi { client, timeout }
+        HoneycombApi {
+            client,
+            direct,
+            timeout,
+        }
     }
 
     /// Sends one request with retries; returns the status and the body text.
@@ -114,8 +133,12 @@ impl HoneycombApi {
         body: Option<String>,
     ) -> Result<(StatusCode, String), HoneycombError> {
         let attempt = || async {
-            let mut request = self
-                .client
+            let client = if url.scheme() == "http" {
+                &self.direct
+            } else {
+                &self.client
+            };
+            let mut request = client
                 .request(method.clone(), url.clone())
                 .headers(headers.clone());
             if let Some(body) = &body {
@@ -147,11 +170,47 @@ impl HoneycombApi {
                     after: None,
                 });
             }
-            let text = response
-                .text()
+            if status.is_redirection() {
+                let location = response
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("nowhere")
+                    .chars()
+                    .take(200)
+                    .collect::<String>();
+                return Err(Attempt {
+                    error: HoneycombError::Unexpected {
+                        url: url.to_string(),
+                        reason: format!(
+                            "HTTP {} redirecting to {location}: not followed (Honeycomb's API does not redirect, and the key would go along)",
+                            status.as_u16()
+                        ),
+                    },
+                    retry: false,
+                    after: None,
+                });
+            }
+            let mut response = response;
+            let mut bytes: Vec<u8> = Vec::new();
+            while let Some(chunk) = response
+                .chunk()
                 .await
-                .map_err(|e| self.transport(&url, &method, e))?;
-            Ok((status, text))
+                .map_err(|e| self.transport(&url, &method, e))?
+            {
+                if bytes.len() + chunk.len() > BODY_LIMIT {
+                    return Err(Attempt {
+                        error: HoneycombError::Unexpected {
+                            url: url.to_string(),
+                            reason: format!("the answer is larger than {} KiB", BODY_LIMIT / 1024),
+                        },
+                        retry: false,
+                        after: None,
+                    });
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
         };
         attempt
             .retry(

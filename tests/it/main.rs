@@ -16,6 +16,7 @@ mod honeycomb;
 mod kill;
 mod logs;
 mod properties;
+mod secrets;
 mod setup;
 mod shape;
 mod wizard;

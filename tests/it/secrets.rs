@@ -1,0 +1,148 @@
+//! Issue 12 (first part): the Honeycomb key follows no redirect and no proxy, and
+//! replies are bounded. Each asserts who received the key and what was printed.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::common::{isolated, stderr, stdout};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const KEY: &str = "hcaik_01j9zzzzzzzzzzzzzzzzzzzzzzq8t3m4k5n6p7r8s9t0v1w2x3y4z5a6b7";
+
+/// A TCP server recording every request head it gets, answering 502; stops with the test.
+fn recorder() -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            stream.set_read_timeout(Some(Duration::from_secs(2))).ok();
+            let mut buf = [0u8; 8192];
+            let n = stream.read(&mut buf).unwrap_or(0);
+            log.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            let _ = stream.write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n");
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redirect_is_not_followed_and_the_key_reaches_nobody_else() {
+    let (elsewhere, seen) = recorder();
+    for status in [302, 307] {
+        let stub = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/1/auth"))
+            .respond_with(
+                ResponseTemplate::new(status)
+                    .insert_header("location", format!("{elsewhere}/1/auth")),
+            )
+            .mount(&stub)
+            .await;
+        let out = isolated("cruddur-obs")
+            .env("HONEYCOMB_API_KEY", KEY)
+            .env("HONEYCOMB_API_ENDPOINT", stub.uri())
+            .args(["honeycomb", "check", "--honeycomb-region", "us"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(stderr(&out).contains("not followed"), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&elsewhere),
+            "names where it pointed: {}",
+            stderr(&out)
+        );
+        assert!(!format!("{}{}", stdout(&out), stderr(&out)).contains(KEY));
+    }
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "the redirect target was asked: {:?}",
+        seen.lock().unwrap()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plain_http_to_loopback_never_goes_through_a_proxy() {
+    let (proxy, seen) = recorder();
+    let stub = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/1/auth"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "id": "k", "type": "ingest", "api_key_access": {"events": true},
+            "environment": {"name": "d", "slug": "d"}, "team": {"name": "t", "slug": "t"}})))
+        .mount(&stub)
+        .await;
+    let out = isolated("cruddur-obs")
+        .env("HONEYCOMB_API_KEY", KEY)
+        .env("HONEYCOMB_API_ENDPOINT", stub.uri())
+        .env("HTTP_PROXY", &proxy)
+        .env("http_proxy", &proxy)
+        .env("ALL_PROXY", &proxy)
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .args(["honeycomb", "check", "--honeycomb-region", "us"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        seen.lock().unwrap().iter().all(|r| !r.contains(KEY)),
+        "the proxy saw the key"
+    );
+    assert!(seen.lock().unwrap().is_empty());
+}
+
+#[test]
+fn an_endless_or_huge_answer_is_cut_and_called_unexpected() {
+    // A server that answers 200 and then streams forever.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n");
+                let chunk = format!("{:x}\r\n{}\r\n", 65536, " ".repeat(65536));
+                let started = Instant::now();
+                while started.elapsed() < Duration::from_secs(20) {
+                    if stream.write_all(chunk.as_bytes()).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let started = Instant::now();
+    let out = isolated("cruddur-obs")
+        .env("HONEYCOMB_API_KEY", KEY)
+        .env("HONEYCOMB_API_ENDPOINT", &url)
+        .args([
+            "honeycomb",
+            "check",
+            "--honeycomb-region",
+            "us",
+            "--timeout",
+            "10",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("larger than 256 KiB"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "took {:?}",
+        started.elapsed()
+    );
+}
