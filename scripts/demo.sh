@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job, end to end, locally: starts the X-Ray emulator, a moto server
 # (CloudWatch Logs, STS) and a Honeycomb stub, copies the sample Cruddur repo
-# (examples/cruddur-week1) to a temp dir, and runs `cruddur-obs init --yes` on it:
-# the plan, the result, a second run that changes nothing, and `status`.
+# (examples/cruddur-week1, with the course's week-1 backend) to a temp dir, and runs
+# `cruddur-obs init --yes` on it: the plan, the result (cloud, compose, Gitpod and
+# the backend's lib/observability.py), a second run that changes nothing, and `status`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
@@ -41,6 +42,9 @@ obs() { echo "\$ cruddur-obs $*"; "$bin/cruddur-obs" "$@" || echo "(exit $?)"; e
 
 obs plan
 obs init --yes
+# init also instrumented the backend (app write): the module and the two lines.
+echo "\$ grep -n init_observability backend-flask/app.py"; grep -n init_observability backend-flask/app.py; echo
+echo "\$ head -6 backend-flask/lib/observability.py"; head -6 backend-flask/lib/observability.py; echo
 obs init --yes
 obs status
 obs honeycomb send-test-span
