@@ -84,6 +84,9 @@ pub enum Command {
     /// Honeycomb: check an API key, prove ingest with a test span
     #[command(subcommand)]
     Honeycomb(HoneycombCommand),
+    /// Rollbar: check an access token's scopes, prove it with a test item
+    #[command(subcommand)]
+    Rollbar(RollbarCommand),
     /// docker-compose.yml: the app's observability entries and the xray-daemon service
     #[command(subcommand)]
     Compose(ComposeCommand),
@@ -212,6 +215,14 @@ pub enum HoneycombCommand {
     /// and can send traces, 4 when it is rejected or cannot send.
     /// Example: HONEYCOMB_API_KEY=... cruddur-obs honeycomb check
     Check(HoneycombArgs),
+    /// The course's saved queries and a Cruddur board (needs a configuration key)
+    ///
+    /// Creates (or brings in line, after asking) four queries — latency heatmap and
+    /// P95 by route, P95 by app.user_id, errors by route, recent traces — each
+    /// saved with a name, and one flexible board holding them. A board of that name
+    /// that cruddur-obs did not make is left alone. A second run writes nothing.
+    /// Example: HONEYCOMB_CONFIG_KEY=... cruddur-obs honeycomb board --dry-run
+    Board(BoardArgs),
     /// Send one test span over OTLP/HTTP and print a link to it in the Honeycomb UI
     ///
     /// Example: cruddur-obs honeycomb send-test-span --service backend-flask
@@ -489,4 +500,76 @@ pub enum DevcontainerCommand {
         )]
         file: std::path::PathBuf,
     },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct BoardArgs {
+    /// A Honeycomb configuration key with "Manage Queries and Columns" and "Manage
+    /// Public Boards" [default: HONEYCOMB_CONFIG_KEY, else asked for on a terminal]
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "HONEYCOMB_CONFIG_KEY",
+        hide_env_values = true
+    )]
+    pub config_key: Option<String>,
+    /// The board's name
+    #[arg(long, value_name = "NAME", default_value = "Cruddur")]
+    pub name: String,
+    /// The dataset the queries run on (the service name)
+    #[arg(long, value_name = "NAME", default_value = "backend-flask")]
+    pub dataset: String,
+    /// Remove the board and the saved queries cruddur-obs made (asks first)
+    #[arg(long)]
+    pub destroy: bool,
+    /// Honeycomb region, us or eu
+    #[arg(long, value_enum, value_name = "REGION", default_value = "us")]
+    pub honeycomb_region: crate::honeycomb::Region,
+    /// Honeycomb API base URL (a proxy, or a local stub)
+    #[arg(long, value_name = "URL", env = "HONEYCOMB_API_ENDPOINT")]
+    pub api_endpoint: Option<String>,
+    /// Honeycomb API base URL for the EU region only
+    #[arg(long, value_name = "URL", env = "HONEYCOMB_API_ENDPOINT_EU")]
+    pub api_endpoint_eu: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RollbarCommand {
+    /// Check an access token: valid? which scopes? can the backend post with it?
+    ///
+    /// One GET that creates nothing: Rollbar answers a token without the read
+    /// scope with 403 naming the scopes it has. Exit 0 when valid and able to post
+    /// server items, 4 when rejected or lacking post_server_item, 1 on network trouble.
+    /// Example: ROLLBAR_ACCESS_TOKEN=... cruddur-obs rollbar check
+    Check(RollbarArgs),
+    /// Post one test item (level info) and print its link
+    ///
+    /// Example: cruddur-obs rollbar send-test-item
+    SendTestItem {
+        #[command(flatten)]
+        token: RollbarArgs,
+        /// The item's environment
+        #[arg(
+            long,
+            value_name = "NAME",
+            env = "ROLLBAR_ENVIRONMENT",
+            default_value = "development"
+        )]
+        environment: String,
+    },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RollbarArgs {
+    /// The Rollbar project access token [default: ROLLBAR_ACCESS_TOKEN, else asked for on a terminal]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "ROLLBAR_ACCESS_TOKEN",
+        hide_env_values = true
+    )]
+    pub access_token: Option<String>,
+    /// Rollbar API base URL, with or without /api/1 (a local stand-in)
+    #[arg(long, value_name = "URL", env = "ROLLBAR_ENDPOINT")]
+    pub api_endpoint: Option<String>,
 }

@@ -52,12 +52,36 @@ pub enum Action {
     Export(Box<ExportSettings>),
     AppWrite(AppSettings),
     DevcontainerWrite(std::path::PathBuf),
+    RollbarCheck(RollbarSettings),
+    RollbarSendTestItem(RollbarSettings, String),
+    HoneycombBoard(BoardSettings),
     IamPolicy {
         xray: bool,
         log_groups: Vec<String>,
         account: Option<String>,
     },
     Completions(clap_complete::Shell),
+}
+
+/// How to reach Rollbar, and with which token.
+#[derive(Debug, Clone)]
+pub struct RollbarSettings {
+    /// `None`: ask on a terminal (or fail with a hint).
+    pub token: Option<Secret>,
+    /// The API base (`https://api.rollbar.com/`).
+    pub base: reqwest::Url,
+    pub timeout: Duration,
+}
+
+/// What `honeycomb board` makes, with which key, where.
+#[derive(Debug, Clone)]
+pub struct BoardSettings {
+    pub key: Option<Secret>,
+    pub name: String,
+    pub dataset: String,
+    pub destroy: bool,
+    pub base: reqwest::Url,
+    pub timeout: Duration,
 }
 
 /// What `app write` instruments, where.
@@ -213,6 +237,33 @@ impl Config {
             Command::Xray(x) => xray_action(x)?,
             Command::Logs(l) => logs_action(l)?,
             Command::Export(e) => Action::Export(Box::new(export_settings(e)?)),
+            Command::Rollbar(crate::cli::RollbarCommand::Check(a)) => {
+                Action::RollbarCheck(rollbar_settings(&a, g.timeout)?)
+            }
+            Command::Rollbar(crate::cli::RollbarCommand::SendTestItem { token, environment }) => {
+                Action::RollbarSendTestItem(rollbar_settings(&token, g.timeout)?, environment)
+            }
+            Command::Honeycomb(HoneycombCommand::Board(a)) => {
+                let endpoints =
+                    honeycomb::endpoints(a.api_endpoint.as_deref(), a.api_endpoint_eu.as_deref())?;
+                Action::HoneycombBoard(BoardSettings {
+                    key: a
+                        .config_key
+                        .as_deref()
+                        .map(str::trim)
+                        .filter(|k| !k.is_empty())
+                        .map(honeycomb::check_key_text)
+                        .transpose()?,
+                    name: a.name,
+                    dataset: a.dataset,
+                    destroy: a.destroy,
+                    base: match a.honeycomb_region {
+                        Region::Us => endpoints.us,
+                        Region::Eu => endpoints.eu,
+                    },
+                    timeout: Duration::from_secs_f64(g.timeout),
+                })
+            }
             Command::Devcontainer(crate::cli::DevcontainerCommand::Write { file }) => {
                 Action::DevcontainerWrite(file)
             }
@@ -318,6 +369,39 @@ fn setup_settings(a: &SetupArgs, timeout: f64) -> Result<SetupSettings, Error> {
             parts: app_parts(&a.without),
             force: a.force,
         },
+    })
+}
+
+/// Rollbar's API base: `https://api.rollbar.com/` unless overridden; an override
+/// with `/api/1` (as the app's ROLLBAR_ENDPOINT is written) means the same base.
+fn rollbar_settings(a: &crate::cli::RollbarArgs, timeout: f64) -> Result<RollbarSettings, Error> {
+    let raw = a
+        .api_endpoint
+        .as_deref()
+        .unwrap_or("https://api.rollbar.com/");
+    let mut base = honeycomb::parse_endpoint(raw).map_err(|e| match e {
+        honeycomb::InputError::Insecure { url } => Error::Usage(format!(
+            "refusing to send the Rollbar token over plain http to {url}: use https, or http only to a loopback address"
+        )),
+        other => other.into(),
+    })?;
+    let path = base.path().trim_end_matches('/').to_string();
+    let path = path.strip_suffix("/api/1").unwrap_or(&path).to_string();
+    base.set_path(&format!("{path}/"));
+    let token = a
+        .access_token
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            honeycomb::check_key_text(t)
+                .map_err(|_| Error::Usage("the Rollbar access token has a character that cannot be part of it (a space, quote or line break?)".into()))
+        })
+        .transpose()?;
+    Ok(RollbarSettings {
+        token,
+        base,
+        timeout: Duration::from_secs_f64(timeout),
     })
 }
 

@@ -47,6 +47,12 @@ pub enum Error {
     #[error(transparent)]
     App(#[from] crate::app::AppError),
     #[error(transparent)]
+    Rollbar(#[from] crate::rollbar::RollbarError),
+    #[error(transparent)]
+    Board(#[from] crate::honeycomb::board::BoardError),
+    #[error("cannot set up the HTTP client: {0}")]
+    Http(String),
+    #[error(transparent)]
     Devcontainer(#[from] crate::devcontainer::DevcontainerError),
     #[error(transparent)]
     File(#[from] FileError),
@@ -124,6 +130,12 @@ impl Error {
             Error::Gitpod(e) if e.is_bad_input() => exit::BAD_INPUT,
             Error::Gitpod(_) => exit::FAILURE,
             Error::App(_) => exit::BAD_INPUT,
+            Error::Rollbar(e) if e.is_auth() => exit::AUTH,
+            Error::Rollbar(crate::rollbar::RollbarError::Insecure { .. }) => exit::BAD_INPUT,
+            Error::Rollbar(_) | Error::Http(_) => exit::FAILURE,
+            Error::Board(e) if e.is_auth() => exit::AUTH,
+            Error::Board(crate::honeycomb::board::BoardError::Insecure { .. }) => exit::BAD_INPUT,
+            Error::Board(_) => exit::FAILURE,
             Error::Devcontainer(e) if e.is_bad_input() => exit::BAD_INPUT,
             Error::Devcontainer(_) => exit::FAILURE,
             Error::File(FileError::NotText { .. }) => exit::BAD_INPUT,
@@ -147,6 +159,9 @@ impl Error {
             Error::Compose(e) => e.help(),
             Error::Gitpod(e) => e.help(),
             Error::App(e) => e.help(),
+            Error::Rollbar(e) => e.help(),
+            Error::Board(e) => e.help(),
+            Error::Http(_) => None,
             Error::Devcontainer(e) => e.help(),
             Error::File(_) => None,
             Error::MissingFile { .. } => Some("run it in the repository root, or pass --file".into()),

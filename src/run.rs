@@ -131,6 +131,31 @@ async fn execute_async(config: &Config) -> Result<u8, Error> {
             logs_run(config, names.iter().cloned().map(L::Gone).collect(), true).await
         }
         Action::Export(settings) => export(config, settings).await,
+        Action::RollbarCheck(s) => rollbar_check(config, s).await,
+        Action::RollbarSendTestItem(s, environment) => {
+            let token = secret_or_ask(config, &s.token, "Rollbar access token", || {
+                Error::Usage("no Rollbar access token: pass --access-token or set ROLLBAR_ACCESS_TOKEN (Rollbar: Project settings → Project Access Tokens)".into())
+            })?;
+            let client = http_client(s.timeout)?;
+            if config.ui.dry_run {
+                let report = ui::spin(
+                    "checking the Rollbar token",
+                    crate::rollbar::check(&client, &s.base, &token),
+                )
+                .await?;
+                eprintln!("dry run: the token is valid; no item was sent");
+                ui::emit(&config.ui, &report);
+                return Ok(exit::PENDING);
+            }
+            let report = ui::spin(
+                "sending a test item to Rollbar",
+                crate::rollbar::send_test_item(&client, &s.base, &token, environment),
+            )
+            .await?;
+            ui::emit(&config.ui, &report);
+            Ok(exit::OK)
+        }
+        Action::HoneycombBoard(s) => honeycomb_board(config, s).await,
         Action::DevcontainerWrite(file) => {
             write_files(config, vec![workspace::devcontainer_file(file)?])
         }
@@ -510,6 +535,93 @@ fn ask_for_changes<P: Planned>(config: &Config, planned: &[P]) -> Result<bool, E
         many => format!("these {} changes", many.len()),
     };
     ui::agree(&config.ui, &what, "Apply these changes?")
+}
+
+fn http_client(timeout: std::time::Duration) -> Result<crate::http::HttpClient, Error> {
+    crate::http::HttpClient::new(timeout, timeout).map_err(|e| Error::Http(e.to_string()))
+}
+
+/// A secret from the settings, else asked for (hidden) on a terminal.
+fn secret_or_ask(
+    config: &Config,
+    given: &Option<Secret>,
+    prompt: &str,
+    missing: impl FnOnce() -> Error,
+) -> Result<Secret, Error> {
+    match given {
+        Some(s) => Ok(s.clone()),
+        None => ui::ask_secret(&config.ui, prompt)?.ok_or_else(missing),
+    }
+}
+
+async fn rollbar_check(config: &Config, s: &crate::config::RollbarSettings) -> Result<u8, Error> {
+    let token = secret_or_ask(config, &s.token, "Rollbar access token", || {
+        Error::Usage("no Rollbar access token: pass --access-token or set ROLLBAR_ACCESS_TOKEN (Rollbar: Project settings → Project Access Tokens)".into())
+    })?;
+    let client = http_client(s.timeout)?;
+    let report = ui::spin(
+        "checking the Rollbar token",
+        crate::rollbar::check(&client, &s.base, &token),
+    )
+    .await?;
+    if report.can_post_server_items == Some(false) {
+        let e = crate::rollbar::RollbarError::LacksScope {
+            token: report.token.clone(),
+            scope: "post_server_item".into(),
+            has: report.scopes.clone(),
+        };
+        return Err(Error::partial(&report, e.into()));
+    }
+    ui::emit(&config.ui, &report);
+    Ok(exit::OK)
+}
+
+async fn honeycomb_board(config: &Config, s: &crate::config::BoardSettings) -> Result<u8, Error> {
+    use crate::honeycomb::board;
+    let key = secret_or_ask(config, &s.key, "Honeycomb configuration key", || {
+        Error::Usage("no Honeycomb configuration key: pass --config-key or set HONEYCOMB_CONFIG_KEY (Honeycomb: Team settings → API keys → Configuration)".into())
+    })?;
+    let api = board::BoardApi::new(http_client(s.timeout)?, s.base.clone(), key);
+    let desired = board::desired(&s.name, &s.dataset);
+    if s.destroy {
+        if config.ui.dry_run {
+            let report = ui::spin("reading the board", board::ensure(&api, &desired, true)).await?;
+            ui::emit(&config.ui, &report);
+            return Ok(exit::PENDING);
+        }
+        if !ui::agree(
+            &config.ui,
+            &format!("removing the board {}", s.name),
+            &format!("Remove the board {} and its saved queries?", s.name),
+        )? {
+            return Ok(exit::PENDING);
+        }
+        let report = ui::spin("removing the board", board::destroy(&api, &desired)).await?;
+        ui::emit(&config.ui, &report);
+        return Ok(exit::OK);
+    }
+    // Read and plan first; write only after agreement (creating is agreed by
+    // running the command; changing a board someone may have edited is asked).
+    let preview = ui::spin("reading Honeycomb", board::ensure(&api, &desired, true)).await?;
+    let writes = preview.plan.writes();
+    if config.ui.dry_run || writes == 0 {
+        ui::emit(&config.ui, &preview);
+        return Ok(if writes == 0 { exit::OK } else { exit::PENDING });
+    }
+    if matches!(preview.plan.outcome, board::BoardOutcome::Update { .. }) {
+        eprintln!("{preview}");
+        if !ui::agree(
+            &config.ui,
+            &format!("updating the board {}", s.name),
+            "Apply these changes to the board?",
+        )? {
+            ui::emit(&config.ui, &preview);
+            return Ok(exit::PENDING);
+        }
+    }
+    let report = ui::spin("writing the board", board::ensure(&api, &desired, false)).await?;
+    ui::emit(&config.ui, &report);
+    Ok(exit::OK)
 }
 
 /// The template on stdout (`--out` absent) or into files, with the import file;

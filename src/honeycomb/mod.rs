@@ -6,6 +6,7 @@
 //! [`api`] does the HTTP.
 
 pub mod api;
+pub mod board;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -1,0 +1,495 @@
+//! The HTTP edge shared by the SaaS modules ([`crate::rollbar`], [`crate::honeycomb::board`]).
+//!
+//! Rules (DESIGN.md §4, §6):
+//! - redirects are never followed (`redirect::Policy::none()`): a 3xx is reported,
+//!   naming its `Location` (masked: Rollbar's redirects can carry `?access_token=`);
+//! - reply bodies are read with `chunk()` and cut off at [`BODY_LIMIT`];
+//! - plain `http://` only to a loopback host, and then through a client built with
+//!   `.no_proxy()` (a proxy must never see the secret); `https://` otherwise;
+//! - the secret goes into its one header, marked sensitive, and nowhere else;
+//! - GET/PUT/DELETE are tried again on lost connections and 5xx; a POST only when
+//!   the connection was never made (it could otherwise arrive twice). A 429 is
+//!   waited out when it asks for at most [`MAX_RATE_LIMIT_WAIT`].
+//!
+//! [`Reply`] holds the raw body and stays inside the crate: whatever is shown from
+//! it goes through [`scrub`] first.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use reqwest::{Method, StatusCode, Url};
+
+use crate::secret::Secret;
+
+/// The most of a reply body we read.
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+/// The longest wait a 429 may ask for before we give up instead.
+pub const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(10);
+
+/// The HTTP client: one for https (system proxies apply), one without any proxy
+/// for plain http to loopback.
+#[derive(Clone, Debug)]
+pub struct HttpClient {
+    proxied: reqwest::Client,
+    direct: reqwest::Client,
+    request_timeout: Duration,
+    operation_timeout: Duration,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("cannot set up the HTTP client: {0}")]
+pub struct ClientInitError(String);
+
+impl HttpClient {
+    /// `request_timeout` bounds each request; `operation_timeout` bounds a whole
+    /// operation (every request and retry of one `check`, `ensure`, …).
+    pub fn new(
+        request_timeout: Duration,
+        operation_timeout: Duration,
+    ) -> Result<HttpClient, ClientInitError> {
+        let builder = || {
+            reqwest::Client::builder()
+                .timeout(request_timeout)
+                .connect_timeout(request_timeout.min(Duration::from_secs(5)))
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("cruddur-obs/", env!("CARGO_PKG_VERSION")))
+        };
+        let proxied = builder()
+            .build()
+            .map_err(|e| ClientInitError(innermost_cause(&e)))?;
+        let direct = builder()
+            .no_proxy()
+            .build()
+            .map_err(|e| ClientInitError(innermost_cause(&e)))?;
+        Ok(HttpClient {
+            proxied,
+            direct,
+            request_timeout,
+            operation_timeout,
+        })
+    }
+
+    pub fn operation_timeout(&self) -> Duration {
+        self.operation_timeout
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        self.request_timeout
+    }
+
+    /// Picks the client for `url`: https → the normal one; http to loopback → the
+    /// one without proxy; anything else is refused before a byte is sent.
+    fn client_for(&self, url: &Url) -> Result<&reqwest::Client, Failure> {
+        match url.scheme() {
+            "https" => Ok(&self.proxied),
+            "http" if is_loopback(url) => Ok(&self.direct),
+            _ => Err(Failure::Insecure {
+                url: url.to_string(),
+            }),
+        }
+    }
+
+    /// Sends one request (with the retries described in the module docs) and
+    /// reads the body, capped. 429, 5xx and 3xx come back as [`Failure`]s.
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        auth: (&'static str, &Secret),
+        json_body: Option<String>,
+    ) -> Result<Reply, Failure> {
+        let client = self.client_for(&url)?;
+        let mut headers = HeaderMap::new();
+        let mut value = HeaderValue::from_str(auth.1.expose()).map_err(|_| Failure::BadSecret)?;
+        value.set_sensitive(true);
+        headers.insert(HeaderName::from_static(auth.0), value);
+        if json_body.is_some() {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        let idempotent = method != Method::POST && method != Method::PATCH;
+        let secret = auth.1;
+        let attempt = || async {
+            let mut request = client
+                .request(method.clone(), url.clone())
+                .headers(headers.clone());
+            if let Some(body) = &json_body {
+                request = request.body(body.clone());
+            }
+            let mut response = request
+                .send()
+                .await
+                .map_err(|e| self.transport(&url, idempotent, e))?;
+            let status = response.status();
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                let after = retry_after(response.headers());
+                return Err(Attempt {
+                    failure: Failure::RateLimited {
+                        url: url.to_string(),
+                        retry_after: after.map(|d| d.as_secs()),
+                    },
+                    retry: after.is_none_or(|d| d <= MAX_RATE_LIMIT_WAIT),
+                    after,
+                });
+            }
+            if status.is_server_error() {
+                return Err(Attempt {
+                    failure: Failure::Server {
+                        url: url.to_string(),
+                        status: status.as_u16(),
+                    },
+                    retry: idempotent,
+                    after: None,
+                });
+            }
+            if status.is_redirection() {
+                let location = response
+                    .headers()
+                    .get(LOCATION)
+                    .map(|v| scrub(&String::from_utf8_lossy(v.as_bytes()), secret))
+                    .unwrap_or_else(|| "(no Location header)".into());
+                return Err(Attempt {
+                    failure: Failure::Redirect {
+                        url: url.to_string(),
+                        status: status.as_u16(),
+                        location,
+                    },
+                    retry: false,
+                    after: None,
+                });
+            }
+            let body = read_capped(&mut response, &url)
+                .await
+                .map_err(|f| match f {
+                    Failure::Lost { .. } => Attempt {
+                        failure: f,
+                        retry: idempotent,
+                        after: None,
+                    },
+                    other => Attempt {
+                        failure: other,
+                        retry: false,
+                        after: None,
+                    },
+                })?;
+            Ok(Reply { status, body })
+        };
+        attempt
+            .retry(
+                ExponentialBuilder::default()
+                    .with_min_delay(Duration::from_millis(200))
+                    .with_max_delay(Duration::from_secs(2))
+                    .with_max_times(2)
+                    .with_jitter(),
+            )
+            .when(|a: &Attempt| a.retry)
+            .adjust(|a: &Attempt, planned| planned.map(|d| a.after.unwrap_or(d)))
+            .notify(|a: &Attempt, wait| tracing::debug!("retrying in {wait:?}: {:?}", a.failure))
+            .await
+            .map_err(|a| a.failure)
+    }
+
+    fn transport(&self, url: &Url, idempotent: bool, e: reqwest::Error) -> Attempt {
+        if e.is_timeout() {
+            Attempt {
+                failure: Failure::Timeout {
+                    url: url.to_string(),
+                    secs: self.request_timeout.as_secs_f64(),
+                },
+                retry: false,
+                after: None,
+            }
+        } else if e.is_connect() {
+            // Never connected: nothing was sent, so even a POST may be tried again.
+            Attempt {
+                failure: Failure::Connect {
+                    url: url.to_string(),
+                    cause: innermost_cause(&e),
+                },
+                retry: true,
+                after: None,
+            }
+        } else {
+            Attempt {
+                failure: Failure::Lost {
+                    url: url.to_string(),
+                    cause: innermost_cause(&e),
+                    retried: idempotent,
+                },
+                retry: idempotent,
+                after: None,
+            }
+        }
+    }
+}
+
+/// One attempt's failure: what it was, whether to try again, and when.
+#[derive(Debug)]
+struct Attempt {
+    failure: Failure,
+    retry: bool,
+    after: Option<Duration>,
+}
+
+/// A reply with a non-3xx/429/5xx status. The body is raw: scrub before showing.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub status: StatusCode,
+    pub body: String,
+}
+
+/// What went wrong on the way. Every field is safe to show (no secret).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    Timeout {
+        url: String,
+        secs: f64,
+    },
+    Connect {
+        url: String,
+        cause: String,
+    },
+    Lost {
+        url: String,
+        cause: String,
+        retried: bool,
+    },
+    Insecure {
+        url: String,
+    },
+    TooLarge {
+        url: String,
+    },
+    Redirect {
+        url: String,
+        status: u16,
+        location: String,
+    },
+    RateLimited {
+        url: String,
+        retry_after: Option<u64>,
+    },
+    Server {
+        url: String,
+        status: u16,
+    },
+    BadSecret,
+}
+
+async fn read_capped(response: &mut reqwest::Response, url: &Url) -> Result<String, Failure> {
+    let too_large = || Failure::TooLarge {
+        url: url.to_string(),
+    };
+    if response
+        .content_length()
+        .is_some_and(|n| n > BODY_LIMIT as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > BODY_LIMIT {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => {
+                return Err(Failure::Lost {
+                    url: url.to_string(),
+                    cause: innermost_cause(&e),
+                    retried: false,
+                })
+            }
+        }
+    }
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
+/// Joins `path` to a base URL that may itself have a path (a proxy prefix).
+pub fn join(base: &Url, path: &str) -> Url {
+    let mut url = base.clone();
+    let joined = format!(
+        "{}/{}",
+        base.path().trim_end_matches('/'),
+        path.trim_start_matches('/')
+    );
+    url.set_path(&joined);
+    url
+}
+
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host_str() {
+        Some("localhost") => true,
+        Some(host) => host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        None => false,
+    }
+}
+
+/// Replaces, in `text`, every occurrence of the secret and of every substring of
+/// it 8 characters or longer with the secret's masked form. (Every such substring
+/// contains an 8-character window of the secret, so marking the windows' matches
+/// and replacing each marked run covers them all.)
+pub fn scrub(text: &str, secret: &Secret) -> String {
+    let value = secret.expose();
+    if value.is_empty() {
+        return text.to_string();
+    }
+    let chars: Vec<(usize, char)> = value.char_indices().collect();
+    let mut marked = vec![false; text.len()];
+    let mut mark = |needle: &str| {
+        for (start, m) in text.match_indices(needle) {
+            marked[start..start + m.len()]
+                .iter_mut()
+                .for_each(|b| *b = true);
+        }
+    };
+    if chars.len() < 8 {
+        mark(value);
+    } else {
+        for i in 0..=chars.len() - 8 {
+            let start = chars[i].0;
+            let end = chars.get(i + 8).map_or(value.len(), |(b, _)| *b);
+            mark(&value[start..end]);
+        }
+    }
+    if !marked.contains(&true) {
+        return text.to_string();
+    }
+    let masked = secret.masked();
+    let mut out = String::with_capacity(text.len());
+    let mut in_run = false;
+    for (i, c) in text.char_indices() {
+        if marked[i] {
+            if !in_run {
+                out.push_str(&masked);
+                in_run = true;
+            }
+        } else {
+            in_run = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `text` scrubbed and cut to `max` characters (for one-line messages).
+pub fn scrub_short(text: &str, secret: &Secret, max: usize) -> String {
+    let clean = scrub(text.trim(), secret);
+    let mut short: String = clean.chars().take(max).collect();
+    if clean.chars().count() > max {
+        short.push('…');
+    }
+    short
+}
+
+/// How long a 429 asks us to wait: `Retry-After` seconds, else `RateLimit-Reset`,
+/// else `X-Rate-Limit-Remaining-Seconds` (Rollbar), else the `reset=` of a
+/// `RateLimit` header (Honeycomb).
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let seconds = |v: &str| v.trim().parse::<u64>().ok();
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    header(RETRY_AFTER.as_str())
+        .and_then(seconds)
+        .or_else(|| header("ratelimit-reset").and_then(seconds))
+        .or_else(|| header("x-rate-limit-remaining-seconds").and_then(seconds))
+        .or_else(|| {
+            header("ratelimit").and_then(|v| {
+                v.split([',', ';'])
+                    .find_map(|part| {
+                        part.trim()
+                            .strip_prefix("reset=")
+                            .or(part.trim().strip_prefix("t="))
+                    })
+                    .and_then(seconds)
+            })
+        })
+        .map(Duration::from_secs)
+}
+
+/// The innermost non-empty message of an error chain (as `crate::error` does in the CLI).
+pub fn innermost_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = err.to_string();
+    let mut current = err.source();
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !text.trim().is_empty() {
+            message = text;
+        }
+        current = e.source();
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrub_replaces_the_secret_and_its_long_pieces() {
+        let secret = Secret::new("abcdefghijklmnopqrstuvwxyz012345");
+        let masked = secret.masked();
+        assert_eq!(
+            scrub("token abcdefghijklmnopqrstuvwxyz012345 not found", &secret),
+            format!("token {masked} not found")
+        );
+        // A piece of 8+ characters anywhere is masked; 7 are not.
+        assert_eq!(scrub("x mnopqrst y", &secret), format!("x {masked} y"));
+        assert_eq!(scrub("x mnopqrs y", &secret), "x mnopqrs y");
+        // Overlapping and adjacent pieces collapse into one mask.
+        assert_eq!(
+            scrub("abcdefghijklmnopqrstuvwxyz012345abcdefgh!", &secret),
+            format!("{masked}!")
+        );
+        let short = Secret::new("tiny");
+        assert_eq!(scrub("a tiny b", &short), "a **** b");
+        // Multi-byte text around the secret survives.
+        assert_eq!(scrub("é abcdefghij ü", &secret), format!("é {masked} ü"));
+    }
+
+    #[test]
+    fn only_loopback_may_be_plain_http() {
+        let c = HttpClient::new(Duration::from_secs(1), Duration::from_secs(2)).unwrap();
+        assert!(c
+            .client_for(&Url::parse("http://127.0.0.1:9/").unwrap())
+            .is_ok());
+        assert!(c
+            .client_for(&Url::parse("http://[::1]:9/").unwrap())
+            .is_ok());
+        assert!(c
+            .client_for(&Url::parse("http://localhost/").unwrap())
+            .is_ok());
+        assert!(c
+            .client_for(&Url::parse("https://api.rollbar.com/").unwrap())
+            .is_ok());
+        assert!(matches!(
+            c.client_for(&Url::parse("http://api.rollbar.com/").unwrap()),
+            Err(Failure::Insecure { .. })
+        ));
+        assert!(matches!(
+            c.client_for(&Url::parse("ftp://127.0.0.1/").unwrap()),
+            Err(Failure::Insecure { .. })
+        ));
+    }
+
+    #[test]
+    fn rate_limit_headers_give_the_wait() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-rate-limit-remaining-seconds",
+            HeaderValue::from_static("7"),
+        );
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+        assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+}
