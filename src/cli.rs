@@ -298,6 +298,10 @@ pub struct ComposeArgs {
     /// How traces leave: the X-Ray daemon (the course's way) or one OpenTelemetry Collector
     #[arg(long, value_enum, value_name = "HOW", default_value = "daemon")]
     pub via: crate::compose::Via,
+    /// The dev environment whose URLs AWS_XRAY_URL matches [default: detected from
+    /// .gitpod.yml / devcontainer.json, the compose file's URLs, where it runs]
+    #[arg(long, value_enum, value_name = "ENV")]
+    pub dev_env: Option<crate::devenv::DevEnv>,
     /// The app's CloudWatch log group (CLOUDWATCH_LOG_GROUP, read by lib/observability.py)
     #[arg(long, value_name = "NAME", default_value = crate::logs::DEFAULT_GROUP)]
     pub log_group: String,
@@ -344,6 +348,10 @@ pub struct SetupArgs {
     /// The Gitpod file
     #[arg(long, value_name = "PATH", default_value = ".gitpod.yml")]
     pub gitpod_file: std::path::PathBuf,
+    /// The dev environment: which of .gitpod.yml and devcontainer.json are written,
+    /// and whose URLs AWS_XRAY_URL matches [default: detected]
+    #[arg(long, value_enum, value_name = "ENV")]
+    pub dev_env: Option<crate::devenv::DevEnv>,
     /// Leave a part out (repeatable)
     #[arg(long, value_enum, value_name = "PART")]
     pub without: Vec<SetupPart>,

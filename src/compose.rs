@@ -48,6 +48,8 @@ pub struct ComposeSpec {
     pub via: Via,
     /// The app's CloudWatch log group (`CLOUDWATCH_LOG_GROUP`), when logs are set up.
     pub log_group: Option<String>,
+    /// `AWS_XRAY_URL`: the backend's host pattern for the dev environment.
+    pub xray_url: String,
 }
 
 /// How traces leave the app's machine.
@@ -150,10 +152,7 @@ fn env_for(spec: &ComposeSpec, via: Via) -> Vec<(String, String)> {
         ));
     }
     if spec.parts.xray {
-        env.push((
-            "AWS_XRAY_URL",
-            "*4567-${GITPOD_WORKSPACE_ID}.${GITPOD_WORKSPACE_CLUSTER_HOST}*".into(),
-        ));
+        env.push(("AWS_XRAY_URL", spec.xray_url.clone()));
         let target = if collector {
             collector::SERVICE
         } else {
@@ -932,6 +931,7 @@ mod tests {
             force: false,
             via: Via::Daemon,
             log_group: None,
+            xray_url: crate::devenv::DevEnv::Gitpod.xray_url().into(),
         }
     }
 

@@ -51,7 +51,8 @@ pub enum Action {
     },
     Export(Box<ExportSettings>),
     AppWrite(AppSettings),
-    DevcontainerWrite(std::path::PathBuf),
+    /// The file, and the codespace we run in (`CODESPACES=true`, `CODESPACE_NAME`).
+    DevcontainerWrite(std::path::PathBuf, Option<String>),
     RollbarCheck(RollbarSettings),
     RollbarSendTestItem(RollbarSettings, String),
     HoneycombBoard(BoardSettings),
@@ -156,6 +157,8 @@ pub struct ComposeSettings {
     pub via: crate::compose::Via,
     /// `CLOUDWATCH_LOG_GROUP` for the app, when logs are set up.
     pub log_group: Option<String>,
+    /// The dev environment (detected, or `--dev-env`): `AWS_XRAY_URL` follows it.
+    pub dev_env: crate::devenv::Detected,
 }
 
 /// What `gitpod write` writes, and the values `gp env` needs (from our environment).
@@ -265,7 +268,11 @@ impl Config {
                 })
             }
             Command::Devcontainer(crate::cli::DevcontainerCommand::Write { file }) => {
-                Action::DevcontainerWrite(file)
+                let codespace = std::env::var("CODESPACE_NAME")
+                    .ok()
+                    .filter(|n| !n.is_empty())
+                    .filter(|_| std::env::var("CODESPACES").is_ok_and(|v| v == "true"));
+                Action::DevcontainerWrite(file, codespace)
             }
             Command::App(crate::cli::AppCommand::Write(a)) => Action::AppWrite(AppSettings {
                 compose_file: a.file,
@@ -344,6 +351,7 @@ fn setup_settings(a: &SetupArgs, timeout: f64) -> Result<SetupSettings, Error> {
             force: a.force,
             honeycomb_region: a.honeycomb.honeycomb_region.unwrap_or(Region::Us),
             via: a.via,
+            dev_env: dev_env(&a.file, a.dev_env),
             log_group: parts
                 .logs
                 .then(|| log_groups.first().map(|g| g.name.clone()))
@@ -418,6 +426,17 @@ fn app_parts(without: &[SetupPart]) -> Vec<crate::app::Part> {
     .filter(|(s, _)| !without.contains(s))
     .map(|(_, a)| a)
     .collect()
+}
+
+impl SetupSettings {
+    /// Which parts' variables the dev environment's secrets should hold.
+    pub fn env_parts(&self) -> crate::gitpod::EnvParts {
+        crate::gitpod::EnvParts {
+            honeycomb: self.parts.honeycomb,
+            aws: self.parts.xray || self.parts.logs,
+            rollbar: self.parts.rollbar,
+        }
+    }
 }
 
 /// The cloud objects of the whole setup: the one source of truth for what `init`
@@ -523,7 +542,51 @@ fn compose_settings_unchecked(a: &ComposeArgs) -> ComposeSettings {
         honeycomb_region: a.honeycomb_region,
         via: a.via,
         log_group: (!a.without.contains(&Part::Logs)).then(|| a.log_group.clone()),
+        dev_env: dev_env(&a.file, a.dev_env),
     }
+}
+
+/// The directory the repository's files are in: the compose file's.
+pub fn repo_root(compose_file: &Path) -> &Path {
+    compose_file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// The devcontainer.json of the repository (`.devcontainer.json` if that is the
+/// one there, else `.devcontainer/devcontainer.json`).
+pub fn devcontainer_path(compose_file: &Path) -> std::path::PathBuf {
+    let root = repo_root(compose_file);
+    let flat = root.join(".devcontainer.json");
+    if flat.exists() {
+        flat
+    } else {
+        root.join(".devcontainer").join("devcontainer.json")
+    }
+}
+
+/// `--dev-env`, else what the repository and the environment say.
+fn dev_env(compose_file: &Path, given: Option<crate::devenv::DevEnv>) -> crate::devenv::Detected {
+    use crate::devenv::{detect, Detected, Signals};
+    if let Some(env) = given {
+        return Detected {
+            env,
+            reason: "--dev-env".into(),
+        };
+    }
+    let root = repo_root(compose_file);
+    detect(&Signals {
+        gitpod_file: root.join(".gitpod.yml").exists(),
+        devcontainer_file: devcontainer_path(compose_file).exists(),
+        // Values only: the course's files keep the other environment's URLs in comments.
+        compose_text: std::fs::read_to_string(compose_file)
+            .ok()
+            .and_then(|t| crate::compose::parse_strict(&t, "").ok())
+            .map(|v| v.to_string()),
+        in_gitpod: std::env::var_os("GITPOD_WORKSPACE_ID").is_some(),
+        in_codespaces: std::env::var("CODESPACES").is_ok_and(|v| v == "true"),
+    })
 }
 
 /// Honeycomb's region is `--honeycomb-region`; the global `--region` is AWS's only.

@@ -14,6 +14,7 @@ pub mod collector;
 pub mod compose;
 pub mod config;
 pub mod devcontainer;
+pub mod devenv;
 pub mod error;
 pub mod export;
 pub mod files;

@@ -156,8 +156,26 @@ async fn execute_async(config: &Config) -> Result<u8, Error> {
             Ok(exit::OK)
         }
         Action::HoneycombBoard(s) => honeycomb_board(config, s).await,
-        Action::DevcontainerWrite(file) => {
-            write_files(config, vec![workspace::devcontainer_file(file)?])
+        Action::DevcontainerWrite(file, codespace) => {
+            let code = write_files(
+                config,
+                vec![workspace::devcontainer_file(
+                    file,
+                    &crate::gitpod::GP_ENV_PARTS_ALL,
+                )?],
+            )?;
+            // Inside a codespace, with gh: make the backend port public, after asking.
+            match (codespace, which("gh")) {
+                (Some(name), Some(gh)) => {
+                    let made = make_port_public(config, &gh, name)?;
+                    Ok(if made == exit::FAILURE {
+                        made
+                    } else {
+                        code.max(made)
+                    })
+                }
+                _ => Ok(code),
+            }
         }
         Action::AppWrite(settings) => write_files(config, workspace::app_files(settings)?),
         Action::IamPolicy {
@@ -753,6 +771,53 @@ fn write_files_reporting_to_stderr(
         eprintln!("{report}");
     }
     Ok(exit::OK)
+}
+
+/// `gh codespace ports visibility 4567:public -c NAME`, after agreement; gh's
+/// output is shown only as its first line.
+fn make_port_public(config: &Config, gh: &std::path::Path, codespace: &str) -> Result<u8, Error> {
+    let args = [
+        "codespace",
+        "ports",
+        "visibility",
+        "4567:public",
+        "-c",
+        codespace,
+    ];
+    let shown = format!("gh {}", args.join(" "));
+    if config.ui.dry_run {
+        eprintln!("would run: {shown}");
+        return Ok(exit::PENDING);
+    }
+    if !ui::agree(
+        &config.ui,
+        &format!("running {shown}"),
+        "Make the backend's port 4567 public in this codespace (gh)?",
+    )? {
+        return Ok(exit::PENDING);
+    }
+    match std::process::Command::new(gh)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+    {
+        Ok(out) if out.status.success() => {
+            eprintln!("port 4567 is public in {codespace}");
+            Ok(exit::OK)
+        }
+        Ok(out) => {
+            let said = String::from_utf8_lossy(&out.stderr);
+            eprintln!(
+                "warning: {shown} failed: {}\nhelp: run it yourself, or set the port's visibility in the Ports tab",
+                said.lines().next().unwrap_or_default()
+            );
+            Ok(exit::FAILURE)
+        }
+        Err(e) => {
+            eprintln!("warning: cannot run {}: {e}", gh.display());
+            Ok(exit::FAILURE)
+        }
+    }
 }
 
 /// The path of `program` on PATH, if any.

@@ -79,6 +79,9 @@ impl Check {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SetupReport {
     pub command: &'static str,
+    /// The dev environment the files are written for, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dev_environment: Option<crate::devenv::Detected>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -137,6 +140,9 @@ impl fmt::Display for SetupReport {
                 }
             }
         } else {
+            if let Some(d) = &self.dev_environment {
+                lines.push(format!("dev environment: {} ({})", d.env.label(), d.reason));
+            }
             if let Some(hc) = &self.honeycomb {
                 let env = hc
                     .environment
@@ -355,9 +361,19 @@ async fn read_all(
                 Err(e) => failures.push(Failure::new("docker-compose.yml", e)),
             },
         }
-        match workspace::gitpod_file(&s.gitpod) {
-            Ok(f) => files.push(f),
-            Err(e) => failures.push(Failure::new(".gitpod.yml", e)),
+        let env = s.compose.dev_env.env;
+        if env.gitpod() {
+            match workspace::gitpod_file(&s.gitpod) {
+                Ok(f) => files.push(f),
+                Err(e) => failures.push(Failure::new(".gitpod.yml", e)),
+            }
+        }
+        if env.codespaces() {
+            let path = crate::config::devcontainer_path(&s.compose.file);
+            match workspace::devcontainer_file(&path, &s.env_parts()) {
+                Ok(f) => files.push(f),
+                Err(e) => failures.push(Failure::new("devcontainer.json", e)),
+            }
         }
         if s.parts.app {
             // A repository without the backend's code here (only the compose
@@ -472,6 +488,7 @@ pub async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> Result<
     };
     let mut report = SetupReport {
         command,
+        dev_environment: (mode != SetupMode::Destroy).then(|| s.compose.dev_env.clone()),
         region: region.clone(),
         honeycomb: reading.honeycomb.clone(),
         cloud: Vec::new(),
@@ -712,6 +729,24 @@ async fn checks(s: &SetupSettings, r: &Reading) -> Vec<Check> {
         let text = compose.old.as_deref().unwrap_or_default();
         checks.extend(tracing_checks(s, r, text));
         checks.extend(app_region_check(s, r, text));
+        let env = s.compose.dev_env.env;
+        let values = compose::parse_strict(text, "")
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        match crate::devenv::foreign_urls(env, &values) {
+            Some(problem) => checks.push(Check::new(
+                "dev environment URLs",
+                false,
+                problem,
+                Some("rewrite FRONTEND_URL/BACKEND_URL/AWS_XRAY_URL for this environment, or pass --dev-env"),
+            )),
+            None => checks.push(Check::new(
+                "dev environment",
+                true,
+                format!("{} ({})", env.label(), s.compose.dev_env.reason),
+                None,
+            )),
+        }
     }
     if s.parts.honeycomb || s.parts.xray {
         if let Some(compose) = r.files.iter().find(|f| f.path == s.compose.file) {

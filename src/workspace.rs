@@ -24,6 +24,7 @@ pub fn compose_file(settings: &ComposeSettings, region: &str) -> Result<PlannedF
         force: settings.force,
         via: settings.via,
         log_group: settings.log_group.clone(),
+        xray_url: settings.dev_env.env.xray_url().to_string(),
     };
     let plan = compose::plan(&text, &label, &spec)?;
     let env = |k: &str| format!("{}.environment.{k}", spec.service);
@@ -342,7 +343,10 @@ pub fn backend_dir(
 
 /// Plans `devcontainer write`: the app's forwarded ports and their labels; the
 /// next steps are the `gh` commands for port visibility and secrets.
-pub fn devcontainer_file(path: &std::path::Path) -> Result<PlannedFile, Error> {
+pub fn devcontainer_file(
+    path: &std::path::Path,
+    parts: &gitpod::EnvParts,
+) -> Result<PlannedFile, Error> {
     let label = path.display().to_string();
     let text = files::read(path)?;
     let plan = crate::devcontainer::plan(text.as_deref(), &label)?;
@@ -357,6 +361,7 @@ pub fn devcontainer_file(path: &std::path::Path) -> Result<PlannedFile, Error> {
             "ROLLBAR_ACCESS_TOKEN",
         ]
         .iter()
+        .filter(|name| parts.wants(name))
         .map(|name| format!("gh secret set {name} --app codespaces")),
     );
     Ok(PlannedFile {

@@ -10,6 +10,7 @@ mod awscli_conformance;
 mod collector;
 mod devcontainer;
 mod devcontainer_properties;
+mod devenv;
 mod export;
 mod files;
 mod honeycomb;
