@@ -374,6 +374,16 @@ pub struct SetupArgs {
     pub via: crate::compose::Via,
     #[command(flatten)]
     pub honeycomb: HoneycombArgs,
+    /// A Honeycomb configuration key: adds the `board` part (the course's saved
+    /// queries and a Cruddur board) [default: HONEYCOMB_CONFIG_KEY; without it the
+    /// board part is off]
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "HONEYCOMB_CONFIG_KEY",
+        hide_env_values = true
+    )]
+    pub config_key: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -144,6 +144,8 @@ pub struct SetupSettings {
     pub honeycomb: HoneycombSettings,
     /// `app write` as part of the whole setup (backend directory from compose).
     pub app: AppSettings,
+    /// The board part: only with a configuration key.
+    pub board: Option<BoardSettings>,
 }
 
 /// What `compose write` writes where. The region is resolved at run time.
@@ -377,7 +379,37 @@ fn setup_settings(a: &SetupArgs, timeout: f64) -> Result<SetupSettings, Error> {
             parts: app_parts(&a.without),
             force: a.force,
         },
+        board: board_for_setup(a, timeout)?,
     })
+}
+
+/// The board part of init/plan/status/destroy: on only with a configuration key.
+fn board_for_setup(a: &SetupArgs, timeout: f64) -> Result<Option<BoardSettings>, Error> {
+    let Some(key) = a
+        .config_key
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(honeycomb::check_key_text)
+        .transpose()?
+    else {
+        return Ok(None);
+    };
+    let endpoints = honeycomb::endpoints(
+        a.honeycomb.api_endpoint.as_deref(),
+        a.honeycomb.api_endpoint_eu.as_deref(),
+    )?;
+    Ok(Some(BoardSettings {
+        key: Some(key),
+        name: "Cruddur".into(),
+        dataset: a.service.clone(),
+        destroy: false,
+        base: match a.honeycomb.honeycomb_region.unwrap_or(Region::Us) {
+            Region::Us => endpoints.us,
+            Region::Eu => endpoints.eu,
+        },
+        timeout: Duration::from_secs_f64(timeout),
+    }))
 }
 
 /// Rollbar's API base: `https://api.rollbar.com/` unless overridden; an override

@@ -93,12 +93,22 @@ pub struct SetupReport {
     pub failures: Vec<Failure>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub next_steps: Vec<String>,
+    /// The board part (with a configuration key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub board: Option<crate::honeycomb::board::BoardReport>,
+    /// What `destroy` removed of the board part.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub board_removed: Option<crate::honeycomb::board::DestroyReport>,
 }
 
 impl SetupReport {
     fn pending(&self) -> bool {
         self.cloud.iter().any(|o| o.status.is_pending())
             || self.files.iter().any(FileReport::is_pending)
+            || self
+                .board
+                .as_ref()
+                .is_some_and(|b| !b.applied && b.plan.writes() > 0)
     }
 
     /// The exit code: failures first (credentials 4, input 2, else 1), then work left (3).
@@ -163,6 +173,12 @@ impl fmt::Display for SetupReport {
                 r.next_steps.clear();
                 r.to_string()
             }));
+            if let Some(b) = &self.board {
+                lines.push(b.to_string());
+            }
+            if let Some(b) = &self.board_removed {
+                lines.push(b.to_string());
+            }
         }
         for failure in &self.failures {
             lines.push(format!("failed: {}: {}", failure.part, failure.error));
@@ -180,6 +196,11 @@ impl fmt::Display for SetupReport {
 
 /// Everything read and planned, before anything is applied.
 struct Reading {
+    /// The board part's plan (read with a dry run), and its API.
+    board: Option<(
+        crate::honeycomb::board::BoardApi,
+        crate::honeycomb::board::BoardReport,
+    )>,
     aws: Option<Aws>,
     honeycomb: Option<KeyReport>,
     xray: Vec<xray::ops::Planned>,
@@ -386,7 +407,18 @@ async fn read_all(
             }
         }
     }
+    let board = match &s.board {
+        Some(b) => match read_board(b).await {
+            Ok(found) => Some(found),
+            Err(e) => {
+                failures.push(Failure::new("Honeycomb board", e));
+                None
+            }
+        },
+        None => None,
+    };
     Reading {
+        board,
         aws,
         honeycomb,
         xray,
@@ -394,6 +426,34 @@ async fn read_all(
         files,
         failures,
     }
+}
+
+/// The board part: what `honeycomb board --dry-run` would say.
+async fn read_board(
+    b: &crate::config::BoardSettings,
+) -> Result<
+    (
+        crate::honeycomb::board::BoardApi,
+        crate::honeycomb::board::BoardReport,
+    ),
+    Error,
+> {
+    use crate::honeycomb::board;
+    let http = crate::http::HttpClient::new(b.timeout, b.timeout)
+        .map_err(|e| Error::Http(e.to_string()))?;
+    let key = b.key.clone().ok_or(crate::honeycomb::InputError::NoKey)?;
+    let api = board::BoardApi::new(http, b.base.clone(), key);
+    let report = board::ensure(&api, &board::desired(&b.name, &b.dataset), true).await?;
+    Ok((api, report))
+}
+
+/// Whether our board exists (for `destroy`).
+fn board_is_ours(report: &crate::honeycomb::board::BoardReport) -> bool {
+    use crate::honeycomb::board::BoardOutcome;
+    matches!(
+        report.plan.outcome,
+        BoardOutcome::InSync { .. } | BoardOutcome::Update { .. }
+    )
 }
 
 /// The Honeycomb key for init/plan/status: flag or env, else a hidden prompt
@@ -496,6 +556,10 @@ pub async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> Result<
         checks: Vec::new(),
         failures: reading.failures.clone(),
         next_steps: Vec::new(),
+        board: (mode != SetupMode::Destroy)
+            .then(|| reading.board.as_ref().map(|(_, r)| r.clone()))
+            .flatten(),
+        board_removed: None,
     };
     if mode == SetupMode::Status {
         report.checks = checks(s, &reading).await;
@@ -522,7 +586,11 @@ pub async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> Result<
     let applicable = |step: &Step| step.is_pending() && !matches!(step, Step::Conflict { .. });
     let work = reading.xray.iter().any(|p| applicable(&p.step))
         || reading.logs.iter().any(|p| applicable(&p.step))
-        || reading.files.iter().any(PlannedFile::changes);
+        || reading.files.iter().any(PlannedFile::changes)
+        || reading.board.as_ref().is_some_and(|(_, b)| match mode {
+            SetupMode::Destroy => board_is_ours(b),
+            _ => b.plan.writes() > 0,
+        });
 
     // `plan`, `--dry-run`, or nothing to do: report and stop.
     if mode == SetupMode::Plan || config.ui.dry_run || !work {
@@ -603,10 +671,28 @@ pub async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> Result<
             .map(PlannedFile::apply)
             .collect::<Vec<_>>()
     };
-    let (xray_results, logs_results, file_results) = ui::spin("applying the plan", async {
-        tokio::join!(xray_apply, logs_apply, files_apply)
-    })
-    .await;
+    let board_apply = async {
+        use crate::honeycomb::board;
+        let (api, found) = reading.board.as_ref()?;
+        let desired = board::desired(&found.plan.board, &found.plan.dataset);
+        Some(match mode {
+            SetupMode::Destroy => board::destroy(api, &desired).await.map(Err),
+            _ => board::ensure(api, &desired, false).await.map(Ok),
+        })
+    };
+    let (xray_results, logs_results, file_results, board_result) =
+        ui::spin("applying the plan", async {
+            tokio::join!(xray_apply, logs_apply, files_apply, board_apply)
+        })
+        .await;
+    match board_result {
+        Some(Ok(Ok(made))) => report.board = Some(made),
+        Some(Ok(Err(removed))) => report.board_removed = Some(removed),
+        Some(Err(e)) => report
+            .failures
+            .push(Failure::new("Honeycomb board", e.into())),
+        None => {}
+    }
     for (part, results) in [("X-Ray", xray_results), ("CloudWatch Logs", logs_results)] {
         for result in results {
             match result {
@@ -703,6 +789,19 @@ async fn checks(s: &SetupSettings, r: &Reading) -> Vec<Check> {
                 if hc.can_send_traces { "yes" } else { "no" }
             ),
             Some("create an ingest key with Send Events"),
+        ));
+    }
+    if let Some((_, b)) = &r.board {
+        let writes = b.plan.writes();
+        checks.push(Check::new(
+            &format!("Honeycomb board {}", b.plan.board),
+            writes == 0,
+            if writes == 0 {
+                "in sync".to_string()
+            } else {
+                format!("{writes} changes pending")
+            },
+            Some("run `cruddur-obs honeycomb board` (or init with HONEYCOMB_CONFIG_KEY)"),
         ));
     }
     for f in &r.files {

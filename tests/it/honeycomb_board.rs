@@ -730,3 +730,74 @@ async fn the_board_command_creates_then_converges() {
         .unwrap()
         .starts_with("DELETE /1/boards/")));
 }
+
+/// The board part of init/plan/status/destroy: on with a configuration key only;
+/// a second init writes nothing to Honeycomb; destroy removes the board.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_board_part_of_init_plan_status_and_destroy() {
+    let (server, _fake) = honeycomb().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        crate::common::repo().join("tests/fixtures/compose/bootcamp-week1.yml"),
+        dir.path().join("docker-compose.yml"),
+    )
+    .unwrap();
+    let run = |args: &[&str], key: Option<&str>| {
+        let mut cmd = crate::common::isolated("cruddur-obs");
+        cmd.current_dir(dir.path())
+            .env("HONEYCOMB_API_ENDPOINT", server.uri())
+            .args(args)
+            .args([
+                "--without",
+                "xray",
+                "--without",
+                "logs",
+                "--without",
+                "honeycomb",
+            ]);
+        if let Some(key) = key {
+            cmd.env("HONEYCOMB_CONFIG_KEY", key);
+        }
+        cmd.output().unwrap()
+    };
+    // Without a key the part is off: Honeycomb is not asked at all.
+    let out = run(&["plan"], None);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
+    assert!(server.received_requests().await.unwrap().is_empty());
+
+    let out = run(&["plan"], Some(CONFIG));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
+    assert!(writes(&server).await.is_empty());
+    let out = run(&["init", "--yes"], Some(CONFIG));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let made = writes(&server).await.len();
+    assert!(made >= 9, "{made}");
+    let out = run(&["init", "--yes"], Some(CONFIG));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        writes(&server).await.len(),
+        made,
+        "a converged init wrote to Honeycomb"
+    );
+    let out = run(&["status"], Some(CONFIG));
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        text.contains("✓ Honeycomb board Cruddur: in sync"),
+        "{text}"
+    );
+    assert_clean(&text, CONFIG);
+    let out = run(&["destroy", "--yes"], Some(CONFIG));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(writes(&server).await.iter().any(|w| w["request"]
+        .as_str()
+        .unwrap()
+        .starts_with("DELETE /1/boards/")));
+}
+
+fn stderr_of(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
