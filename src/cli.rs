@@ -384,6 +384,18 @@ pub struct SetupArgs {
         hide_env_values = true
     )]
     pub config_key: Option<String>,
+    /// The Rollbar access token to check (never written anywhere)
+    /// [default: ROLLBAR_ACCESS_TOKEN; without it Rollbar is not checked]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "ROLLBAR_ACCESS_TOKEN",
+        hide_env_values = true
+    )]
+    pub rollbar_access_token: Option<String>,
+    /// Rollbar API base URL, with or without /api/1 (a local stand-in)
+    #[arg(long, value_name = "URL", env = "ROLLBAR_ENDPOINT")]
+    pub rollbar_endpoint: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

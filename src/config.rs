@@ -146,6 +146,8 @@ pub struct SetupSettings {
     pub app: AppSettings,
     /// The board part: only with a configuration key.
     pub board: Option<BoardSettings>,
+    /// The Rollbar token check (with a token and the Rollbar part).
+    pub rollbar: Option<RollbarSettings>,
 }
 
 /// What `compose write` writes where. The region is resolved at run time.
@@ -380,6 +382,17 @@ fn setup_settings(a: &SetupArgs, timeout: f64) -> Result<SetupSettings, Error> {
             force: a.force,
         },
         board: board_for_setup(a, timeout)?,
+        rollbar: if parts.rollbar && a.rollbar_access_token.is_some() {
+            Some(rollbar_settings(
+                &crate::cli::RollbarArgs {
+                    access_token: a.rollbar_access_token.clone(),
+                    api_endpoint: a.rollbar_endpoint.clone(),
+                },
+                timeout,
+            )?)
+        } else {
+            None
+        },
     })
 }
 

@@ -96,6 +96,9 @@ pub struct SetupReport {
     /// The board part (with a configuration key).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub board: Option<crate::honeycomb::board::BoardReport>,
+    /// The Rollbar token check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollbar: Option<crate::rollbar::TokenReport>,
     /// What `destroy` removed of the board part.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub board_removed: Option<crate::honeycomb::board::DestroyReport>,
@@ -176,6 +179,17 @@ impl fmt::Display for SetupReport {
             if let Some(b) = &self.board {
                 lines.push(b.to_string());
             }
+            if let Some(r) = &self.rollbar {
+                lines.push(format!(
+                    "Rollbar: token {} valid, can post server items: {}",
+                    r.token,
+                    match r.can_post_server_items {
+                        Some(true) => "yes",
+                        Some(false) => "no",
+                        None => "not verifiable without sending (rollbar send-test-item proves it)",
+                    }
+                ));
+            }
             if let Some(b) = &self.board_removed {
                 lines.push(b.to_string());
             }
@@ -196,6 +210,8 @@ impl fmt::Display for SetupReport {
 
 /// Everything read and planned, before anything is applied.
 struct Reading {
+    /// The Rollbar token check (a token was given and Rollbar is chosen).
+    rollbar: Option<crate::rollbar::TokenReport>,
     /// The board part's plan (read with a dry run), and its API.
     board: Option<(
         crate::honeycomb::board::BoardApi,
@@ -417,7 +433,18 @@ async fn read_all(
         },
         None => None,
     };
+    let rollbar = match (&s.rollbar, destroying) {
+        (Some(r), false) => match check_rollbar(r).await {
+            Ok(report) => Some(report),
+            Err(e) => {
+                failures.push(Failure::new("Rollbar", e));
+                None
+            }
+        },
+        _ => None,
+    };
     Reading {
+        rollbar,
         board,
         aws,
         honeycomb,
@@ -445,6 +472,28 @@ async fn read_board(
     let api = board::BoardApi::new(http, b.base.clone(), key);
     let report = board::ensure(&api, &board::desired(&b.name, &b.dataset), true).await?;
     Ok((api, report))
+}
+
+/// The Rollbar token check; a token that cannot post server items fails.
+async fn check_rollbar(
+    r: &crate::config::RollbarSettings,
+) -> Result<crate::rollbar::TokenReport, Error> {
+    let http = crate::http::HttpClient::new(r.timeout, r.timeout)
+        .map_err(|e| Error::Http(e.to_string()))?;
+    let token = r
+        .token
+        .clone()
+        .ok_or_else(|| Error::Usage("no Rollbar access token".into()))?;
+    let report = crate::rollbar::check(&http, &r.base, &token).await?;
+    if report.can_post_server_items == Some(false) {
+        return Err(crate::rollbar::RollbarError::LacksScope {
+            token: report.token.clone(),
+            scope: "post_server_item".into(),
+            has: report.scopes.clone(),
+        }
+        .into());
+    }
+    Ok(report)
 }
 
 /// Whether our board exists (for `destroy`).
@@ -560,6 +609,7 @@ pub async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> Result<
             .then(|| reading.board.as_ref().map(|(_, r)| r.clone()))
             .flatten(),
         board_removed: None,
+        rollbar: reading.rollbar.clone(),
     };
     if mode == SetupMode::Status {
         report.checks = checks(s, &reading).await;
@@ -790,6 +840,29 @@ async fn checks(s: &SetupSettings, r: &Reading) -> Vec<Check> {
             ),
             Some("create an ingest key with Send Events"),
         ));
+    }
+    if s.parts.rollbar {
+        match (&r.rollbar, &s.rollbar) {
+            (Some(t), _) => checks.push(Check::new(
+                "Rollbar token",
+                true,
+                format!(
+                    "{} valid, can post server items: {}",
+                    t.token,
+                    match t.can_post_server_items {
+                        Some(true) => "yes",
+                        _ => "not verifiable without sending",
+                    }
+                ),
+                None,
+            )),
+            // A failed check is among the failures, listed above.
+            (None, Some(_)) => {}
+            (None, None) => checks.push(Check::warn(
+                "Rollbar token",
+                "ROLLBAR_ACCESS_TOKEN is not set here: not checked (the app reads it from the environment docker compose passes)",
+            )),
+        }
     }
     if let Some((_, b)) = &r.board {
         let writes = b.plan.writes();

@@ -554,3 +554,61 @@ async fn the_rollbar_commands_exit_codes_and_output() {
         crate::common::stderr(&out)
     );
 }
+
+/// `init` checks the token when Rollbar is chosen; `status` has a Rollbar line.
+#[tokio::test(flavor = "multi_thread")]
+async fn init_and_status_check_the_rollbar_token() {
+    let (server, _) = rollbar().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        crate::common::repo().join("tests/fixtures/compose/bootcamp-week1.yml"),
+        dir.path().join("docker-compose.yml"),
+    )
+    .unwrap();
+    let run = |args: &[&str], token: &str| {
+        crate::common::isolated("cruddur-obs")
+            .current_dir(dir.path())
+            .env("ROLLBAR_ACCESS_TOKEN", token)
+            .env("ROLLBAR_ENDPOINT", server.uri())
+            .args(args)
+            .args([
+                "--without",
+                "xray",
+                "--without",
+                "logs",
+                "--without",
+                "honeycomb",
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = run(&["init", "--yes"], POST_ONLY);
+    let text = crate::common::stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        crate::common::stderr(&out)
+    );
+    assert!(text.contains("valid, can post server items: yes"), "{text}");
+    assert_clean(&text, POST_ONLY);
+    let out = run(&["status"], POST_ONLY);
+    assert!(
+        crate::common::stdout(&out).contains("✓ Rollbar token"),
+        "{}",
+        crate::common::stdout(&out)
+    );
+    let out = run(&["plan"], CLIENT_ONLY);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        crate::common::stdout(&out)
+    );
+    assert!(
+        crate::common::stdout(&out).contains("failed: Rollbar"),
+        "{}",
+        crate::common::stdout(&out)
+    );
+    assert_clean(&crate::common::stdout(&out), CLIENT_ONLY);
+}
