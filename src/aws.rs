@@ -15,10 +15,31 @@ use aws_sdk_xray::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 /// The AWS part of the validated configuration.
 #[derive(Debug, Clone, Default)]
 pub struct AwsSettings {
+    /// Static credentials (those the app will use, for `verify`); `None`: the
+    /// standard chain.
+    pub credentials: Option<StaticCredentials>,
     pub region: Option<String>,
     pub profile: Option<String>,
     pub endpoint_url: Option<String>,
     pub timeout: Duration,
+}
+
+/// Credentials given as values (never shown; the secret is masked in Debug).
+#[derive(Clone)]
+pub struct StaticCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: crate::secret::Secret,
+    pub session_token: Option<crate::secret::Secret>,
+}
+
+impl fmt::Debug for StaticCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "StaticCredentials({})",
+            crate::secret::mask(&self.access_key_id)
+        )
+    }
 }
 
 /// A loaded AWS configuration with a known region.
@@ -40,6 +61,15 @@ impl Aws {
         }
         if let Some(url) = &settings.endpoint_url {
             loader = loader.endpoint_url(url);
+        }
+        if let Some(c) = &settings.credentials {
+            loader = loader.credentials_provider(aws_sdk_xray::config::Credentials::new(
+                c.access_key_id.clone(),
+                c.secret_access_key.expose().to_string(),
+                c.session_token.as_ref().map(|t| t.expose().to_string()),
+                None,
+                "the app's environment",
+            ));
         }
         let timeout = settings.timeout.max(Duration::from_millis(200));
         loader = loader.timeout_config(

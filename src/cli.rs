@@ -75,6 +75,15 @@ pub enum Command {
     ///
     /// Only resources tagged managed-by=cruddur-obs are removed; never the Default rule.
     Destroy(SetupArgs),
+    /// Prove every backend takes data: one test record into X-Ray, CloudWatch Logs,
+    /// Honeycomb and Rollbar, read back, with the app's own credentials and region
+    ///
+    /// The credentials and region are the compose file's AWS_* entries resolved as
+    /// docker compose would (this shell, then .env). One line per part with a link;
+    /// exit 0 only when every chosen part passed (3: written but not yet visible,
+    /// 4: denied by IAM — the policy the app needs is printed).
+    /// Example: cruddur-obs verify --without rollbar
+    Verify(VerifyArgs),
     /// AWS X-Ray: the trace group and the sampling rule
     #[command(subcommand)]
     Xray(XrayCommand),
@@ -602,4 +611,47 @@ pub struct RollbarArgs {
     /// Rollbar API base URL, with or without /api/1 (a local stand-in)
     #[arg(long, value_name = "URL", env = "ROLLBAR_ENDPOINT")]
     pub api_endpoint: Option<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct VerifyArgs {
+    /// The compose file (the app's credentials and region come from it)
+    #[arg(long, value_name = "PATH", default_value = "docker-compose.yml")]
+    pub file: std::path::PathBuf,
+    /// The Flask service
+    #[arg(long, value_name = "NAME", default_value = "backend-flask")]
+    pub service: String,
+    /// Leave a part out (repeatable): honeycomb, xray, logs or rollbar
+    #[arg(long, value_enum, value_name = "PART")]
+    pub without: Vec<SetupPart>,
+    /// The app's log group [default: the compose file's CLOUDWATCH_LOG_GROUP, else cruddur]
+    #[arg(long = "log-group", value_name = "NAME")]
+    pub log_group: Option<String>,
+    /// The X-Ray group whose filter must find the test segment
+    #[arg(long, value_name = "EXPR", default_value = crate::xray::DEFAULT_FILTER)]
+    pub filter_expression: String,
+    /// How long to wait for the test records to be readable
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub wait: u64,
+    #[command(flatten)]
+    pub honeycomb: HoneycombArgs,
+    /// The Rollbar access token [default: ROLLBAR_ACCESS_TOKEN]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "ROLLBAR_ACCESS_TOKEN",
+        hide_env_values = true
+    )]
+    pub rollbar_access_token: Option<String>,
+    /// Rollbar API base URL, with or without /api/1 (a local stand-in)
+    #[arg(long, value_name = "URL", env = "ROLLBAR_ENDPOINT")]
+    pub rollbar_endpoint: Option<String>,
+    /// The Rollbar item's environment
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "ROLLBAR_ENVIRONMENT",
+        default_value = "development"
+    )]
+    pub rollbar_environment: String,
 }

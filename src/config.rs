@@ -56,12 +56,30 @@ pub enum Action {
     RollbarCheck(RollbarSettings),
     RollbarSendTestItem(RollbarSettings, String),
     HoneycombBoard(BoardSettings),
+    Verify(Box<VerifySettings>),
     IamPolicy {
         xray: bool,
         log_groups: Vec<String>,
         account: Option<String>,
     },
     Completions(clap_complete::Shell),
+}
+
+/// What `verify` proves, with which keys.
+#[derive(Debug, Clone)]
+pub struct VerifySettings {
+    pub compose_file: std::path::PathBuf,
+    pub service: String,
+    pub xray: bool,
+    pub logs: bool,
+    pub log_group: Option<String>,
+    pub filter: String,
+    pub wait: Duration,
+    /// `None`: Honeycomb left out.
+    pub honeycomb: Option<HoneycombSettings>,
+    /// `None`: Rollbar left out; `Some` with no token: not configured.
+    pub rollbar: Option<RollbarSettings>,
+    pub rollbar_environment: String,
 }
 
 /// How to reach Rollbar, and with which token.
@@ -250,6 +268,38 @@ impl Config {
             Command::Rollbar(crate::cli::RollbarCommand::SendTestItem { token, environment }) => {
                 Action::RollbarSendTestItem(rollbar_settings(&token, g.timeout)?, environment)
             }
+            Command::Verify(a) => {
+                let on = |p: SetupPart| !a.without.contains(&p);
+                if let Some(group) = &a.log_group {
+                    logs::validate_name(group)?;
+                }
+                Action::Verify(Box::new(VerifySettings {
+                    compose_file: a.file.clone(),
+                    service: a.service.clone(),
+                    xray: on(SetupPart::Xray),
+                    logs: on(SetupPart::Logs),
+                    log_group: a.log_group.clone(),
+                    filter: a.filter_expression.clone(),
+                    wait: Duration::from_secs(a.wait.min(600)),
+                    honeycomb: if on(SetupPart::Honeycomb) {
+                        Some(honeycomb_settings(&a.honeycomb, g.timeout)?)
+                    } else {
+                        None
+                    },
+                    rollbar: if on(SetupPart::Rollbar) {
+                        Some(rollbar_settings(
+                            &crate::cli::RollbarArgs {
+                                access_token: a.rollbar_access_token.clone(),
+                                api_endpoint: a.rollbar_endpoint.clone(),
+                            },
+                            g.timeout,
+                        )?)
+                    } else {
+                        None
+                    },
+                    rollbar_environment: a.rollbar_environment.clone(),
+                }))
+            }
             Command::Honeycomb(HoneycombCommand::Board(a)) => {
                 let endpoints =
                     honeycomb::endpoints(a.api_endpoint.as_deref(), a.api_endpoint_eu.as_deref())?;
@@ -301,6 +351,7 @@ impl Config {
             Command::Completions { shell } => Action::Completions(shell),
         };
         let aws = AwsSettings {
+            credentials: None,
             region: g.region,
             profile: g.profile,
             endpoint_url: g.endpoint_url,

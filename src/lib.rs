@@ -29,6 +29,7 @@ pub mod run;
 pub mod secret;
 pub mod setup;
 pub mod ui;
+pub mod verify;
 pub mod wizard;
 pub mod workspace;
 pub mod xray;

@@ -22,5 +22,6 @@ mod rollbar;
 mod secrets;
 mod setup;
 mod shape;
+
 mod wizard;
 mod xray;
