@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
 echo "==> cargo test" >&2
-cargo test --all-targets "$@"
+cargo test --workspace --all-targets "$@"

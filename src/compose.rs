@@ -843,6 +843,43 @@ pub fn mistakes(text: &str) -> Vec<String> {
     out
 }
 
+/// The secrets written as values in a compose file (a Honeycomb key inside
+/// `OTEL_EXPORTER_OTLP_HEADERS`, any `*KEY*`/`*SECRET*`/`*TOKEN*`/`*PASSWORD*`
+/// entry that is not a `${VAR}` reference), so that nothing shows them.
+pub fn literal_secrets(text: &str) -> Vec<String> {
+    let Ok(doc) = serde_saphyr::from_str::<Value>(text) else {
+        return Vec::new();
+    };
+    let Some(services) = doc.get("services").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    let secret_name = |k: &str| {
+        let k = k.to_ascii_uppercase();
+        ["KEY", "SECRET", "TOKEN", "PASSWORD"]
+            .iter()
+            .any(|w| k.contains(w))
+    };
+    let mut out = Vec::new();
+    for service in services.values() {
+        for (key, value) in env_entries(service.get("environment").unwrap_or(&Value::Null)) {
+            let Some(value) = value.filter(|v| !v.contains('$')) else {
+                continue;
+            };
+            if key == "OTEL_EXPORTER_OTLP_HEADERS" {
+                for pair in value.split(',') {
+                    if let Some((_, v)) = pair.split_once('=') {
+                        out.push(v.trim().to_string());
+                    }
+                }
+            } else if secret_name(&key) {
+                out.push(value.trim().to_string());
+            }
+        }
+    }
+    out.retain(|v| v.chars().count() >= 8);
+    out
+}
+
 fn first_difference(expected: &Value, actual: &Value) -> String {
     fn walk(path: &str, e: &Value, a: &Value) -> Option<String> {
         match (e, a) {

@@ -366,7 +366,12 @@ fn gp_env_values(parts: &crate::gitpod::EnvParts) -> Vec<(String, Option<Secret>
     crate::gitpod::GP_ENV
         .iter()
         .filter(|(name, _)| parts.wants(name))
-        .map(|(name, _)| {
+        .map(|(name, secret)| {
+            if *secret {
+                if let Ok(value) = std::env::var(name) {
+                    crate::ui::register_secret(&value);
+                }
+            }
             let value = std::env::var(name).ok().filter(|v| !v.is_empty());
             (name.to_string(), value.map(Secret::new))
         })

@@ -205,14 +205,14 @@ pub fn report(err: &Error, verbose: u8, output: OutputFormat) -> ExitCode {
         }
     }
     let err = partial.map_or(err, |p| &p.error);
-    eprintln!("error: {err}");
+    crate::ui::err(&format!("error: {err}"));
     if let Some(help) = err.help() {
-        eprintln!("help: {help}");
+        crate::ui::err(&format!("help: {help}"));
     }
     if verbose > 0 {
         if let Error::Aws(e) = err {
             if let Some(detail) = e.detail() {
-                eprintln!("detail: {detail}");
+                crate::ui::err(&format!("detail: {detail}"));
             }
         }
     }

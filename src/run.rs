@@ -28,6 +28,12 @@ pub fn run(cli: Cli) -> ExitCode {
     let verbose = cli.global.verbose;
     let output = cli.global.output;
     init_logging(verbose);
+    // Secrets the SDK reads by itself: never shown either.
+    for name in ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] {
+        if let Ok(value) = std::env::var(name) {
+            ui::register_secret(&value);
+        }
+    }
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let result = Config::from_cli(cli, interactive).and_then(|config| execute(&config));
     match result {
@@ -291,7 +297,7 @@ fn write_files(config: &Config, planned: Vec<PlannedFile>) -> Result<u8, Error> 
         false
     } else {
         for p in &changing {
-            eprint!("{}", p.diff());
+            ui::err(p.diff().trim_end_matches('\n'));
         }
         let names: Vec<String> = changing
             .iter()
@@ -353,9 +359,9 @@ async fn honeycomb_check(config: &Config, settings: &HoneycombSettings) -> Resul
         Ok(exit::OK)
     } else {
         let e = HoneycombError::CannotSend { key: report.key };
-        eprintln!("error: {e}");
+        ui::err(&format!("error: {e}"));
         if let Some(help) = e.help() {
-            eprintln!("help: {help}");
+            ui::err(&format!("help: {help}"));
         }
         Ok(exit::AUTH)
     }
@@ -560,7 +566,7 @@ fn ask_for_changes<P: Planned>(config: &Config, planned: &[P]) -> Result<bool, E
         return Ok(true);
     }
     for outcome in &asking {
-        eprintln!("{outcome}");
+        ui::err(&outcome.to_string());
     }
     let what = match asking.as_slice() {
         [one] => format!("changing {} {}", one.kind, one.name),
@@ -580,6 +586,7 @@ async fn verify(config: &Config, s: &crate::config::VerifySettings) -> Result<u8
     let mut aws_settings = config.aws.clone();
     let mut source = "the standard AWS chain (the compose file passes none)".to_string();
     if let (Some(id), Some(secret)) = (app("AWS_ACCESS_KEY_ID"), app("AWS_SECRET_ACCESS_KEY")) {
+        ui::register_secret(&secret);
         aws_settings.credentials = Some(crate::aws::StaticCredentials {
             access_key_id: id,
             secret_access_key: Secret::new(secret),
@@ -780,7 +787,7 @@ async fn honeycomb_board(config: &Config, s: &crate::config::BoardSettings) -> R
         return Ok(if writes == 0 { exit::OK } else { exit::PENDING });
     }
     if matches!(preview.plan.outcome, board::BoardOutcome::Update { .. }) {
-        eprintln!("{preview}");
+        ui::err(&preview.to_string());
         if !ui::agree(
             &config.ui,
             &format!("updating the board {}", s.name),
@@ -899,7 +906,7 @@ fn write_files_reporting_to_stderr(
     let changing: Vec<&PlannedFile> = planned.iter().filter(|p| p.changes()).collect();
     if changing.is_empty() || config.ui.dry_run {
         for p in &changing {
-            eprint!("{}", p.diff());
+            ui::err(p.diff().trim_end_matches('\n'));
         }
         return Ok(if changing.is_empty() {
             exit::OK
@@ -921,7 +928,7 @@ fn write_files_reporting_to_stderr(
     }
     for p in planned {
         let report = p.apply()?;
-        eprintln!("{report}");
+        ui::err(&report.to_string());
     }
     Ok(exit::OK)
 }

@@ -669,7 +669,7 @@ pub async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> Result<
         };
         return Err(Error::partial(&plan, Error::NeedsConfirmation { what }));
     }
-    eprintln!("{plan}");
+    ui::err(&plan.to_string());
     let agreed = ui::agree(&config.ui, command, "Apply this plan?")?;
     if !agreed {
         report.cloud = cloud(false);
@@ -920,7 +920,7 @@ async fn checks(s: &SetupSettings, r: &Reading) -> Vec<Check> {
             )),
         }
     }
-    if s.parts.honeycomb || s.parts.xray {
+    {
         if let Some(compose) = r.files.iter().find(|f| f.path == s.compose.file) {
             for mistake in compose::mistakes(compose.old.as_deref().unwrap_or_default()) {
                 checks.push(Check::new(

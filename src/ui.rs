@@ -41,6 +41,7 @@ pub fn ask_secret(ui: &Ui, prompt: &str) -> Result<Option<Secret>, Error> {
         .interact_on(&dialoguer::console::Term::stderr())
         .map_err(|e| Error::Prompt(e.to_string()))?;
     let value = value.trim();
+    register_secret(value);
     Ok((!value.is_empty()).then(|| Secret::new(value)))
 }
 
@@ -74,11 +75,59 @@ pub fn emit<T: Serialize + std::fmt::Display>(ui: &Ui, result: &T) {
     }
 }
 
+/// The secrets of this run (keys, tokens, the AWS secret, literal secrets found
+/// in files): nothing this program shows contains them or any 8-character piece
+/// of them. Registered once, as soon as they are known.
+static SECRETS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Adds a secret to those masked in every output (shorter than 8: ignored).
+pub fn register_secret(value: &str) {
+    let value = value.trim();
+    if value.chars().count() < 8 {
+        return;
+    }
+    if let Ok(mut secrets) = SECRETS.lock() {
+        if !secrets.iter().any(|s| s == value) {
+            secrets.push(value.to_string());
+        }
+    }
+}
+
+/// `text` with every registered secret, and every 8-character piece of one,
+/// replaced by its masked form.
+pub fn scrub(text: &str) -> String {
+    let Ok(secrets) = SECRETS.lock() else {
+        return text.to_string();
+    };
+    let mut out = text.to_string();
+    for secret in secrets.iter() {
+        let masked = crate::secret::mask(secret);
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), &masked);
+        }
+        let chars: Vec<char> = secret.chars().collect();
+        for start in 0..chars.len().saturating_sub(7) {
+            let piece: String = chars[start..start + 8].iter().collect();
+            // Pieces of the masked form itself are fine (the prefix and last 4).
+            if out.contains(&piece) && !masked.contains(&piece) {
+                out = out.replace(&piece, "****");
+            }
+        }
+    }
+    out
+}
+
+/// Writes to stderr, scrubbed of secrets (diffs, the plan, warnings).
+pub fn err(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{}", scrub(text));
+}
+
 /// Writes one line (or block) to stdout. The only place that writes stdout. A
 /// closed stdout (`cruddur-obs ... | head -1`) ends the program quietly with exit 0,
 /// as ripgrep does: nobody is left to read the rest.
 pub fn out(text: &str) {
-    out_bytes(format!("{text}\n").as_bytes());
+    out_bytes(format!("{}\n", scrub(text)).as_bytes());
 }
 
 /// Writes bytes to stdout; see [`out`].

@@ -16,6 +16,9 @@ pub fn compose_file(settings: &ComposeSettings, region: &str) -> Result<PlannedF
         what: "compose file",
         path: settings.file.clone(),
     })?;
+    for secret in compose::literal_secrets(&text) {
+        crate::ui::register_secret(&secret);
+    }
     let spec = ComposeSpec {
         service: settings.service.clone(),
         parts: settings.parts,

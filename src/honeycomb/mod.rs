@@ -173,6 +173,7 @@ pub fn check_key_text(key: &str) -> Result<Secret, InputError> {
             position: i + 1,
         });
     }
+    crate::ui::register_secret(key);
     Ok(Secret::new(key))
 }
 

@@ -8,7 +8,7 @@ use assert_cmd::Command;
 
 /// Fake credentials: the emulator accepts any signed request.
 pub const ACCESS_KEY: &str = "AKIDCRUDDUROBSTEST00";
-pub const SECRET_KEY: &str = "cruddur-obs-test-secret-key-do-not-print";
+pub const SECRET_KEY: &str = "Zq8vT3kLm0PxR7sW2yNc5bHd9fJg4aEu6oVi1Qty";
 
 /// Every AWS_* variable of the surrounding environment, so none leaks into a test.
 fn aws_vars() -> Vec<String> {

@@ -22,6 +22,7 @@ mod rollbar;
 mod secrets;
 mod setup;
 mod shape;
+mod verify;
 
 mod wizard;
 mod xray;

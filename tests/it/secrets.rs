@@ -146,3 +146,82 @@ fn an_endless_or_huge_answer_is_cut_and_called_unexpected() {
         started.elapsed()
     );
 }
+
+/// Literal secrets already in docker-compose.yml never reach any output: not the
+/// diff, not the conflict lines, not status's lines, not JSON, nor any 8-character
+/// piece of them.
+#[test]
+fn literal_secrets_in_the_compose_file_are_never_printed() {
+    const HC: &str = "hcaik_01literalliteralliteralliteralliteralliteralliteralzz99";
+    const AWS: &str = "wJalrXUtnFEMIK7MDENGbPxRfiCYLITERALKEY99";
+    const RB: &str = "0badc0ffee0badc0ffee0badc0ffee99";
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(crate::common::repo().join("tests/fixtures/compose/bootcamp-week1.yml"))
+        .unwrap()
+        .replace(
+            "      BACKEND_URL:",
+            &format!(
+                "      OTEL_EXPORTER_OTLP_HEADERS: \"x-honeycomb-team={HC}\"\n      AWS_SECRET_ACCESS_KEY: \"{AWS}\"\n      ROLLBAR_ACCESS_TOKEN: \"{RB}\"\n      BACKEND_URL:"
+            ),
+        );
+    assert!(text.contains(HC), "the fixture changed: {text}");
+    std::fs::write(dir.path().join("docker-compose.yml"), &text).unwrap();
+    let without = [
+        "--without",
+        "xray",
+        "--without",
+        "logs",
+        "--without",
+        "honeycomb",
+    ];
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["plan"],
+        vec!["status"],
+        vec!["compose", "write", "--dry-run"],
+        vec!["compose", "write", "--dry-run", "--force"],
+        vec!["init", "--dry-run"],
+        vec!["init"],
+    ];
+    for args in runs {
+        for json in [false, true] {
+            for verbose in [&[][..], &["-v"][..], &["-vv"][..]] {
+                let mut cmd = isolated("cruddur-obs");
+                cmd.current_dir(dir.path()).args(&args).args(verbose);
+                if args[0] != "compose" {
+                    cmd.args(without);
+                }
+                if json {
+                    cmd.args(["--output", "json"]);
+                }
+                let out = cmd.output().unwrap();
+                let all = format!("{}{}", stdout(&out), stderr(&out));
+                for secret in [HC, AWS, RB] {
+                    let chars: Vec<char> = secret.chars().collect();
+                    for piece in chars.windows(8) {
+                        let piece: String = piece.iter().collect();
+                        assert!(
+                            !all.contains(&piece),
+                            "{args:?} json={json} {verbose:?}: {piece:?} of a secret shown:\n{all}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let status = isolated("cruddur-obs")
+        .current_dir(dir.path())
+        .args(["status"])
+        .args(without)
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&status)
+            .contains("holds the Honeycomb key itself; use x-honeycomb-team=${HONEYCOMB_API_KEY}"),
+        "{}",
+        stdout(&status)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("docker-compose.yml")).unwrap(),
+        text
+    );
+}

@@ -1,11 +1,15 @@
-//! A local emulator of the AWS X-Ray control plane (groups, sampling rules, tags),
-//! for tests, the demo and the benchmarks: moto and LocalStack's free edition do not
-//! implement these operations.
+//! A local emulator of the AWS X-Ray control plane (groups, sampling rules, tags) and
+//! of the data-plane calls `cruddur-obs verify` makes, for tests, the demo and the
+//! benchmarks: moto and LocalStack's free edition do not implement these operations.
 //!
 //! It follows the AWS service model (`xray-2016-04-12`, restJson1): `POST /CreateGroup`,
 //! `/GetGroup`, `/Groups`, `/UpdateGroup`, `/DeleteGroup`, `/CreateSamplingRule`,
 //! `/GetSamplingRules`, `/UpdateSamplingRule`, `/DeleteSamplingRule`, `/TagResource`,
-//! `/UntagResource`, `/ListTagsForResource`; errors as `x-amzn-ErrorType` with the
+//! `/UntagResource`, `/ListTagsForResource`; the data plane `/TraceSegments`
+//! (PutTraceSegments), `/TraceSummaries` (GetTraceSummaries), `/Traces`
+//! (BatchGetTraces), `/SamplingTargets` (GetSamplingTargets), `/TelemetryRecords`
+//! (PutTelemetryRecords), with segment documents checked as X-Ray does and stored per
+//! region; errors as `x-amzn-ErrorType` with the
 //! modeled status codes; the model's constraints; the built-in `Default` group and
 //! rule (priority 10000); pagination with `NextToken`. State is kept per region,
 //! taken from the SigV4 credential scope. awscli is run against it in the tests.
@@ -32,7 +36,9 @@ use serde_json::{json, Value};
 
 pub use model::{ApiError, RegionState, ACCOUNT_ID};
 
-/// The operations the emulator serves, by request path.
+/// The operations the emulator serves, by request path, and whether each one is
+/// mutating: changes the X-Ray configuration (groups, rules, tags). The data-plane
+/// writes (trace segments, telemetry) are not counted as mutating.
 const OPERATIONS: &[(&str, &str, bool)] = &[
     ("/CreateGroup", "CreateGroup", true),
     ("/GetGroup", "GetGroup", false),
@@ -46,6 +52,11 @@ const OPERATIONS: &[(&str, &str, bool)] = &[
     ("/TagResource", "TagResource", true),
     ("/UntagResource", "UntagResource", true),
     ("/ListTagsForResource", "ListTagsForResource", false),
+    ("/TraceSegments", "PutTraceSegments", false),
+    ("/TraceSummaries", "GetTraceSummaries", false),
+    ("/Traces", "BatchGetTraces", false),
+    ("/SamplingTargets", "GetSamplingTargets", false),
+    ("/TelemetryRecords", "PutTelemetryRecords", false),
 ];
 
 /// One request the emulator served.
@@ -75,6 +86,10 @@ pub enum FaultKind {
     Race,
     /// Drop the connection without an answer (a connection reset).
     Reset,
+    /// 403 AccessDeniedException, as AWS answers an IAM denial; the message names the
+    /// action: `User: arn:aws:iam::123456789012:user/test is not authorized to perform:
+    /// xray:<Operation> because no identity-based policy allows the xray:<Operation> action`.
+    AccessDenied,
 }
 
 /// A fault applied to the next `times` requests (of `operation`, when given).
@@ -109,7 +124,8 @@ impl Fault {
 /// Emulator settings.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Items per page of GetGroups / GetSamplingRules / ListTagsForResource.
+    /// Items per page of GetGroups / GetSamplingRules / ListTagsForResource /
+    /// GetTraceSummaries / BatchGetTraces.
     pub page_size: usize,
 }
 
@@ -220,6 +236,18 @@ fn error_response(e: ApiError) -> Response {
         .into_response()
 }
 
+/// The error AWS answers when IAM denies `operation` to the caller.
+fn access_denied(operation: &str) -> ApiError {
+    ApiError::new(
+        403,
+        "AccessDeniedException",
+        format!(
+            "User: arn:aws:iam::{ACCOUNT_ID}:user/test is not authorized to perform: \
+             xray:{operation} because no identity-based policy allows the xray:{operation} action"
+        ),
+    )
+}
+
 async fn handle(
     State(shared): State<Arc<Shared>>,
     method: Method,
@@ -283,6 +311,7 @@ async fn handle(
             "UnrecognizedClientException",
             "The security token included in the request is invalid.",
         )),
+        (_, Some(FaultKind::AccessDenied)) => Err(access_denied(operation)),
         (Err(e), _) => Err(ApiError::new(400, "SerializationException", e.to_string())),
         (Ok(v), _) if !v.is_object() => Err(ApiError::new(
             400,

@@ -1,9 +1,10 @@
-//! Runs the X-Ray control-plane emulator as a process (for awscli, the demo and
+//! Runs the X-Ray emulator (control plane and the data-plane calls) as a process (for awscli, the demo and
 //! the benchmarks). Prints its endpoint URL on the first line of stdout.
 
 use clap::Parser;
 
-/// Local emulator of the AWS X-Ray control plane (groups, sampling rules, tags).
+/// Local emulator of the AWS X-Ray control plane (groups, sampling rules, tags) and
+/// data plane (trace segments, summaries, traces, sampling targets, telemetry).
 #[derive(Parser)]
 #[command(version)]
 struct Args {
