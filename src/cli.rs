@@ -43,7 +43,8 @@ pub struct GlobalArgs {
     /// Say more on stderr (-v: details of errors, -vv: debug logs)
     #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// Give up on a network operation after this many seconds
+    /// Give up on a network operation after this many seconds, retries and waits
+    /// included (each AWS call, the Honeycomb key check, a test span or item)
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30.0)]
     pub timeout: f64,
 }

@@ -69,6 +69,10 @@ impl HoneycombError {
             HoneycombError::Connect { .. } => "check the network, DNS and --api-endpoint / HONEYCOMB_API_ENDPOINT".into(),
             HoneycombError::Lost { retried: true, .. } => "something on the way (a proxy, VPN or firewall) cuts the connections: check the network and run again".into(),
             HoneycombError::Lost { retried: false, .. } => "it may or may not have arrived (a send is not repeated on its own): check the network and run again".into(),
+            HoneycombError::RateLimited {
+                retry_after: Some(s),
+                ..
+            } => format!("Honeycomb asks to wait {}: run again after that", human_wait(*s)),
             HoneycombError::RateLimited { .. } => "wait a minute and run again".into(),
             HoneycombError::Server { .. } => "Honeycomb seems to have trouble: see https://status.honeycomb.io and run again later".into(),
             HoneycombError::Unexpected { .. } => "is --api-endpoint really Honeycomb? run again with -v".into(),
@@ -77,6 +81,15 @@ impl HoneycombError {
             HoneycombError::CannotSend { .. } => "create an ingest key (or give this key the Send Events permission) under Environment settings → API keys".into(),
             HoneycombError::SpanRefused { .. } => "run `cruddur-obs honeycomb check` to see what the key may do".into(),
         })
+    }
+}
+
+/// A wait in words: "45 s", "12 min", "about 28 h".
+fn human_wait(secs: u64) -> String {
+    match secs {
+        0..=119 => format!("{secs} s"),
+        120..=7199 => format!("{} min", secs.div_ceil(60)),
+        _ => format!("about {} h", secs.div_ceil(3600)),
     }
 }
 
@@ -279,6 +292,20 @@ impl HoneycombApi {
         region: Option<Region>,
         endpoints: &Endpoints,
     ) -> Result<KeyReport, HoneycombError> {
+        // --timeout bounds the whole check: every try and every wait between.
+        let url = endpoints.us.to_string();
+        let secs = self.timeout.as_secs_f64();
+        tokio::time::timeout(self.timeout, self.check_within(key, region, endpoints))
+            .await
+            .unwrap_or(Err(HoneycombError::Timeout { url, secs }))
+    }
+
+    async fn check_within(
+        &self,
+        key: &Secret,
+        region: Option<Region>,
+        endpoints: &Endpoints,
+    ) -> Result<KeyReport, HoneycombError> {
         let kind = key_kind(key.expose());
         let mut rejected = Vec::new();
         for region in super::regions_to_try(region, endpoints) {
@@ -335,6 +362,23 @@ impl HoneycombApi {
 
     /// Posts an OTLP/HTTP JSON body to `{base}/v1/traces`.
     pub async fn send_traces(
+        &self,
+        base: &Url,
+        key: &Secret,
+        dataset: Option<&str>,
+        body: &Value,
+    ) -> Result<(), HoneycombError> {
+        let url = base.to_string();
+        let secs = self.timeout.as_secs_f64();
+        tokio::time::timeout(
+            self.timeout,
+            self.send_traces_within(base, key, dataset, body),
+        )
+        .await
+        .unwrap_or(Err(HoneycombError::Timeout { url, secs }))
+    }
+
+    async fn send_traces_within(
         &self,
         base: &Url,
         key: &Secret,

@@ -225,3 +225,88 @@ fn literal_secrets_in_the_compose_file_are_never_printed() {
         text
     );
 }
+
+/// `--timeout` bounds the whole operation, waits included; the help after a long
+/// Retry-After says how long, not "wait a minute".
+#[tokio::test(flavor = "multi_thread")]
+async fn timeout_bounds_rate_limit_waits_and_the_help_says_how_long() {
+    for (after, bound, help) in [
+        ("10", 6, "Honeycomb asks to wait 10 s"),
+        ("100000", 6, "about 28 h"),
+    ] {
+        let stub = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/1/auth"))
+            .respond_with(ResponseTemplate::new(429).insert_header("retry-after", after))
+            .mount(&stub)
+            .await;
+        let started = Instant::now();
+        let out = isolated("cruddur-obs")
+            .env("HONEYCOMB_API_KEY", KEY)
+            .env("HONEYCOMB_API_ENDPOINT", stub.uri())
+            .args([
+                "--timeout",
+                "3",
+                "honeycomb",
+                "check",
+                "--honeycomb-region",
+                "us",
+            ])
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            started.elapsed() < Duration::from_secs(bound),
+            "Retry-After {after}: took {:?}",
+            started.elapsed()
+        );
+        if after == "100000" {
+            assert!(
+                err.contains(help) && !err.contains("wait a minute"),
+                "{err}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redirect_to_another_loopback_address_is_not_followed_either() {
+    let listener = TcpListener::bind("127.0.0.2:0");
+    let Ok(listener) = listener else {
+        panic!("127.0.0.2 is not available on this machine");
+    };
+    let other = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(0usize));
+    let count = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            *count.lock().unwrap() += 1;
+            drop(stream);
+        }
+    });
+    let stub = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/traces"))
+        .respond_with(
+            ResponseTemplate::new(307).insert_header("location", format!("{other}/v1/traces")),
+        )
+        .mount(&stub)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/1/auth"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "id": "k", "type": "ingest", "api_key_access": {"events": true},
+            "environment": {"name": "d", "slug": "d"}, "team": {"name": "t", "slug": "t"}})))
+        .mount(&stub)
+        .await;
+    let out = isolated("cruddur-obs")
+        .env("HONEYCOMB_API_KEY", KEY)
+        .env("HONEYCOMB_API_ENDPOINT", stub.uri())
+        .args(["honeycomb", "send-test-span", "--honeycomb-region", "us"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not followed"), "{}", stderr(&out));
+    assert_eq!(*seen.lock().unwrap(), 0, "the span and key went to {other}");
+}

@@ -399,6 +399,25 @@ async fn every_command_and_outcome_prints_exactly_one_json_document() {
         (vec!["destroy", "--yes"], dir.path(), KEY, 0, "cloud"),
     ];
     for (args, cwd, key, code, field) in cases {
+        // Also with -vv (debug logs): neither the key nor the AWS secret in any output.
+        let loud = isolated("cruddur-obs")
+            .current_dir(cwd)
+            .env("HONEYCOMB_API_KEY", key)
+            .env("HONEYCOMB_API_ENDPOINT", stub.uri())
+            .env("AWS_ENDPOINT_URL_XRAY", emu.url())
+            .env("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", &moto.url)
+            .env("AWS_ENDPOINT_URL_STS", &moto.url)
+            .args(&args)
+            .args(["--output", "json", "-vv", "--dry-run"])
+            .output()
+            .unwrap();
+        let all = format!("{}{}", stdout(&loud), stderr(&loud));
+        for secret in [KEY, crate::common::SECRET_KEY] {
+            assert!(
+                !all.contains(&secret[..20]),
+                "{args:?} -vv: a secret leaked:\n{all}"
+            );
+        }
         let out = isolated("cruddur-obs")
             .current_dir(cwd)
             .env("HONEYCOMB_API_KEY", key)
