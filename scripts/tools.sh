@@ -19,6 +19,7 @@ export CRUDDUR_OBS_MOTO_SERVER="$PWD/$venv/bin/moto_server"
 missing=""
 command -v docker-compose >/dev/null 2>&1 || missing="$missing docker-compose"
 command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 if [ -n "$missing" ]; then
   echo "==> installing$missing (Debian packages)" >&2
   sudo=""

@@ -275,7 +275,7 @@ fn save_gp_env(
                 let said =
                     String::from_utf8_lossy(&out.stderr).replace(value.expose(), &value.masked());
                 let said = said.lines().next().unwrap_or_default().to_string();
-                eprintln!("warning: gp env {name}=… failed: {said}\nhelp: run `gp env {name}=<value>` yourself");
+                ui::err(&format!("warning: gp env {name}=… failed: {said}\nhelp: run `gp env {name}=<value>` yourself"));
                 code = exit::FAILURE;
             }
             Err(e) => {

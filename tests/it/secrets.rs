@@ -310,3 +310,86 @@ async fn a_redirect_to_another_loopback_address_is_not_followed_either() {
     assert!(stderr(&out).contains("not followed"), "{}", stderr(&out));
     assert_eq!(*seen.lock().unwrap(), 0, "the span and key went to {other}");
 }
+
+/// https → http: a TLS stand-in (a test CA made with openssl, trusted through
+/// SSL_CERT_FILE) redirects to plain http; nothing follows, nothing is sent there.
+#[test]
+fn a_redirect_from_https_to_http_is_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sh = |script: &str| {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .current_dir(d)
+            .output()
+            .expect("sh");
+        assert!(
+            out.status.success(),
+            "{script}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj '/CN=cruddur-obs test CA' -addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign'");
+    sh("openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj '/CN=localhost'");
+    sh("printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\nbasicConstraints=CA:FALSE\\nextendedKeyUsage=serverAuth\\n' > ext && openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext");
+    let (plain, seen) = recorder();
+    std::fs::write(
+        d.join("srv.py"),
+        format!(
+            r#"import http.server, ssl
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(302)
+        self.send_header("Location", "{plain}/1/auth")
+        self.send_header("content-length", "0")
+        self.end_headers()
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain("srv.pem", "srv.key")
+s.socket = ctx.wrap_socket(s.socket, server_side=True)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+"#
+        ),
+    )
+    .unwrap();
+    let python = crate::common::tool("CRUDDUR_OBS_PYTHON", "python3");
+    let mut server = std::process::Command::new(python)
+        .arg("srv.py")
+        .current_dir(d)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let port = line.trim().to_string();
+    let out = isolated("cruddur-obs")
+        .env("SSL_CERT_FILE", d.join("ca.pem"))
+        .env("HONEYCOMB_API_KEY", KEY)
+        .env(
+            "HONEYCOMB_API_ENDPOINT",
+            format!("https://localhost:{port}"),
+        )
+        .args(["honeycomb", "check", "--honeycomb-region", "us"])
+        .output()
+        .unwrap();
+    let _ = server.kill();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("redirecting to {plain}/1/auth: not followed")),
+        "{err}"
+    );
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "plain http got: {:?}",
+        seen.lock().unwrap()
+    );
+    assert!(!err.contains(KEY));
+}
