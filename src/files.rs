@@ -284,6 +284,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(unix)]
     fn writes_atomically_and_keeps_permissions() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();

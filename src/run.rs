@@ -981,10 +981,7 @@ fn make_port_public(config: &Config, gh: &std::path::Path, codespace: &str) -> R
 }
 
 /// The path of `program` on PATH, if any.
+/// (The `which` crate: executable files only, PATH as the shell reads it.)
 fn which(program: &str) -> Option<std::path::PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(program))
-            .find(|p| p.is_file())
-    })
+    which::which(program).ok()
 }

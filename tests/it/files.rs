@@ -430,8 +430,11 @@ done
     );
     let gp = bin.join("gp");
     std::fs::write(&gp, script).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&gp, std::fs::Permissions::from_mode(0o755)).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&gp, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
     bin
 }
 

@@ -380,6 +380,7 @@ s.serve_forever()
         .output()
         .unwrap();
     let _ = server.kill();
+    let _ = server.wait();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(

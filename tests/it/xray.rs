@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{cruddur, repo, stderr, stdout};
+use crate::common::{cruddur, stderr, stdout};
 use serde_json::{json, Value};
 use xray_emulator::{Emulator, Fault, FaultKind, Options};
 
@@ -531,11 +531,32 @@ fn help_documents_every_xray_command() {
         .args(["xray", "--help"])
         .output()
         .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     for sub in ["create-group", "create-sampling-rule", "status", "delete"] {
         assert!(text.contains(sub), "{text}");
+        let help = cruddur("http://unused")
+            .args(["xray", sub, "--help"])
+            .output()
+            .unwrap();
+        assert_eq!(help.status.code(), Some(0), "{sub}: {}", stderr(&help));
+        assert!(
+            stdout(&help).contains("Usage: cruddur-obs xray"),
+            "{sub}: {}",
+            stdout(&help)
+        );
     }
-    assert!(repo().join("templates/xray-sampling-rule.json").exists());
+    for sub in ["create-group", "create-sampling-rule"] {
+        let help = cruddur("http://unused")
+            .args(["xray", sub, "--help"])
+            .output()
+            .unwrap();
+        assert!(
+            stdout(&help).contains("Example: cruddur-obs xray"),
+            "{sub}: {}",
+            stdout(&help)
+        );
+    }
 }
 
 #[test]
