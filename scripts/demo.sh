@@ -3,7 +3,8 @@
 # (CloudWatch Logs, STS) and a Honeycomb stub, copies the sample Cruddur repo
 # (examples/cruddur-week1, with the course's week-1 backend) to a temp dir, and runs
 # `cruddur-obs init --yes` on it: the plan, the result (cloud, compose, Gitpod and
-# the backend's lib/observability.py), a second run that changes nothing, and `status`.
+# the backend's lib/observability.py), a second run that changes nothing, `status`, and
+# `verify` (one test record into X-Ray, CloudWatch Logs and Honeycomb, read back).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
@@ -48,3 +49,4 @@ echo "\$ head -6 backend-flask/lib/observability.py"; head -6 backend-flask/lib/
 obs init --yes
 obs status
 obs honeycomb send-test-span
+obs verify --without rollbar --wait 5
