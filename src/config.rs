@@ -511,10 +511,30 @@ fn load_rule(args: &RuleArgs) -> Result<RuleSpec, Error> {
         return Ok(xray::bundled_rule());
     };
     let path = Path::new(arg.strip_prefix("file://").unwrap_or(arg));
-    let text = std::fs::read_to_string(path).map_err(|source| Error::ReadFile {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    if path.as_os_str().is_empty() {
+        return Err(Error::Usage(format!(
+            "--cli-input-json {arg:?} names no file: the path is empty"
+        )));
+    }
+    let text = match crate::files::read(path) {
+        Ok(Some(text)) => text,
+        Ok(None) => {
+            return Err(Error::ReadFile {
+                path: path.to_path_buf(),
+                // The system's own words ("No such file or directory").
+                source: std::fs::metadata(path)
+                    .err()
+                    .unwrap_or_else(|| std::io::ErrorKind::NotFound.into()),
+            });
+        }
+        Err(crate::files::FileError::Read { source, .. }) => {
+            return Err(Error::ReadFile {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+        Err(e) => return Err(e.into()),
+    };
     Ok(xray::parse_rule(&text, &path.display().to_string())?)
 }
 

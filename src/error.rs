@@ -126,7 +126,7 @@ impl Error {
             Error::App(_) => exit::BAD_INPUT,
             Error::Devcontainer(e) if e.is_bad_input() => exit::BAD_INPUT,
             Error::Devcontainer(_) => exit::FAILURE,
-            Error::File(FileError::NotText { .. }) => exit::BAD_INPUT,
+            Error::File(e) if e.is_bad_input() => exit::BAD_INPUT,
             Error::Compose(_) | Error::File(_) => exit::FAILURE,
             Error::Honeycomb(e) if e.is_auth() => exit::AUTH,
             Error::Honeycomb(_) => exit::FAILURE,
@@ -148,7 +148,7 @@ impl Error {
             Error::Gitpod(e) => e.help(),
             Error::App(e) => e.help(),
             Error::Devcontainer(e) => e.help(),
-            Error::File(_) => None,
+            Error::File(e) => e.help(),
             Error::MissingFile { .. } => Some("run it in the repository root, or pass --file".into()),
             Error::Honeycomb(e) => e.help(),
             Error::NeedsConfirmation { .. } => Some(

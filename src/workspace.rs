@@ -51,6 +51,7 @@ pub fn compose_file(settings: &ComposeSettings, region: &str) -> Result<PlannedF
             diff: None,
             next_steps: Vec::new(),
         },
+        force: settings.force,
     })
 }
 
@@ -118,6 +119,7 @@ pub fn collector_file(
         old,
         new,
         report,
+        force: settings.force,
     }))
 }
 
@@ -157,6 +159,7 @@ pub fn gitpod_file(settings: &GitpodSettings) -> Result<PlannedFile, Error> {
             diff: None,
             next_steps,
         },
+        force: settings.force,
     })
 }
 
@@ -274,18 +277,21 @@ pub fn app_files(s: &crate::config::AppSettings) -> Result<Vec<PlannedFile>, Err
             ),
             old: req_text,
             new: req_plan.new_text,
+            force: s.force,
         },
         PlannedFile {
             path: module_path,
             report: report(module_label, module_changes, module_conflicts, Vec::new()),
             old: module_text,
             new: module_new,
+            force: s.force,
         },
         PlannedFile {
             path: app_path,
             report: report(app_label, app_changes, Vec::new(), app_notes),
             old: Some(app_text),
             new: app_new,
+            force: s.force,
         },
     ])
 }
@@ -373,5 +379,6 @@ pub fn devcontainer_file(path: &std::path::Path) -> Result<PlannedFile, Error> {
             diff: None,
             next_steps,
         },
+        force: false,
     })
 }

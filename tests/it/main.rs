@@ -11,6 +11,7 @@ mod collector;
 mod devcontainer;
 mod devcontainer_properties;
 mod export;
+mod file_safety;
 mod files;
 mod honeycomb;
 mod kill;

@@ -1,0 +1,304 @@
+//! Issue 13: the files cruddur-obs edits are safe from it. An outside edit made
+//! while a run waits is never overwritten from stale bytes, two runs serialise,
+//! special files are refused, links / owners / modes are kept, read-only files
+//! are refused unless `--force`, and bad input is refused before anything is
+//! touched.
+
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use crate::common::{isolated, repo, stderr, stdout, workdir};
+
+const WEEK1: &str = "compose/bootcamp-week1.yml";
+const CHANGED: &str = "changed while cruddur-obs was working on it";
+
+fn fixture(path: &str) -> String {
+    std::fs::read_to_string(repo().join("tests/fixtures").join(path)).unwrap()
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    isolated("cruddur-obs")
+        .current_dir(dir)
+        .args(args)
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap()
+}
+
+fn compose(dir: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["compose", "write", "--region", "ca-central-1"];
+    all.extend_from_slice(args);
+    run(dir, &all)
+}
+
+fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+// --- 1. An outside edit is never lost -------------------------------------------
+
+#[test]
+fn two_concurrent_writers_never_lose_an_edit_silently() {
+    // Disjoint edits, kept by each other: one adds Rollbar's entry, the other
+    // X-Ray's (entries and the daemon).
+    let rollbar = [
+        "--yes",
+        "--without",
+        "honeycomb",
+        "--without",
+        "xray",
+        "--without",
+        "logs",
+    ];
+    let xray = [
+        "--yes",
+        "--without",
+        "honeycomb",
+        "--without",
+        "rollbar",
+        "--without",
+        "logs",
+    ];
+    let mut reported = 0;
+    for round in 0..30 {
+        let (dir, file) = workdir(&fixture(WEEK1));
+        let (a, b) = std::thread::scope(|s| {
+            let a = s.spawn(|| compose(dir.path(), &rollbar));
+            let b = s.spawn(|| compose(dir.path(), &xray));
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        let text = std::fs::read_to_string(&file).unwrap();
+        let has_rollbar = text.contains("ROLLBAR_ACCESS_TOKEN");
+        let has_xray = text.contains("AWS_XRAY_URL") && text.contains("xray-daemon:");
+        for (name, out, present) in [("rollbar", &a, has_rollbar), ("xray", &b, has_xray)] {
+            match out.status.code() {
+                Some(0) => assert!(
+                    present,
+                    "round {round}: the {name} run succeeded but its edit is gone:\n{text}"
+                ),
+                Some(1) => {
+                    assert!(
+                        stderr(out).contains(CHANGED)
+                            && stderr(out).contains(
+                                "help: run again: the plan will be made from the new file"
+                            ),
+                        "round {round}: {}",
+                        stderr(out)
+                    );
+                    reported += 1;
+                }
+                code => panic!("round {round}: {name} exit {code:?}: {}", stderr(out)),
+            }
+        }
+        assert!(
+            a.status.success() || b.status.success(),
+            "round {round}: one of the two runs writes"
+        );
+    }
+    eprintln!("{reported} of 30 rounds reported the change");
+}
+
+#[test]
+fn a_file_changed_after_the_plan_is_not_overwritten() {
+    // The plan is made, then the file changes before the write: exercised through
+    // the library edge the commands use.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("docker-compose.yml");
+    std::fs::write(&path, "old\n").unwrap();
+    std::fs::write(&path, "edited by hand\n").unwrap();
+    let err = cruddur_obs::files::write_checked(&path, Some("old\n"), "new\n", false).unwrap_err();
+    assert!(err.to_string().contains(CHANGED), "{err}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "edited by hand\n");
+
+    // Planned as absent, created meanwhile.
+    let gitpod = dir.path().join(".gitpod.yml");
+    std::fs::write(&gitpod, "tasks: []\n").unwrap();
+    let err = cruddur_obs::files::write_checked(&gitpod, None, "ports: []\n", false).unwrap_err();
+    assert!(err.to_string().contains(CHANGED), "{err}");
+    assert_eq!(std::fs::read_to_string(&gitpod).unwrap(), "tasks: []\n");
+}
+
+// --- 5. Special files and sizes -------------------------------------------------
+
+#[test]
+fn a_fifo_device_or_directory_is_refused_with_exit_2_and_never_blocks() {
+    let (dir, _file) = workdir(&fixture(WEEK1));
+    let fifo = dir.path().join("fifo.yml");
+    mkfifo(&fifo);
+    let sub = dir.path().join("backend-flask");
+    for (path, kind) in [
+        (fifo.to_str().unwrap(), "a FIFO"),
+        ("/dev/zero", "a device"),
+        (sub.to_str().unwrap(), "a directory"),
+    ] {
+        let out = compose(dir.path(), &["--yes", "--file", path]);
+        assert_eq!(out.status.code(), Some(2), "{path}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("{path} is {kind}, not a regular file")),
+            "{}",
+            stderr(&out)
+        );
+    }
+
+    // .gitpod.yml as a FIFO.
+    let gitpod = dir.path().join(".gitpod.yml");
+    mkfifo(&gitpod);
+    let out = run(dir.path(), &["gitpod", "write", "--yes"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("is a FIFO"), "{}", stderr(&out));
+
+    // --cli-input-json as a FIFO or a device: refused while reading the input.
+    for arg in [
+        format!("file://{}", fifo.display()),
+        "/dev/zero".to_string(),
+    ] {
+        let out = run(
+            dir.path(),
+            &["xray", "create-sampling-rule", "--cli-input-json", &arg],
+        );
+        assert_eq!(out.status.code(), Some(2), "{arg}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("not a regular file"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn a_file_larger_than_4_mib_is_refused_and_a_link_to_it_too() {
+    let (dir, file) = workdir(&fixture(WEEK1));
+    let big = format!("{}\n# {}\n", fixture(WEEK1), "x".repeat(5 * 1024 * 1024));
+    std::fs::write(&file, &big).unwrap();
+    let out = compose(dir.path(), &["--yes"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("docker-compose.yml is larger than 4 MiB"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), big);
+
+    // A link to a device is followed, and refused.
+    let link = dir.path().join("zero.yml");
+    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+    let out = compose(dir.path(), &["--yes", "--file", "zero.yml"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
+fn cli_input_json_with_an_empty_path_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "xray",
+            "create-sampling-rule",
+            "--cli-input-json",
+            "file://",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the path is empty"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+// --- 4. Links, owners, modes ----------------------------------------------------
+
+#[test]
+fn a_linked_compose_file_stays_a_link_and_its_target_is_edited() {
+    let (dir, file) = workdir("");
+    std::fs::remove_file(&file).unwrap();
+    let real_dir = dir.path().join("shared");
+    std::fs::create_dir(&real_dir).unwrap();
+    let target = real_dir.join("compose.yml");
+    std::fs::write(&target, fixture(WEEK1)).unwrap();
+    std::os::unix::fs::symlink("shared/compose.yml", &file).unwrap();
+
+    let out = compose(dir.path(), &["--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        std::fs::symlink_metadata(&file)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "docker-compose.yml is still a link"
+    );
+    assert!(std::fs::read_to_string(&target)
+        .unwrap()
+        .contains("OTEL_SERVICE_NAME"));
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .chain(std::fs::read_dir(&real_dir).unwrap())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_read_only_file_is_refused_unless_force() {
+    use std::os::unix::fs::PermissionsExt;
+    let text = fixture(WEEK1);
+    let (dir, file) = workdir(&text);
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let out = compose(dir.path(), &["--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("docker-compose.yml is read-only: not written"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+
+    let out = compose(dir.path(), &["--yes", "--force"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(std::fs::read_to_string(&file)
+        .unwrap()
+        .contains("OTEL_SERVICE_NAME"));
+    assert_eq!(mode(&file), 0o444, "the mode is kept");
+}
+
+#[test]
+fn new_files_get_the_umask_mode_and_edited_files_keep_mode_and_owner() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    // A known umask: 027 → new files 0640.
+    let out = std::process::Command::new("sh")
+        .current_dir(dir.path())
+        .args(["-c", "umask 027; exec \"$0\" gitpod write --yes"])
+        .arg(assert_cmd::cargo::cargo_bin("cruddur-obs"))
+        .env_remove("GITPOD_WORKSPACE_ID")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(mode(&dir.path().join(".gitpod.yml")), 0o640);
+
+    let (dir, file) = workdir(&fixture(WEEK1));
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o664)).unwrap();
+    // As root, the owner and group of someone else's file are kept.
+    let root = std::fs::metadata(dir.path()).unwrap().uid() == 0
+        && std::os::unix::fs::chown(&file, Some(4242), Some(4343)).is_ok();
+    let out = compose(dir.path(), &["--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(mode(&file), 0o664);
+    if root {
+        let meta = std::fs::metadata(&file).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (4242, 4343));
+    }
+    assert!(stdout(&out).contains("written"), "{}", stdout(&out));
+}
