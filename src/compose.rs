@@ -75,6 +75,10 @@ pub enum ComposeError {
     },
     #[error("{file}: {message}")]
     Unsafe { file: String, message: String },
+    #[error("{file} is not a valid compose file: {message}")]
+    Invalid { file: String, message: String },
+    #[error("{file} is empty")]
+    Empty { file: String },
     #[error(
         "{file}: the edit would change more than the intended keys ({detail}); nothing was written"
     )]
@@ -92,6 +96,12 @@ impl ComposeError {
                 "fix the file (docker compose config shows the same problem) and run again".into()
             }
             ComposeError::NoServices { .. } => "is this a docker compose file? pass --file".into(),
+            ComposeError::Invalid { .. } => {
+                "fix the file (docker compose config shows the same problem) and run again".into()
+            }
+            ComposeError::Empty { .. } => {
+                "is this the right file? pass --file, or write its services: first".into()
+            }
             ComposeError::NoService { .. } => "pass --service with one of the names above".into(),
             ComposeError::Unsafe { .. } => {
                 "add the entries by hand, or give the service its own environment: block".into()
@@ -325,6 +335,69 @@ fn parse_message(raw: &str) -> String {
     }
 }
 
+/// What compose itself refuses in `services:`: a service that is not a mapping,
+/// an `environment:` that is neither a mapping of scalars nor a list of strings.
+fn check_services(services: &serde_json::Map<String, Value>) -> Result<(), String> {
+    let name = |n: &str| format!("{:?}", crate::plan::clip(n));
+    for (service, body) in services {
+        let body = match body {
+            Value::Object(body) => body,
+            Value::Null => continue,
+            other => {
+                return Err(format!(
+                    "service {} is {}, not a mapping",
+                    name(service),
+                    kind(other)
+                ))
+            }
+        };
+        match body.get("environment") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(env)) => {
+                if let Some((key, v)) = env
+                    .iter()
+                    .find(|(_, v)| matches!(v, Value::Object(_) | Value::Array(_)))
+                {
+                    return Err(format!(
+                        "services.{}.environment.{} is {}, not a scalar",
+                        name(service),
+                        name(key),
+                        kind(v)
+                    ));
+                }
+            }
+            Some(Value::Array(items)) => {
+                if let Some(v) = items.iter().find(|v| !v.is_string()) {
+                    return Err(format!(
+                        "services.{}.environment has an item that is {}, not a KEY=value string",
+                        name(service),
+                        kind(v)
+                    ));
+                }
+            }
+            Some(other) => {
+                return Err(format!(
+                    "services.{}.environment is {}, not a mapping or a list",
+                    name(service),
+                    kind(other)
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "empty",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
 /// An environment value as compose sees it (numbers and booleans as text).
 fn as_text(v: &Value) -> Option<String> {
     match v {
@@ -398,11 +471,22 @@ fn entry_value_text(mapping: &Mapping, key: &str) -> Option<String> {
 
 /// Plans the edit of a compose file's text.
 pub fn plan(text: &str, file: &str, spec: &ComposeSpec) -> Result<ComposePlan, ComposeError> {
+    if text.trim_start_matches('\u{feff}').trim().is_empty() {
+        return Err(ComposeError::Empty { file: file.into() });
+    }
     let before = parse_strict(text, file)?;
+    if before.is_null() {
+        // Only comments.
+        return Err(ComposeError::Empty { file: file.into() });
+    }
     let services = before
         .get("services")
         .and_then(Value::as_object)
         .ok_or_else(|| ComposeError::NoServices { file: file.into() })?;
+    check_services(services).map_err(|message| ComposeError::Invalid {
+        file: file.into(),
+        message,
+    })?;
     let Some(service) = services.get(&spec.service) else {
         return Err(ComposeError::NoService {
             file: file.into(),

@@ -16,6 +16,9 @@ use crate::logs::{self, LogGroupSpec};
 use crate::secret::Secret;
 use crate::xray::{self, GroupSpec, RuleSpec};
 
+/// The longest `--timeout` (an hour): beyond it is a typo, not a wait.
+pub const MAX_TIMEOUT_SECS: f64 = 3600.0;
+
 /// How the run talks to the user.
 #[derive(Debug, Clone)]
 pub struct Ui {
@@ -58,6 +61,22 @@ pub enum Action {
         account: Option<String>,
     },
     Completions(clap_complete::Shell),
+}
+
+impl Action {
+    /// Whether the action reads the AWS settings (region, endpoints).
+    fn uses_aws(&self) -> bool {
+        !matches!(
+            self,
+            Action::HoneycombCheck(_)
+                | Action::HoneycombSendTestSpan { .. }
+                | Action::GitpodWrite(_)
+                | Action::AppWrite(_)
+                | Action::DevcontainerWrite(_)
+                | Action::IamPolicy { .. }
+                | Action::Completions(_)
+        )
+    }
 }
 
 /// What `app write` instruments, where.
@@ -169,6 +188,12 @@ impl Config {
                 g.timeout
             )));
         }
+        if g.timeout > MAX_TIMEOUT_SECS {
+            return Err(Error::Usage(format!(
+                "--timeout must be at most {MAX_TIMEOUT_SECS} seconds, not {}",
+                g.timeout
+            )));
+        }
         let ui = Ui {
             output: g.output,
             yes: g.yes,
@@ -238,6 +263,21 @@ impl Config {
             },
             Command::Completions { shell } => Action::Completions(shell),
         };
+        if action.uses_aws() {
+            // Checked before anything is touched: the region is written into
+            // files, and the SDK panics on an empty endpoint.
+            if let Some(region) = &g.region {
+                crate::aws::check_region(region)?;
+            }
+            if let Some(url) = &g.endpoint_url {
+                crate::aws::check_endpoint("--endpoint-url", url)?;
+            }
+            for var in crate::aws::ENDPOINT_VARS {
+                if let Some(value) = std::env::var_os(var) {
+                    crate::aws::check_endpoint(var, &value.to_string_lossy())?;
+                }
+            }
+        }
         let aws = AwsSettings {
             region: g.region,
             profile: g.profile,

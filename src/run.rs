@@ -151,9 +151,11 @@ async fn execute_async(config: &Config) -> Result<u8, Error> {
 
 async fn compose_write(config: &Config, settings: &ComposeSettings) -> Result<u8, Error> {
     let region = if settings.parts.xray {
-        crate::aws::configured_region(&config.aws)
+        let region = crate::aws::configured_region(&config.aws)
             .await
-            .ok_or(AwsError::NoRegion)?
+            .ok_or(AwsError::NoRegion)?;
+        crate::aws::check_region(&region)?;
+        region
     } else {
         String::new()
     };

@@ -302,3 +302,136 @@ fn new_files_get_the_umask_mode_and_edited_files_keep_mode_and_owner() {
     }
     assert!(stdout(&out).contains("written"), "{}", stdout(&out));
 }
+
+// --- 6. Input checked before anything is touched ---------------------------------
+
+fn assert_refused(out: &Output, says: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(says), "wanted {says:?} in: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.len() < 2000, "a short message, not {} bytes", err.len());
+}
+
+#[test]
+fn a_bad_region_is_refused_before_any_file_is_touched() {
+    let text = fixture(WEEK1);
+    let (dir, file) = workdir(&text);
+    for region in ["bad", "us-east-1\"\n  evil: 1", "US-EAST-1", "us-east-"] {
+        let out = run(dir.path(), &["init", "--yes", "--region", region]);
+        assert_refused(&out, "is not an AWS region");
+        let out = run(
+            dir.path(),
+            &["compose", "write", "--yes", "--region", region],
+        );
+        assert_refused(&out, "is not an AWS region");
+    }
+    // From the environment, too.
+    let out = isolated("cruddur-obs")
+        .current_dir(dir.path())
+        .env("AWS_REGION", "nowhere")
+        .args(["compose", "write", "--yes"])
+        .output()
+        .unwrap();
+    assert_refused(&out, "\"nowhere\" is not an AWS region");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+    assert!(!dir.path().join(".gitpod.yml").exists());
+    // Real shapes pass.
+    for region in ["us-gov-west-1", "us-isob-east-1", "ap-southeast-4"] {
+        let out = run(
+            dir.path(),
+            &["compose", "write", "--dry-run", "--region", region],
+        );
+        assert_eq!(out.status.code(), Some(3), "{region}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn huge_timeouts_and_empty_or_bad_endpoints_are_exit_2_not_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    for t in ["1e300", "99999999999999999999", "3601"] {
+        let out = run(dir.path(), &["xray", "status", "--timeout", t]);
+        assert_refused(&out, "--timeout must be at most 3600 seconds");
+    }
+    for url in ["", "not a url", "ftp://example.com"] {
+        let out = run(dir.path(), &["xray", "status", "--endpoint-url", url]);
+        assert_refused(&out, "--endpoint-url");
+    }
+    for var in ["AWS_ENDPOINT_URL_XRAY", "AWS_ENDPOINT_URL"] {
+        let out = isolated("cruddur-obs")
+            .current_dir(dir.path())
+            .env(var, "")
+            .args(["xray", "status"])
+            .output()
+            .unwrap();
+        assert_refused(
+            &out,
+            &format!("{var} \"\" is not an endpoint URL: it is empty"),
+        );
+    }
+}
+
+#[test]
+fn echoed_values_are_cut_and_too_many_tags_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rule: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("templates/xray-sampling-rule.json")).unwrap(),
+    )
+    .unwrap();
+    // (A 10 MB file is refused by size: 3 MB is read, and its name echoed.)
+    rule["SamplingRule"]["RuleName"] = "r".repeat(3 * 1024 * 1024).into();
+    let path = dir.path().join("rule.json");
+    std::fs::write(&path, rule.to_string()).unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "xray",
+            "create-sampling-rule",
+            "--cli-input-json",
+            "file://rule.json",
+        ],
+    );
+    assert_refused(&out, &format!("\"{}…\"", "r".repeat(80)));
+
+    let long = format!("--tag={}", "t".repeat(100_000));
+    let out = run(dir.path(), &["logs", "create-group", &long]);
+    assert_refused(&out, "…");
+
+    let tags: Vec<String> = (0..51).map(|i| format!("k{i}=v")).collect();
+    let mut args = vec!["logs", "create-group"];
+    for t in &tags {
+        args.extend(["--tag", t]);
+    }
+    let out = run(dir.path(), &args);
+    assert_refused(&out, "too many tags: 53");
+    assert!(
+        stderr(&out).contains("at most 48 --tag"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn compose_files_compose_itself_refuses_are_refused_untouched() {
+    for (text, says) in [
+        (
+            "services:\n  backend-flask:\n    environment:\n      - A=1\n      - {C: 1}\n",
+            "has an item that is a mapping",
+        ),
+        (
+            "services:\n  backend-flask: ./backend-flask\n",
+            "service \"backend-flask\" is a string, not a mapping",
+        ),
+        (
+            "services:\n  backend-flask:\n    environment:\n      A: {B: 1}\n",
+            "environment.\"A\" is a mapping",
+        ),
+        ("", "docker-compose.yml is empty"),
+        ("\n# nothing yet\n", "docker-compose.yml is empty"),
+    ] {
+        let (dir, file) = workdir(text);
+        let out = compose(dir.path(), &["--yes"]);
+        assert_refused(&out, says);
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+    }
+}
