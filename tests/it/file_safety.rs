@@ -435,3 +435,42 @@ fn compose_files_compose_itself_refuses_are_refused_untouched() {
         assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
     }
 }
+
+// --- 3. .gitpod.yml without a final line break ------------------------------------
+
+/// The file as YAML reads it (PyYAML: a block scalar at the end of the file
+/// without a line break has none in its value), as JSON.
+fn pyyaml(path: &Path) -> serde_json::Value {
+    let out = std::process::Command::new(crate::common::tool("CRUDDUR_OBS_PYTHON", "python3"))
+        .args([
+            "-c",
+            "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1], newline=''))))",
+        ])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn a_gitpod_file_ending_in_a_block_scalar_keeps_its_value_and_ending() {
+    for text in [
+        "tasks:\n  - name: app\n    init: |\n      npm i\n      npm start",
+        "# ws\ntasks:\n  - init: >-\n      npm i",
+        "tasks:\n  - init: npm i",
+        "image: gitpod/workspace-full\r\ntasks:\r\n  - command: |\r\n      flask run",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(".gitpod.yml");
+        std::fs::write(&file, text).unwrap();
+        let before = pyyaml(&file);
+        let out = run(dir.path(), &["gitpod", "write", "--yes"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let written = std::fs::read_to_string(&file).unwrap();
+        assert!(!written.ends_with('\n'), "the ending is kept:\n{written}");
+        let after = pyyaml(&file);
+        assert_eq!(after["tasks"], before["tasks"], "{written}");
+        assert_eq!(after["ports"].as_array().unwrap().len(), 2, "{written}");
+    }
+}
