@@ -551,10 +551,29 @@ pub fn plan(text: &str, file: &str, spec: &ComposeSpec) -> Result<ComposePlan, C
         )));
     }
 
+    // The other mode's service: `None` absent, `Some(true)` exactly the one
+    // cruddur-obs writes, `Some(false)` the user's own.
+    let (other_name, other_is_ours) = match spec.via {
+        Via::Daemon => (
+            collector::SERVICE,
+            services
+                .get(collector::SERVICE)
+                .map(|c| c == &desired_collector_service(spec)),
+        ),
+        Via::Collector => (
+            DAEMON_SERVICE,
+            services
+                .get(DAEMON_SERVICE)
+                .map(|d| d == &desired_daemon(spec)),
+        ),
+    };
+
     // Decide, entry by entry. Values the other `--via` mode writes are ours to
-    // replace (a switch); anything else that differs is the user's (a conflict).
+    // replace (a switch), unless they point at a service of the user's own;
+    // anything else that differs is the user's (a conflict).
     let existing = env_entries(&env_value);
     let ours_elsewhere = other_mode_env(spec);
+    let mut kept_for_theirs = false;
     let mut added = Vec::new();
     let mut replaced = Vec::new();
     let mut conflicts = Vec::new();
@@ -572,10 +591,11 @@ pub fn plan(text: &str, file: &str, spec: &ComposeSpec) -> Result<ComposePlan, C
                     have.clone(),
                     Some(want.clone()),
                 );
-                let switch = ours_elsewhere
+                let other_mode = ours_elsewhere
                     .iter()
                     .any(|(k, v)| *k == key && have.as_deref() == Some(v.as_str()));
-                if switch {
+                kept_for_theirs |= other_mode && other_is_ours == Some(false);
+                if other_mode && other_is_ours != Some(false) {
                     replaced.push(diff);
                     to_set.push((key, want));
                 } else {
@@ -588,10 +608,12 @@ pub fn plan(text: &str, file: &str, spec: &ComposeSpec) -> Result<ComposePlan, C
         }
     }
     let wanted: Vec<String> = desired_env(spec).into_iter().map(|(k, _)| k).collect();
+    // Removed only in a switch away from the other mode's service as we wrote it.
     let to_remove: Vec<String> = ours_elsewhere
         .iter()
         .filter(|(k, v)| {
-            !wanted.contains(k)
+            other_is_ours == Some(true)
+                && !wanted.contains(k)
                 && existing
                     .iter()
                     .any(|(ek, ev)| ek == k && ev.as_deref() == Some(v.as_str()))
@@ -616,16 +638,12 @@ pub fn plan(text: &str, file: &str, spec: &ComposeSpec) -> Result<ComposePlan, C
         .map(|n| format!("{name}: {n} (left as it is)"))
         .collect();
     }
-    let removed_service = match spec.via {
-        Via::Collector => services
-            .get(DAEMON_SERVICE)
-            .filter(|d| d == &&desired_daemon(spec))
-            .map(|_| DAEMON_SERVICE),
-        Via::Daemon => services
-            .get(collector::SERVICE)
-            .filter(|c| c == &&desired_collector_service(spec))
-            .map(|_| collector::SERVICE),
-    };
+    let removed_service = (other_is_ours == Some(true)).then_some(other_name);
+    if kept_for_theirs {
+        service_notes.push(format!(
+            "{other_name} is not the service cruddur-obs writes: the entries pointing at it are yours, kept (--force replaces them)"
+        ));
+    }
 
     // Edit.
     let mut expected = before.clone();

@@ -474,3 +474,71 @@ fn a_gitpod_file_ending_in_a_block_scalar_keeps_its_value_and_ending() {
         assert_eq!(after["ports"].as_array().unwrap().len(), 2, "{written}");
     }
 }
+
+// --- 2. A user's value is not replaced without --force ------------------------------
+
+const OWN_COLLECTOR: &str = r#"services:
+  backend-flask:
+    build: ./backend-flask
+    environment:
+      OTEL_SERVICE_NAME: "backend-flask"
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://otel-collector:4318"
+  otel-collector:
+    image: otel/opentelemetry-collector-contrib:0.98.0
+    command: ["--config=/etc/otelcol/config.yaml"]
+"#;
+
+#[test]
+fn a_value_pointing_at_the_users_own_collector_is_a_conflict_not_a_switch() {
+    let (dir, file) = workdir(OWN_COLLECTOR);
+    let out = compose(dir.path(), &["--yes", "--without", "xray"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains(r#"OTEL_EXPORTER_OTLP_ENDPOINT: "http://otel-collector:4318""#),
+        "{text}"
+    );
+    assert!(
+        text.contains("otel/opentelemetry-collector-contrib"),
+        "{text}"
+    );
+    let shown = stdout(&out);
+    assert!(
+        shown.contains("conflict: backend-flask.environment.OTEL_EXPORTER_OTLP_ENDPOINT"),
+        "{shown}"
+    );
+    assert!(!shown.contains("switching to --via daemon"), "{shown}");
+    assert!(
+        shown.contains("otel-collector is not the service cruddur-obs writes"),
+        "{shown}"
+    );
+
+    // --force replaces it; the user's service stays.
+    let out = compose(dir.path(), &["--yes", "--without", "xray", "--force"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("https://api.honeycomb.io"), "{text}");
+    assert!(
+        text.contains("otel/opentelemetry-collector-contrib"),
+        "{text}"
+    );
+}
+
+#[test]
+fn leaving_honeycomb_out_removes_nothing_without_our_collector() {
+    let (dir, file) = workdir(&fixture(WEEK1));
+    let out = compose(
+        dir.path(),
+        &["--yes", "--without", "rollbar", "--without", "xray"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = compose(
+        dir.path(),
+        &["--yes", "--without", "honeycomb", "--without", "xray"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("OTEL_SERVICE_NAME"), "{text}");
+    assert!(text.contains("OTEL_EXPORTER_OTLP_ENDPOINT"), "{text}");
+    assert!(text.contains("ROLLBAR_ACCESS_TOKEN"), "{text}");
+}
