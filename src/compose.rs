@@ -48,6 +48,9 @@ pub struct ComposeSpec {
     pub via: Via,
     /// The app's CloudWatch log group (`CLOUDWATCH_LOG_GROUP`), when logs are set up.
     pub log_group: Option<String>,
+    /// Variables as `docker compose up` would substitute them here (this shell,
+    /// then `.env`), to read `${VAR}` values as they will be.
+    pub variables: std::collections::BTreeMap<String, String>,
 }
 
 /// How traces leave the app's machine.
@@ -72,6 +75,8 @@ pub enum ComposeError {
         file: String,
         service: String,
         existing: String,
+        /// The one service that looks like the Flask app, if any.
+        candidate: Option<String>,
     },
     #[error("{file}: {message}")]
     Unsafe { file: String, message: String },
@@ -102,6 +107,9 @@ impl ComposeError {
             ComposeError::Empty { .. } => {
                 "is this the right file? pass --file, or write its services: first".into()
             }
+            ComposeError::NoService {
+                candidate: Some(c), ..
+            } => format!("pass --service {c} (it looks like the Flask backend), or another of the names above"),
             ComposeError::NoService { .. } => "pass --service with one of the names above".into(),
             ComposeError::Unsafe { .. } => {
                 "add the entries by hand, or give the service its own environment: block".into()
@@ -226,7 +234,11 @@ fn collector_builder(spec: &ComposeSpec) -> Document {
 }
 
 /// How an existing collector service differs from ours (reported, never changed).
-fn collector_differences(actual: &Value, desired: &Value) -> Vec<String> {
+fn collector_differences(
+    actual: &Value,
+    desired: &Value,
+    vars: &std::collections::BTreeMap<String, String>,
+) -> Vec<String> {
     let mut notes = Vec::new();
     let image = actual
         .get("image")
@@ -242,12 +254,18 @@ fn collector_differences(actual: &Value, desired: &Value) -> Vec<String> {
         actual,
         desired,
         "ADOT v0.48+ needs it, and it must be the X-Ray group's region",
+        vars,
     ));
     notes
 }
 
 /// A note when a tracing service's `AWS_REGION` is not the desired one.
-fn region_note(actual: &Value, desired: &Value, why: &str) -> Option<String> {
+fn region_note(
+    actual: &Value,
+    desired: &Value,
+    why: &str,
+    vars: &std::collections::BTreeMap<String, String>,
+) -> Option<String> {
     let env = env_entries(actual.get("environment").unwrap_or(&Value::Null));
     let region = env
         .iter()
@@ -256,11 +274,25 @@ fn region_note(actual: &Value, desired: &Value, why: &str) -> Option<String> {
     let want = desired["environment"]["AWS_REGION"]
         .as_str()
         .unwrap_or_default();
-    (region.as_deref() != Some(want)).then(|| {
-        format!(
+    // `${AWS_DEFAULT_REGION}`: what docker compose would make of it here.
+    let resolved = region
+        .as_deref()
+        .filter(|r| r.contains('$'))
+        .map(|r| interpolate(r, |name| vars.get(name).map(|v| (v.clone(), String::new()))).value);
+    if region.as_deref() == Some(want) || resolved.as_deref() == Some(want) {
+        return None;
+    }
+    Some(match (region, resolved) {
+        (Some(raw), Some(value)) if value.is_empty() => {
+            format!("environment AWS_REGION is {raw}, unset here, not {want} ({why})")
+        }
+        (Some(raw), Some(value)) => {
+            format!("environment AWS_REGION is {raw}, {value} here, not {want} ({why})")
+        }
+        (region, _) => format!(
             "environment AWS_REGION is {}, not {want} ({why})",
             region.unwrap_or_else(|| "unset".into())
-        )
+        ),
     })
 }
 
@@ -333,6 +365,61 @@ fn parse_message(raw: &str) -> String {
     } else {
         message
     }
+}
+
+/// Whether `have` means what `want` means: the same URL but for a final `/`, or
+/// the region asked for written literally where we write `${AWS_DEFAULT_REGION}`.
+fn equivalent(key: &str, have: &str, want: &str, spec: &ComposeSpec) -> bool {
+    if have == want {
+        return true;
+    }
+    match key {
+        "OTEL_EXPORTER_OTLP_ENDPOINT" | "AWS_XRAY_URL" => {
+            have.trim_end_matches('/') == want.trim_end_matches('/')
+        }
+        "AWS_DEFAULT_REGION" => {
+            want == "${AWS_DEFAULT_REGION}" && !spec.region.is_empty() && have == spec.region
+        }
+        _ => false,
+    }
+}
+
+/// The one service named like a backend (`backend`, `api`, `*flask*`), if exactly one.
+fn backend_by_name(services: &Map<String, Value>) -> Option<String> {
+    let looks = |n: &str| {
+        let n = n.to_ascii_lowercase();
+        n.contains("backend") || n.contains("flask") || n == "api"
+    };
+    let found: Vec<&String> = services.keys().filter(|n| looks(n)).collect();
+    match found.as_slice() {
+        [one] => Some((*one).clone()),
+        _ => None,
+    }
+}
+
+/// The services whose `build:` context (relative to `base`) holds a Flask app
+/// (`app.py` or `requirements.txt`): the candidates for `--service`.
+pub fn flask_candidates(text: &str, base: &std::path::Path) -> Vec<String> {
+    let Ok(doc) = serde_saphyr::from_str::<Value>(text) else {
+        return Vec::new();
+    };
+    let Some(services) = doc.get("services").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    services
+        .iter()
+        .filter(|(_, s)| {
+            let build = &s["build"];
+            let Some(context) = build.as_str().or_else(|| build["context"].as_str()) else {
+                return false;
+            };
+            let dir = base.join(context);
+            ["app.py", "requirements.txt"]
+                .iter()
+                .any(|f| dir.join(f).is_file())
+        })
+        .map(|(n, _)| n.clone())
+        .collect()
 }
 
 /// What compose itself refuses in `services:`: a service that is not a mapping,
@@ -492,6 +579,7 @@ pub fn plan(text: &str, file: &str, spec: &ComposeSpec) -> Result<ComposePlan, C
             file: file.into(),
             service: spec.service.clone(),
             existing: services.keys().cloned().collect::<Vec<_>>().join(", "),
+            candidate: backend_by_name(services),
         });
     };
     let unsafe_edit = |message: String| ComposeError::Unsafe {
@@ -584,7 +672,7 @@ pub fn plan(text: &str, file: &str, spec: &ComposeSpec) -> Result<ComposePlan, C
                 added.push(key.clone());
                 to_set.push((key, want));
             }
-            Some((_, have)) if have.as_deref() == Some(want.as_str()) => {}
+            Some((_, Some(have))) if equivalent(&key, have, &want, spec) => {}
             Some((_, have)) => {
                 let diff = FieldDiff::new(
                     &format!("{}.environment.{key}", spec.service),
@@ -631,8 +719,10 @@ pub fn plan(text: &str, file: &str, spec: &ComposeSpec) -> Result<ComposePlan, C
     let added_service = (wants_service && !services.contains_key(name)).then_some(name);
     if wants_service && added_service.is_none() {
         service_notes = match spec.via {
-            Via::Daemon => daemon_differences(&services[name], &desired_service),
-            Via::Collector => collector_differences(&services[name], &desired_service),
+            Via::Daemon => daemon_differences(&services[name], &desired_service, &spec.variables),
+            Via::Collector => {
+                collector_differences(&services[name], &desired_service, &spec.variables)
+            }
         }
         .into_iter()
         .map(|n| format!("{name}: {n} (left as it is)"))
@@ -855,7 +945,11 @@ fn daemon_builder(spec: &ComposeSpec) -> Document {
 }
 
 /// How an existing daemon service differs from ours (reported, never changed).
-pub fn daemon_differences(actual: &Value, desired: &Value) -> Vec<String> {
+pub fn daemon_differences(
+    actual: &Value,
+    desired: &Value,
+    vars: &std::collections::BTreeMap<String, String>,
+) -> Vec<String> {
     let mut notes = Vec::new();
     let mut image_note = None;
     if actual
@@ -896,6 +990,7 @@ pub fn daemon_differences(actual: &Value, desired: &Value) -> Vec<String> {
         actual,
         desired,
         "the daemon must send to the region of the group and rule",
+        vars,
     ));
     notes.extend(image_note);
     notes
@@ -1034,6 +1129,7 @@ mod tests {
             force: false,
             via: Via::Daemon,
             log_group: None,
+            variables: Default::default(),
         }
     }
 
@@ -1077,7 +1173,7 @@ mod tests {
     fn the_bootcamp_daemon_mistakes_are_noted() {
         let daemon = serde_json::json!({"image": "amazon/aws-xray-daemon",
             "environment": {"AWS_REGION": "us-east-1"}, "command": ["xray -o -b xray-daemon:2000"]});
-        let notes = daemon_differences(&daemon, &desired_daemon(&spec()));
+        let notes = daemon_differences(&daemon, &desired_daemon(&spec()), &Default::default());
         assert_eq!(notes.len(), 2, "{notes:?}");
         assert!(notes[0].contains("one argument"));
         assert!(notes[1].contains("AWS_REGION is us-east-1, not ca-central-1"));

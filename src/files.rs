@@ -62,6 +62,8 @@ impl fmt::Display for FileReport {
         }
         let status = match self.status {
             FileStatus::Written => "written",
+            // Nothing to write, but not in sync: what differs was kept.
+            FileStatus::InSync if !self.forced && !self.conflicts.is_empty() => "conflicts kept",
             FileStatus::InSync => "in sync",
             FileStatus::WouldChange => "would change",
             FileStatus::Declined => "not written (declined)",

@@ -24,8 +24,31 @@ pub fn compose_file(settings: &ComposeSettings, region: &str) -> Result<PlannedF
         force: settings.force,
         via: settings.via,
         log_group: settings.log_group.clone(),
+        variables: compose_variables(&settings.file),
     };
-    let plan = compose::plan(&text, &label, &spec)?;
+    let plan = compose::plan(&text, &label, &spec).map_err(|e| match e {
+        // No service of that name: one whose build directory holds a Flask app?
+        compose::ComposeError::NoService {
+            file,
+            service,
+            existing,
+            candidate: None,
+        } => {
+            let base = settings
+                .file
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            let found = compose::flask_candidates(&text, base);
+            compose::ComposeError::NoService {
+                file,
+                service,
+                existing,
+                candidate: (found.len() == 1).then(|| found[0].clone()),
+            }
+        }
+        other => other,
+    })?;
     let env = |k: &str| format!("{}.environment.{k}", spec.service);
     let mut changes: Vec<String> = plan.added.iter().map(|k| format!("+ {}", env(k))).collect();
     changes.extend(
@@ -53,6 +76,23 @@ pub fn compose_file(settings: &ComposeSettings, region: &str) -> Result<PlannedF
         },
         force: settings.force,
     })
+}
+
+/// The variables `docker compose up` would substitute in this shell: the
+/// environment's (non-empty), then those of `.env` beside the compose file.
+fn compose_variables(compose_file: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    let dotenv_path = compose_file
+        .parent()
+        .map(|p| p.join(".env"))
+        .unwrap_or_else(|| ".env".into());
+    // Read as any input file is (a regular file, capped): a FIFO never blocks.
+    let text = files::read(&dotenv_path).ok().flatten().unwrap_or_default();
+    let mut vars: std::collections::BTreeMap<String, String> =
+        dotenvy::from_read_iter(text.as_bytes())
+            .filter_map(Result::ok)
+            .collect();
+    vars.extend(std::env::vars().filter(|(_, v)| !v.is_empty()));
+    vars
 }
 
 /// Plans the collector config next to the compose file (`--via collector` only).

@@ -542,3 +542,94 @@ fn leaving_honeycomb_out_removes_nothing_without_our_collector() {
     assert!(text.contains("OTEL_EXPORTER_OTLP_ENDPOINT"), "{text}");
     assert!(text.contains("ROLLBAR_ACCESS_TOKEN"), "{text}");
 }
+
+// --- 7. Messages -------------------------------------------------------------------
+
+#[test]
+fn equivalent_values_are_not_conflicts() {
+    let text = r#"services:
+  backend-flask:
+    build: ./backend-flask
+    environment:
+      OTEL_EXPORTER_OTLP_ENDPOINT: "https://api.honeycomb.io/"
+      AWS_DEFAULT_REGION: ca-central-1
+  xray-daemon:
+    image: "amazon/aws-xray-daemon"
+    environment:
+      AWS_ACCESS_KEY_ID: "${AWS_ACCESS_KEY_ID}"
+      AWS_SECRET_ACCESS_KEY: "${AWS_SECRET_ACCESS_KEY}"
+      AWS_REGION: "${AWS_DEFAULT_REGION}"
+    command: ["-o"]
+    ports:
+      - "2000:2000/udp"
+"#;
+    let (dir, _file) = workdir(text);
+    // The daemon's region resolves from .env as docker compose would.
+    std::fs::write(dir.path().join(".env"), "AWS_DEFAULT_REGION=ca-central-1\n").unwrap();
+    let out = compose(dir.path(), &["--yes"]);
+    let shown = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}{}", stderr(&out));
+    assert!(!shown.contains("conflict"), "{shown}");
+    assert!(!shown.contains("AWS_REGION is"), "{shown}");
+
+    // Resolved to another region: said so, with the value it resolves to.
+    std::fs::write(dir.path().join(".env"), "AWS_DEFAULT_REGION=eu-west-1\n").unwrap();
+    let out = compose(dir.path(), &["--yes"]);
+    assert!(
+        stdout(&out)
+            .contains("AWS_REGION is ${AWS_DEFAULT_REGION}, eu-west-1 here, not ca-central-1"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn kept_conflicts_are_the_headline_not_in_sync() {
+    let text = fixture(WEEK1).replace(
+        "      FRONTEND_URL",
+        "      OTEL_SERVICE_NAME: \"my-backend\"\n      FRONTEND_URL",
+    );
+    let (dir, _file) = workdir(&text);
+    let first = compose(dir.path(), &["--yes"]);
+    assert_eq!(first.status.code(), Some(3), "{}", stderr(&first));
+    let again = compose(dir.path(), &["--yes"]);
+    assert_eq!(again.status.code(), Some(3), "{}", stderr(&again));
+    assert!(
+        stdout(&again).starts_with("docker-compose.yml: conflicts kept\n"),
+        "{}",
+        stdout(&again)
+    );
+}
+
+#[test]
+fn a_missing_service_names_the_flask_looking_candidate() {
+    let text =
+        "services:\n  web:\n    build: ./frontend-react-js\n  api-server:\n    build: ./server\n";
+    let (dir, _file) = workdir(text);
+    std::fs::create_dir(dir.path().join("server")).unwrap();
+    std::fs::write(
+        dir.path().join("server/app.py"),
+        "from flask import Flask\n",
+    )
+    .unwrap();
+    let out = compose(dir.path(), &["--yes"]);
+    assert_refused(
+        &out,
+        "has no service \"backend-flask\"; it has: web, api-server",
+    );
+    assert!(
+        stderr(&out).contains("help: pass --service api-server (it looks like the Flask backend)"),
+        "{}",
+        stderr(&out)
+    );
+
+    // By name, without a build directory.
+    let (dir, _file) =
+        workdir("services:\n  backend:\n    image: python:3.12\n  db:\n    image: postgres\n");
+    let out = compose(dir.path(), &["--yes"]);
+    assert!(
+        stderr(&out).contains("--service backend "),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -153,6 +153,7 @@ fn spec_via(via: Via) -> ComposeSpec {
         force: false,
         via,
         log_group: Some("cruddur".into()),
+        variables: Default::default(),
     }
 }
 
