@@ -633,3 +633,58 @@ fn a_missing_service_names_the_flask_looking_candidate() {
         stderr(&out)
     );
 }
+
+// --- 1 (bonus). On a terminal, a file changed while asking is planned again --------
+
+#[test]
+fn on_a_terminal_a_file_changed_while_asking_is_planned_and_asked_again() {
+    use crate::wizard::Tmux;
+    let (dir, file) = workdir(&fixture(WEEK1));
+    let bin = assert_cmd::cargo::cargo_bin("cruddur-obs");
+    let aws_dir = crate::common::empty_aws_dir();
+    let script = format!(
+        "cd '{}' && env -i PATH='{}' HOME='{}' TERM=xterm-256color AWS_CONFIG_FILE='{}' AWS_SHARED_CREDENTIALS_FILE='{}' '{}' compose write --region ca-central-1; echo EXIT=$?; sleep 60",
+        dir.path().display(),
+        std::env::var("PATH").unwrap(),
+        dir.path().display(),
+        aws_dir.join("config").display(),
+        aws_dir.join("credentials").display(),
+        bin.display()
+    );
+    let tmux = Tmux {
+        session: format!("cruddur-obs-replan-{}", std::process::id()),
+    };
+    Tmux::run(&[
+        "new-session",
+        "-d",
+        "-s",
+        &tmux.session,
+        "-x",
+        "200",
+        "-y",
+        "80",
+        &script,
+    ]);
+    tmux.wait_for("Write docker-compose.yml?");
+    // Meanwhile, the user edits the file.
+    let edited = format!("# edited meanwhile\n{}", fixture(WEEK1));
+    std::fs::write(&file, &edited).unwrap();
+    tmux.keys(&["y"]);
+    tmux.wait_for("changed while you were deciding: planning again from the new file");
+    // Asked again, with the diff made from the new file.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while tmux.screen().matches("Write docker-compose.yml?").count() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not asked again:\n{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    tmux.keys(&["y"]);
+    let screen = tmux.wait_for("EXIT=");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with("# edited meanwhile\n"), "{text}");
+    assert!(text.contains("OTEL_SERVICE_NAME"), "{text}");
+}
