@@ -688,3 +688,59 @@ fn on_a_terminal_a_file_changed_while_asking_is_planned_and_asked_again() {
     assert!(text.starts_with("# edited meanwhile\n"), "{text}");
     assert!(text.contains("OTEL_SERVICE_NAME"), "{text}");
 }
+
+#[test]
+fn init_on_a_terminal_never_writes_from_the_bytes_it_showed() {
+    use crate::wizard::Tmux;
+    let (dir, file) = workdir(&fixture(WEEK1));
+    let bin = assert_cmd::cargo::cargo_bin("cruddur-obs");
+    let script = format!(
+        "cd '{}' && env -i PATH='{}' HOME='{}' TERM=xterm-256color '{}' init --region us-east-1 --without honeycomb --without xray --without logs --without app; echo EXIT=$?; sleep 60",
+        dir.path().display(),
+        std::env::var("PATH").unwrap(),
+        dir.path().display(),
+        bin.display()
+    );
+    let tmux = Tmux {
+        session: format!("cruddur-obs-init-changed-{}", std::process::id()),
+    };
+    Tmux::run(&[
+        "new-session",
+        "-d",
+        "-s",
+        &tmux.session,
+        "-x",
+        "200",
+        "-y",
+        "80",
+        &script,
+    ]);
+    // Through the wizard with its defaults, to the plan's one question.
+    for prompt in [
+        "Compose file",
+        "The Flask service to instrument",
+        "AWS region",
+        "Parts to set up",
+    ] {
+        tmux.wait_for(prompt);
+        tmux.keys(&["Enter"]);
+    }
+    tmux.wait_for("Apply this plan?");
+    // Meanwhile, the user edits the compose file and creates .gitpod.yml.
+    let edited = format!("# edited meanwhile\n{}", fixture(WEEK1));
+    std::fs::write(&file, &edited).unwrap();
+    std::fs::write(dir.path().join(".gitpod.yml"), "tasks: []\n").unwrap();
+    tmux.keys(&["y"]);
+    let screen = tmux.wait_for("EXIT=");
+    assert!(screen.contains("EXIT=1"), "{screen}");
+    assert!(screen.contains(CHANGED), "{screen}");
+    assert!(
+        screen.contains("run again: the plan will be made from the new file"),
+        "{screen}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), edited);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(".gitpod.yml")).unwrap(),
+        "tasks: []\n"
+    );
+}
