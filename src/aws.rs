@@ -84,6 +84,7 @@ impl Aws {
             .region()
             .map(|r| r.to_string())
             .ok_or(AwsError::NoRegion)?;
+        check_region(&region)?;
         Ok(Aws { sdk, region })
     }
 
@@ -95,6 +96,65 @@ impl Aws {
         }
     }
 }
+
+/// Checks a region's shape (`us-east-1`, `us-gov-west-1`, `us-isob-east-1`)
+/// before it reaches a file or a request.
+pub fn check_region(region: &str) -> Result<(), AwsError> {
+    let bad = || AwsError::BadRegion(region.to_string());
+    let lower = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase());
+    let parts: Vec<&str> = region.split('-').collect();
+    let (number, rest) = parts.split_last().ok_or_else(bad)?;
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let ok = match rest {
+        [country, area] => country.len() == 2 && lower(country) && lower(area),
+        [country, partition, area] => {
+            country.len() == 2
+                && lower(country)
+                && (*partition == "gov"
+                    || partition
+                        .strip_prefix("iso")
+                        .is_some_and(|s| s.bytes().all(|b| b.is_ascii_lowercase())))
+                && lower(area)
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(bad())
+    }
+}
+
+/// Checks an endpoint URL (`--endpoint-url`, `AWS_ENDPOINT_URL*`): an http(s)
+/// URL with a host. The SDK panics on an empty one.
+pub fn check_endpoint(what: &str, url: &str) -> Result<(), AwsError> {
+    let bad = |reason: &str| AwsError::BadEndpoint {
+        what: what.to_string(),
+        url: url.to_string(),
+        reason: reason.to_string(),
+    };
+    if url.is_empty() {
+        return Err(bad("it is empty"));
+    }
+    let parsed = reqwest::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(bad("only http and https are supported"));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(bad("it has no host"));
+    }
+    Ok(())
+}
+
+/// The environment variables the SDK takes endpoints from, for the services we call.
+pub const ENDPOINT_VARS: &[&str] = &[
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_XRAY",
+    "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
+    "AWS_ENDPOINT_URL_STS",
+];
 
 /// The region from --region, the environment or the profile, without any network
 /// lookup (for commands that only write files).
@@ -162,6 +222,14 @@ impl fmt::Display for CallError {
 pub enum AwsError {
     #[error("no AWS region is configured")]
     NoRegion,
+    #[error("{:?} is not an AWS region", crate::plan::clip(.0))]
+    BadRegion(String),
+    #[error("{what} {:?} is not an endpoint URL: {reason}", crate::plan::clip(url))]
+    BadEndpoint {
+        what: String,
+        url: String,
+        reason: String,
+    },
     #[error("{0}")]
     Call(Box<CallError>),
 }
@@ -257,7 +325,7 @@ impl AwsError {
     pub fn failure(&self) -> Option<&CallFailure> {
         match self {
             AwsError::Call(c) => Some(&c.failure),
-            AwsError::NoRegion => None,
+            _ => None,
         }
     }
 
@@ -269,13 +337,16 @@ impl AwsError {
     }
 
     pub fn is_bad_input(&self) -> bool {
-        matches!(self, AwsError::NoRegion)
+        matches!(
+            self,
+            AwsError::NoRegion | AwsError::BadRegion(_) | AwsError::BadEndpoint { .. }
+        )
     }
 
     pub fn detail(&self) -> Option<&str> {
         match self {
             AwsError::Call(c) => Some(&c.detail),
-            AwsError::NoRegion => None,
+            _ => None,
         }
     }
 
@@ -285,6 +356,15 @@ impl AwsError {
                 return Some(
                     "pass --region or set AWS_REGION (or a region in your AWS profile)".into(),
                 )
+            }
+            AwsError::BadRegion(_) => return Some(
+                "a region looks like us-east-1 or ca-central-1 (pass --region, or set AWS_REGION)"
+                    .into(),
+            ),
+            AwsError::BadEndpoint { what, .. } => {
+                return Some(format!(
+                    "give a URL like http://localhost:4566, or unset {what}"
+                ))
             }
             AwsError::Call(c) => c,
         };
@@ -312,5 +392,48 @@ impl AwsError {
                 return Some("run again with -v for the full error".into())
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_are_checked_by_shape() {
+        for ok in [
+            "us-east-1",
+            "ca-central-1",
+            "ap-southeast-4",
+            "us-gov-west-1",
+            "us-iso-east-1",
+            "us-isob-east-1",
+            "eu-isoe-west-1",
+        ] {
+            assert!(check_region(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "bad",
+            "us-east",
+            "us-east-",
+            "US-EAST-1",
+            "usa-east-1",
+            "us-east-1a",
+            "us--1",
+            "us-foo-east-1",
+            "us-east-1\n",
+        ] {
+            assert!(check_region(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn endpoints_are_http_urls_with_a_host() {
+        assert!(check_endpoint("--endpoint-url", "http://127.0.0.1:4566").is_ok());
+        assert!(check_endpoint("--endpoint-url", "https://xray.us-east-1.amazonaws.com").is_ok());
+        for bad in ["", "not a url", "ftp://x", "file:///tmp", "http://"] {
+            assert!(check_endpoint("--endpoint-url", bad).is_err(), "{bad:?}");
+        }
     }
 }

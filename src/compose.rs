@@ -50,6 +50,9 @@ pub struct ComposeSpec {
     pub log_group: Option<String>,
     /// `AWS_XRAY_URL`: the backend's host pattern for the dev environment.
     pub xray_url: String,
+    /// Variables as `docker compose up` would substitute them here (this shell,
+    /// then `.env`), to read `${VAR}` values as they will be.
+    pub variables: std::collections::BTreeMap<String, String>,
 }
 
 /// How traces leave the app's machine.
@@ -74,9 +77,15 @@ pub enum ComposeError {
         file: String,
         service: String,
         existing: String,
+        /// The one service that looks like the Flask app, if any.
+        candidate: Option<String>,
     },
     #[error("{file}: {message}")]
     Unsafe { file: String, message: String },
+    #[error("{file} is not a valid compose file: {message}")]
+    Invalid { file: String, message: String },
+    #[error("{file} is empty")]
+    Empty { file: String },
     #[error(
         "{file}: the edit would change more than the intended keys ({detail}); nothing was written"
     )]
@@ -94,6 +103,15 @@ impl ComposeError {
                 "fix the file (docker compose config shows the same problem) and run again".into()
             }
             ComposeError::NoServices { .. } => "is this a docker compose file? pass --file".into(),
+            ComposeError::Invalid { .. } => {
+                "fix the file (docker compose config shows the same problem) and run again".into()
+            }
+            ComposeError::Empty { .. } => {
+                "is this the right file? pass --file, or write its services: first".into()
+            }
+            ComposeError::NoService {
+                candidate: Some(c), ..
+            } => format!("pass --service {c} (it looks like the Flask backend), or another of the names above"),
             ComposeError::NoService { .. } => "pass --service with one of the names above".into(),
             ComposeError::Unsafe { .. } => {
                 "add the entries by hand, or give the service its own environment: block".into()
@@ -215,7 +233,11 @@ fn collector_builder(spec: &ComposeSpec) -> Document {
 }
 
 /// How an existing collector service differs from ours (reported, never changed).
-fn collector_differences(actual: &Value, desired: &Value) -> Vec<String> {
+fn collector_differences(
+    actual: &Value,
+    desired: &Value,
+    vars: &std::collections::BTreeMap<String, String>,
+) -> Vec<String> {
     let mut notes = Vec::new();
     let image = actual
         .get("image")
@@ -231,12 +253,18 @@ fn collector_differences(actual: &Value, desired: &Value) -> Vec<String> {
         actual,
         desired,
         "ADOT v0.48+ needs it, and it must be the X-Ray group's region",
+        vars,
     ));
     notes
 }
 
 /// A note when a tracing service's `AWS_REGION` is not the desired one.
-fn region_note(actual: &Value, desired: &Value, why: &str) -> Option<String> {
+fn region_note(
+    actual: &Value,
+    desired: &Value,
+    why: &str,
+    vars: &std::collections::BTreeMap<String, String>,
+) -> Option<String> {
     let env = env_entries(actual.get("environment").unwrap_or(&Value::Null));
     let region = env
         .iter()
@@ -245,11 +273,25 @@ fn region_note(actual: &Value, desired: &Value, why: &str) -> Option<String> {
     let want = desired["environment"]["AWS_REGION"]
         .as_str()
         .unwrap_or_default();
-    (region.as_deref() != Some(want)).then(|| {
-        format!(
+    // `${AWS_DEFAULT_REGION}`: what docker compose would make of it here.
+    let resolved = region
+        .as_deref()
+        .filter(|r| r.contains('$'))
+        .map(|r| interpolate(r, |name| vars.get(name).map(|v| (v.clone(), String::new()))).value);
+    if region.as_deref() == Some(want) || resolved.as_deref() == Some(want) {
+        return None;
+    }
+    Some(match (region, resolved) {
+        (Some(raw), Some(value)) if value.is_empty() => {
+            format!("environment AWS_REGION is {raw}, unset here, not {want} ({why})")
+        }
+        (Some(raw), Some(value)) => {
+            format!("environment AWS_REGION is {raw}, {value} here, not {want} ({why})")
+        }
+        (region, _) => format!(
             "environment AWS_REGION is {}, not {want} ({why})",
             region.unwrap_or_else(|| "unset".into())
-        )
+        ),
     })
 }
 
@@ -321,6 +363,124 @@ fn parse_message(raw: &str) -> String {
         first.to_string()
     } else {
         message
+    }
+}
+
+/// Whether `have` means what `want` means: the same URL but for a final `/`, or
+/// the region asked for written literally where we write `${AWS_DEFAULT_REGION}`.
+fn equivalent(key: &str, have: &str, want: &str, spec: &ComposeSpec) -> bool {
+    if have == want {
+        return true;
+    }
+    match key {
+        "OTEL_EXPORTER_OTLP_ENDPOINT" | "AWS_XRAY_URL" => {
+            have.trim_end_matches('/') == want.trim_end_matches('/')
+        }
+        "AWS_DEFAULT_REGION" => {
+            want == "${AWS_DEFAULT_REGION}" && !spec.region.is_empty() && have == spec.region
+        }
+        _ => false,
+    }
+}
+
+/// The one service named like a backend (`backend`, `api`, `*flask*`), if exactly one.
+fn backend_by_name(services: &Map<String, Value>) -> Option<String> {
+    let looks = |n: &str| {
+        let n = n.to_ascii_lowercase();
+        n.contains("backend") || n.contains("flask") || n == "api"
+    };
+    let found: Vec<&String> = services.keys().filter(|n| looks(n)).collect();
+    match found.as_slice() {
+        [one] => Some((*one).clone()),
+        _ => None,
+    }
+}
+
+/// The services whose `build:` context (relative to `base`) holds a Flask app
+/// (`app.py` or `requirements.txt`): the candidates for `--service`.
+pub fn flask_candidates(text: &str, base: &std::path::Path) -> Vec<String> {
+    let Ok(doc) = serde_saphyr::from_str::<Value>(text) else {
+        return Vec::new();
+    };
+    let Some(services) = doc.get("services").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    services
+        .iter()
+        .filter(|(_, s)| {
+            let build = &s["build"];
+            let Some(context) = build.as_str().or_else(|| build["context"].as_str()) else {
+                return false;
+            };
+            let dir = base.join(context);
+            ["app.py", "requirements.txt"]
+                .iter()
+                .any(|f| dir.join(f).is_file())
+        })
+        .map(|(n, _)| n.clone())
+        .collect()
+}
+
+/// What compose itself refuses in `services:`: a service that is not a mapping,
+/// an `environment:` that is neither a mapping of scalars nor a list of strings.
+fn check_services(services: &serde_json::Map<String, Value>) -> Result<(), String> {
+    let name = |n: &str| format!("{:?}", crate::plan::clip(n));
+    for (service, body) in services {
+        let body = match body {
+            Value::Object(body) => body,
+            Value::Null => continue,
+            other => {
+                return Err(format!(
+                    "service {} is {}, not a mapping",
+                    name(service),
+                    kind(other)
+                ))
+            }
+        };
+        match body.get("environment") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(env)) => {
+                if let Some((key, v)) = env
+                    .iter()
+                    .find(|(_, v)| matches!(v, Value::Object(_) | Value::Array(_)))
+                {
+                    return Err(format!(
+                        "services.{}.environment.{} is {}, not a scalar",
+                        name(service),
+                        name(key),
+                        kind(v)
+                    ));
+                }
+            }
+            Some(Value::Array(items)) => {
+                if let Some(v) = items.iter().find(|v| !v.is_string()) {
+                    return Err(format!(
+                        "services.{}.environment has an item that is {}, not a KEY=value string",
+                        name(service),
+                        kind(v)
+                    ));
+                }
+            }
+            Some(other) => {
+                return Err(format!(
+                    "services.{}.environment is {}, not a mapping or a list",
+                    name(service),
+                    kind(other)
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "empty",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
     }
 }
 
@@ -397,16 +557,28 @@ fn entry_value_text(mapping: &Mapping, key: &str) -> Option<String> {
 
 /// Plans the edit of a compose file's text.
 pub fn plan(text: &str, file: &str, spec: &ComposeSpec) -> Result<ComposePlan, ComposeError> {
+    if text.trim_start_matches('\u{feff}').trim().is_empty() {
+        return Err(ComposeError::Empty { file: file.into() });
+    }
     let before = parse_strict(text, file)?;
+    if before.is_null() {
+        // Only comments.
+        return Err(ComposeError::Empty { file: file.into() });
+    }
     let services = before
         .get("services")
         .and_then(Value::as_object)
         .ok_or_else(|| ComposeError::NoServices { file: file.into() })?;
+    check_services(services).map_err(|message| ComposeError::Invalid {
+        file: file.into(),
+        message,
+    })?;
     let Some(service) = services.get(&spec.service) else {
         return Err(ComposeError::NoService {
             file: file.into(),
             service: spec.service.clone(),
             existing: services.keys().cloned().collect::<Vec<_>>().join(", "),
+            candidate: backend_by_name(services),
         });
     };
     let unsafe_edit = |message: String| ComposeError::Unsafe {
@@ -466,10 +638,29 @@ pub fn plan(text: &str, file: &str, spec: &ComposeSpec) -> Result<ComposePlan, C
         )));
     }
 
+    // The other mode's service: `None` absent, `Some(true)` exactly the one
+    // cruddur-obs writes, `Some(false)` the user's own.
+    let (other_name, other_is_ours) = match spec.via {
+        Via::Daemon => (
+            collector::SERVICE,
+            services
+                .get(collector::SERVICE)
+                .map(|c| c == &desired_collector_service(spec)),
+        ),
+        Via::Collector => (
+            DAEMON_SERVICE,
+            services
+                .get(DAEMON_SERVICE)
+                .map(|d| d == &desired_daemon(spec)),
+        ),
+    };
+
     // Decide, entry by entry. Values the other `--via` mode writes are ours to
-    // replace (a switch); anything else that differs is the user's (a conflict).
+    // replace (a switch), unless they point at a service of the user's own;
+    // anything else that differs is the user's (a conflict).
     let existing = env_entries(&env_value);
     let ours_elsewhere = other_mode_env(spec);
+    let mut kept_for_theirs = false;
     let mut added = Vec::new();
     let mut replaced = Vec::new();
     let mut conflicts = Vec::new();
@@ -480,17 +671,18 @@ pub fn plan(text: &str, file: &str, spec: &ComposeSpec) -> Result<ComposePlan, C
                 added.push(key.clone());
                 to_set.push((key, want));
             }
-            Some((_, have)) if have.as_deref() == Some(want.as_str()) => {}
+            Some((_, Some(have))) if equivalent(&key, have, &want, spec) => {}
             Some((_, have)) => {
                 let diff = FieldDiff::new(
                     &format!("{}.environment.{key}", spec.service),
                     have.clone(),
                     Some(want.clone()),
                 );
-                let switch = ours_elsewhere
+                let other_mode = ours_elsewhere
                     .iter()
                     .any(|(k, v)| *k == key && have.as_deref() == Some(v.as_str()));
-                if switch {
+                kept_for_theirs |= other_mode && other_is_ours == Some(false);
+                if other_mode && other_is_ours != Some(false) {
                     replaced.push(diff);
                     to_set.push((key, want));
                 } else {
@@ -503,10 +695,12 @@ pub fn plan(text: &str, file: &str, spec: &ComposeSpec) -> Result<ComposePlan, C
         }
     }
     let wanted: Vec<String> = desired_env(spec).into_iter().map(|(k, _)| k).collect();
+    // Removed only in a switch away from the other mode's service as we wrote it.
     let to_remove: Vec<String> = ours_elsewhere
         .iter()
         .filter(|(k, v)| {
-            !wanted.contains(k)
+            other_is_ours == Some(true)
+                && !wanted.contains(k)
                 && existing
                     .iter()
                     .any(|(ek, ev)| ek == k && ev.as_deref() == Some(v.as_str()))
@@ -524,23 +718,21 @@ pub fn plan(text: &str, file: &str, spec: &ComposeSpec) -> Result<ComposePlan, C
     let added_service = (wants_service && !services.contains_key(name)).then_some(name);
     if wants_service && added_service.is_none() {
         service_notes = match spec.via {
-            Via::Daemon => daemon_differences(&services[name], &desired_service),
-            Via::Collector => collector_differences(&services[name], &desired_service),
+            Via::Daemon => daemon_differences(&services[name], &desired_service, &spec.variables),
+            Via::Collector => {
+                collector_differences(&services[name], &desired_service, &spec.variables)
+            }
         }
         .into_iter()
         .map(|n| format!("{name}: {n} (left as it is)"))
         .collect();
     }
-    let removed_service = match spec.via {
-        Via::Collector => services
-            .get(DAEMON_SERVICE)
-            .filter(|d| d == &&desired_daemon(spec))
-            .map(|_| DAEMON_SERVICE),
-        Via::Daemon => services
-            .get(collector::SERVICE)
-            .filter(|c| c == &&desired_collector_service(spec))
-            .map(|_| collector::SERVICE),
-    };
+    let removed_service = (other_is_ours == Some(true)).then_some(other_name);
+    if kept_for_theirs {
+        service_notes.push(format!(
+            "{other_name} is not the service cruddur-obs writes: the entries pointing at it are yours, kept (--force replaces them)"
+        ));
+    }
 
     // Edit.
     let mut expected = before.clone();
@@ -752,7 +944,11 @@ fn daemon_builder(spec: &ComposeSpec) -> Document {
 }
 
 /// How an existing daemon service differs from ours (reported, never changed).
-pub fn daemon_differences(actual: &Value, desired: &Value) -> Vec<String> {
+pub fn daemon_differences(
+    actual: &Value,
+    desired: &Value,
+    vars: &std::collections::BTreeMap<String, String>,
+) -> Vec<String> {
     let mut notes = Vec::new();
     let mut image_note = None;
     if actual
@@ -793,6 +989,7 @@ pub fn daemon_differences(actual: &Value, desired: &Value) -> Vec<String> {
         actual,
         desired,
         "the daemon must send to the region of the group and rule",
+        vars,
     ));
     notes.extend(image_note);
     notes
@@ -969,6 +1166,7 @@ mod tests {
             via: Via::Daemon,
             log_group: None,
             xray_url: crate::devenv::DevEnv::Gitpod.xray_url().into(),
+            variables: Default::default(),
         }
     }
 
@@ -1012,7 +1210,7 @@ mod tests {
     fn the_bootcamp_daemon_mistakes_are_noted() {
         let daemon = serde_json::json!({"image": "amazon/aws-xray-daemon",
             "environment": {"AWS_REGION": "us-east-1"}, "command": ["xray -o -b xray-daemon:2000"]});
-        let notes = daemon_differences(&daemon, &desired_daemon(&spec()));
+        let notes = daemon_differences(&daemon, &desired_daemon(&spec()), &Default::default());
         assert_eq!(notes.len(), 2, "{notes:?}");
         assert!(notes[0].contains("one argument"));
         assert!(notes[1].contains("AWS_REGION is us-east-1, not ca-central-1"));

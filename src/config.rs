@@ -16,6 +16,9 @@ use crate::logs::{self, LogGroupSpec};
 use crate::secret::Secret;
 use crate::xray::{self, GroupSpec, RuleSpec};
 
+/// The longest `--timeout` (an hour): beyond it is a typo, not a wait.
+pub const MAX_TIMEOUT_SECS: f64 = 3600.0;
+
 /// How the run talks to the user.
 #[derive(Debug, Clone)]
 pub struct Ui {
@@ -101,6 +104,25 @@ pub struct BoardSettings {
     pub destroy: bool,
     pub base: reqwest::Url,
     pub timeout: Duration,
+}
+
+impl Action {
+    /// Whether the action reads the AWS settings (region, endpoints).
+    fn uses_aws(&self) -> bool {
+        !matches!(
+            self,
+            Action::HoneycombCheck(_)
+                | Action::HoneycombSendTestSpan { .. }
+                | Action::GitpodWrite(_)
+                | Action::AppWrite(_)
+                | Action::DevcontainerWrite(..)
+                | Action::RollbarCheck(_)
+                | Action::RollbarSendTestItem(..)
+                | Action::HoneycombBoard(_)
+                | Action::IamPolicy { .. }
+                | Action::Completions(_)
+        )
+    }
 }
 
 /// What `app write` instruments, where.
@@ -215,6 +237,12 @@ impl Config {
         if !(g.timeout.is_finite() && g.timeout > 0.0) {
             return Err(Error::Usage(format!(
                 "--timeout must be a positive number of seconds, not {}",
+                g.timeout
+            )));
+        }
+        if g.timeout > MAX_TIMEOUT_SECS {
+            return Err(Error::Usage(format!(
+                "--timeout must be at most {MAX_TIMEOUT_SECS} seconds, not {}",
                 g.timeout
             )));
         }
@@ -350,6 +378,21 @@ impl Config {
             },
             Command::Completions { shell } => Action::Completions(shell),
         };
+        if action.uses_aws() {
+            // Checked before anything is touched: the region is written into
+            // files, and the SDK panics on an empty endpoint.
+            if let Some(region) = &g.region {
+                crate::aws::check_region(region)?;
+            }
+            if let Some(url) = &g.endpoint_url {
+                crate::aws::check_endpoint("--endpoint-url", url)?;
+            }
+            for var in crate::aws::ENDPOINT_VARS {
+                if let Some(value) = std::env::var_os(var) {
+                    crate::aws::check_endpoint(var, &value.to_string_lossy())?;
+                }
+            }
+        }
         let aws = AwsSettings {
             credentials: None,
             region: g.region,
@@ -681,8 +724,10 @@ fn dev_env(compose_file: &Path, given: Option<crate::devenv::DevEnv>) -> crate::
         gitpod_file: root.join(".gitpod.yml").exists(),
         devcontainer_file: devcontainer_path(compose_file).exists(),
         // Values only: the course's files keep the other environment's URLs in comments.
-        compose_text: std::fs::read_to_string(compose_file)
+        // Read like every input (regular files only, capped): a FIFO never blocks.
+        compose_text: crate::files::read(compose_file)
             .ok()
+            .flatten()
             .and_then(|t| crate::compose::parse_strict(&t, "").ok())
             .map(|v| v.to_string()),
         in_gitpod: std::env::var_os("GITPOD_WORKSPACE_ID").is_some(),
@@ -759,10 +804,30 @@ fn load_rule(args: &RuleArgs) -> Result<RuleSpec, Error> {
         return Ok(xray::bundled_rule());
     };
     let path = Path::new(arg.strip_prefix("file://").unwrap_or(arg));
-    let text = std::fs::read_to_string(path).map_err(|source| Error::ReadFile {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    if path.as_os_str().is_empty() {
+        return Err(Error::Usage(format!(
+            "--cli-input-json {arg:?} names no file: the path is empty"
+        )));
+    }
+    let text = match crate::files::read(path) {
+        Ok(Some(text)) => text,
+        Ok(None) => {
+            return Err(Error::ReadFile {
+                path: path.to_path_buf(),
+                // The system's own words ("No such file or directory").
+                source: std::fs::metadata(path)
+                    .err()
+                    .unwrap_or_else(|| std::io::ErrorKind::NotFound.into()),
+            });
+        }
+        Err(crate::files::FileError::Read { source, .. }) => {
+            return Err(Error::ReadFile {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+        Err(e) => return Err(e.into()),
+    };
     Ok(xray::parse_rule(&text, &path.display().to_string())?)
 }
 

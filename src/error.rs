@@ -138,7 +138,7 @@ impl Error {
             Error::Board(_) => exit::FAILURE,
             Error::Devcontainer(e) if e.is_bad_input() => exit::BAD_INPUT,
             Error::Devcontainer(_) => exit::FAILURE,
-            Error::File(FileError::NotText { .. }) => exit::BAD_INPUT,
+            Error::File(e) if e.is_bad_input() => exit::BAD_INPUT,
             Error::Compose(_) | Error::File(_) => exit::FAILURE,
             Error::Honeycomb(e) if e.is_auth() => exit::AUTH,
             Error::Honeycomb(_) => exit::FAILURE,
@@ -163,7 +163,7 @@ impl Error {
             Error::Board(e) => e.help(),
             Error::Http(_) => None,
             Error::Devcontainer(e) => e.help(),
-            Error::File(_) => None,
+            Error::File(e) => e.help(),
             Error::MissingFile { .. } => Some("run it in the repository root, or pass --file".into()),
             Error::Honeycomb(e) => e.help(),
             Error::NeedsConfirmation { .. } => Some(

@@ -1,6 +1,13 @@
 //! Files people care about: show a unified diff first, write only when the bytes
 //! change, and write atomically (a temp file in the same directory, then a rename,
 //! permissions kept), so a failed or killed run leaves the old file or the new one.
+//!
+//! Reads take regular files only (links followed), at most [`MAX_READ`] bytes, and
+//! never block on a FIFO. A write replaces the file only if it still holds the
+//! bytes the plan was made from, under an advisory lock on its directory, so two
+//! runs serialise and an outside edit is never overwritten from stale bytes. A
+//! symbolic link is kept and its target edited; owner, group and mode are kept;
+//! a read-only file is refused unless `--force`.
 
 use std::fmt;
 use std::io::Write;
@@ -55,6 +62,8 @@ impl fmt::Display for FileReport {
         }
         let status = match self.status {
             FileStatus::Written => "written",
+            // Nothing to write, but not in sync: what differs was kept.
+            FileStatus::InSync if !self.forced && !self.conflicts.is_empty() => "conflicts kept",
             FileStatus::InSync => "in sync",
             FileStatus::WouldChange => "would change",
             FileStatus::Declined => "not written (declined)",
@@ -97,6 +106,40 @@ pub enum FileError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{} is {kind}, not a regular file", path.display())]
+    NotRegular { path: PathBuf, kind: &'static str },
+    #[error("{} is larger than {} MiB", path.display(), MAX_READ / (1024 * 1024))]
+    TooLarge { path: PathBuf },
+    #[error("{} changed while cruddur-obs was working on it: nothing written", path.display())]
+    Changed { path: PathBuf },
+    #[error("{} is read-only: not written", path.display())]
+    ReadOnly { path: PathBuf },
+}
+
+impl FileError {
+    /// Whether the input is at fault (exit 2), rather than the file system (exit 1).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            FileError::NotText { .. } | FileError::NotRegular { .. } | FileError::TooLarge { .. }
+        )
+    }
+
+    pub fn help(&self) -> Option<String> {
+        match self {
+            FileError::Changed { .. } => {
+                Some("run again: the plan will be made from the new file".into())
+            }
+            FileError::ReadOnly { .. } => {
+                Some("make it writable (chmod u+w), or pass --force to replace it anyway".into())
+            }
+            FileError::NotRegular { .. } => Some("pass the path of a regular file".into()),
+            FileError::TooLarge { .. } => {
+                Some("is it the right file? the files cruddur-obs edits are small".into())
+            }
+            _ => None,
+        }
+    }
 }
 
 /// The result of a file command: one report per file.
@@ -116,9 +159,13 @@ impl fmt::Display for FilesReport {
 #[derive(Debug, Clone)]
 pub struct PlannedFile {
     pub path: PathBuf,
+    /// The bytes the plan was made from (`None`: the file did not exist). The
+    /// file is replaced only if it still holds them.
     pub old: Option<String>,
     pub new: String,
     pub report: FileReport,
+    /// Replace the file even if it is read-only (`--force`).
+    pub force: bool,
 }
 
 impl PlannedFile {
@@ -149,6 +196,7 @@ impl PlannedFile {
             },
             old,
             new,
+            force: false,
         })
     }
 
@@ -178,10 +226,11 @@ impl PlannedFile {
         self.report
     }
 
-    /// Writes the new text (atomically, only if the bytes change).
+    /// Writes the new text (atomically, only if the bytes change, and only if
+    /// the file still holds the bytes the plan was made from).
     pub fn apply(mut self) -> Result<FileReport, FileError> {
         if self.changes() {
-            write_atomic(&self.path, &self.new)?;
+            write_checked(&self.path, self.old.as_deref(), &self.new, self.force)?;
             self.report.status = FileStatus::Written;
             self.report.diff = Some(self.diff());
         }
@@ -189,20 +238,121 @@ impl PlannedFile {
     }
 }
 
-/// The file's text, or `None` when it does not exist.
+/// The most `read` takes: the files cruddur-obs reads are small.
+pub const MAX_READ: u64 = 4 * 1024 * 1024;
+
+/// The file's text, or `None` when it does not exist. Links are followed; only a
+/// regular file of at most [`MAX_READ`] bytes is read (a FIFO never blocks).
 pub fn read(path: &Path) -> Result<Option<String>, FileError> {
-    match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8(bytes)
+    match read_bytes(path)? {
+        None => Ok(None),
+        Some(bytes) => String::from_utf8(bytes)
             .map(Some)
             .map_err(|_| FileError::NotText {
                 path: path.to_path_buf(),
             }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(FileError::Read {
-            path: path.to_path_buf(),
-            source,
-        }),
     }
+}
+
+fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, FileError> {
+    use std::io::Read;
+    let err = |source| FileError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(err(source)),
+    };
+    check_regular(path, &meta)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        // Swapped for a FIFO since the check above: the open must not block.
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = match options.open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(err(source)),
+    };
+    check_regular(path, &file.metadata().map_err(err)?)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_READ + 1)
+        .read_to_end(&mut bytes)
+        .map_err(err)?;
+    if bytes.len() as u64 > MAX_READ {
+        return Err(FileError::TooLarge {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(Some(bytes))
+}
+
+/// Refuses anything but a regular file of at most [`MAX_READ`] bytes.
+fn check_regular(path: &Path, meta: &std::fs::Metadata) -> Result<(), FileError> {
+    let kind = file_kind(meta);
+    if kind != "a regular file" {
+        return Err(FileError::NotRegular {
+            path: path.to_path_buf(),
+            kind,
+        });
+    }
+    if meta.len() > MAX_READ {
+        return Err(FileError::TooLarge {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    if t.is_file() {
+        return "a regular file";
+    }
+    if t.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+    }
+    "a special file"
+}
+
+/// The file a path names once symbolic links are followed (the last one may not
+/// exist yet). A loop of links ends at the 40th.
+pub fn resolve_links(path: &Path) -> PathBuf {
+    let mut current = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let Ok(target) = std::fs::read_link(&current) else {
+                    break;
+                };
+                current = if target.is_absolute() {
+                    target
+                } else {
+                    current.parent().map(|p| p.join(&target)).unwrap_or(target)
+                };
+            }
+            _ => break,
+        }
+    }
+    current
 }
 
 /// A unified diff of `old` → `new`, labelled with `path`.
@@ -218,35 +368,126 @@ pub fn unified_diff(path: &Path, old: &str, new: &str) -> String {
 /// How our temp files start: `.cruddur-obs-<pid>-<random>.tmp`.
 const TEMP_PREFIX: &str = ".cruddur-obs-";
 
-/// Replaces `path` with `contents` atomically, keeping its permissions: a temp file
-/// in the same directory, then a rename. A killed run can leave its temp file
-/// behind (never a half-written target); the next write removes such leftovers.
+/// Replaces `path` with `contents` atomically (see [`write_checked`]), whatever
+/// it holds now.
 pub fn write_atomic(path: &Path, contents: &str) -> Result<(), FileError> {
+    write_file(path, None, contents, true)
+}
+
+/// Replaces `path` with `contents` atomically, if it still holds `expected`
+/// (`None`: if it still does not exist); else [`FileError::Changed`]. An advisory
+/// lock on the directory is held from the check to the rename, so two runs
+/// serialise. A link is kept and its target replaced; the mode, owner and group
+/// are kept (where the process may); a new file gets `0666` less the umask. A
+/// read-only file is refused unless `force`.
+pub fn write_checked(
+    path: &Path,
+    expected: Option<&str>,
+    contents: &str,
+    force: bool,
+) -> Result<(), FileError> {
+    write_file(path, Some(expected), contents, force)
+}
+
+fn write_file(
+    path: &Path,
+    expected: Option<Option<&str>>,
+    contents: &str,
+    force: bool,
+) -> Result<(), FileError> {
+    let target = resolve_links(path);
     let err = |source| FileError::Write {
-        path: path.to_path_buf(),
+        path: target.clone(),
         source,
     };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
+    let dir = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
     };
     // A new file in a new directory (lib/observability.py): make the directory.
     if !dir.exists() {
-        std::fs::create_dir_all(dir).map_err(err)?;
+        std::fs::create_dir_all(&dir).map_err(err)?;
     }
-    remove_leftover_temps(dir);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(err)?;
+    let _lock = lock_dir(&dir);
+    if let Some(expected) = expected {
+        let now = read(&target)?;
+        if now.as_deref() != expected {
+            return Err(FileError::Changed {
+                path: path.to_path_buf(),
+            });
+        }
+    }
+    let meta = match std::fs::metadata(&target) {
+        Ok(meta) => Some(meta),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(source) => return Err(err(source)),
+    };
+    if let Some(meta) = &meta {
+        check_regular(&target, meta)?;
+        if meta.permissions().readonly() && !force {
+            return Err(FileError::ReadOnly {
+                path: path.to_path_buf(),
+            });
+        }
+    }
+    remove_leftover_temps(&dir);
+    let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    #[cfg(unix)]
+    if meta.is_none() {
+        // The kernel takes the umask off, as for any new file.
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(&dir).map_err(err)?;
     tmp.write_all(contents.as_bytes()).map_err(err)?;
-    tmp.as_file().sync_all().map_err(err)?;
-    if let Ok(meta) = std::fs::metadata(path) {
+    if let Some(meta) = &meta {
+        keep_owner(tmp.as_file(), meta);
         std::fs::set_permissions(tmp.path(), meta.permissions()).map_err(err)?;
     }
-    tmp.persist(path).map_err(|e| err(e.error))?;
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(&target).map_err(|e| err(e.error))?;
     Ok(())
+}
+
+/// Gives the new file the old one's owner and group, as far as the process may
+/// (an ordinary user can only pick one of their groups; else it stays theirs).
+fn keep_owner(file: &std::fs::File, old: &std::fs::Metadata) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(now) = file.metadata() else { return };
+        if (now.uid(), now.gid()) == (old.uid(), old.gid()) {
+            return;
+        }
+        if std::os::unix::fs::fchown(file, Some(old.uid()), Some(old.gid())).is_err() {
+            let _ = std::os::unix::fs::fchown(file, None, Some(old.gid()));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (file, old);
+}
+
+/// An exclusive advisory lock on `dir`, released when dropped; `None` where the
+/// directory cannot be opened (then the write goes on unlocked).
+fn lock_dir(dir: &Path) -> Option<std::fs::File> {
+    #[cfg(unix)]
+    {
+        let file = std::fs::File::open(dir).ok()?;
+        match file.lock() {
+            Ok(()) => Some(file),
+            Err(e) => {
+                tracing::debug!("cannot lock {}: {e}", dir.display());
+                None
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        None
+    }
 }
 
 /// Removes the temp files of runs that are gone: ours by name, and no process

@@ -178,6 +178,85 @@ impl GitpodError {
     }
 }
 
+/// Whether the text's last line belongs to a block scalar (`|` or `>`, any
+/// chomping): a line break after it would change the scalar's value.
+pub fn ends_in_block_scalar(text: &str) -> bool {
+    // The column a block scalar's lines must be indented beyond.
+    let mut open: Option<usize> = None;
+    let mut last_in_block = false;
+    for line in text.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let body = line.trim();
+        if let Some(col) = open {
+            if body.is_empty() || indent > col {
+                last_in_block = true;
+                continue;
+            }
+        }
+        last_in_block = false;
+        open = block_opener(indent, body);
+    }
+    last_in_block
+}
+
+/// If `body` (at column `indent`) ends with a block scalar indicator, the column
+/// its content must be indented beyond.
+fn block_opener(indent: usize, body: &str) -> Option<usize> {
+    let code = match body.find(" #") {
+        Some(i) => &body[..i],
+        None => body,
+    }
+    .trim_end();
+    let indicator = code.trim_end_matches(|c: char| c.is_ascii_digit() || c == '+' || c == '-');
+    let head = indicator
+        .strip_suffix('|')
+        .or_else(|| indicator.strip_suffix('>'))?
+        .trim_end();
+    // Past the `- ` of sequence items: the column of what follows them.
+    let mut col = indent;
+    let mut dash = indent;
+    let mut rest = body;
+    while let Some(r) = rest.strip_prefix('-').filter(|r| r.starts_with(' ')) {
+        dash = col;
+        let trimmed = r.trim_start();
+        col += rest.len() - trimmed.len();
+        rest = trimmed;
+    }
+    if head.ends_with(':') {
+        // `key: |`: beyond the key's column.
+        Some(col)
+    } else if head.is_empty() || head.chars().all(|c| c == '-' || c == ' ') {
+        // `- |`: beyond the item's dash.
+        Some(dash)
+    } else {
+        None
+    }
+}
+
+/// Where the last top-level key starts (before the comment lines just above it,
+/// unless they head the file): every line before it ends with a line break.
+fn last_top_level_key(text: &str) -> Option<usize> {
+    let mut starts = vec![0];
+    starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+    starts.retain(|&i| i < text.len());
+    let is_key = |line: &str| {
+        !line.is_empty()
+            && !line.starts_with([' ', '\t', '#', '-', '\r', ']', '}', ',', '%', '.'])
+            && line.contains(':')
+    };
+    let mut at = starts.iter().rposition(|&i| is_key(&text[i..]))?;
+    // The comments just above the key stay with it, unless they head the file.
+    let mut first = at;
+    while first > 0 && text[starts[first - 1]..].starts_with('#') {
+        first -= 1;
+    }
+    if first > 0 {
+        at = first;
+    }
+    Some(starts[at])
+}
+
 fn plan_edit(text: Option<&str>, file: &str, force: bool) -> Result<GitpodPlan, ComposeError> {
     let text = text.unwrap_or_default();
     let before = parse_strict(text, file)?;
@@ -281,22 +360,32 @@ fn plan_edit(text: Option<&str>, file: &str, force: bool) -> Result<GitpodPlan, 
             }
             doc.to_string()
         }
-        // No `ports:` yet: append a block at the end of the file.
+        // No `ports:` yet: a block at the end of the file, keeping its ending.
         _ => {
-            let mut out = text.to_string();
             if before.get("ports").is_some() {
                 return Err(unsafe_edit(
                     "`ports:` is empty; write `ports: []` or remove it",
                 ));
             }
-            if !out.is_empty() && !out.ends_with('\n') {
-                out.push_str(nl);
-            }
-            out.push_str(&format!("ports:{nl}"));
+            let mut block = format!("ports:{nl}");
             for &(port, on_open) in &missing {
-                out.push_str(&entry_text(port, on_open, nl));
+                block.push_str(&entry_text(port, on_open, nl));
             }
-            out
+            if text.is_empty() || text.ends_with('\n') {
+                format!("{text}{block}")
+            } else if ends_in_block_scalar(text) {
+                // Ending the last line would add a line break to the scalar's
+                // value: the block goes before the last top-level key instead,
+                // where no unterminated line precedes it.
+                let at = last_top_level_key(text).ok_or_else(|| {
+                    unsafe_edit("the file ends inside a block scalar without a final line break, and has no top-level key to put `ports:` before; add a final line break")
+                })?;
+                format!("{}{block}{}", &text[..at], &text[at..])
+            } else {
+                // No final line break before, none after.
+                let block = block.strip_suffix(nl).unwrap_or(&block);
+                format!("{text}{nl}{block}")
+            }
         }
     };
 
@@ -320,6 +409,17 @@ fn plan_edit(text: Option<&str>, file: &str, force: bool) -> Result<GitpodPlan, 
             file: file.into(),
             detail: "the parsed result is not the original plus the new or public ports".into(),
         });
+    }
+    // The parser reads a block scalar ending the file without a line break as if
+    // it had one; YAML (and Gitpod) do not: that last line must stay last.
+    if !text.ends_with('\n') && ends_in_block_scalar(text) {
+        let last = text.rsplit('\n').next().unwrap_or(text);
+        if !(new_text.ends_with(last) && new_text[..new_text.len() - last.len()].ends_with('\n')) {
+            return Err(ComposeError::Unsafe {
+                file: file.into(),
+                message: "the file ends inside a block scalar without a final line break, and the edit would add one to its value; add a final line break (or the ports by hand)".into(),
+            });
+        }
     }
     Ok(GitpodPlan {
         new_text,
@@ -438,5 +538,57 @@ mod tests {
         let again = plan(Some(&forced.new_text), "g", true).unwrap();
         assert!(again.conflicts.is_empty() && !again.forced);
         assert_eq!(again.new_text, forced.new_text);
+    }
+}
+
+#[cfg(test)]
+mod ending_tests {
+    use super::*;
+
+    #[test]
+    fn block_scalars_at_the_end_are_recognised() {
+        for text in [
+            "tasks:\n  - init: |\n      npm i\n      npm start",
+            "tasks:\n  - init: |-\n      npm i",
+            "tasks:\n  - init: >\n      npm i\n\n      more",
+            "a: |+ # keep\n  x",
+            "a:\n  - |\n    x",
+            "a:\r\n  b: |2\r\n     x",
+        ] {
+            assert!(ends_in_block_scalar(text), "{text:?}");
+        }
+        for text in [
+            "tasks:\n  - init: npm i",
+            "a: |\n  x\nb: 1",
+            "a: x|",
+            "tasks:\n  - init: |\n      npm i\n    before: x",
+            "",
+        ] {
+            assert!(!ends_in_block_scalar(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn without_a_final_line_break_the_ending_and_the_last_scalar_are_kept() {
+        let text = "# ws\ntasks:\n  - init: |\n      npm i\n      npm start";
+        let plan = plan(Some(text), ".gitpod.yml", false).unwrap();
+        assert!(
+            plan.new_text.starts_with("# ws\nports:\n"),
+            "{}",
+            plan.new_text
+        );
+        assert!(plan
+            .new_text
+            .ends_with("visibility: public\ntasks:\n  - init: |\n      npm i\n      npm start"));
+        let plain = "tasks:\n  - init: npm i";
+        let plan = super::plan(Some(plain), ".gitpod.yml", false).unwrap();
+        assert!(plan
+            .new_text
+            .starts_with("tasks:\n  - init: npm i\nports:\n"));
+        assert!(
+            plan.new_text.ends_with("visibility: public"),
+            "{}",
+            plan.new_text
+        );
     }
 }

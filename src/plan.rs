@@ -65,9 +65,21 @@ pub fn split_tag_flags(flags: &[String]) -> Result<Vec<(String, String)>, String
         .iter()
         .map(|flag| match flag.split_once('=') {
             Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-            _ => Err(flag.clone()),
+            _ => Err(clip(flag)),
         })
         .collect()
+}
+
+/// How many characters of a value an error message echoes.
+pub const CLIP_CHARS: usize = 80;
+
+/// `value` as an error message echoes it: its first [`CLIP_CHARS`] characters,
+/// then `…` if there were more (a 10 MB name is not a 10 MB error line).
+pub fn clip(value: &str) -> String {
+    match value.char_indices().nth(CLIP_CHARS) {
+        Some((end, _)) => format!("{}…", &value[..end]),
+        None => value.to_string(),
+    }
 }
 
 /// What a resource needs to reach the desired state.
@@ -265,5 +277,17 @@ impl fmt::Display for Report {
             write!(f, "{outcome}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clip;
+
+    #[test]
+    fn long_values_are_cut_at_80_characters() {
+        assert_eq!(clip("short"), "short");
+        assert_eq!(clip(&"é".repeat(80)), "é".repeat(80));
+        assert_eq!(clip(&"é".repeat(81)), format!("{}…", "é".repeat(80)));
     }
 }

@@ -12,7 +12,7 @@ use crate::aws::{Aws, AwsError};
 use crate::cli::Cli;
 use crate::config::{Action, ComposeSettings, Config, GitpodSettings, HoneycombSettings};
 use crate::error::{self, exit, Error};
-use crate::files::{FileReport, FileStatus, FilesReport, PlannedFile};
+use crate::files::{FileError, FileReport, FileStatus, FilesReport, PlannedFile};
 use crate::honeycomb::api::{HoneycombApi, HoneycombError};
 use crate::honeycomb::SpanReport;
 use crate::logs::api::LogsApi;
@@ -164,13 +164,12 @@ async fn execute_async(config: &Config) -> Result<u8, Error> {
         Action::HoneycombBoard(s) => honeycomb_board(config, s).await,
         Action::Verify(s) => verify(config, s).await,
         Action::DevcontainerWrite(file, codespace) => {
-            let code = write_files(
-                config,
-                vec![workspace::devcontainer_file(
+            let code = plan_and_write(config, || {
+                Ok(vec![workspace::devcontainer_file(
                     file,
                     &crate::gitpod::GP_ENV_PARTS_ALL,
-                )?],
-            )?;
+                )?])
+            })?;
             // Inside a codespace, with gh: make the backend port public, after asking.
             match (codespace, which("gh")) {
                 (Some(name), Some(gh)) => {
@@ -184,7 +183,7 @@ async fn execute_async(config: &Config) -> Result<u8, Error> {
                 _ => Ok(code),
             }
         }
-        Action::AppWrite(settings) => write_files(config, workspace::app_files(settings)?),
+        Action::AppWrite(settings) => plan_and_write(config, || workspace::app_files(settings)),
         Action::IamPolicy {
             xray,
             log_groups,
@@ -201,19 +200,23 @@ async fn execute_async(config: &Config) -> Result<u8, Error> {
 
 async fn compose_write(config: &Config, settings: &ComposeSettings) -> Result<u8, Error> {
     let region = if settings.parts.xray {
-        crate::aws::configured_region(&config.aws)
+        let region = crate::aws::configured_region(&config.aws)
             .await
-            .ok_or(AwsError::NoRegion)?
+            .ok_or(AwsError::NoRegion)?;
+        crate::aws::check_region(&region)?;
+        region
     } else {
         String::new()
     };
-    let mut planned = vec![workspace::compose_file(settings, &region)?];
-    planned.extend(workspace::collector_file(settings, &region)?);
-    write_files(config, planned)
+    plan_and_write(config, || {
+        let mut planned = vec![workspace::compose_file(settings, &region)?];
+        planned.extend(workspace::collector_file(settings, &region)?);
+        Ok(planned)
+    })
 }
 
 async fn gitpod_write(config: &Config, settings: &GitpodSettings) -> Result<u8, Error> {
-    let code = write_files(config, vec![workspace::gitpod_file(settings)?])?;
+    let code = plan_and_write(config, || Ok(vec![workspace::gitpod_file(settings)?]))?;
     // Only inside a Gitpod workspace: another program may be called `gp`.
     let gp = which("gp").filter(|_| std::env::var_os("GITPOD_WORKSPACE_ID").is_some());
     match gp {
@@ -288,6 +291,31 @@ fn save_gp_env(
         }
     }
     Ok(code)
+}
+
+/// Plans with `plan`, then [`write_files`]. A file that changed while the user
+/// was deciding is never written from the old bytes: on a terminal (without
+/// `--yes`) the plan is made again from the new file and asked again; otherwise
+/// the run ends with [`FileError::Changed`].
+fn plan_and_write(
+    config: &Config,
+    plan: impl Fn() -> Result<Vec<PlannedFile>, Error>,
+) -> Result<u8, Error> {
+    let mut again = 0;
+    loop {
+        match write_files(config, plan()?) {
+            Err(Error::File(FileError::Changed { path }))
+                if config.ui.interactive && !config.ui.yes && again < 3 =>
+            {
+                again += 1;
+                eprintln!(
+                    "{} changed while you were deciding: planning again from the new file",
+                    path.display()
+                );
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Shows the diffs, asks once, and writes the files whose bytes change.

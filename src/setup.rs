@@ -953,9 +953,14 @@ fn app_region_check(s: &SetupSettings, r: &Reading, compose_text: &str) -> Optio
         .parent()
         .map(|p| p.join(".env"))
         .unwrap_or_else(|| ".env".into());
-    let dotenv: Vec<(String, String)> = dotenvy::from_path_iter(&dotenv_path)
-        .map(|vars| vars.filter_map(Result::ok).collect())
+    // Read as any input file is (a regular file, capped): a FIFO never blocks.
+    let dotenv_text = crate::files::read(&dotenv_path)
+        .ok()
+        .flatten()
         .unwrap_or_default();
+    let dotenv: Vec<(String, String)> = dotenvy::from_read_iter(dotenv_text.as_bytes())
+        .filter_map(Result::ok)
+        .collect();
     let resolved = compose::interpolate(&raw, |name| {
         std::env::var(name)
             .ok()

@@ -183,7 +183,7 @@ fn aws_failure(part: &'static str, service: &str, e: AwsError, policy: &Value) -
         let named = crate::iam::denied_action(&e.to_string());
         let op = match &e {
             AwsError::Call(c) => c.operation,
-            AwsError::NoRegion => "",
+            _ => "",
         };
         let act = named.unwrap_or_else(|| action(service, op));
         let mut r = PartResult::new(part, Outcome::Denied, format!("denied: the credentials may not call {act}"))

@@ -28,8 +28,31 @@ pub fn compose_file(settings: &ComposeSettings, region: &str) -> Result<PlannedF
         via: settings.via,
         log_group: settings.log_group.clone(),
         xray_url: settings.dev_env.env.xray_url().to_string(),
+        variables: compose_variables(&settings.file),
     };
-    let plan = compose::plan(&text, &label, &spec)?;
+    let plan = compose::plan(&text, &label, &spec).map_err(|e| match e {
+        // No service of that name: one whose build directory holds a Flask app?
+        compose::ComposeError::NoService {
+            file,
+            service,
+            existing,
+            candidate: None,
+        } => {
+            let base = settings
+                .file
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            let found = compose::flask_candidates(&text, base);
+            compose::ComposeError::NoService {
+                file,
+                service,
+                existing,
+                candidate: (found.len() == 1).then(|| found[0].clone()),
+            }
+        }
+        other => other,
+    })?;
     let env = |k: &str| format!("{}.environment.{k}", spec.service);
     let mut changes: Vec<String> = plan.added.iter().map(|k| format!("+ {}", env(k))).collect();
     changes.extend(
@@ -55,7 +78,25 @@ pub fn compose_file(settings: &ComposeSettings, region: &str) -> Result<PlannedF
             diff: None,
             next_steps: Vec::new(),
         },
+        force: settings.force,
     })
+}
+
+/// The variables `docker compose up` would substitute in this shell: the
+/// environment's (non-empty), then those of `.env` beside the compose file.
+fn compose_variables(compose_file: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    let dotenv_path = compose_file
+        .parent()
+        .map(|p| p.join(".env"))
+        .unwrap_or_else(|| ".env".into());
+    // Read as any input file is (a regular file, capped): a FIFO never blocks.
+    let text = files::read(&dotenv_path).ok().flatten().unwrap_or_default();
+    let mut vars: std::collections::BTreeMap<String, String> =
+        dotenvy::from_read_iter(text.as_bytes())
+            .filter_map(Result::ok)
+            .collect();
+    vars.extend(std::env::vars().filter(|(_, v)| !v.is_empty()));
+    vars
 }
 
 /// Plans the collector config next to the compose file (`--via collector` only).
@@ -122,6 +163,7 @@ pub fn collector_file(
         old,
         new,
         report,
+        force: settings.force,
     }))
 }
 
@@ -161,6 +203,7 @@ pub fn gitpod_file(settings: &GitpodSettings) -> Result<PlannedFile, Error> {
             diff: None,
             next_steps,
         },
+        force: settings.force,
     })
 }
 
@@ -278,18 +321,21 @@ pub fn app_files(s: &crate::config::AppSettings) -> Result<Vec<PlannedFile>, Err
             ),
             old: req_text,
             new: req_plan.new_text,
+            force: s.force,
         },
         PlannedFile {
             path: module_path,
             report: report(module_label, module_changes, module_conflicts, Vec::new()),
             old: module_text,
             new: module_new,
+            force: s.force,
         },
         PlannedFile {
             path: app_path,
             report: report(app_label, app_changes, Vec::new(), app_notes),
             old: Some(app_text),
             new: app_new,
+            force: s.force,
         },
     ])
 }
@@ -381,5 +427,6 @@ pub fn devcontainer_file(
             diff: None,
             next_steps,
         },
+        force: false,
     })
 }

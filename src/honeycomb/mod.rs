@@ -130,11 +130,11 @@ pub struct Endpoints {
 pub enum InputError {
     #[error("no Honeycomb API key")]
     NoKey,
-    #[error("{url} is not a valid URL: {reason}")]
+    #[error("{} is not a valid URL: {reason}", crate::plan::clip(url))]
     BadUrl { url: String, reason: String },
     #[error("refusing to send the Honeycomb API key over plain http to {url}")]
     Insecure { url: String },
-    #[error("{0:?} is not a Honeycomb region (us or eu)")]
+    #[error("{:?} is not a Honeycomb region (us or eu)", crate::plan::clip(.0))]
     BadRegion(String),
     #[error("the Honeycomb API key has {what} at position {position}: keys are letters, digits and _ only")]
     BadKeyText { what: &'static str, position: usize },

@@ -30,7 +30,7 @@ const MAX_TAGS: usize = 50;
 /// Errors of the logs module (all about our input; AWS errors are [`crate::aws::AwsError`]).
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LogsError {
-    #[error("invalid log group name {name:?}: {reason}")]
+    #[error("invalid log group name {:?}: {reason}", crate::plan::clip(name))]
     Name { name: String, reason: String },
     #[error(
         "--retention-days {value} is not a retention CloudWatch Logs accepts; nearest: {nearest}"
@@ -38,8 +38,10 @@ pub enum LogsError {
     Retention { value: i64, nearest: String },
     #[error("invalid --tag {0:?}: expected KEY=VALUE")]
     TagSyntax(String),
-    #[error("invalid tag {key:?}: {reason}")]
+    #[error("invalid tag {:?}: {reason}", crate::plan::clip(key))]
     Tag { key: String, reason: String },
+    #[error("too many tags: {count}, and a log group takes at most {MAX_TAGS} (cruddur-obs adds {})", DEFAULT_TAGS.len())]
+    TooManyTags { count: usize },
 }
 
 impl LogsError {
@@ -57,6 +59,10 @@ impl LogsError {
                     .join(", ")
             ),
             LogsError::TagSyntax(_) => "write tags as --tag team=web".into(),
+            LogsError::TooManyTags { .. } => format!(
+                "pass at most {} --tag flags",
+                MAX_TAGS - DEFAULT_TAGS.len()
+            ),
             LogsError::Tag { .. } => {
                 "keys are 1 to 128 and values 0 to 256 of letters, digits, spaces and _ . : / = + - @; keys may not start with aws:"
                     .into()
@@ -162,10 +168,7 @@ pub fn tags_from_flags(flags: &[String]) -> Result<BTreeMap<String, String>, Log
         .collect();
     tags.extend(split_tag_flags(flags).map_err(LogsError::TagSyntax)?);
     if tags.len() > MAX_TAGS {
-        return Err(LogsError::Tag {
-            key: format!("({} tags)", tags.len()),
-            reason: format!("at most {MAX_TAGS} tags per log group"),
-        });
+        return Err(LogsError::TooManyTags { count: tags.len() });
     }
     for (key, value) in &tags {
         let reason = if key.chars().count() > 128 {

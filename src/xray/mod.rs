@@ -223,8 +223,13 @@ pub fn parse_rule(text: &str, source_name: &str) -> Result<RuleSpec, XrayError> 
     }
     for (key, value) in &rule.attributes {
         check_len(key, 1, 32).map_err(|l| invalid("Attributes key", quoted(key), &l))?;
-        check_len(value, 1, 32)
-            .map_err(|l| invalid(&format!("Attributes.{key}"), quoted(value), &l))?;
+        check_len(value, 1, 32).map_err(|l| {
+            invalid(
+                &format!("Attributes.{}", crate::plan::clip(key)),
+                quoted(value),
+                &l,
+            )
+        })?;
     }
     if let Some(boost) = &rule.sampling_rate_boost {
         if !(0.0..=1.0).contains(&boost.max_rate) {
@@ -273,8 +278,13 @@ fn tags_from_list(tags: &[Tag]) -> Result<BTreeMap<String, String>, (String, Str
     let mut map = BTreeMap::new();
     for tag in tags {
         check_len(&tag.key, 1, 128).map_err(|l| ("Tags.Key".into(), quoted(&tag.key), l))?;
-        check_len(&tag.value, 0, 256)
-            .map_err(|l| (format!("Tags.{}", tag.key), quoted(&tag.value), l))?;
+        check_len(&tag.value, 0, 256).map_err(|l| {
+            (
+                format!("Tags.{}", crate::plan::clip(&tag.key)),
+                quoted(&tag.value),
+                l,
+            )
+        })?;
         map.insert(tag.key.clone(), tag.value.clone());
     }
     Ok(map)
@@ -414,7 +424,7 @@ fn check_len(value: &str, min: usize, max: usize) -> Result<(), String> {
 }
 
 fn quoted(value: &str) -> String {
-    format!("{value:?}")
+    format!("{:?}", crate::plan::clip(value))
 }
 
 #[cfg(test)]

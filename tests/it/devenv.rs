@@ -23,6 +23,13 @@ fn codespaces_repo() -> tempfile::TempDir {
         dir.path().join(".devcontainer/devcontainer.json"),
     )
     .unwrap();
+    // Writable whatever the checkout's modes (a read-only file is refused).
+    #[cfg(unix)]
+    for f in ["docker-compose.yml", ".devcontainer/devcontainer.json"] {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path().join(f), std::fs::Permissions::from_mode(0o644))
+            .unwrap();
+    }
     dir
 }
 

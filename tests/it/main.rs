@@ -12,6 +12,7 @@ mod devcontainer;
 mod devcontainer_properties;
 mod devenv;
 mod export;
+mod file_safety;
 mod files;
 mod honeycomb;
 mod honeycomb_board;

@@ -154,6 +154,7 @@ fn spec_via(via: Via) -> ComposeSpec {
         via,
         log_group: Some("cruddur".into()),
         xray_url: cruddur_obs::devenv::DevEnv::Gitpod.xray_url().into(),
+        variables: Default::default(),
     }
 }
 
@@ -368,6 +369,54 @@ proptest! {
             v
         };
         prop_assert_eq!(normal(doc), normal(direct), "collector then daemon means the same as daemon");
+    }
+
+    #[test]
+    fn gitpod_files_ending_in_a_block_scalar_keep_their_ending_and_value(
+        indicator in prop::sample::select(vec!["|", "|-", "|+", ">", ">-", "|2"]),
+        body in prop::collection::vec("[a-z]{1,8}( [a-z]{1,8})?", 1..4),
+        final_newline in any::<bool>(),
+        crlf in any::<bool>(),
+        with_ports in any::<bool>(),
+        header in any::<bool>(),
+    ) {
+        let nl = if crlf { "\r\n" } else { "\n" };
+        let mut lines = Vec::new();
+        if header {
+            lines.push("# workspace".to_string());
+        }
+        if with_ports {
+            lines.extend(["ports:".to_string(), "  - port: 8080".into()]);
+        }
+        lines.extend(["tasks:".to_string(), "  - name: app".into(), format!("    init: {indicator}")]);
+        lines.extend(body.iter().map(|l| format!("      {l}")));
+        let mut text = lines.join(nl);
+        if final_newline {
+            text.push_str(nl);
+        }
+        let plan = cruddur_obs::gitpod::plan(Some(&text), "gen.yml", false).expect("a valid file is edited");
+        // Whole lines added, none changed: no line gains or loses its line break,
+        // so no scalar's value changes (the parser cannot tell at the end).
+        let diff = similar::TextDiff::from_lines(&text, &plan.new_text);
+        let changed: Vec<String> = diff
+            .iter_all_changes()
+            .filter(|c| c.tag() == similar::ChangeTag::Delete)
+            .map(|c| c.to_string())
+            .collect();
+        prop_assert!(changed.is_empty(), "lines changed: {:?}\n{}", changed, plan.new_text);
+        prop_assert_eq!(plan.new_text.ends_with('\n'), final_newline, "the ending is kept");
+        prop_assert!(plan.new_text.ends_with(lines.last().unwrap().as_str()) || final_newline);
+        let before = parse(&text);
+        let after = parse(&plan.new_text);
+        prop_assert_eq!(&after["tasks"], &before["tasks"]);
+        for (port, _, _) in cruddur_obs::gitpod::PORTS {
+            prop_assert!(after["ports"].as_array().unwrap().iter().any(|e| e["port"] == u64::from(*port)));
+        }
+        if crlf {
+            prop_assert_eq!(plan.new_text.matches('\n').count(), plan.new_text.matches("\r\n").count());
+        }
+        let again = cruddur_obs::gitpod::plan(Some(&plan.new_text), "gen.yml", false).expect("the result is editable");
+        prop_assert_eq!(&again.new_text, &plan.new_text);
     }
 
     #[test]
