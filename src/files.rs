@@ -430,10 +430,13 @@ fn write_file(
             });
         }
     }
-    remove_leftover_temps(&dir);
-    let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
+    // Without the lock another run may be writing here: leave its temp file.
+    if _lock.is_some() {
+        remove_leftover_temps(&dir);
+    }
+    let prefix = TEMP_PREFIX;
     let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(".tmp");
+    builder.prefix(prefix).suffix(".tmp");
     #[cfg(unix)]
     if meta.is_none() {
         // The kernel takes the umask off, as for any new file.
@@ -490,27 +493,20 @@ fn lock_dir(dir: &Path) -> Option<std::fs::File> {
     }
 }
 
-/// Removes the temp files of runs that are gone: ours by name, and no process
-/// with their pid exists. Only where `/proc` tells which processes exist.
+/// Removes the temp files that stopped runs left. Called only while holding the
+/// directory's lock: every write keeps that lock for as long as its temp file
+/// exists, so any of our temp files seen then belongs to a run that was killed
+/// (no process table needed; works the same in any PID namespace).
 fn remove_leftover_temps(dir: &Path) {
-    if !Path::new("/proc/self").exists() {
-        return;
-    }
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(pid) = name
+        let ours = name
             .to_str()
-            .and_then(|n| n.strip_prefix(TEMP_PREFIX))
-            .and_then(|n| n.strip_suffix(".tmp"))
-            .and_then(|n| n.split_once('-'))
-            .and_then(|(pid, _)| pid.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            .is_some_and(|n| n.starts_with(TEMP_PREFIX) && n.ends_with(".tmp"));
+        if ours && entry.file_type().is_ok_and(|t| t.is_file()) {
             tracing::debug!(
                 "removing {} left by a run that was stopped",
                 name.to_string_lossy()
