@@ -752,7 +752,13 @@ pub fn plan(text: &str, file: &str, spec: &ComposeSpec) -> Result<ComposePlan, C
             Via::Daemon => daemon_builder(spec),
             Via::Collector => collector_builder(spec),
         };
-        cst_services.set(name, builder.as_mapping().expect("a mapping"));
+        cst_services.set(
+            name,
+            builder.as_mapping().ok_or_else(|| ComposeError::Verify {
+                file: file.to_string(),
+                detail: "the YAML editor built no mapping".into(),
+            })?,
+        );
         expected["services"][name] = desired_service;
     }
     let changed = !to_set.is_empty()
@@ -870,7 +876,10 @@ fn edit_env(service: &Mapping, env: &Value, entries: &[(String, String)], remove
                         builder.pair(key.as_str(), ScalarValue::double_quoted(value.as_str()));
                 }
                 let doc = builder.build_document();
-                service.set("environment", doc.as_mapping().expect("a mapping"));
+                // Always a mapping; if not, the re-parse check refuses the edit.
+                if let Some(mapping) = doc.as_mapping() {
+                    service.set("environment", mapping);
+                }
             }
         },
     }

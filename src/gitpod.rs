@@ -356,7 +356,10 @@ fn plan_edit(text: Option<&str>, file: &str, force: bool) -> Result<GitpodPlan, 
                     entry = entry.pair("onOpen", o);
                 }
                 let entry = entry.pair("visibility", "public").build_document();
-                seq.push(entry.as_mapping().expect("a mapping"));
+                seq.push(entry.as_mapping().ok_or_else(|| ComposeError::Verify {
+                    file: file.to_string(),
+                    detail: "the YAML editor built no mapping".into(),
+                })?);
             }
             doc.to_string()
         }

@@ -149,7 +149,7 @@ async fn execute_async(config: &Config) -> Result<u8, Error> {
                     crate::rollbar::check(&client, &s.base, &token),
                 )
                 .await?;
-                eprintln!("dry run: the token is valid; no item was sent");
+                crate::ui::err("dry run: the token is valid; no item was sent");
                 ui::emit(&config.ui, &report);
                 return Ok(exit::PENDING);
             }
@@ -259,7 +259,7 @@ fn save_gp_env(
     }
     let names = todo.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
     if config.ui.dry_run {
-        eprintln!("would save {names} with gp env");
+        crate::ui::err(&format!("would save {names} with gp env"));
         return Ok(exit::PENDING);
     }
     let what = format!("saving {names} with gp env");
@@ -273,7 +273,7 @@ fn save_gp_env(
     let mut code = exit::OK;
     for (name, value) in todo {
         match gp_run(&["env".to_string(), format!("{name}={}", value.expose())]) {
-            Ok(out) if out.status.success() => eprintln!("saved {name} with gp env"),
+            Ok(out) if out.status.success() => crate::ui::err(&format!("saved {name} with gp env")),
             Ok(out) => {
                 let said =
                     String::from_utf8_lossy(&out.stderr).replace(value.expose(), &value.masked());
@@ -282,10 +282,10 @@ fn save_gp_env(
                 code = exit::FAILURE;
             }
             Err(e) => {
-                eprintln!(
+                crate::ui::err(&format!(
                     "warning: cannot run {}: {e}\nhelp: run `gp env {name}=<value>` yourself",
                     gp.display()
-                );
+                ));
                 code = exit::FAILURE;
             }
         }
@@ -308,10 +308,10 @@ fn plan_and_write(
                 if config.ui.interactive && !config.ui.yes && again < 3 =>
             {
                 again += 1;
-                eprintln!(
+                crate::ui::err(&format!(
                     "{} changed while you were deciding: planning again from the new file",
                     path.display()
-                );
+                ));
             }
             other => return other,
         }
@@ -412,7 +412,7 @@ async fn honeycomb_send_test_span(
         return Err(HoneycombError::CannotSend { key: report.key }.into());
     }
     if config.ui.dry_run {
-        eprintln!("dry run: the key can send traces; no span was sent");
+        crate::ui::err("dry run: the key can send traces; no span was sent");
         ui::emit(&config.ui, &report);
         return Ok(exit::PENDING);
     }
@@ -974,7 +974,7 @@ fn make_port_public(config: &Config, gh: &std::path::Path, codespace: &str) -> R
     ];
     let shown = format!("gh {}", args.join(" "));
     if config.ui.dry_run {
-        eprintln!("would run: {shown}");
+        crate::ui::err(&format!("would run: {shown}"));
         return Ok(exit::PENDING);
     }
     if !ui::agree(
@@ -990,19 +990,19 @@ fn make_port_public(config: &Config, gh: &std::path::Path, codespace: &str) -> R
         .output()
     {
         Ok(out) if out.status.success() => {
-            eprintln!("port 4567 is public in {codespace}");
+            crate::ui::err(&format!("port 4567 is public in {codespace}"));
             Ok(exit::OK)
         }
         Ok(out) => {
             let said = String::from_utf8_lossy(&out.stderr);
-            eprintln!(
+            crate::ui::err(&format!(
                 "warning: {shown} failed: {}\nhelp: run it yourself, or set the port's visibility in the Ports tab",
                 said.lines().next().unwrap_or_default()
-            );
+            ));
             Ok(exit::FAILURE)
         }
         Err(e) => {
-            eprintln!("warning: cannot run {}: {e}", gh.display());
+            crate::ui::err(&format!("warning: cannot run {}: {e}", gh.display()));
             Ok(exit::FAILURE)
         }
     }

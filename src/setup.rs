@@ -536,7 +536,7 @@ async fn honeycomb_key(
             .check(&key, s.honeycomb.region, &s.honeycomb.endpoints)
             .await
         {
-            Err(e) if e.is_auth() => eprintln!("{e}; try again"),
+            Err(e) if e.is_auth() => crate::ui::err(&format!("{e}; try again")),
             _ => return Ok(Some(key)),
         }
     }

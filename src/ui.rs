@@ -70,7 +70,7 @@ pub fn emit<T: Serialize + std::fmt::Display>(ui: &Ui, result: &T) {
         }
         OutputFormat::Json => match serde_json::to_string_pretty(result) {
             Ok(json) => out(&json),
-            Err(e) => eprintln!("error: cannot render the result as JSON: {e}"),
+            Err(e) => err(&format!("error: cannot render the result as JSON: {e}")),
         },
     }
 }
@@ -139,7 +139,7 @@ pub fn out_bytes(bytes: &[u8]) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
         Err(e) => {
-            eprintln!("error: cannot write to stdout: {e}");
+            err(&format!("error: cannot write to stdout: {e}"));
             std::process::exit(i32::from(crate::error::exit::FAILURE));
         }
     }

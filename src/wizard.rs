@@ -20,7 +20,9 @@ fn prompt_error(e: dialoguer::Error) -> Error {
 /// retention; returns the settings with the answers.
 pub async fn ask(mut s: SetupSettings, aws: &mut AwsSettings) -> Result<SetupSettings, Error> {
     let term = Term::stderr();
-    eprintln!("cruddur-obs init: Honeycomb, X-Ray, CloudWatch Logs and your compose/Gitpod files, in one plan.");
+    crate::ui::err(
+        "cruddur-obs init: Honeycomb, X-Ray, CloudWatch Logs and your compose/Gitpod files, in one plan.",
+    );
 
     // The compose file and its services.
     let services = loop {
@@ -42,13 +44,13 @@ pub async fn ask(mut s: SetupSettings, aws: &mut AwsSettings) -> Result<SetupSet
                         if !names.is_empty() {
                             break names;
                         }
-                        eprintln!("{} has no services", s.compose.file.display());
+                        crate::ui::err(&format!("{} has no services", s.compose.file.display()));
                     }
-                    Err(e) => eprintln!("{e}"),
+                    Err(e) => crate::ui::err(&format!("{e}")),
                 }
             }
-            Ok(None) => eprintln!("no file at {}", s.compose.file.display()),
-            Err(e) => eprintln!("{e}"),
+            Ok(None) => crate::ui::err(&format!("no file at {}", s.compose.file.display())),
+            Err(e) => crate::ui::err(&format!("{e}")),
         }
     };
     let default = services

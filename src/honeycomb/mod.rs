@@ -212,12 +212,14 @@ fn is_loopback(url: &Url) -> bool {
 pub fn endpoints(api: Option<&str>, api_eu: Option<&str>) -> Result<Endpoints, InputError> {
     let us = match api {
         Some(url) => parse_endpoint(url)?,
+        #[allow(clippy::expect_used)] // a constant that parses
         None => Url::parse(Region::Us.default_api()).expect("valid default"),
     };
     let eu = match (api_eu, api) {
         (Some(url), _) => parse_endpoint(url)?,
         // One override serves both regions: never fall back to the real EU host.
         (None, Some(_)) => us.clone(),
+        #[allow(clippy::expect_used)] // a constant that parses
         (None, None) => Url::parse(Region::Eu.default_api()).expect("valid default"),
     };
     Ok(Endpoints { us, eu })
@@ -430,6 +432,8 @@ fn verdict(
 /// A random id of `bytes` bytes, as lowercase hex (OTLP JSON trace and span ids).
 pub fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
+    // Without a random source no trace id can be made; every OS we run on has one.
+    #[allow(clippy::expect_used)]
     getrandom::fill(&mut buf).expect("the OS has a random source");
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -250,6 +250,8 @@ fn insights(enabled: bool) -> InsightsConfiguration {
         .build()
 }
 
+// The SDK builders fail only on a missing required field, and every one is set.
+#[allow(clippy::expect_used)]
 fn sdk_tags(tags: &BTreeMap<String, String>) -> Option<Vec<aws_sdk_xray::types::Tag>> {
     if tags.is_empty() {
         return None;
@@ -274,6 +276,7 @@ fn sdk_boost(b: &SamplingRateBoost) -> aws_sdk_xray::types::SamplingRateBoost {
         .build()
 }
 
+#[allow(clippy::expect_used)]
 fn to_sdk_rule(r: &SamplingRule) -> aws_sdk_xray::types::SamplingRule {
     aws_sdk_xray::types::SamplingRule::builder()
         .set_rule_name(r.rule_name.clone())

@@ -262,6 +262,8 @@ pub fn parse_rule(text: &str, source_name: &str) -> Result<RuleSpec, XrayError> 
 }
 
 /// The bundled rule (the bootcamp's `aws/json/xray.json`).
+// Compiled in and checked by a unit test: it always parses.
+#[allow(clippy::expect_used)]
 pub fn bundled_rule() -> RuleSpec {
     parse_rule(BUNDLED_RULE, "bundled rule").expect("the bundled rule is valid")
 }
