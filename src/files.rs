@@ -540,19 +540,28 @@ mod tests {
     fn temp_files_of_stopped_runs_are_removed_and_others_kept() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.yml");
-        // A pid above the kernel's maximum (4194304) never runs.
-        let stopped = dir.path().join(".cruddur-obs-99999999-abc123.tmp");
-        let running = dir
-            .path()
-            .join(format!(".cruddur-obs-{}-def456.tmp", std::process::id()));
-        let not_ours = dir.path().join(".cruddur-obs-notes.tmp");
-        for f in [&stopped, &running, &not_ours] {
+        // Under the directory lock any temp file of ours is a stopped run's.
+        let stopped = dir.path().join(".cruddur-obs-abc123.tmp");
+        let old_style = dir.path().join(".cruddur-obs-4242-def456.tmp");
+        let not_ours = dir.path().join(".cruddur-notes.tmp");
+        let not_tmp = dir.path().join(".cruddur-obs-keep.yml");
+        for f in [&stopped, &old_style, &not_ours, &not_tmp] {
             std::fs::write(f, "partial").unwrap();
         }
         write_atomic(&path, "new\n").unwrap();
         assert!(!stopped.exists(), "a stopped run's temp file is removed");
-        assert!(running.exists(), "a running process's temp file is kept");
+        assert!(
+            !old_style.exists(),
+            "an older version's temp file is removed"
+        );
         assert!(not_ours.exists(), "a file not named like ours is kept");
+        assert!(not_tmp.exists(), "a file not named like ours is kept");
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(left.len(), 3, "{left:?}");
     }
 
     #[test]
