@@ -293,7 +293,15 @@ impl HoneycombApi {
         endpoints: &Endpoints,
     ) -> Result<KeyReport, HoneycombError> {
         // --timeout bounds the whole check: every try and every wait between.
-        let url = endpoints.us.to_string();
+        let first = super::regions_to_try(region, endpoints)
+            .first()
+            .copied()
+            .unwrap_or(Region::Us);
+        let base = match first {
+            Region::Us => &endpoints.us,
+            Region::Eu => &endpoints.eu,
+        };
+        let url = join(base, "1/auth").to_string();
         let secs = self.timeout.as_secs_f64();
         tokio::time::timeout(self.timeout, self.check_within(key, region, endpoints))
             .await
@@ -368,7 +376,7 @@ impl HoneycombApi {
         dataset: Option<&str>,
         body: &Value,
     ) -> Result<(), HoneycombError> {
-        let url = base.to_string();
+        let url = join(base, "v1/traces").to_string();
         let secs = self.timeout.as_secs_f64();
         tokio::time::timeout(
             self.timeout,
