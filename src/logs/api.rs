@@ -46,16 +46,15 @@ impl LogsApi {
         name: &str,
         with_tags: bool,
     ) -> Result<Option<ObservedLogGroup>, AwsError> {
-        let mut token = None;
-        loop {
-            let page = self
-                .client
-                .describe_log_groups()
-                .log_group_name_prefix(name)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| self.err("DescribeLogGroups", e))?;
+        // The SDK's paginator, stopped as soon as the name is found.
+        let mut pages = self
+            .client
+            .describe_log_groups()
+            .log_group_name_prefix(name)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.err("DescribeLogGroups", e))?;
             if let Some(g) = page
                 .log_groups()
                 .iter()
@@ -80,11 +79,8 @@ impl LogsApi {
                     tags,
                 }));
             }
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => return Ok(None),
-            }
         }
+        Ok(None)
     }
 
     pub async fn tags(&self, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {

@@ -38,15 +38,10 @@ impl XrayApi {
         name: &str,
         with_tags: bool,
     ) -> Result<Option<ObservedGroup>, AwsError> {
-        let mut token = None;
-        loop {
-            let page = self
-                .client
-                .get_groups()
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| self.err("GetGroups", e))?;
+        // The SDK's paginator, stopped as soon as the name is found.
+        let mut pages = self.client.get_groups().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.err("GetGroups", e))?;
             if let Some(g) = page.groups().iter().find(|g| g.group_name() == Some(name)) {
                 let mut group = ObservedGroup {
                     name: name.to_string(),
@@ -63,11 +58,8 @@ impl XrayApi {
                 }
                 return Ok(Some(group));
             }
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => return Ok(None),
-            }
         }
+        Ok(None)
     }
 
     /// Finds a sampling rule by name (GetSamplingRules, all pages); reads its tags when `with_tags`.
@@ -76,15 +68,10 @@ impl XrayApi {
         name: &str,
         with_tags: bool,
     ) -> Result<Option<ObservedRule>, AwsError> {
-        let mut token = None;
-        loop {
-            let page = self
-                .client
-                .get_sampling_rules()
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| self.err("GetSamplingRules", e))?;
+        // The SDK's paginator, stopped as soon as the name is found.
+        let mut pages = self.client.get_sampling_rules().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.err("GetSamplingRules", e))?;
             let found = page
                 .sampling_rule_records()
                 .iter()
@@ -103,34 +90,26 @@ impl XrayApi {
                     tags,
                 }));
             }
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => return Ok(None),
-            }
         }
+        Ok(None)
     }
 
     /// All tags of a resource (ListTagsForResource, all pages).
     pub async fn tags(&self, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
         let mut tags = BTreeMap::new();
-        let mut token = None;
-        loop {
-            let page = self
-                .client
-                .list_tags_for_resource()
-                .resource_arn(arn)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| self.err("ListTagsForResource", e))?;
+        let mut pages = self
+            .client
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.err("ListTagsForResource", e))?;
             for tag in page.tags() {
                 tags.insert(tag.key().to_string(), tag.value().to_string());
             }
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => return Ok(tags),
-            }
         }
+        Ok(tags)
     }
 
     /// CreateGroup; returns the new group's ARN.
