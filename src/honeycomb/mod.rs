@@ -324,33 +324,54 @@ fn named(v: &Value) -> Named {
 /// Builds the report from a `/1/auth` answer (parsed leniently: unknown
 /// permissions are kept, missing ones count as not granted).
 pub fn report_v1(key: &Secret, region: Region, endpoint: &Url, body: &Value) -> KeyReport {
-    let permissions: BTreeMap<String, bool> = body
-        .get("api_key_access")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), v.as_bool().unwrap_or(false)))
-                .collect()
-        })
-        .unwrap_or_default();
-    let environment = body
-        .get("environment")
-        .map(named)
+    let reply: AuthV1 = serde_json::from_value(body.clone()).unwrap_or_default();
+    let permissions: BTreeMap<String, bool> = reply
+        .api_key_access
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_bool().unwrap_or(false)))
+        .collect();
+    let environment = reply
+        .environment
+        .map(NamedReply::into_named)
         .filter(|e| !(e.name.is_empty() && e.slug.is_empty()));
-    let key_type = body
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or("unknown")
-        .to_string();
     verdict(
         key,
         region,
         endpoint,
-        named(body.get("team").unwrap_or(&Value::Null)),
+        reply.team.into_named(),
         environment,
-        key_type,
+        reply.kind.unwrap_or_else(|| "unknown".into()),
         permissions,
     )
+}
+
+/// Honeycomb's `/1/auth` answer. Lenient: every field may be missing, and the
+/// permission set may grow (unknown ones are kept, non-booleans are "no").
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct AuthV1 {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    api_key_access: BTreeMap<String, Value>,
+    environment: Option<NamedReply>,
+    team: NamedReply,
+}
+
+/// A team or environment in a reply.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct NamedReply {
+    name: Option<String>,
+    slug: Option<String>,
+}
+
+impl NamedReply {
+    fn into_named(self) -> Named {
+        Named {
+            name: self.name.unwrap_or_default(),
+            slug: self.slug.unwrap_or_default(),
+        }
+    }
 }
 
 /// Builds the report from a `/2/auth` answer (management keys, JSON:API shaped).
