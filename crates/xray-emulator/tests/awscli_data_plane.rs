@@ -3,7 +3,7 @@
 //! BatchGetTraces, GetSamplingTargets and PutTelemetryRecords against the emulator,
 //! and must parse every answer, errors included.
 //!
-//! awscli is `$CRUDDUR_OBS_AWSCLI`, else `/work/main/.venv/bin/aws`.
+//! awscli is `$CRUDDUR_OBS_AWSCLI` (set by scripts/test.sh), else the workspace's `.venv/bin/aws`.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -18,7 +18,7 @@ const REGION: &str = "us-east-1";
 fn awscli() -> PathBuf {
     let path = std::env::var_os("CRUDDUR_OBS_AWSCLI")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/main/.venv/bin/aws"));
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/aws"));
     assert!(
         path.exists(),
         "awscli not found at {}: install it (scripts/test.sh puts it in .venv) \
