@@ -5,7 +5,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Set up observability for the Cruddur app (AWS Cloud Project Bootcamp, week 2) in
 /// one run: the Honeycomb key, the AWS X-Ray group and sampling rule, the CloudWatch
-/// log groups, and docker-compose.yml / .gitpod.yml, safely and repeatably.
+/// log groups, docker-compose.yml, .gitpod.yml / devcontainer.json and the Flask
+/// backend's code, safely and repeatably — then prove that data arrives (verify).
 ///
 /// Every command reads before it writes: a second run changes nothing. Standard AWS
 /// settings (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_XRAY,
@@ -58,7 +59,8 @@ pub enum OutputFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Set everything up: Honeycomb key check, X-Ray group and rule, log groups,
-    /// docker-compose.yml and .gitpod.yml, with one plan and one question
+    /// compose, Gitpod/Codespaces and app files (a board with HONEYCOMB_CONFIG_KEY),
+    /// with one plan and one question
     ///
     /// On a terminal it asks for what it needs; every answer also has a flag or an
     /// environment variable, and --yes runs without any question.
@@ -91,7 +93,7 @@ pub enum Command {
     /// CloudWatch Logs: the app's log groups, with a retention and tags
     #[command(subcommand)]
     Logs(LogsCommand),
-    /// Honeycomb: check an API key, prove ingest with a test span
+    /// Honeycomb: check an API key, prove ingest with a test span, the course's board
     #[command(subcommand)]
     Honeycomb(HoneycombCommand),
     /// Rollbar: check an access token's scopes, prove it with a test item
