@@ -2,10 +2,14 @@
 //! Bootcamp, week 2) in one safe, repeatable run.
 //!
 //! Shape: [`cli`] parses, [`config`] validates once, [`run`] executes one command.
-//! One module per external system — [`xray`], [`logs`], [`honeycomb`], [`compose`],
-//! [`gitpod`], [`collector`] — each with a pure planner and a small I/O edge;
-//! [`setup`] (init/plan/status/destroy) only composes them. [`error`] maps every
-//! failure to an exit code in one place.
+//! One module per external system — [`xray`], [`logs`], [`honeycomb`] (and its
+//! [`honeycomb::board`]), [`rollbar`] — and per file kind — [`compose`], [`gitpod`],
+//! [`devcontainer`], [`app`] (requirements.txt, app.py), [`collector`] — each with a
+//! pure planner and a small I/O edge ([`http`] for the SaaS APIs, [`files`] for
+//! disk). [`setup`] (init/plan/status/destroy) and [`verify`] only compose them;
+//! [`export`] and [`iam`] are pure renderings of the same specs. [`ui`] is the one
+//! place that prints (and masks secrets); [`error`] maps every failure to an exit
+//! code in one place.
 
 pub mod app;
 pub mod aws;
