@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
-# The whole test suite, on a fresh machine: installs awscli and moto into .venv,
-# then runs every test (unit; integration against the X-Ray emulator and a moto
-# server; awscli conformance) with cargo.
+# The whole test suite, on a fresh machine: installs awscli, moto, cfn-lint,
+# jsonschema, docker-compose and tmux (scripts/tools.sh), then runs every test —
+# unit; integration against the X-Ray emulator and a moto server; awscli
+# conformance; the app end to end — with cargo.
+#
+# Plain `cargo test` runs only what needs nothing but Rust: the tests that need
+# these tools are marked `#[ignore = "needs scripts/test.sh: TOOL"]` and listed as
+# ignored there. This script runs them too (`--include-ignored`).
+# Extra arguments go to cargo test: scripts/test.sh -- logs::
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
-echo "==> cargo test" >&2
-cargo test --workspace --all-targets "$@"
+echo "==> cargo test (every test, including those that need the tools above)" >&2
+if [[ " $* " == *" -- "* ]]; then
+  cargo test --workspace --all-targets "$@" --include-ignored
+else
+  cargo test --workspace --all-targets "$@" -- --include-ignored
+fi

@@ -8,6 +8,9 @@
 use std::fmt;
 use std::time::Duration;
 
+use aws_config::environment::EnvironmentVariableRegionProvider;
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::profile::ProfileFileRegionProvider;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_xray::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -56,9 +59,7 @@ impl Aws {
         if let Some(profile) = &settings.profile {
             loader = loader.profile_name(profile);
         }
-        if let Some(region) = &settings.region {
-            loader = loader.region(Region::new(region.clone()));
-        }
+        loader = loader.region(region_chain(settings));
         if let Some(url) = &settings.endpoint_url {
             loader = loader.endpoint_url(url);
         }
@@ -156,23 +157,23 @@ pub const ENDPOINT_VARS: &[&str] = &[
     "AWS_ENDPOINT_URL_STS",
 ];
 
-/// The region from --region, the environment or the profile, without any network
-/// lookup (for commands that only write files).
-pub async fn configured_region(settings: &AwsSettings) -> Option<String> {
-    if let Some(region) = &settings.region {
-        return Some(region.clone());
-    }
-    let env = aws_config::environment::EnvironmentVariableRegionProvider::new();
-    if let Some(region) = aws_config::meta::region::ProvideRegion::region(&env).await {
-        return Some(region.to_string());
-    }
-    let mut profile = aws_config::profile::ProfileFileRegionProvider::builder();
+/// Where the region comes from, in order: `--region`, `AWS_REGION` /
+/// `AWS_DEFAULT_REGION`, the profile's `region`. The SDK's own providers; no
+/// instance-metadata lookup, so a machine without a region fails fast with a hint.
+fn region_chain(settings: &AwsSettings) -> RegionProviderChain {
+    let mut profile = ProfileFileRegionProvider::builder();
     if let Some(name) = &settings.profile {
         profile = profile.profile_name(name);
     }
-    aws_config::meta::region::ProvideRegion::region(&profile.build())
-        .await
-        .map(|r| r.to_string())
+    RegionProviderChain::first_try(settings.region.clone().map(Region::new))
+        .or_else(EnvironmentVariableRegionProvider::new())
+        .or_else(profile.build())
+}
+
+/// The region [`Aws::load`] would use, without loading anything else (for
+/// commands that only write files).
+pub async fn configured_region(settings: &AwsSettings) -> Option<String> {
+    region_chain(settings).region().await.map(|r| r.to_string())
 }
 
 /// What went wrong with an AWS call, in terms a user can act on.
@@ -296,7 +297,7 @@ impl AwsError {
             }
             SdkError::DispatchFailure(d) if d.is_io() => (
                 CallFailure::Connect,
-                format!("cannot connect: {}", crate::error::innermost_cause(&err)),
+                format!("cannot connect: {}", crate::cause::innermost_cause(&err)),
             ),
             SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_)
                 if mentions_credentials =>
@@ -310,7 +311,7 @@ impl AwsError {
                 CallFailure::Other,
                 "the response could not be read".to_string(),
             ),
-            _ => (CallFailure::Other, crate::error::innermost_cause(&err)),
+            _ => (CallFailure::Other, crate::cause::innermost_cause(&err)),
         };
         AwsError::Call(Box::new(CallError {
             operation,

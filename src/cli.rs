@@ -1,6 +1,7 @@
 //! The command line, as clap parses it. Nothing here does any work: [`crate::config`]
 //! turns it into a validated configuration once, and nothing after that reads argv.
 
+use crate::parts::Part;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Set up observability for the Cruddur app (AWS Cloud Project Bootcamp, week 2) in
@@ -281,15 +282,6 @@ pub enum ComposeCommand {
     Write(ComposeArgs),
 }
 
-/// Parts of the setup that can be left out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Part {
-    Honeycomb,
-    Xray,
-    Logs,
-    Rollbar,
-}
-
 #[derive(Debug, Args, Clone)]
 pub struct ComposeArgs {
     /// The compose file
@@ -299,7 +291,7 @@ pub struct ComposeArgs {
     #[arg(long, value_name = "NAME", default_value = "backend-flask")]
     pub service: String,
     /// Leave a part out (repeatable)
-    #[arg(long, value_enum, value_name = "PART")]
+    #[arg(long, value_name = "PART", value_parser = crate::parts::compose_part_parser())]
     pub without: Vec<Part>,
     /// Replace entries that exist with another value (default: report and keep them)
     #[arg(long)]
@@ -338,17 +330,6 @@ pub enum GitpodCommand {
     },
 }
 
-/// The parts of the whole setup.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SetupPart {
-    Honeycomb,
-    Xray,
-    Logs,
-    Rollbar,
-    /// The Flask backend's code (`app write`)
-    App,
-}
-
 #[derive(Debug, Args, Clone)]
 pub struct SetupArgs {
     /// The compose file
@@ -366,7 +347,7 @@ pub struct SetupArgs {
     pub dev_env: Option<crate::devenv::DevEnv>,
     /// Leave a part out (repeatable)
     #[arg(long, value_enum, value_name = "PART")]
-    pub without: Vec<SetupPart>,
+    pub without: Vec<Part>,
     /// Days to keep the app's logs
     #[arg(long, value_name = "DAYS", default_value_t = crate::logs::DEFAULT_RETENTION_DAYS.into())]
     pub retention_days: i64,
@@ -445,7 +426,7 @@ pub enum ExportCommand {
 pub struct ExportArgs {
     /// Leave a part out (repeatable): xray or logs
     #[arg(long, value_enum, value_name = "PART")]
-    pub without: Vec<SetupPart>,
+    pub without: Vec<Part>,
     /// Days to keep the app's logs
     #[arg(long, value_name = "DAYS", default_value_t = crate::logs::DEFAULT_RETENTION_DAYS.into())]
     pub retention_days: i64,
@@ -486,7 +467,7 @@ pub enum IamCommand {
         log_groups: Vec<String>,
         /// Leave a part out (repeatable): xray or logs
         #[arg(long, value_enum, value_name = "PART")]
-        without: Vec<SetupPart>,
+        without: Vec<Part>,
         /// Narrow the log group ARNs to this account [default: any]
         #[arg(long, value_name = "ID")]
         account: Option<String>,
@@ -518,7 +499,7 @@ pub struct AppArgs {
     pub dir: Option<std::path::PathBuf>,
     /// Leave a part out (repeatable)
     #[arg(long, value_enum, value_name = "PART")]
-    pub without: Vec<SetupPart>,
+    pub without: Vec<Part>,
     /// Replace a lib/observability.py edited by hand with this version's
     #[arg(long)]
     pub force: bool,
@@ -626,7 +607,7 @@ pub struct VerifyArgs {
     pub service: String,
     /// Leave a part out (repeatable): honeycomb, xray, logs or rollbar
     #[arg(long, value_enum, value_name = "PART")]
-    pub without: Vec<SetupPart>,
+    pub without: Vec<Part>,
     /// The app's log group [default: the compose file's CLOUDWATCH_LOG_GROUP, else cruddur]
     #[arg(long = "log-group", value_name = "NAME")]
     pub log_group: Option<String>,

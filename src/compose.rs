@@ -10,6 +10,8 @@
 use std::str::FromStr;
 
 use serde::Serialize;
+
+use crate::parts::{Part, Parts};
 use serde_json::{Map, Value};
 use yaml_edit::{Document, Mapping, MappingBuilder, ScalarValue};
 
@@ -25,14 +27,6 @@ pub const DAEMON_IMAGE: &str = "amazon/aws-xray-daemon";
 /// `"xray -o -b xray-daemon:2000"` reaches the daemon as one argument.
 pub const DAEMON_COMMAND: &[&str] = &["-o"];
 pub const DAEMON_PORT: &str = "2000:2000/udp";
-
-/// Which parts of the setup to write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Parts {
-    pub honeycomb: bool,
-    pub xray: bool,
-    pub rollbar: bool,
-}
 
 /// What `compose write` should make true.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,7 +143,7 @@ fn other_mode_env(spec: &ComposeSpec) -> Vec<(String, String)> {
 fn env_for(spec: &ComposeSpec, via: Via) -> Vec<(String, String)> {
     let mut env: Vec<(&str, String)> = Vec::new();
     let collector = via == Via::Collector;
-    if spec.parts.honeycomb || collector {
+    if spec.parts.has(Part::Honeycomb) || collector {
         env.push(("OTEL_SERVICE_NAME", spec.service.clone()));
     }
     if collector {
@@ -159,7 +153,7 @@ fn env_for(spec: &ComposeSpec, via: Via) -> Vec<(String, String)> {
         ));
         env.push(("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf".into()));
         env.push(("OTEL_PROPAGATORS", "tracecontext,baggage,xray".into()));
-    } else if spec.parts.honeycomb {
+    } else if spec.parts.has(Part::Honeycomb) {
         env.push((
             "OTEL_EXPORTER_OTLP_ENDPOINT",
             spec.honeycomb_region.default_api().to_string(),
@@ -169,7 +163,7 @@ fn env_for(spec: &ComposeSpec, via: Via) -> Vec<(String, String)> {
             "x-honeycomb-team=${HONEYCOMB_API_KEY}".into(),
         ));
     }
-    if spec.parts.xray {
+    if spec.parts.has(Part::Xray) {
         env.push(("AWS_XRAY_URL", spec.xray_url.clone()));
         let target = if collector {
             collector::SERVICE
@@ -185,7 +179,7 @@ fn env_for(spec: &ComposeSpec, via: Via) -> Vec<(String, String)> {
         // lib/observability.py logs to this group; it is the one created with a retention.
         env.push(("CLOUDWATCH_LOG_GROUP", group.clone()));
     }
-    if spec.parts.rollbar {
+    if spec.parts.has(Part::Rollbar) {
         env.push(("ROLLBAR_ACCESS_TOKEN", "${ROLLBAR_ACCESS_TOKEN}".into()));
     }
     env.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
@@ -714,7 +708,7 @@ pub fn plan(text: &str, file: &str, spec: &ComposeSpec) -> Result<ComposePlan, C
         Via::Collector => (collector::SERVICE, desired_collector_service(spec)),
     };
     let mut service_notes = Vec::new();
-    let wants_service = spec.parts.xray || spec.via == Via::Collector;
+    let wants_service = spec.parts.has(Part::Xray) || spec.via == Via::Collector;
     let added_service = (wants_service && !services.contains_key(name)).then_some(name);
     if wants_service && added_service.is_none() {
         service_notes = match spec.via {
@@ -1164,11 +1158,7 @@ mod tests {
     fn spec() -> ComposeSpec {
         ComposeSpec {
             service: "backend-flask".into(),
-            parts: Parts {
-                honeycomb: true,
-                xray: true,
-                rollbar: true,
-            },
+            parts: Parts::ALL,
             region: "ca-central-1".into(),
             honeycomb_region: HoneycombRegion::Us,
             force: false,

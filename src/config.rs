@@ -8,11 +8,12 @@ use std::time::Duration;
 use crate::aws::AwsSettings;
 use crate::cli::{
     Cli, Command, ComposeArgs, ComposeCommand, GitpodCommand, HoneycombArgs, HoneycombCommand,
-    LogGroupArgs, LogsCommand, OutputFormat, Part, RuleArgs, SetupArgs, SetupPart, XrayCommand,
+    LogGroupArgs, LogsCommand, OutputFormat, RuleArgs, SetupArgs, XrayCommand,
 };
 use crate::error::Error;
 use crate::honeycomb::{self, Endpoints, Region};
 use crate::logs::{self, LogGroupSpec};
+use crate::parts::{Part, Parts};
 use crate::secret::Secret;
 use crate::xray::{self, GroupSpec, RuleSpec};
 
@@ -73,8 +74,8 @@ pub enum Action {
 pub struct VerifySettings {
     pub compose_file: std::path::PathBuf,
     pub service: String,
-    pub xray: bool,
-    pub logs: bool,
+    /// The parts to prove (Honeycomb and Rollbar also carry their settings below).
+    pub parts: Parts,
     pub log_group: Option<String>,
     pub filter: String,
     pub wait: Duration,
@@ -131,7 +132,7 @@ pub struct AppSettings {
     pub compose_file: std::path::PathBuf,
     pub service: String,
     pub dir: Option<std::path::PathBuf>,
-    pub parts: Vec<crate::app::Part>,
+    pub parts: Parts,
     pub force: bool,
 }
 
@@ -162,20 +163,10 @@ pub enum SetupMode {
     Destroy,
 }
 
-/// Which parts the whole setup covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct SetupParts {
-    pub honeycomb: bool,
-    pub xray: bool,
-    pub logs: bool,
-    pub rollbar: bool,
-    pub app: bool,
-}
-
 /// Everything `init`, `plan`, `status` and `destroy` work on.
 #[derive(Debug, Clone)]
 pub struct SetupSettings {
-    pub parts: SetupParts,
+    pub parts: Parts,
     pub compose: ComposeSettings,
     pub gitpod: GitpodSettings,
     pub group: GroupSpec,
@@ -195,7 +186,7 @@ pub struct SetupSettings {
 pub struct ComposeSettings {
     pub file: std::path::PathBuf,
     pub service: String,
-    pub parts: crate::compose::Parts,
+    pub parts: Parts,
     pub force: bool,
     pub honeycomb_region: Region,
     pub via: crate::compose::Via,
@@ -284,7 +275,7 @@ impl Config {
                 Action::GitpodWrite(GitpodSettings {
                     file,
                     force,
-                    env: gp_env_values(&crate::gitpod::GP_ENV_PARTS_ALL),
+                    env: gp_env_values(Parts::ALL),
                 })
             }
             Command::Xray(x) => xray_action(x)?,
@@ -297,24 +288,23 @@ impl Config {
                 Action::RollbarSendTestItem(rollbar_settings(&token, g.timeout)?, environment)
             }
             Command::Verify(a) => {
-                let on = |p: SetupPart| !a.without.contains(&p);
+                let on = |p: Part| !a.without.contains(&p);
                 if let Some(group) = &a.log_group {
                     logs::validate_name(group)?;
                 }
                 Action::Verify(Box::new(VerifySettings {
                     compose_file: a.file.clone(),
                     service: a.service.clone(),
-                    xray: on(SetupPart::Xray),
-                    logs: on(SetupPart::Logs),
+                    parts: Parts::without(&a.without),
                     log_group: a.log_group.clone(),
                     filter: a.filter_expression.clone(),
                     wait: Duration::from_secs(a.wait.min(600)),
-                    honeycomb: if on(SetupPart::Honeycomb) {
+                    honeycomb: if on(Part::Honeycomb) {
                         Some(honeycomb_settings(&a.honeycomb, g.timeout)?)
                     } else {
                         None
                     },
-                    rollbar: if on(SetupPart::Rollbar) {
+                    rollbar: if on(Part::Rollbar) {
                         Some(rollbar_settings(
                             &crate::cli::RollbarArgs {
                                 access_token: a.rollbar_access_token.clone(),
@@ -360,7 +350,7 @@ impl Config {
                 compose_file: a.file,
                 service: a.service,
                 dir: a.dir,
-                parts: app_parts(&a.without),
+                parts: Parts::without(&a.without),
                 force: a.force,
             }),
             Command::Iam(crate::cli::IamCommand::Policy {
@@ -368,8 +358,8 @@ impl Config {
                 without,
                 account,
             }) => Action::IamPolicy {
-                xray: !without.contains(&SetupPart::Xray),
-                log_groups: if without.contains(&SetupPart::Logs) {
+                xray: !without.contains(&Part::Xray),
+                log_groups: if without.contains(&Part::Logs) {
                     Vec::new()
                 } else {
                     logs::names_or_default(&log_groups)?
@@ -405,10 +395,10 @@ impl Config {
 }
 
 /// The values `gp env` needs for the chosen parts, from our environment.
-fn gp_env_values(parts: &crate::gitpod::EnvParts) -> Vec<(String, Option<Secret>)> {
+fn gp_env_values(parts: Parts) -> Vec<(String, Option<Secret>)> {
     crate::gitpod::GP_ENV
         .iter()
-        .filter(|(name, _)| parts.wants(name))
+        .filter(|(name, _)| parts.wants_env(name))
         .map(|(name, secret)| {
             if *secret {
                 if let Ok(value) = std::env::var(name) {
@@ -422,13 +412,7 @@ fn gp_env_values(parts: &crate::gitpod::EnvParts) -> Vec<(String, Option<Secret>
 }
 
 fn setup_settings(a: &SetupArgs, timeout: f64) -> Result<SetupSettings, Error> {
-    let parts = SetupParts {
-        honeycomb: !a.without.contains(&SetupPart::Honeycomb),
-        xray: !a.without.contains(&SetupPart::Xray),
-        logs: !a.without.contains(&SetupPart::Logs),
-        rollbar: !a.without.contains(&SetupPart::Rollbar),
-        app: !a.without.contains(&SetupPart::App),
-    };
+    let parts = Parts::without(&a.without);
     let CloudSpecs {
         group,
         rule,
@@ -446,28 +430,20 @@ fn setup_settings(a: &SetupArgs, timeout: f64) -> Result<SetupSettings, Error> {
         compose: ComposeSettings {
             file: a.file.clone(),
             service: a.service.clone(),
-            parts: crate::compose::Parts {
-                honeycomb: parts.honeycomb,
-                xray: parts.xray,
-                rollbar: parts.rollbar,
-            },
+            parts,
             force: a.force,
             honeycomb_region: a.honeycomb.honeycomb_region.unwrap_or(Region::Us),
             via: a.via,
             dev_env: dev_env(&a.file, a.dev_env),
             log_group: parts
-                .logs
+                .has(Part::Logs)
                 .then(|| log_groups.first().map(|g| g.name.clone()))
                 .flatten(),
         },
         gitpod: GitpodSettings {
             file: a.gitpod_file.clone(),
             force: a.force,
-            env: gp_env_values(&crate::gitpod::EnvParts {
-                honeycomb: parts.honeycomb,
-                aws: parts.xray || parts.logs,
-                rollbar: parts.rollbar,
-            }),
+            env: gp_env_values(parts),
         },
         group,
         rule,
@@ -477,11 +453,11 @@ fn setup_settings(a: &SetupArgs, timeout: f64) -> Result<SetupSettings, Error> {
             compose_file: a.file.clone(),
             service: a.service.clone(),
             dir: None,
-            parts: app_parts(&a.without),
+            parts: Parts::without(&a.without),
             force: a.force,
         },
         board: board_for_setup(a, timeout)?,
-        rollbar: if parts.rollbar && a.rollbar_access_token.is_some() {
+        rollbar: if parts.has(Part::Rollbar) && a.rollbar_access_token.is_some() {
             Some(rollbar_settings(
                 &crate::cli::RollbarArgs {
                     access_token: a.rollbar_access_token.clone(),
@@ -557,32 +533,6 @@ fn rollbar_settings(a: &crate::cli::RollbarArgs, timeout: f64) -> Result<Rollbar
     })
 }
 
-/// The app's parts, less those left out.
-fn app_parts(without: &[SetupPart]) -> Vec<crate::app::Part> {
-    use crate::app::Part as A;
-    [
-        (SetupPart::Honeycomb, A::Honeycomb),
-        (SetupPart::Xray, A::Xray),
-        (SetupPart::Logs, A::Logs),
-        (SetupPart::Rollbar, A::Rollbar),
-    ]
-    .into_iter()
-    .filter(|(s, _)| !without.contains(s))
-    .map(|(_, a)| a)
-    .collect()
-}
-
-impl SetupSettings {
-    /// Which parts' variables the dev environment's secrets should hold.
-    pub fn env_parts(&self) -> crate::gitpod::EnvParts {
-        crate::gitpod::EnvParts {
-            honeycomb: self.parts.honeycomb,
-            aws: self.parts.xray || self.parts.logs,
-            rollbar: self.parts.rollbar,
-        }
-    }
-}
-
 /// The cloud objects of the whole setup: the one source of truth for what `init`
 /// creates and what `export` writes.
 pub struct CloudSpecs {
@@ -629,8 +579,8 @@ fn export_settings(command: crate::cli::ExportCommand) -> Result<ExportSettings,
         ),
         ExportCommand::Terraform { what, import } => (ExportFormat::Terraform, what, import, None),
     };
-    let xray_on = !a.without.contains(&SetupPart::Xray);
-    let logs_on = !a.without.contains(&SetupPart::Logs);
+    let parts = Parts::without(&a.without);
+    let (xray_on, logs_on) = (parts.has(Part::Xray), parts.has(Part::Logs));
     if !(xray_on || logs_on) {
         return Err(Error::Usage(
             "nothing to export: both xray and logs are left out".into(),
@@ -677,11 +627,7 @@ fn compose_settings_unchecked(a: &ComposeArgs) -> ComposeSettings {
     ComposeSettings {
         file: a.file.clone(),
         service: a.service.clone(),
-        parts: crate::compose::Parts {
-            honeycomb: !a.without.contains(&Part::Honeycomb),
-            xray: !a.without.contains(&Part::Xray),
-            rollbar: !a.without.contains(&Part::Rollbar),
-        },
+        parts: Parts::without(&a.without).minus(Parts::of(&[Part::App])),
         force: a.force,
         honeycomb_region: a.honeycomb_region,
         via: a.via,

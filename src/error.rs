@@ -218,36 +218,3 @@ pub fn report(err: &Error, verbose: u8, output: OutputFormat) -> ExitCode {
     }
     ExitCode::from(err.exit_code())
 }
-
-/// The innermost message of an error's source chain (e.g. "Connection refused (os error 111)").
-pub fn innermost_cause(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut message = err.to_string();
-    let mut current = err.source();
-    while let Some(e) = current {
-        let text = e.to_string();
-        if !text.trim().is_empty() {
-            message = text;
-        }
-        current = e.source();
-    }
-    message
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[derive(Debug, thiserror::Error)]
-    #[error("outer")]
-    struct Outer(#[source] std::io::Error);
-
-    #[test]
-    fn innermost_cause_takes_the_innermost_message() {
-        let err = Outer(std::io::Error::new(
-            std::io::ErrorKind::ConnectionRefused,
-            "refused",
-        ));
-        assert_eq!(innermost_cause(&err), "refused");
-        assert_eq!(innermost_cause(&std::io::Error::other("plain")), "plain");
-    }
-}

@@ -30,33 +30,6 @@ pub const GP_ENV: &[(&str, bool)] = &[
     ("ROLLBAR_ACCESS_TOKEN", true),
 ];
 
-/// Which parts' variables `gp env` should hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EnvParts {
-    pub honeycomb: bool,
-    /// X-Ray or CloudWatch Logs: the AWS credentials and region.
-    pub aws: bool,
-    pub rollbar: bool,
-}
-
-/// Every part: what `gitpod write` alone lists.
-pub const GP_ENV_PARTS_ALL: EnvParts = EnvParts {
-    honeycomb: true,
-    aws: true,
-    rollbar: true,
-};
-
-impl EnvParts {
-    /// Whether the variable `name` of [`GP_ENV`] belongs to a chosen part.
-    pub fn wants(&self, name: &str) -> bool {
-        match name {
-            "HONEYCOMB_API_KEY" => self.honeycomb,
-            "ROLLBAR_ACCESS_TOKEN" => self.rollbar,
-            _ => self.aws,
-        }
-    }
-}
-
 /// The variables `gp env` (no arguments) lists as saved for this repository: it
 /// prints `NAME=VALUE` lines, with `"` escaped as `\"`.
 pub fn parse_gp_env(listing: &str) -> std::collections::BTreeMap<String, String> {

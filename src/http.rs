@@ -21,6 +21,7 @@ use backon::{ExponentialBuilder, Retryable};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
 
+use crate::cause::innermost_cause;
 use crate::secret::Secret;
 
 /// The most of a reply body we read.
@@ -413,20 +414,6 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
             })
         })
         .map(Duration::from_secs)
-}
-
-/// The innermost non-empty message of an error chain (as `crate::error` does in the CLI).
-pub fn innermost_cause(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut message = err.to_string();
-    let mut current = err.source();
-    while let Some(e) = current {
-        let text = e.to_string();
-        if !text.trim().is_empty() {
-            message = text;
-        }
-        current = e.source();
-    }
-    message
 }
 
 #[cfg(test)]

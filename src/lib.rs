@@ -13,6 +13,7 @@
 
 pub mod app;
 pub mod aws;
+pub mod cause;
 pub mod cli;
 pub mod collector;
 pub mod compose;
@@ -27,7 +28,9 @@ pub mod honeycomb;
 pub mod http;
 pub mod iam;
 pub mod logs;
+pub mod parts;
 pub mod plan;
+pub mod resource;
 pub mod rollbar;
 pub mod run;
 pub mod secret;

@@ -16,6 +16,7 @@ use crate::files::{FileError, FileReport, FileStatus, FilesReport, PlannedFile};
 use crate::honeycomb::api::{HoneycombApi, HoneycombError};
 use crate::honeycomb::SpanReport;
 use crate::logs::api::LogsApi;
+use crate::parts::Part;
 use crate::plan::{Outcome, Planned, Report};
 use crate::secret::Secret;
 use crate::ui;
@@ -82,8 +83,8 @@ pub fn execute(config: &Config) -> Result<u8, Error> {
 }
 
 async fn execute_async(config: &Config) -> Result<u8, Error> {
-    use logs::ops::Target as L;
-    use xray::ops::Target as X;
+    use crate::resource::Target;
+    use xray::ops::Object as X;
     match &config.action {
         Action::Setup(crate::config::SetupMode::Init, settings)
             if config.ui.interactive && !config.ui.yes =>
@@ -105,22 +106,31 @@ async fn execute_async(config: &Config) -> Result<u8, Error> {
             service,
             dataset,
         } => honeycomb_send_test_span(config, settings, service, dataset.as_deref()).await,
-        Action::XrayCreateGroup(spec) => xray_run(config, vec![X::Group(spec.clone())], true).await,
+        Action::XrayCreateGroup(spec) => {
+            xray_run(config, vec![Target::present(X::Group(spec.clone()))], true).await
+        }
         Action::XrayCreateRule(spec) => {
-            xray_run(config, vec![X::Rule(Box::new(spec.clone()))], true).await
+            let targets = vec![Target::present(X::Rule(Box::new(spec.clone())))];
+            xray_run(config, targets, true).await
         }
         Action::XrayStatus(group, rule) => {
-            let targets = vec![X::Group(group.clone()), X::Rule(Box::new(rule.clone()))];
+            let targets = vec![
+                Target::present(X::Group(group.clone())),
+                Target::present(X::Rule(Box::new(rule.clone()))),
+            ];
             xray_run(config, targets, false).await
         }
         Action::XrayDelete { group, rule } => {
-            let targets = vec![X::GroupGone(group.clone()), X::RuleGone(rule.clone())];
+            let targets = vec![
+                Target::absent(X::group_named(group)),
+                Target::absent(X::rule_named(rule)),
+            ];
             xray_run(config, targets, true).await
         }
         Action::LogsCreate(specs) => {
             logs_run(
                 config,
-                specs.iter().cloned().map(L::Present).collect(),
+                specs.iter().cloned().map(Target::present).collect(),
                 true,
             )
             .await
@@ -128,13 +138,17 @@ async fn execute_async(config: &Config) -> Result<u8, Error> {
         Action::LogsStatus(specs) => {
             logs_run(
                 config,
-                specs.iter().cloned().map(L::Present).collect(),
+                specs.iter().cloned().map(Target::present).collect(),
                 false,
             )
             .await
         }
         Action::LogsDelete(names) => {
-            logs_run(config, names.iter().cloned().map(L::Gone).collect(), true).await
+            let targets = names
+                .iter()
+                .map(|n| Target::absent(logs::LogGroupSpec::named(n)))
+                .collect();
+            logs_run(config, targets, true).await
         }
         Action::Export(settings) => export(config, settings).await,
         Action::RollbarCheck(s) => rollbar_check(config, s).await,
@@ -167,7 +181,7 @@ async fn execute_async(config: &Config) -> Result<u8, Error> {
             let code = plan_and_write(config, || {
                 Ok(vec![workspace::devcontainer_file(
                     file,
-                    &crate::gitpod::GP_ENV_PARTS_ALL,
+                    crate::parts::Parts::ALL,
                 )?])
             })?;
             // Inside a codespace, with gh: make the backend port public, after asking.
@@ -199,7 +213,7 @@ async fn execute_async(config: &Config) -> Result<u8, Error> {
 }
 
 async fn compose_write(config: &Config, settings: &ComposeSettings) -> Result<u8, Error> {
-    let region = if settings.parts.xray {
+    let region = if settings.parts.has(Part::Xray) {
         let region = crate::aws::configured_region(&config.aws)
             .await
             .ok_or(AwsError::NoRegion)?;
@@ -465,7 +479,7 @@ pub(crate) async fn send_span(
 
 async fn xray_run(
     config: &Config,
-    targets: Vec<xray::ops::Target>,
+    targets: Vec<crate::resource::Target<xray::ops::Object>>,
     change: bool,
 ) -> Result<u8, Error> {
     let aws = Aws::load(&config.aws).await?;
@@ -476,15 +490,15 @@ async fn xray_run(
         targets,
         change,
         "X-Ray",
-        |t| xray::ops::plan(&api, t),
-        |p| xray::ops::apply(&api, p, config.ui.yes),
+        |t| crate::resource::plan(&api, t),
+        |p| crate::resource::apply(&api, p, config.ui.yes),
     )
     .await
 }
 
 async fn logs_run(
     config: &Config,
-    targets: Vec<logs::ops::Target>,
+    targets: Vec<crate::resource::Target<logs::LogGroupSpec>>,
     change: bool,
 ) -> Result<u8, Error> {
     let aws = Aws::load(&config.aws).await?;
@@ -495,8 +509,8 @@ async fn logs_run(
         targets,
         change,
         "CloudWatch Logs",
-        |t| logs::ops::plan(&api, t),
-        |p| logs::ops::apply(&api, p, config.ui.yes),
+        |t| crate::resource::plan(&api, t),
+        |p| crate::resource::apply(&api, p, config.ui.yes),
     )
     .await
 }
@@ -634,7 +648,7 @@ async fn verify(config: &Config, s: &crate::config::VerifySettings) -> Result<u8
         .clone()
         .or_else(|| app("CLOUDWATCH_LOG_GROUP"))
         .unwrap_or_else(|| crate::logs::DEFAULT_GROUP.to_string());
-    let aws = if s.xray || s.logs {
+    let aws = if s.parts.aws() {
         Some(Aws::load(&aws_settings).await)
     } else {
         None
@@ -644,8 +658,8 @@ async fn verify(config: &Config, s: &crate::config::VerifySettings) -> Result<u8
         .and_then(|a| a.as_ref().ok())
         .map(|a| a.region.clone());
     let policy = crate::iam::app_policy(
-        s.xray,
-        if s.logs {
+        s.parts.has(Part::Xray),
+        if s.parts.has(Part::Logs) {
             std::slice::from_ref(&log_group)
         } else {
             &[]
@@ -654,7 +668,7 @@ async fn verify(config: &Config, s: &crate::config::VerifySettings) -> Result<u8
         None,
     );
     let xray = async {
-        match (&aws, s.xray) {
+        match (&aws, s.parts.has(Part::Xray)) {
             (Some(Ok(aws)), true) => {
                 Some(verify::xray(aws, &s.service, &s.filter, s.wait, &policy).await)
             }
@@ -663,7 +677,7 @@ async fn verify(config: &Config, s: &crate::config::VerifySettings) -> Result<u8
         }
     };
     let logs = async {
-        match (&aws, s.logs) {
+        match (&aws, s.parts.has(Part::Logs)) {
             (Some(Ok(aws)), true) => Some(verify::logs(aws, &log_group, s.wait, &policy).await),
             (Some(Err(e)), true) => Some(verify::failed("CloudWatch Logs", &Error::Aws(e.clone()))),
             _ => None,
@@ -735,7 +749,7 @@ async fn verify(config: &Config, s: &crate::config::VerifySettings) -> Result<u8
     )
     .await;
     let report = VerifyReport {
-        credentials: (s.xray || s.logs).then_some(source),
+        credentials: s.parts.aws().then_some(source),
         region,
         parts: [x, l, h, r].into_iter().flatten().collect(),
     };

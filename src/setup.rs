@@ -16,10 +16,13 @@ use crate::files::{FileReport, PlannedFile};
 use crate::honeycomb::api::HoneycombApi;
 use crate::honeycomb::KeyReport;
 use crate::logs::api::LogsApi;
+use crate::logs::LogGroupSpec;
+use crate::parts::Part;
 use crate::plan::{Outcome, Planned as _, Step};
+use crate::resource::{self, Planned, Target};
 use crate::secret::Secret;
 use crate::xray::api::XrayApi;
-use crate::{compose, logs, ui, workspace, xray};
+use crate::{compose, ui, workspace, xray};
 
 /// A part that failed, and what to do about it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -219,71 +222,10 @@ struct Reading {
     )>,
     aws: Option<Aws>,
     honeycomb: Option<KeyReport>,
-    xray: Vec<xray::ops::Planned>,
-    logs: Vec<logs::ops::Planned>,
+    xray: Vec<Planned<xray::ops::Object>>,
+    logs: Vec<Planned<LogGroupSpec>>,
     files: Vec<PlannedFile>,
     failures: Vec<Failure>,
-}
-
-fn is_ours(tags: &Option<std::collections::BTreeMap<String, String>>) -> bool {
-    tags.as_ref()
-        .and_then(|t| t.get("managed-by"))
-        .is_some_and(|v| v == "cruddur-obs")
-}
-
-/// `destroy`: only what carries our managed-by tag is deleted.
-async fn plan_xray_removal(
-    api: &XrayApi,
-    s: &SetupSettings,
-) -> Result<Vec<xray::ops::Planned>, AwsError> {
-    use xray::ops::{Planned, Target};
-    let (group, rule) = tokio::try_join!(
-        api.find_group(&s.group.name, true),
-        api.find_rule(&s.rule.name, true)
-    )?;
-    let step = |found: bool, ours: bool| match (found, ours) {
-        (false, _) => Step::Absent,
-        (true, true) => Step::Delete,
-        (true, false) => Step::Foreign,
-    };
-    Ok(vec![
-        Planned {
-            step: step(
-                group.is_some(),
-                group.as_ref().is_some_and(|g| is_ours(&g.tags)),
-            ),
-            arn: group.map(|g| g.arn),
-            target: Target::GroupGone(s.group.name.clone()),
-        },
-        Planned {
-            step: step(
-                rule.is_some(),
-                rule.as_ref().is_some_and(|r| is_ours(&r.tags)),
-            ),
-            arn: rule.map(|r| r.arn),
-            target: Target::RuleGone(s.rule.name.clone()),
-        },
-    ])
-}
-
-async fn plan_logs_removal(
-    api: &LogsApi,
-    s: &SetupSettings,
-) -> Result<Vec<logs::ops::Planned>, AwsError> {
-    try_join_all(s.log_groups.iter().map(|spec| async move {
-        let found = api.find(&spec.name, true).await?;
-        let step = match &found {
-            None => Step::Absent,
-            Some(g) if is_ours(&g.tags) => Step::Delete,
-            Some(_) => Step::Foreign,
-        };
-        Ok(logs::ops::Planned {
-            target: logs::ops::Target::Gone(spec.name.clone()),
-            step,
-            arn: found.map(|g| g.arn),
-        })
-    }))
-    .await
 }
 
 /// Reads every part concurrently. Failures are collected, not returned.
@@ -295,8 +237,16 @@ async fn read_all(
 ) -> Reading {
     let mut failures = Vec::new();
     let destroying = mode == SetupMode::Destroy;
+    // `destroy` removes only what carries our managed-by tag.
+    fn target<R>(spec: R, destroying: bool) -> Target<R> {
+        if destroying {
+            Target::absent_if_ours(spec)
+        } else {
+            Target::present(spec)
+        }
+    }
     // Only the parts chosen are loaded: no AWS configuration without an AWS part.
-    let aws = if s.parts.xray || s.parts.logs {
+    let aws = if s.parts.aws() {
         match Aws::load(&config.aws).await {
             Ok(aws) => Some(aws),
             Err(e) => {
@@ -311,7 +261,7 @@ async fn read_all(
     let logs_api = aws.as_ref().map(LogsApi::new);
 
     let honeycomb = async {
-        match (&key, s.parts.honeycomb && !destroying) {
+        match (&key, s.parts.has(Part::Honeycomb) && !destroying) {
             (Some(key), true) => {
                 let api = HoneycombApi::new(s.honeycomb.timeout);
                 Some(
@@ -323,26 +273,17 @@ async fn read_all(
         }
     };
     let xray = async {
-        let api = xray_api.as_ref().filter(|_| s.parts.xray)?;
-        Some(if destroying {
-            plan_xray_removal(api, s).await
-        } else {
-            use xray::ops::Target;
-            let targets = [
-                Target::Group(s.group.clone()),
-                Target::Rule(Box::new(s.rule.clone())),
-            ];
-            try_join_all(targets.map(|t| xray::ops::plan(api, t))).await
-        })
+        let api = xray_api.as_ref().filter(|_| s.parts.has(Part::Xray))?;
+        let objects = [
+            xray::ops::Object::Group(s.group.clone()),
+            xray::ops::Object::Rule(Box::new(s.rule.clone())),
+        ];
+        Some(try_join_all(objects.map(|o| resource::plan(api, target(o, destroying)))).await)
     };
     let logs = async {
-        let api = logs_api.as_ref().filter(|_| s.parts.logs)?;
-        Some(if destroying {
-            plan_logs_removal(api, s).await
-        } else {
-            let targets = s.log_groups.iter().cloned().map(logs::ops::Target::Present);
-            try_join_all(targets.map(|t| logs::ops::plan(api, t))).await
-        })
+        let api = logs_api.as_ref().filter(|_| s.parts.has(Part::Logs))?;
+        let targets = s.log_groups.iter().cloned().map(|g| target(g, destroying));
+        Some(try_join_all(targets.map(|t| resource::plan(api, t))).await)
     };
     let (honeycomb, xray, logs) = ui::spin("reading Honeycomb, X-Ray and CloudWatch Logs", async {
         tokio::join!(honeycomb, xray, logs)
@@ -392,7 +333,7 @@ async fn read_all(
                     Err(e) => failures.push(Failure::new(crate::collector::CONFIG_FILE, e)),
                 }
             }
-            None if s.parts.xray => {}
+            None if s.parts.has(Part::Xray) => {}
             None => match workspace::compose_file(&compose_settings, "") {
                 Ok(f) => files.push(f),
                 Err(e) => failures.push(Failure::new("docker-compose.yml", e)),
@@ -407,12 +348,12 @@ async fn read_all(
         }
         if env.codespaces() {
             let path = crate::config::devcontainer_path(&s.compose.file);
-            match workspace::devcontainer_file(&path, &s.env_parts()) {
+            match workspace::devcontainer_file(&path, s.parts) {
                 Ok(f) => files.push(f),
                 Err(e) => failures.push(Failure::new("devcontainer.json", e)),
             }
         }
-        if s.parts.app {
+        if s.parts.has(Part::App) {
             // A repository without the backend's code here (only the compose
             // file) has nothing to instrument: that is not a failure.
             match workspace::app_files(&s.app) {
@@ -513,7 +454,7 @@ async fn honeycomb_key(
     mode: SetupMode,
 ) -> Result<Option<Secret>, Error> {
     // `destroy` never uses the key: it removes only AWS resources.
-    if !s.parts.honeycomb || mode == SetupMode::Destroy {
+    if !s.parts.has(Part::Honeycomb) || mode == SetupMode::Destroy {
         return Ok(None);
     }
     if let Some(key) = &s.honeycomb.key {
@@ -576,7 +517,7 @@ pub async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> Result<
     let mut early = Vec::new();
     let key = match honeycomb_key(config, s, mode).await {
         Ok(Some(key)) => Some(key),
-        Ok(None) if s.parts.honeycomb && mode != SetupMode::Destroy => {
+        Ok(None) if s.parts.has(Part::Honeycomb) && mode != SetupMode::Destroy => {
             early.push(Failure::new(
                 "Honeycomb",
                 crate::honeycomb::InputError::NoKey.into(),
@@ -693,7 +634,7 @@ pub async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> Result<
                     reading
                         .xray
                         .into_iter()
-                        .map(|p| xray::ops::apply(api, p, true)),
+                        .map(|p| resource::apply(api, p, true)),
                 )
                 .await
             }
@@ -707,7 +648,7 @@ pub async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> Result<
                     reading
                         .logs
                         .into_iter()
-                        .map(|p| logs::ops::apply(api, p, true)),
+                        .map(|p| resource::apply(api, p, true)),
                 )
                 .await
             }
@@ -774,7 +715,7 @@ async fn checks(s: &SetupSettings, r: &Reading) -> Vec<Check> {
     let mut checks = Vec::new();
     let rerun = Some("run `cruddur-obs init`");
     match &r.aws {
-        _ if !(s.parts.xray || s.parts.logs) => {}
+        _ if !(s.parts.aws()) => {}
         Some(aws) => {
             let sts = aws_sdk_sts::Client::new(&aws.sdk);
             match sts.get_caller_identity().send().await {
@@ -841,7 +782,7 @@ async fn checks(s: &SetupSettings, r: &Reading) -> Vec<Check> {
             Some("create an ingest key with Send Events"),
         ));
     }
-    if s.parts.rollbar {
+    if s.parts.has(Part::Rollbar) {
         match (&r.rollbar, &s.rollbar) {
             (Some(t), _) => checks.push(Check::new(
                 "Rollbar token",
@@ -942,7 +883,7 @@ async fn checks(s: &SetupSettings, r: &Reading) -> Vec<Check> {
 fn app_region_check(s: &SetupSettings, r: &Reading, compose_text: &str) -> Option<Check> {
     const KEY: &str = "AWS_DEFAULT_REGION";
     let aws = r.aws.as_ref()?;
-    if !(s.parts.logs || s.parts.xray) {
+    if !(s.parts.aws()) {
         return None;
     }
     let raw = compose::service_env(compose_text, &s.compose.service, KEY)?

@@ -11,6 +11,7 @@ use crate::config::SetupSettings;
 use crate::error::Error;
 use crate::files;
 use crate::logs::{self, RETENTION_DAYS};
+use crate::parts::Part;
 
 fn prompt_error(e: dialoguer::Error) -> Error {
     Error::Prompt(e.to_string())
@@ -84,40 +85,24 @@ pub async fn ask(mut s: SetupSettings, aws: &mut AwsSettings) -> Result<SetupSet
         "Rollbar",
         "The app's code (requirements.txt, lib/observability.py, app.py)",
     ];
-    let defaults = [
-        s.parts.honeycomb,
-        s.parts.xray,
-        s.parts.logs,
-        s.parts.rollbar,
-        s.parts.app,
-    ];
+    let defaults = Part::ALL.map(|p| s.parts.has(p));
     let picked = MultiSelect::new()
         .with_prompt("Parts to set up (space toggles, enter accepts)")
         .items(&labels)
         .defaults(&defaults)
         .interact_on(&term)
         .map_err(prompt_error)?;
-    s.parts.honeycomb = picked.contains(&0);
-    s.parts.xray = picked.contains(&1);
-    s.parts.logs = picked.contains(&2);
-    s.parts.rollbar = picked.contains(&3);
-    s.parts.app = picked.contains(&4);
-    s.compose.parts = compose::Parts {
-        honeycomb: s.parts.honeycomb,
-        xray: s.parts.xray,
-        rollbar: s.parts.rollbar,
-    };
-    if !s.parts.logs {
+    s.parts = picked
+        .iter()
+        .filter_map(|&i| Part::ALL.get(i).copied())
+        .collect();
+    s.compose.parts = s.parts;
+    s.app.parts = s.parts;
+    if !s.parts.has(Part::Logs) {
         s.compose.log_group = None;
     }
-    s.app.parts.retain(|p| match p {
-        crate::app::Part::Honeycomb => s.parts.honeycomb,
-        crate::app::Part::Xray => s.parts.xray,
-        crate::app::Part::Logs => s.parts.logs,
-        crate::app::Part::Rollbar => s.parts.rollbar,
-    });
 
-    if s.parts.xray || s.parts.honeycomb {
+    if s.parts.has(Part::Xray) || s.parts.has(Part::Honeycomb) {
         let items = [
             "X-Ray daemon: the course's way (AWS support ends 2027-02-25)",
             "OpenTelemetry Collector (ADOT): one service exporting to X-Ray and Honeycomb; AWS's recommended way forward",
@@ -136,7 +121,7 @@ pub async fn ask(mut s: SetupSettings, aws: &mut AwsSettings) -> Result<SetupSet
         };
     }
 
-    if s.parts.logs {
+    if s.parts.has(Part::Logs) {
         let current = s
             .log_groups
             .first()

@@ -236,19 +236,11 @@ pub fn app_files(s: &crate::config::AppSettings) -> Result<Vec<PlannedFile>, Err
     })?;
     let app_plan = app::plan_app_py(&app_text, &app_label)?;
     // Parts app.py instruments by hand: neither installed nor switched on twice.
-    let skip: Vec<app::Part> = app::parts_to_skip(&app_plan.existing)
-        .into_iter()
-        .filter(|p| s.parts.contains(p))
-        .collect();
-    let parts: Vec<app::Part> = s
-        .parts
-        .iter()
-        .copied()
-        .filter(|p| !skip.contains(p))
-        .collect();
+    let skip = app::parts_to_skip(&app_plan.existing).within(s.parts);
+    let parts = s.parts.minus(skip);
     let mut app_new = app_plan.new_text.clone();
     if app_plan.inserted && !skip.is_empty() {
-        app_new = replace_call_line(&app_new, &app::call_line(&skip));
+        app_new = replace_call_line(&app_new, &app::call_line(skip));
     }
     let mut app_notes = app_plan.notes.clone();
     for kind in &app_plan.existing {
@@ -268,7 +260,7 @@ pub fn app_files(s: &crate::config::AppSettings) -> Result<Vec<PlannedFile>, Err
     let app_changes = if app_plan.inserted {
         vec![format!(
             "+ {} after `app = Flask(...)`",
-            app::call_line(&skip)
+            app::call_line(skip)
         )]
     } else {
         Vec::new()
@@ -277,7 +269,7 @@ pub fn app_files(s: &crate::config::AppSettings) -> Result<Vec<PlannedFile>, Err
     let req_path = dir.join("requirements.txt");
     let req_label = req_path.display().to_string();
     let req_text = files::read(&req_path)?;
-    let wanted = app::packages(&parts);
+    let wanted = app::packages(parts);
     let req_plan = app::plan_requirements(req_text.as_deref(), &req_label, &wanted)?;
 
     let module_path = dir.join(app::MODULE_PATH);
@@ -394,7 +386,7 @@ pub fn backend_dir(
 /// next steps are the `gh` commands for port visibility and secrets.
 pub fn devcontainer_file(
     path: &std::path::Path,
-    parts: &gitpod::EnvParts,
+    parts: crate::parts::Parts,
 ) -> Result<PlannedFile, Error> {
     let label = path.display().to_string();
     let text = files::read(path)?;
@@ -410,7 +402,7 @@ pub fn devcontainer_file(
             "ROLLBAR_ACCESS_TOKEN",
         ]
         .iter()
-        .filter(|name| parts.wants(name))
+        .filter(|name| parts.wants_env(name))
         .map(|name| format!("gh secret set {name} --app codespaces")),
     );
     Ok(PlannedFile {

@@ -7,7 +7,8 @@
 //! `\` continuations are followed, so only real code at module level counts.
 
 use super::requirements::detect_eol;
-use super::{AppError, Part};
+use super::AppError;
+use crate::parts::{Part, Parts};
 
 /// The two lines `cruddur-obs` adds.
 pub const IMPORT_LINE: &str = "from lib.observability import init_observability";
@@ -54,11 +55,8 @@ impl Instrumentation {
 /// The parts to leave out because `app.py` already does them by hand: their
 /// packages are already installed and a second instrumentation would double
 /// every span, segment, log line or error report. Sorted, each once.
-pub fn parts_to_skip(existing: &[Instrumentation]) -> Vec<Part> {
-    let mut parts: Vec<Part> = existing.iter().filter_map(|i| i.part()).collect();
-    parts.sort();
-    parts.dedup();
-    parts
+pub fn parts_to_skip(existing: &[Instrumentation]) -> Parts {
+    existing.iter().filter_map(|i| i.part()).collect()
 }
 
 /// A known bootcamp line that makes the backend fail at start-up.
@@ -113,7 +111,7 @@ pub fn plan_app_py(text: &str, file: &str) -> Result<AppPyPlan, AppError> {
             notes.push(format!(
                 "{file}:{line}: {} is already set up by hand; leave {} out rather than instrumenting twice",
                 kind.label(),
-                part.label()
+                super::part_label(part)
             ));
         }
     }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::parts::{Part, Parts};
 
 /// The week-1 `backend-flask/app.py` of the bootcamp, abridged (fewer routes),
 /// before any instrumentation.
@@ -127,7 +128,7 @@ FlaskInstrumentor().instrument_app(app)
 ",
     );
     assert_eq!(p.existing, [Instrumentation::OpenTelemetry]);
-    assert_eq!(parts_to_skip(&p.existing), [Part::Honeycomb]);
+    assert_eq!(parts_to_skip(&p.existing), Parts::of(&[Part::Honeycomb]));
     assert!(p.notes[0].starts_with("backend-flask/app.py:4: OpenTelemetry"));
 }
 
@@ -146,7 +147,7 @@ XRayMiddleware(app, xray_recorder)
 ",
     );
     assert_eq!(p.existing, [Instrumentation::Xray]);
-    assert_eq!(parts_to_skip(&p.existing), [Part::Xray]);
+    assert_eq!(parts_to_skip(&p.existing), Parts::of(&[Part::Xray]));
 }
 
 #[test]
@@ -171,7 +172,7 @@ with app.app_context():
 ",
     );
     assert_eq!(p.existing, [Instrumentation::Rollbar]);
-    assert_eq!(parts_to_skip(&p.existing), [Part::Rollbar]);
+    assert_eq!(parts_to_skip(&p.existing), Parts::of(&[Part::Rollbar]));
 }
 
 #[test]
@@ -190,7 +191,7 @@ app = Flask(__name__)
 ",
     );
     assert_eq!(p.existing, [Instrumentation::Watchtower]);
-    assert_eq!(parts_to_skip(&p.existing), [Part::Logs]);
+    assert_eq!(parts_to_skip(&p.existing), Parts::of(&[Part::Logs]));
 }
 
 #[test]
@@ -230,7 +231,7 @@ FlaskInstrumentor().instrument_app(app)
             Instrumentation::OpenTelemetry
         ]
     );
-    assert_eq!(parts_to_skip(&p.existing), Part::ALL);
+    assert_eq!(parts_to_skip(&p.existing), Parts::of(&Part::INSTRUMENTED));
     assert_eq!(p.notes.len(), 4);
 }
 

@@ -18,13 +18,12 @@
 mod app_py;
 mod requirements;
 
+use crate::parts::{Part, Parts};
 pub use app_py::{
     crashers, parts_to_skip, plan_app_py, AppPyPlan, Crasher, CrasherKind, Instrumentation,
     CALL_LINE, IMPORT_LINE,
 };
-pub use requirements::{
-    normalize_name, packages, plan_requirements, Part, RequirementsPlan, PACKAGES,
-};
+pub use requirements::{normalize_name, packages, plan_requirements, RequirementsPlan, PACKAGES};
 
 /// Why a file cannot be edited safely. Each carries the file name as given by
 /// the caller and, where there is one, the 1-based line.
@@ -147,26 +146,36 @@ impl AppError {
 }
 
 /// The call line, with the parts app.py already instruments by hand left out.
-pub fn call_line(skip: &[Part]) -> String {
+pub fn call_line(skip: Parts) -> String {
     if skip.is_empty() {
         return CALL_LINE.to_string();
     }
     let names: Vec<String> = skip
         .iter()
-        .map(|p| format!("{:?}", p.module_name()))
+        .map(|p| format!("{:?}", module_name(p)))
         .collect();
     format!("init_observability(app, skip=({},))", names.join(", "))
 }
 
-impl Part {
-    /// The part's name in the Python module's `skip` argument.
-    pub fn module_name(self) -> &'static str {
-        match self {
-            Part::Honeycomb => "honeycomb",
-            Part::Xray => "xray",
-            Part::Logs => "cloudwatch-logs",
-            Part::Rollbar => "rollbar",
-        }
+/// The part's name in the Python module's `skip` argument.
+pub fn module_name(part: Part) -> &'static str {
+    match part {
+        Part::Honeycomb => "honeycomb",
+        Part::Xray => "xray",
+        Part::Logs => "cloudwatch-logs",
+        Part::Rollbar => "rollbar",
+        Part::App => "app",
+    }
+}
+
+/// The part as the app's code knows it.
+pub fn part_label(part: Part) -> &'static str {
+    match part {
+        Part::Honeycomb => "Honeycomb (OpenTelemetry)",
+        Part::Xray => "AWS X-Ray",
+        Part::Logs => "CloudWatch Logs (watchtower)",
+        Part::Rollbar => "Rollbar",
+        Part::App => "the app",
     }
 }
 
@@ -178,7 +187,7 @@ mod tests {
     const MODULE: &str = "def init_observability(app):\n    pass\n";
 
     fn wanted() -> Vec<(&'static str, &'static str)> {
-        packages(&[Part::Honeycomb, Part::Rollbar])
+        packages(Parts::of(&[Part::Honeycomb, Part::Rollbar]))
     }
 
     #[test]

@@ -11,27 +11,7 @@ use std::collections::HashSet;
 
 use super::AppError;
 
-/// The parts of the observability set-up, each with its packages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Part {
-    Honeycomb,
-    Xray,
-    Logs,
-    Rollbar,
-}
-
-impl Part {
-    pub const ALL: [Part; 4] = [Part::Honeycomb, Part::Xray, Part::Logs, Part::Rollbar];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Part::Honeycomb => "Honeycomb (OpenTelemetry)",
-            Part::Xray => "AWS X-Ray",
-            Part::Logs => "CloudWatch Logs (watchtower)",
-            Part::Rollbar => "Rollbar",
-        }
-    }
-}
+use crate::parts::{Part, Parts};
 
 /// The packages each part needs: `(part, name, version spec)`. Edit here.
 pub const PACKAGES: &[(Part, &str, &str)] = &[
@@ -63,10 +43,10 @@ pub const PACKAGES: &[(Part, &str, &str)] = &[
 ];
 
 /// `(name, spec)` of the packages of `parts`, in table order, each name once.
-pub fn packages(parts: &[Part]) -> Vec<(&'static str, &'static str)> {
+pub fn packages(parts: Parts) -> Vec<(&'static str, &'static str)> {
     let mut out: Vec<(&'static str, &'static str)> = Vec::new();
     for &(part, name, spec) in PACKAGES {
-        if parts.contains(&part) && !out.iter().any(|(n, _)| *n == name) {
+        if parts.has(part) && !out.iter().any(|(n, _)| *n == name) {
             out.push((name, spec));
         }
     }
@@ -399,7 +379,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn wanted_all() -> Vec<(&'static str, &'static str)> {
-        packages(&Part::ALL)
+        packages(Parts::ALL)
     }
 
     fn plan(text: Option<&str>) -> RequirementsPlan {
@@ -450,9 +430,9 @@ mod tests {
             assert_eq!(name_len(name), Some(name.len()), "{name}");
             assert!(spec.starts_with(">="), "{spec}");
         }
-        assert_eq!(packages(&[]), []);
+        assert_eq!(packages(Parts::NONE), []);
         assert_eq!(
-            packages(&[Part::Rollbar, Part::Logs]),
+            packages(Parts::of(&[Part::Rollbar, Part::Logs])),
             [
                 ("watchtower", ">=3.4.0"),
                 ("boto3", ">=1.28.0"),
@@ -460,7 +440,7 @@ mod tests {
                 ("blinker", ">=1.9.0")
             ]
         );
-        assert_eq!(packages(&Part::ALL).len(), PACKAGES.len());
+        assert_eq!(packages(Parts::ALL).len(), PACKAGES.len());
     }
 
     #[test]

@@ -256,7 +256,7 @@ impl HoneycombApi {
             Attempt {
                 error: HoneycombError::Connect {
                     url: url.to_string(),
-                    reason: crate::error::innermost_cause(&e),
+                    reason: crate::cause::innermost_cause(&e),
                 },
                 retry: true,
                 after: None,
@@ -266,7 +266,7 @@ impl HoneycombApi {
             Attempt {
                 error: HoneycombError::Lost {
                     url: url.to_string(),
-                    reason: crate::error::innermost_cause(&e),
+                    reason: crate::cause::innermost_cause(&e),
                     retried: retry,
                 },
                 retry,
@@ -276,7 +276,7 @@ impl HoneycombApi {
             Attempt {
                 error: HoneycombError::Unexpected {
                     url: url.to_string(),
-                    reason: crate::error::innermost_cause(&e),
+                    reason: crate::cause::innermost_cause(&e),
                 },
                 retry: false,
                 after: None,

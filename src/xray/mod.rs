@@ -85,7 +85,7 @@ pub struct ObservedGroup {
 }
 
 /// An X-Ray sampling rule, in the field names of the AWS API and of awscli's JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct SamplingRule {
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -46,6 +46,7 @@ fn without_arn_and_times(record: &Value) -> Value {
 }
 
 #[test]
+#[ignore = "needs scripts/test.sh: aws"]
 fn awscli_drives_every_operation_and_reads_back_what_it_wrote() {
     let emu = Emulator::start().unwrap();
     let aws = Aws {
@@ -174,6 +175,7 @@ fn awscli_drives_every_operation_and_reads_back_what_it_wrote() {
 }
 
 #[test]
+#[ignore = "needs scripts/test.sh: aws"]
 fn awscli_understands_the_emulator_errors() {
     let emu = Emulator::start().unwrap();
     let aws = Aws {
@@ -198,6 +200,7 @@ fn awscli_understands_the_emulator_errors() {
 }
 
 #[test]
+#[ignore = "needs scripts/test.sh: aws"]
 fn rules_from_cruddur_obs_and_from_awscli_read_back_identical() {
     let emu = Emulator::start().unwrap();
     let file = format!(

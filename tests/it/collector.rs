@@ -30,6 +30,7 @@ fn read(dir: &Path, file: &str) -> String {
 }
 
 #[test]
+#[ignore = "needs scripts/test.sh: docker-compose"]
 fn the_collector_service_and_config_for_both_honeycomb_regions() {
     for region in ["us", "eu"] {
         let (dir, _) = workdir(&week1());
@@ -82,6 +83,7 @@ fn the_collector_service_and_config_for_both_honeycomb_regions() {
 }
 
 #[test]
+#[ignore = "needs scripts/test.sh: docker-compose"]
 fn switching_from_the_daemon_to_the_collector_and_back_is_a_clean_edit() {
     let (dir, _) = workdir(&week1());
     compose(dir.path(), &["--yes"]);
@@ -149,6 +151,7 @@ fn a_users_own_collector_config_is_kept_and_checked() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs scripts/test.sh: moto_server"]
 async fn init_via_collector_then_again_then_back_to_the_daemon() {
     let emu = Emulator::start().unwrap();
     let moto = Moto::start();

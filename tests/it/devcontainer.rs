@@ -61,6 +61,7 @@ fn assert_schema_valid(text: &str) {
 }
 
 #[test]
+#[ignore = "needs scripts/test.sh: python3"]
 fn the_schema_check_catches_bad_ports() {
     let bad = json!({"image": "x", "forwardPorts": ["3000"]});
     assert!(schema_errors(&bad).contains("forwardPorts"));
@@ -88,6 +89,7 @@ fn ours() -> Value {
 }
 
 #[test]
+#[ignore = "needs scripts/test.sh: python3"]
 fn the_course_file_gets_both_ports_and_keeps_comments_and_tabs() {
     let p = plan(Some(COURSE), "devcontainer.json").unwrap();
     insta::assert_snapshot!("course_week2_codespaces", p.new_text);
@@ -118,6 +120,7 @@ fn the_course_file_gets_both_ports_and_keeps_comments_and_tabs() {
 }
 
 #[test]
+#[ignore = "needs scripts/test.sh: python3"]
 fn a_missing_file_is_created_schema_valid() {
     let p = plan(None, ".devcontainer/devcontainer.json").unwrap();
     insta::assert_snapshot!("created", p.new_text);
@@ -447,6 +450,7 @@ fn wrong_types_are_refused_with_the_values_position() {
 /// The command: the course's file written once (schema-valid, comments and tabs
 /// kept), a second run in sync, a refused file untouched with exit 2.
 #[test]
+#[ignore = "needs scripts/test.sh: python3"]
 fn devcontainer_write_command_on_the_course_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join(".devcontainer/devcontainer.json");

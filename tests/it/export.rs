@@ -20,6 +20,7 @@ fn cfn_lint(path: &std::path::Path) {
 }
 
 #[test]
+#[ignore = "needs scripts/test.sh: moto_server"]
 fn the_template_holds_exactly_what_init_creates() {
     let emu = Emulator::start().unwrap();
     let moto = Moto::start();
@@ -191,6 +192,7 @@ fn the_template_holds_exactly_what_init_creates() {
 }
 
 #[test]
+#[ignore = "needs scripts/test.sh: cfn-lint"]
 fn export_is_deterministic_lints_clean_and_refuses_what_init_refuses() {
     let dir = tempfile::tempdir().unwrap();
     let combos: Vec<Vec<&str>> = vec![

@@ -454,6 +454,7 @@ fn pyyaml(path: &Path) -> serde_json::Value {
 }
 
 #[test]
+#[ignore = "needs scripts/test.sh: python3"]
 fn a_gitpod_file_ending_in_a_block_scalar_keeps_its_value_and_ending() {
     for text in [
         "tasks:\n  - name: app\n    init: |\n      npm i\n      npm start",
@@ -637,6 +638,7 @@ fn a_missing_service_names_the_flask_looking_candidate() {
 // --- 1 (bonus). On a terminal, a file changed while asking is planned again --------
 
 #[test]
+#[ignore = "needs scripts/test.sh: tmux"]
 fn on_a_terminal_a_file_changed_while_asking_is_planned_and_asked_again() {
     use crate::wizard::Tmux;
     let (dir, file) = workdir(&fixture(WEEK1));
@@ -690,6 +692,7 @@ fn on_a_terminal_a_file_changed_while_asking_is_planned_and_asked_again() {
 }
 
 #[test]
+#[ignore = "needs scripts/test.sh: tmux"]
 fn init_on_a_terminal_never_writes_from_the_bytes_it_showed() {
     use crate::wizard::Tmux;
     let (dir, file) = workdir(&fixture(WEEK1));

@@ -3,8 +3,9 @@
 //! nothing it was not asked to change changes, comments and line endings survive, and
 //! a second run is a no-op. Arbitrary input never panics, and the CLI never writes it.
 
-use cruddur_obs::compose::{self, ComposeSpec, Parts, Via};
+use cruddur_obs::compose::{self, ComposeSpec, Via};
 use cruddur_obs::honeycomb::Region;
+use cruddur_obs::parts::Parts;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -143,11 +144,7 @@ fn spec() -> ComposeSpec {
 fn spec_via(via: Via) -> ComposeSpec {
     ComposeSpec {
         service: "backend-flask".into(),
-        parts: Parts {
-            honeycomb: true,
-            xray: true,
-            rollbar: true,
-        },
+        parts: Parts::ALL,
         region: "ca-central-1".into(),
         honeycomb_region: Region::Us,
         force: false,

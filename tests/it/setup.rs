@@ -87,6 +87,7 @@ fn log_group(p: &Parts, name: &str) -> Option<Value> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs scripts/test.sh: moto_server"]
 async fn init_sets_everything_up_once_and_destroy_removes_only_ours() {
     let p = start().await;
     honeycomb_ok(&p.honeycomb).await;
@@ -282,6 +283,7 @@ async fn init_sets_everything_up_once_and_destroy_removes_only_ours() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs scripts/test.sh: moto_server"]
 async fn a_failing_part_does_not_stop_the_others_and_a_rerun_finishes() {
     let p = start().await;
     Mock::given(path("/1/auth"))
@@ -317,6 +319,7 @@ async fn a_failing_part_does_not_stop_the_others_and_a_rerun_finishes() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs scripts/test.sh: moto_server"]
 async fn faults_mid_run_are_retried_or_reported_and_a_rerun_converges() {
     use xray_emulator::{Fault, FaultKind};
     let p = start().await;

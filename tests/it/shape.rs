@@ -118,6 +118,7 @@ fn defect_3_init_without_aws_parts_needs_no_aws_region() {
 }
 
 #[test]
+#[ignore = "needs scripts/test.sh: tmux"]
 fn defect_4_destroy_on_a_terminal_does_not_ask_for_a_honeycomb_key() {
     let emu = Emulator::start().unwrap();
     let moto = Moto::start();
@@ -277,6 +278,7 @@ fn defect_9_a_key_with_a_control_character_is_bad_input() {
 /// Every command and outcome: under `--output json` stdout holds exactly one JSON
 /// document, with the documented fields (`error`/`help`/`exit_code` on failure).
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs scripts/test.sh: moto_server"]
 async fn every_command_and_outcome_prints_exactly_one_json_document() {
     let emu = Emulator::start().unwrap();
     let moto = Moto::start();

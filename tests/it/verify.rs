@@ -118,6 +118,7 @@ fn assert_no_secrets(out: &Output) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs scripts/test.sh: moto_server"]
 async fn every_part_takes_data_and_reads_it_back() {
     let w = World::start().await;
     let out = w.verify(&[]);
@@ -155,6 +156,7 @@ async fn every_part_takes_data_and_reads_it_back() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs scripts/test.sh: moto_server"]
 async fn a_denied_part_names_the_action_and_prints_the_policy_while_the_others_run() {
     let w = World::start().await;
     w.emu
@@ -181,6 +183,7 @@ async fn a_denied_part_names_the_action_and_prints_the_policy_while_the_others_r
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs scripts/test.sh: moto_server"]
 async fn a_wrong_region_and_a_missing_log_group_are_said_plainly() {
     let w = World::start().await;
     let out = w
@@ -211,6 +214,7 @@ async fn a_wrong_region_and_a_missing_log_group_are_said_plainly() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs scripts/test.sh: moto_server"]
 async fn a_hanging_service_is_a_timeout_for_its_part_only() {
     let w = World::start().await;
     w.emu

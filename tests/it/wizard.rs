@@ -67,6 +67,7 @@ impl Drop for Tmux {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs scripts/test.sh: tmux"]
 async fn the_wizard_asks_checks_the_key_and_applies_one_plan() {
     let emu = Emulator::start().unwrap();
     let moto = Moto::start();

@@ -169,6 +169,7 @@ fn segment(trace: &str, id: &str, name: &str) -> String {
 }
 
 #[test]
+#[ignore = "needs scripts/test.sh: aws"]
 fn segments_put_by_awscli_are_found_by_service_and_read_back() {
     let emu = Emulator::start().unwrap();
     let aws = Aws::new(&emu);
@@ -255,6 +256,7 @@ fn segments_put_by_awscli_are_found_by_service_and_read_back() {
 }
 
 #[test]
+#[ignore = "needs scripts/test.sh: aws"]
 fn awscli_pages_through_trace_summaries() {
     let emu = Emulator::start_with(xray_emulator::Options { page_size: 2 }).unwrap();
     let aws = Aws::new(&emu);
@@ -291,6 +293,7 @@ fn awscli_pages_through_trace_summaries() {
 }
 
 #[test]
+#[ignore = "needs scripts/test.sh: aws"]
 fn sampling_targets_and_telemetry() {
     let emu = Emulator::start().unwrap();
     let aws = Aws::new(&emu);
@@ -358,6 +361,7 @@ fn sampling_targets_and_telemetry() {
 }
 
 #[test]
+#[ignore = "needs scripts/test.sh: aws"]
 fn request_errors_are_what_awscli_expects() {
     let emu = Emulator::start().unwrap();
     let aws = Aws::new(&emu);
@@ -392,6 +396,7 @@ fn request_errors_are_what_awscli_expects() {
 }
 
 #[test]
+#[ignore = "needs scripts/test.sh: aws"]
 fn an_access_denied_fault_names_the_action() {
     let emu = Emulator::start().unwrap();
     let aws = Aws::new(&emu);
