@@ -100,7 +100,7 @@ impl Aws {
 
 /// Checks a region's shape (`us-east-1`, `us-gov-west-1`, `us-isob-east-1`)
 /// before it reaches a file or a request.
-pub fn check_region(region: &str) -> Result<(), AwsError> {
+pub(crate) fn check_region(region: &str) -> Result<(), AwsError> {
     let bad = || AwsError::BadRegion(region.to_string());
     let lower = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase());
     let parts: Vec<&str> = region.split('-').collect();
@@ -130,7 +130,7 @@ pub fn check_region(region: &str) -> Result<(), AwsError> {
 
 /// Checks an endpoint URL (`--endpoint-url`, `AWS_ENDPOINT_URL*`): an http(s)
 /// URL with a host. The SDK panics on an empty one.
-pub fn check_endpoint(what: &str, url: &str) -> Result<(), AwsError> {
+pub(crate) fn check_endpoint(what: &str, url: &str) -> Result<(), AwsError> {
     let bad = |reason: &str| AwsError::BadEndpoint {
         what: what.to_string(),
         url: url.to_string(),
@@ -150,7 +150,7 @@ pub fn check_endpoint(what: &str, url: &str) -> Result<(), AwsError> {
 }
 
 /// The environment variables the SDK takes endpoints from, for the services we call.
-pub const ENDPOINT_VARS: &[&str] = &[
+pub(crate) const ENDPOINT_VARS: &[&str] = &[
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_XRAY",
     "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
@@ -172,7 +172,7 @@ fn region_chain(settings: &AwsSettings) -> RegionProviderChain {
 
 /// The region [`Aws::load`] would use, without loading anything else (for
 /// commands that only write files).
-pub async fn configured_region(settings: &AwsSettings) -> Option<String> {
+pub(crate) async fn configured_region(settings: &AwsSettings) -> Option<String> {
     region_chain(settings).region().await.map(|r| r.to_string())
 }
 

@@ -1,7 +1,7 @@
 //! A leaf: error messages every edge module shares (no dependencies inside the crate).
 
 /// The innermost message of an error's source chain (e.g. "Connection refused (os error 111)").
-pub fn innermost_cause(err: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn innermost_cause(err: &(dyn std::error::Error + 'static)) -> String {
     let mut message = err.to_string();
     let mut current = err.source();
     while let Some(e) = current {

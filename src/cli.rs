@@ -14,7 +14,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// AWS_MAX_ATTEMPTS, ...) work as they do for awscli.
 #[derive(Debug, Parser)]
 #[command(name = "cruddur-obs", version, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
     #[command(subcommand)]
@@ -23,7 +23,7 @@ pub struct Cli {
 
 /// Options accepted by every command.
 #[derive(Debug, Args)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// AWS region [default: AWS_REGION, else the profile's region]
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
@@ -52,13 +52,13 @@ pub struct GlobalArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     Text,
     Json,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Set everything up: Honeycomb key check, X-Ray group and rule, log groups,
     /// compose, Gitpod/Codespaces and app files (a board with HONEYCOMB_CONFIG_KEY),
     /// with one plan and one question
@@ -126,7 +126,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum XrayCommand {
+pub(crate) enum XrayCommand {
     /// Create the X-Ray group (or bring it in line with the options)
     ///
     /// Example: cruddur-obs xray create-group --region ca-central-1
@@ -158,7 +158,7 @@ pub enum XrayCommand {
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct GroupArgs {
+pub(crate) struct GroupArgs {
     /// Name of the group
     #[arg(long, value_name = "NAME", default_value = crate::xray::DEFAULT_GROUP)]
     pub name: String,
@@ -174,7 +174,7 @@ pub struct GroupArgs {
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct RuleArgs {
+pub(crate) struct RuleArgs {
     /// The rule, in the format of `aws xray create-sampling-rule --cli-input-json`
     /// ({"SamplingRule": {...}, "Tags": [...]}); a file:// prefix is accepted
     /// [default: the bundled rule for service backend-flask]
@@ -183,7 +183,7 @@ pub struct RuleArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum LogsCommand {
+pub(crate) enum LogsCommand {
     /// Create the log groups with a retention and tags (or bring them in line)
     ///
     /// New CloudWatch log groups never expire, and are billed forever: this sets a
@@ -202,7 +202,7 @@ pub enum LogsCommand {
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct LogGroupArgs {
+pub(crate) struct LogGroupArgs {
     /// Log group names [default: cruddur]
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
@@ -221,7 +221,7 @@ pub struct LogGroupArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum HoneycombCommand {
+pub(crate) enum HoneycombCommand {
     /// Check an API key: valid? which region, team, environment? can it send traces?
     ///
     /// Tries US, then EU, unless --region us|eu is given. Exit 0 when the key is valid
@@ -252,7 +252,7 @@ pub enum HoneycombCommand {
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct HoneycombArgs {
+pub(crate) struct HoneycombArgs {
     /// The Honeycomb API key [default: HONEYCOMB_API_KEY, else asked for on a terminal]
     #[arg(
         long,
@@ -273,7 +273,7 @@ pub struct HoneycombArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ComposeCommand {
+pub(crate) enum ComposeCommand {
     /// Add the OTEL/X-Ray/AWS/Rollbar entries and the xray-daemon service
     ///
     /// Shows a diff and writes only on agreement; comments, quoting, order, CRLF
@@ -283,7 +283,7 @@ pub enum ComposeCommand {
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct ComposeArgs {
+pub(crate) struct ComposeArgs {
     /// The compose file
     #[arg(long, value_name = "PATH", default_value = "docker-compose.yml")]
     pub file: std::path::PathBuf,
@@ -312,7 +312,7 @@ pub struct ComposeArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum GitpodCommand {
+pub(crate) enum GitpodCommand {
     /// Add ports 3000 (frontend, opens the browser) and 4567 (backend), both public
     ///
     /// Never writes secrets: prints the `gp env NAME=...` commands to run instead
@@ -331,7 +331,7 @@ pub enum GitpodCommand {
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct SetupArgs {
+pub(crate) struct SetupArgs {
     /// The compose file
     #[arg(long, value_name = "PATH", default_value = "docker-compose.yml")]
     pub file: std::path::PathBuf,
@@ -392,7 +392,7 @@ pub struct SetupArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ExportCommand {
+pub(crate) enum ExportCommand {
     /// A CloudFormation template of the X-Ray group, the sampling rule and the log
     /// groups (the same objects, with the same properties, as init creates)
     ///
@@ -423,7 +423,7 @@ pub enum ExportCommand {
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct ExportArgs {
+pub(crate) struct ExportArgs {
     /// Leave a part out (repeatable): xray or logs
     #[arg(long, value_enum, value_name = "PART")]
     pub without: Vec<Part>,
@@ -455,7 +455,7 @@ pub struct ExportArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum IamCommand {
+pub(crate) enum IamCommand {
     /// Print the policy (JSON) the app's credentials need: X-Ray segments and
     /// sampling, and log events in the app's log groups (never creating groups)
     ///
@@ -475,7 +475,7 @@ pub enum IamCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum AppCommand {
+pub(crate) enum AppCommand {
     /// Instrument the Flask backend: the packages in requirements.txt, the module
     /// lib/observability.py (OpenTelemetry, X-Ray, CloudWatch Logs, Rollbar, each
     /// on only when its variables are set) and two lines after `app = Flask(...)`
@@ -487,7 +487,7 @@ pub enum AppCommand {
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct AppArgs {
+pub(crate) struct AppArgs {
     /// The compose file (the backend directory is the service's build: context)
     #[arg(long, value_name = "PATH", default_value = "docker-compose.yml")]
     pub file: std::path::PathBuf,
@@ -506,7 +506,7 @@ pub struct AppArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum DevcontainerCommand {
+pub(crate) enum DevcontainerCommand {
     /// Forward ports 3000 (frontend, opens the browser) and 4567 (backend) with labels
     ///
     /// devcontainer.json is JSONC: comments, trailing commas, tabs and everything not
@@ -526,7 +526,7 @@ pub enum DevcontainerCommand {
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct BoardArgs {
+pub(crate) struct BoardArgs {
     /// A Honeycomb configuration key with "Manage Queries and Columns" and "Manage
     /// Public Boards" [default: HONEYCOMB_CONFIG_KEY, else asked for on a terminal]
     #[arg(
@@ -557,7 +557,7 @@ pub struct BoardArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum RollbarCommand {
+pub(crate) enum RollbarCommand {
     /// Check an access token: valid? which scopes? can the backend post with it?
     ///
     /// One GET that creates nothing: Rollbar answers a token without the read
@@ -583,7 +583,7 @@ pub enum RollbarCommand {
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct RollbarArgs {
+pub(crate) struct RollbarArgs {
     /// The Rollbar project access token [default: ROLLBAR_ACCESS_TOKEN, else asked for on a terminal]
     #[arg(
         long,
@@ -598,7 +598,7 @@ pub struct RollbarArgs {
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// The compose file (the app's credentials and region come from it)
     #[arg(long, value_name = "PATH", default_value = "docker-compose.yml")]
     pub file: std::path::PathBuf,

@@ -15,13 +15,13 @@ use crate::honeycomb::Region;
 /// The pinned ADOT release (each is supported until the next minor: never `latest`).
 pub const ADOT_VERSION: &str = "v0.50.0";
 pub const IMAGE: &str = "public.ecr.aws/aws-observability/aws-otel-collector";
-pub const SERVICE: &str = "otel-collector";
+pub(crate) const SERVICE: &str = "otel-collector";
 /// The config file, next to the compose file, and where the image reads it.
 pub const CONFIG_FILE: &str = "otel-collector-config.yaml";
-pub const CONFIG_IN_CONTAINER: &str = "/etc/otel-collector-config.yaml";
+pub(crate) const CONFIG_IN_CONTAINER: &str = "/etc/otel-collector-config.yaml";
 const TEMPLATE: &str = include_str!("../templates/otel-collector-config.yaml");
 /// When the X-Ray daemon's support ends.
-pub const DAEMON_END_OF_SUPPORT: &str = "2027-02-25";
+pub(crate) const DAEMON_END_OF_SUPPORT: &str = "2027-02-25";
 
 /// Component types the pinned image knows (ADOT v0.50.0 distribution), by kind.
 /// Upstream 0.144 renamed `otlp`/`otlphttp` exporters to `otlp_grpc`/`otlp_http`;
@@ -261,7 +261,7 @@ pub fn validate(text: &str) -> Vec<Problem> {
 }
 
 /// The region the config's awsxray exporter sends to, if literal.
-pub fn exporter_region(text: &str) -> Option<String> {
+pub(crate) fn exporter_region(text: &str) -> Option<String> {
     let doc: Value = serde_saphyr::from_str(text).ok()?;
     doc.get("exporters")?
         .as_object()?

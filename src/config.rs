@@ -18,22 +18,21 @@ use crate::secret::Secret;
 use crate::xray::{self, GroupSpec, RuleSpec};
 
 /// The longest `--timeout` (an hour): beyond it is a typo, not a wait.
-pub const MAX_TIMEOUT_SECS: f64 = 3600.0;
+pub(crate) const MAX_TIMEOUT_SECS: f64 = 3600.0;
 
 /// How the run talks to the user.
 #[derive(Debug, Clone)]
-pub struct Ui {
+pub(crate) struct Ui {
     pub output: OutputFormat,
     pub yes: bool,
     pub dry_run: bool,
-    pub verbose: u8,
     /// Whether we may prompt (stdin and stderr are terminals).
     pub interactive: bool,
 }
 
 /// What to do, validated.
 #[derive(Debug, Clone)]
-pub enum Action {
+pub(crate) enum Action {
     XrayCreateGroup(GroupSpec),
     XrayCreateRule(RuleSpec),
     XrayStatus(GroupSpec, RuleSpec),
@@ -71,7 +70,7 @@ pub enum Action {
 
 /// What `verify` proves, with which keys.
 #[derive(Debug, Clone)]
-pub struct VerifySettings {
+pub(crate) struct VerifySettings {
     pub compose_file: std::path::PathBuf,
     pub service: String,
     /// The parts to prove (Honeycomb and Rollbar also carry their settings below).
@@ -88,7 +87,7 @@ pub struct VerifySettings {
 
 /// How to reach Rollbar, and with which token.
 #[derive(Debug, Clone)]
-pub struct RollbarSettings {
+pub(crate) struct RollbarSettings {
     /// `None`: ask on a terminal (or fail with a hint).
     pub token: Option<Secret>,
     /// The API base (`https://api.rollbar.com/`).
@@ -98,7 +97,7 @@ pub struct RollbarSettings {
 
 /// What `honeycomb board` makes, with which key, where.
 #[derive(Debug, Clone)]
-pub struct BoardSettings {
+pub(crate) struct BoardSettings {
     pub key: Option<Secret>,
     pub name: String,
     pub dataset: String,
@@ -128,7 +127,7 @@ impl Action {
 
 /// What `app write` instruments, where.
 #[derive(Debug, Clone)]
-pub struct AppSettings {
+pub(crate) struct AppSettings {
     pub compose_file: std::path::PathBuf,
     pub service: String,
     pub dir: Option<std::path::PathBuf>,
@@ -138,14 +137,14 @@ pub struct AppSettings {
 
 /// Which infrastructure-as-code dialect `export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExportFormat {
+pub(crate) enum ExportFormat {
     Cloudformation,
     Terraform,
 }
 
 /// What `export` writes, and where.
 #[derive(Debug, Clone)]
-pub struct ExportSettings {
+pub(crate) struct ExportSettings {
     pub format: ExportFormat,
     pub input: crate::export::ExportInput,
     pub out: Option<std::path::PathBuf>,
@@ -156,7 +155,7 @@ pub struct ExportSettings {
 
 /// Which whole-setup command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SetupMode {
+pub(crate) enum SetupMode {
     Init,
     Plan,
     Status,
@@ -165,7 +164,7 @@ pub enum SetupMode {
 
 /// Everything `init`, `plan`, `status` and `destroy` work on.
 #[derive(Debug, Clone)]
-pub struct SetupSettings {
+pub(crate) struct SetupSettings {
     pub parts: Parts,
     pub compose: ComposeSettings,
     pub gitpod: GitpodSettings,
@@ -183,7 +182,7 @@ pub struct SetupSettings {
 
 /// What `compose write` writes where. The region is resolved at run time.
 #[derive(Debug, Clone)]
-pub struct ComposeSettings {
+pub(crate) struct ComposeSettings {
     pub file: std::path::PathBuf,
     pub service: String,
     pub parts: Parts,
@@ -198,7 +197,7 @@ pub struct ComposeSettings {
 
 /// What `gitpod write` writes, and the values `gp env` needs (from our environment).
 #[derive(Debug, Clone)]
-pub struct GitpodSettings {
+pub(crate) struct GitpodSettings {
     pub file: std::path::PathBuf,
     /// Make our ports public where an entry says otherwise.
     pub force: bool,
@@ -207,7 +206,7 @@ pub struct GitpodSettings {
 
 /// How to reach Honeycomb, and with which key.
 #[derive(Debug, Clone)]
-pub struct HoneycombSettings {
+pub(crate) struct HoneycombSettings {
     /// `None`: ask on a terminal (or fail with a hint).
     pub key: Option<Secret>,
     pub region: Option<Region>,
@@ -216,14 +215,14 @@ pub struct HoneycombSettings {
 }
 
 #[derive(Debug, Clone)]
-pub struct Config {
+pub(crate) struct Config {
     pub ui: Ui,
     pub aws: AwsSettings,
     pub action: Action,
 }
 
 impl Config {
-    pub fn from_cli(cli: Cli, interactive: bool) -> Result<Config, Error> {
+    pub(crate) fn from_cli(cli: Cli, interactive: bool) -> Result<Config, Error> {
         let g = cli.global;
         if !(g.timeout.is_finite() && g.timeout > 0.0) {
             return Err(Error::Usage(format!(
@@ -241,7 +240,6 @@ impl Config {
             output: g.output,
             yes: g.yes,
             dry_run: g.dry_run,
-            verbose: g.verbose,
             interactive,
         };
         let hc = |a: &HoneycombArgs| honeycomb_settings(a, g.timeout);
@@ -535,7 +533,7 @@ fn rollbar_settings(a: &crate::cli::RollbarArgs, timeout: f64) -> Result<Rollbar
 
 /// The cloud objects of the whole setup: the one source of truth for what `init`
 /// creates and what `export` writes.
-pub struct CloudSpecs {
+pub(crate) struct CloudSpecs {
     pub group: GroupSpec,
     pub rule: RuleSpec,
     pub log_groups: Vec<LogGroupSpec>,
@@ -637,7 +635,7 @@ fn compose_settings_unchecked(a: &ComposeArgs) -> ComposeSettings {
 }
 
 /// The directory the repository's files are in: the compose file's.
-pub fn repo_root(compose_file: &Path) -> &Path {
+pub(crate) fn repo_root(compose_file: &Path) -> &Path {
     compose_file
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -646,7 +644,7 @@ pub fn repo_root(compose_file: &Path) -> &Path {
 
 /// The devcontainer.json of the repository (`.devcontainer.json` if that is the
 /// one there, else `.devcontainer/devcontainer.json`).
-pub fn devcontainer_path(compose_file: &Path) -> std::path::PathBuf {
+pub(crate) fn devcontainer_path(compose_file: &Path) -> std::path::PathBuf {
     let root = repo_root(compose_file);
     let flat = root.join(".devcontainer.json");
     if flat.exists() {

@@ -54,7 +54,7 @@ pub const PORTS: &[(u16, &[(&str, &str)])] = &[
 ];
 
 /// What to tell the user about port visibility, which devcontainer.json cannot set.
-pub const VISIBILITY_HINT: &str = "port visibility is not part of devcontainer.json: \
+pub(crate) const VISIBILITY_HINT: &str = "port visibility is not part of devcontainer.json: \
      make the backend reachable from the browser with \
      `gh codespace ports visibility 4567:public -c $CODESPACE_NAME` \
      (or in the Ports tab: Port Visibility > Public)";
@@ -286,7 +286,7 @@ pub fn parse(text: &str, file: &str) -> Result<Value, DevcontainerError> {
 }
 
 /// Whether a `forwardPorts` item forwards `port`: the number, `"PORT"`, or `"HOST:PORT"`.
-pub fn forwards(item: &Value, port: u16) -> bool {
+pub(crate) fn forwards(item: &Value, port: u16) -> bool {
     let wanted = port.to_string();
     match item {
         Value::Number(n) => n.as_u64() == Some(u64::from(port)),

@@ -49,14 +49,14 @@ impl DevEnv {
 
 /// What detection found, and why (shown in the plan).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Detected {
+pub(crate) struct Detected {
     pub env: DevEnv,
     pub reason: String,
 }
 
 /// What detection looks at.
 #[derive(Debug, Clone, Default)]
-pub struct Signals {
+pub(crate) struct Signals {
     pub gitpod_file: bool,
     pub devcontainer_file: bool,
     /// The compose file's text (its URLs are a hint).
@@ -69,7 +69,7 @@ pub struct Signals {
 
 /// Files first (`.gitpod.yml`, `devcontainer.json`), then the compose file's URLs,
 /// then where we run; the course's Gitpod when nothing says otherwise.
-pub fn detect(s: &Signals) -> Detected {
+pub(crate) fn detect(s: &Signals) -> Detected {
     let found = |env, reason: &str| Detected {
         env,
         reason: reason.to_string(),
@@ -100,7 +100,7 @@ pub fn detect(s: &Signals) -> Detected {
 }
 
 /// A URL of the other environment in the compose text, if any (for `status`).
-pub fn foreign_urls(env: DevEnv, compose_text: &str) -> Option<&'static str> {
+pub(crate) fn foreign_urls(env: DevEnv, compose_text: &str) -> Option<&'static str> {
     match env {
         DevEnv::Codespaces if compose_text.contains("GITPOD_WORKSPACE") => {
             Some("Gitpod URLs (GITPOD_WORKSPACE_ID) in a Codespaces repository")

@@ -16,24 +16,24 @@ use crate::logs::LogsError;
 use crate::xray::XrayError;
 
 /// Exit codes, documented in the README.
-pub mod exit {
+pub(crate) mod exit {
     /// Done, or already in sync.
-    pub const OK: u8 = 0;
+    pub(crate) const OK: u8 = 0;
     /// Runtime failure: AWS, network, file system.
-    pub const FAILURE: u8 = 1;
+    pub(crate) const FAILURE: u8 = 1;
     /// Bad input: flags, input files.
-    pub const BAD_INPUT: u8 = 2;
+    pub(crate) const BAD_INPUT: u8 = 2;
     /// Changes pending (`--dry-run`, `plan`, or a declined update).
-    pub const PENDING: u8 = 3;
+    pub(crate) const PENDING: u8 = 3;
     /// Credentials or key rejected, or no credentials at all.
-    pub const AUTH: u8 = 4;
+    pub(crate) const AUTH: u8 = 4;
     /// Confirmation needed, but there is no terminal and no `--yes`.
-    pub const NEEDS_CONFIRMATION: u8 = 5;
+    pub(crate) const NEEDS_CONFIRMATION: u8 = 5;
 }
 
 /// Everything that can end a run early.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub(crate) enum Error {
     #[error(transparent)]
     Aws(#[from] AwsError),
     #[error(transparent)]
@@ -84,7 +84,7 @@ pub enum Error {
 /// What was done (or planned) before an error, rendered once, together with it.
 #[derive(Debug, thiserror::Error)]
 #[error("{error}")]
-pub struct Partial {
+pub(crate) struct Partial {
     /// The report as text (printed on stdout before the error line).
     pub text: String,
     /// The same report as JSON (the `report` field of the error document).
@@ -94,7 +94,10 @@ pub struct Partial {
 
 impl Error {
     /// `error`, carrying the report of what happened before it.
-    pub fn partial<T: serde::Serialize + std::fmt::Display>(report: &T, error: Error) -> Error {
+    pub(crate) fn partial<T: serde::Serialize + std::fmt::Display>(
+        report: &T,
+        error: Error,
+    ) -> Error {
         Error::Partial(Box::new(Partial {
             text: report.to_string(),
             json: serde_json::to_value(report).unwrap_or(serde_json::Value::Null),
@@ -105,7 +108,7 @@ impl Error {
 
 impl Error {
     /// The process exit code for this error (see [`exit`]).
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Error::Aws(e) => {
                 if e.is_auth() {
@@ -150,7 +153,7 @@ impl Error {
     }
 
     /// A `help:` line, where the user can act on the error.
-    pub fn help(&self) -> Option<String> {
+    pub(crate) fn help(&self) -> Option<String> {
         match self {
             Error::Aws(e) => e.help(),
             Error::Xray(e) => e.help(),
@@ -181,7 +184,7 @@ impl Error {
 /// With `--output json` the same is also printed on stdout as one `{"error": ...}`
 /// document (with the `report` of what was done before it, if any): stdout holds
 /// exactly one JSON document whatever happened.
-pub fn report(err: &Error, verbose: u8, output: OutputFormat) -> ExitCode {
+pub(crate) fn report(err: &Error, verbose: u8, output: OutputFormat) -> ExitCode {
     let partial = match err {
         Error::Partial(p) => Some(p),
         _ => None,

@@ -34,11 +34,11 @@ use crate::xray::{GroupSpec, RuleSpec};
 use crate::xray::{SamplingRateBoost, SamplingRule};
 
 /// The stack name used in the deploy instructions.
-pub const STACK_NAME: &str = "cruddur-observability";
+pub(crate) const STACK_NAME: &str = "cruddur-observability";
 /// The template file name used in the deploy instructions.
-pub const TEMPLATE_FILE: &str = "cruddur-obs.cfn.yaml";
+pub(crate) const TEMPLATE_FILE: &str = "cruddur-obs.cfn.yaml";
 /// The retention values CloudWatch Logs accepts (the `RetentionInDays` enum of the schema).
-pub const RETENTION_DAYS: &[i32] = &[
+pub(crate) const RETENTION_DAYS: &[i32] = &[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
     3288, 3653,
 ];
@@ -58,7 +58,7 @@ const MAX_ID_PART: usize = 200;
 
 /// What to export.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ExportInput {
+pub(crate) struct ExportInput {
     pub group: Option<GroupSpec>,
     pub rule: Option<RuleSpec>,
     pub log_groups: Vec<LogGroupSpec>,
@@ -70,7 +70,7 @@ pub struct ExportInput {
 
 /// Objects that already exist in the account (to adopt instead of creating).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ExistingIds {
+pub(crate) struct ExistingIds {
     pub group_arn: Option<String>,
     pub rule_arn: Option<String>,
     /// Log group names.
@@ -79,7 +79,7 @@ pub struct ExistingIds {
 
 /// The `--capabilities` value `aws cloudformation deploy` needs for this input, if any.
 /// The managed policy has no fixed name, so `CAPABILITY_IAM` is enough.
-pub fn required_capability(input: &ExportInput) -> Option<&'static str> {
+pub(crate) fn required_capability(input: &ExportInput) -> Option<&'static str> {
     input.iam_policy.as_ref().map(|_| "CAPABILITY_IAM")
 }
 
@@ -291,7 +291,7 @@ fn export_tags(tags: &BTreeMap<String, String>, tool: &str) -> BTreeMap<String, 
 // ---------------------------------------------------------------------------------------
 
 /// The CloudFormation template (YAML).
-pub fn cloudformation(input: &ExportInput) -> String {
+pub(crate) fn cloudformation(input: &ExportInput) -> String {
     let plan = Plan::new(input);
     let params = cfn_parameters(&plan);
     let mut out = String::new();
@@ -639,7 +639,7 @@ struct ResourceToImport {
 /// (`AWS::Logs::LogGroup`). Existing objects the template does not describe (no group or
 /// rule in the input, a log group name not in `input.log_groups`) are left out, since
 /// CloudFormation can only import resources that are in the template.
-pub fn cloudformation_import(input: &ExportInput, existing: &ExistingIds) -> String {
+pub(crate) fn cloudformation_import(input: &ExportInput, existing: &ExistingIds) -> String {
     let plan = Plan::new(input);
     let mut list = Vec::new();
     let one = |key: &'static str, value: &str| BTreeMap::from([(key, value.to_string())]);
@@ -852,7 +852,7 @@ fn float_text(f: f64) -> String {
 /// Terraform configuration (HCL) for the hashicorp/aws provider, with `import` blocks
 /// (Terraform >= 1.5) for the objects in `existing`. Import ids follow the provider docs:
 /// the group's ARN, the sampling rule's name, the log group's name.
-pub fn terraform(input: &ExportInput, existing: &ExistingIds) -> String {
+pub(crate) fn terraform(input: &ExportInput, existing: &ExistingIds) -> String {
     let plan = Plan::new(input);
     let mut blocks: Vec<String> = Vec::new();
 

@@ -20,7 +20,7 @@ use crate::plan::FieldDiff;
 /// Where a file stands after a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum FileStatus {
+pub(crate) enum FileStatus {
     Written,
     InSync,
     WouldChange,
@@ -29,7 +29,7 @@ pub enum FileStatus {
 
 /// What happened to one file: the changes, the conflicts left alone, notes, the diff.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FileReport {
+pub(crate) struct FileReport {
     pub file: String,
     pub status: FileStatus,
     /// `+ added`, `~ replaced`, `- removed`.
@@ -47,7 +47,7 @@ pub struct FileReport {
 
 impl FileReport {
     /// Work left: a change not written, or a conflict kept.
-    pub fn is_pending(&self) -> bool {
+    pub(crate) fn is_pending(&self) -> bool {
         matches!(self.status, FileStatus::WouldChange | FileStatus::Declined)
             || (!self.forced && !self.conflicts.is_empty())
     }
@@ -144,7 +144,7 @@ impl FileError {
 
 /// The result of a file command: one report per file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FilesReport {
+pub(crate) struct FilesReport {
     pub files: Vec<FileReport>,
 }
 
@@ -157,7 +157,7 @@ impl fmt::Display for FilesReport {
 
 /// A planned edit of one file: the text before and after, and the report so far.
 #[derive(Debug, Clone)]
-pub struct PlannedFile {
+pub(crate) struct PlannedFile {
     pub path: PathBuf,
     /// The bytes the plan was made from (`None`: the file did not exist). The
     /// file is replaced only if it still holds them.
@@ -171,7 +171,11 @@ pub struct PlannedFile {
 impl PlannedFile {
     /// A file whose whole content we generate (an exported template): read what
     /// is there now, and plan to replace it with `new`.
-    pub fn generated(path: &Path, new: String, what: &str) -> Result<PlannedFile, FileError> {
+    pub(crate) fn generated(
+        path: &Path,
+        new: String,
+        what: &str,
+    ) -> Result<PlannedFile, FileError> {
         let old = read(path)?;
         let change = match &old {
             None => format!("+ {what}"),
@@ -201,11 +205,11 @@ impl PlannedFile {
     }
 
     /// Whether the bytes would change.
-    pub fn changes(&self) -> bool {
+    pub(crate) fn changes(&self) -> bool {
         self.old.as_deref() != Some(self.new.as_str())
     }
 
-    pub fn diff(&self) -> String {
+    pub(crate) fn diff(&self) -> String {
         unified_diff(
             &self.path,
             self.old.as_deref().unwrap_or_default(),
@@ -214,7 +218,7 @@ impl PlannedFile {
     }
 
     /// The report when nothing is written: in sync, or would change (with the diff).
-    pub fn unapplied(mut self, declined: bool) -> FileReport {
+    pub(crate) fn unapplied(mut self, declined: bool) -> FileReport {
         if self.changes() {
             self.report.status = if declined {
                 FileStatus::Declined
@@ -228,7 +232,7 @@ impl PlannedFile {
 
     /// Writes the new text (atomically, only if the bytes change, and only if
     /// the file still holds the bytes the plan was made from).
-    pub fn apply(mut self) -> Result<FileReport, FileError> {
+    pub(crate) fn apply(mut self) -> Result<FileReport, FileError> {
         if self.changes() {
             write_checked(&self.path, self.old.as_deref(), &self.new, self.force)?;
             self.report.status = FileStatus::Written;
@@ -239,11 +243,11 @@ impl PlannedFile {
 }
 
 /// The most `read` takes: the files cruddur-obs reads are small.
-pub const MAX_READ: u64 = 4 * 1024 * 1024;
+pub(crate) const MAX_READ: u64 = 4 * 1024 * 1024;
 
 /// The file's text, or `None` when it does not exist. Links are followed; only a
 /// regular file of at most [`MAX_READ`] bytes is read (a FIFO never blocks).
-pub fn read(path: &Path) -> Result<Option<String>, FileError> {
+pub(crate) fn read(path: &Path) -> Result<Option<String>, FileError> {
     match read_bytes(path)? {
         None => Ok(None),
         Some(bytes) => String::from_utf8(bytes)
@@ -335,7 +339,7 @@ fn file_kind(meta: &std::fs::Metadata) -> &'static str {
 
 /// The file a path names once symbolic links are followed (the last one may not
 /// exist yet). A loop of links ends at the 40th.
-pub fn resolve_links(path: &Path) -> PathBuf {
+pub(crate) fn resolve_links(path: &Path) -> PathBuf {
     let mut current = path.to_path_buf();
     for _ in 0..40 {
         match std::fs::symlink_metadata(&current) {
@@ -356,7 +360,7 @@ pub fn resolve_links(path: &Path) -> PathBuf {
 }
 
 /// A unified diff of `old` → `new`, labelled with `path`.
-pub fn unified_diff(path: &Path, old: &str, new: &str) -> String {
+pub(crate) fn unified_diff(path: &Path, old: &str, new: &str) -> String {
     let name = path.display().to_string();
     similar::TextDiff::from_lines(old, new)
         .unified_diff()
@@ -370,7 +374,8 @@ const TEMP_PREFIX: &str = ".cruddur-obs-";
 
 /// Replaces `path` with `contents` atomically (see [`write_checked`]), whatever
 /// it holds now.
-pub fn write_atomic(path: &Path, contents: &str) -> Result<(), FileError> {
+#[cfg(test)]
+fn write_atomic(path: &Path, contents: &str) -> Result<(), FileError> {
     write_file(path, None, contents, true)
 }
 

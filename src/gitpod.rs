@@ -22,7 +22,7 @@ pub const PORTS: &[(u16, Option<&str>, &str)] = &[
 const UDP_DAEMON_PORT: u16 = 2000;
 
 /// The variables the app reads from `gp env`, and whether each is a secret.
-pub const GP_ENV: &[(&str, bool)] = &[
+pub(crate) const GP_ENV: &[(&str, bool)] = &[
     ("HONEYCOMB_API_KEY", true),
     ("AWS_ACCESS_KEY_ID", true),
     ("AWS_SECRET_ACCESS_KEY", true),
@@ -32,7 +32,7 @@ pub const GP_ENV: &[(&str, bool)] = &[
 
 /// The variables `gp env` (no arguments) lists as saved for this repository: it
 /// prints `NAME=VALUE` lines, with `"` escaped as `\"`.
-pub fn parse_gp_env(listing: &str) -> std::collections::BTreeMap<String, String> {
+pub(crate) fn parse_gp_env(listing: &str) -> std::collections::BTreeMap<String, String> {
     listing
         .lines()
         .filter_map(|line| line.split_once('='))
@@ -41,7 +41,7 @@ pub fn parse_gp_env(listing: &str) -> std::collections::BTreeMap<String, String>
 }
 
 /// The names in `wanted` whose value is not saved with exactly that value.
-pub fn unsaved<'a>(
+pub(crate) fn unsaved<'a>(
     wanted: &'a [(String, Option<crate::secret::Secret>)],
     saved: &std::collections::BTreeMap<String, String>,
 ) -> Vec<(&'a str, &'a crate::secret::Secret)> {
@@ -153,7 +153,7 @@ impl GitpodError {
 
 /// Whether the text's last line belongs to a block scalar (`|` or `>`, any
 /// chomping): a line break after it would change the scalar's value.
-pub fn ends_in_block_scalar(text: &str) -> bool {
+pub(crate) fn ends_in_block_scalar(text: &str) -> bool {
     // The column a block scalar's lines must be indented beyond.
     let mut open: Option<usize> = None;
     let mut last_in_block = false;

@@ -25,10 +25,10 @@ use crate::cause::innermost_cause;
 use crate::secret::Secret;
 
 /// The most of a reply body we read.
-pub const BODY_LIMIT: usize = 256 * 1024;
+pub(crate) const BODY_LIMIT: usize = 256 * 1024;
 
 /// The longest wait a 429 may ask for before we give up instead.
-pub const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(10);
+pub(crate) const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(10);
 
 /// The HTTP client: one for https (system proxies apply), one without any proxy
 /// for plain http to loopback.
@@ -243,7 +243,7 @@ pub(crate) struct Reply {
 
 /// What went wrong on the way. Every field is safe to show (no secret).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Failure {
+pub(crate) enum Failure {
     Timeout {
         url: String,
         secs: f64,
@@ -312,7 +312,7 @@ async fn read_capped(response: &mut reqwest::Response, url: &Url) -> Result<Stri
 }
 
 /// Joins `path` to a base URL that may itself have a path (a proxy prefix).
-pub fn join(base: &Url, path: &str) -> Url {
+pub(crate) fn join(base: &Url, path: &str) -> Url {
     let mut url = base.clone();
     let joined = format!(
         "{}/{}",
@@ -323,7 +323,7 @@ pub fn join(base: &Url, path: &str) -> Url {
     url
 }
 
-pub fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host_str() {
         Some("localhost") => true,
         Some(host) => host
@@ -339,7 +339,7 @@ pub fn is_loopback(url: &Url) -> bool {
 /// it 8 characters or longer with the secret's masked form. (Every such substring
 /// contains an 8-character window of the secret, so marking the windows' matches
 /// and replacing each marked run covers them all.)
-pub fn scrub(text: &str, secret: &Secret) -> String {
+pub(crate) fn scrub(text: &str, secret: &Secret) -> String {
     let value = secret.expose();
     if value.is_empty() {
         return text.to_string();
@@ -383,7 +383,7 @@ pub fn scrub(text: &str, secret: &Secret) -> String {
 }
 
 /// `text` scrubbed and cut to `max` characters (for one-line messages).
-pub fn scrub_short(text: &str, secret: &Secret, max: usize) -> String {
+pub(crate) fn scrub_short(text: &str, secret: &Secret, max: usize) -> String {
     let clean = scrub(text.trim(), secret);
     let mut short: String = clean.chars().take(max).collect();
     if clean.chars().count() > max {
@@ -395,7 +395,7 @@ pub fn scrub_short(text: &str, secret: &Secret, max: usize) -> String {
 /// How long a 429 asks us to wait: `Retry-After` seconds, else `RateLimit-Reset`,
 /// else `X-Rate-Limit-Remaining-Seconds` (Rollbar), else the `reset=` of a
 /// `RateLimit` header (Honeycomb).
-pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let seconds = |v: &str| v.trim().parse::<u64>().ok();
     let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
     header(RETRY_AFTER.as_str())

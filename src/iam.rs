@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 /// X-Ray actions the daemon and the SDK call. X-Ray supports no resource-level
 /// permissions for them, so their resource is `*`.
-pub const XRAY_ACTIONS: &[&str] = &[
+pub(crate) const XRAY_ACTIONS: &[&str] = &[
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
     "xray:GetSamplingRules",
@@ -16,7 +16,7 @@ pub const XRAY_ACTIONS: &[&str] = &[
 ];
 
 /// CloudWatch Logs actions watchtower calls, scoped to the app's log groups.
-pub const LOGS_ACTIONS: &[&str] = &[
+pub(crate) const LOGS_ACTIONS: &[&str] = &[
     "logs:CreateLogStream",
     "logs:PutLogEvents",
     "logs:DescribeLogStreams",
@@ -24,7 +24,7 @@ pub const LOGS_ACTIONS: &[&str] = &[
 
 /// The policy for the chosen parts. `region`/`account` narrow the log group ARNs
 /// (`*` when unknown).
-pub fn app_policy(
+pub(crate) fn app_policy(
     xray: bool,
     log_groups: &[String],
     region: Option<&str>,
@@ -61,7 +61,7 @@ pub fn app_policy(
 
 /// Which of our actions an `AccessDenied` message names, if any (AWS messages say
 /// `... is not authorized to perform: logs:PutLogEvents on resource: ...`).
-pub fn denied_action(message: &str) -> Option<String> {
+pub(crate) fn denied_action(message: &str) -> Option<String> {
     let (_, rest) = message.split_once("perform: ")?;
     let action: String = rest
         .chars()

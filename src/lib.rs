@@ -11,35 +11,102 @@
 //! place that prints (and masks secrets); [`error`] maps every failure to an exit
 //! code in one place.
 
-pub mod app;
-pub mod aws;
-pub mod cause;
-pub mod cli;
-pub mod collector;
-pub mod compose;
-pub mod config;
-pub mod devcontainer;
-pub mod devenv;
-pub mod error;
-pub mod export;
-pub mod files;
-pub mod gitpod;
-pub mod honeycomb;
-pub mod http;
-pub mod iam;
-pub mod logs;
-pub mod parts;
-pub mod plan;
-pub mod resource;
-pub mod rollbar;
-pub mod run;
-pub mod secret;
-pub mod setup;
-pub mod ui;
-pub mod verify;
-pub mod wizard;
-pub mod workspace;
-pub mod xray;
+mod app;
+mod aws;
+mod cause;
+mod cli;
+mod collector;
+mod compose;
+mod config;
+mod devcontainer;
+mod devenv;
+mod error;
+mod export;
+mod files;
+mod gitpod;
+mod honeycomb;
+mod http;
+mod iam;
+mod logs;
+mod parts;
+mod plan;
+mod resource;
+mod rollbar;
+mod run;
+mod secret;
+mod setup;
+mod ui;
+mod verify;
+mod wizard;
+mod workspace;
+mod xray;
+
+/// What the integration tests (`tests/it`) drive below the command line: the pure
+/// planners, the SaaS clients and the cloud objects' plan/apply path. Everything
+/// else is crate-private; this is not a stable API.
+#[doc(hidden)]
+pub mod testing {
+    pub mod aws {
+        pub use crate::aws::Aws;
+    }
+    pub mod collector {
+        pub use crate::collector::{config, validate, ADOT_VERSION, CONFIG_FILE, IMAGE};
+    }
+    pub mod compose {
+        pub use crate::compose::desired::desired_env;
+        pub use crate::compose::edit::plan;
+        pub use crate::compose::services::parse_strict;
+        pub use crate::compose::{ComposeSpec, Via};
+    }
+    pub mod devcontainer {
+        pub use crate::devcontainer::{check, parse, plan, DevcontainerError, PORTS};
+    }
+    pub mod devenv {
+        pub use crate::devenv::DevEnv;
+    }
+    pub mod files {
+        pub use crate::files::write_checked;
+    }
+    pub mod gitpod {
+        pub use crate::gitpod::{plan, PORTS};
+    }
+    pub mod honeycomb {
+        pub use crate::honeycomb::Region;
+        pub mod board {
+            pub use crate::honeycomb::board::{
+                desired, destroy, ensure, plan, BoardApi, BoardError, BoardOutcome, BoardReport,
+                QueryAction, MARKER,
+            };
+        }
+    }
+    pub mod http {
+        pub use crate::http::HttpClient;
+    }
+    pub mod logs {
+        pub use crate::logs::group_specs;
+        pub mod api {
+            pub use crate::logs::api::LogsApi;
+        }
+    }
+    pub mod parts {
+        pub use crate::parts::{Part, Parts};
+    }
+    pub mod plan {
+        pub use crate::plan::{Status, Step};
+    }
+    pub mod resource {
+        pub use crate::resource::{apply, plan, Target};
+    }
+    pub mod rollbar {
+        pub use crate::rollbar::{check, send_test_item, RollbarError};
+    }
+    pub mod secret {
+        pub use crate::secret::Secret;
+    }
+    pub mod xray {
+        pub use crate::xray::BUNDLED_RULE;
+    }
+}
 
 use std::process::ExitCode;
 

@@ -89,11 +89,6 @@ impl Parts {
         }
     }
 
-    /// These parts and `other`'s.
-    pub fn and(self, other: Parts) -> Parts {
-        Parts(self.0 | other.0)
-    }
-
     /// These parts less `other`'s.
     pub fn minus(self, other: Parts) -> Parts {
         Parts(self.0 & !other.0)
@@ -153,7 +148,7 @@ impl Serialize for Parts {
 }
 
 /// `--without` of `compose write`: the parts with compose entries (not `app`).
-pub fn compose_part_parser() -> impl clap::builder::TypedValueParser<Value = Part> {
+pub(crate) fn compose_part_parser() -> impl clap::builder::TypedValueParser<Value = Part> {
     use clap::builder::TypedValueParser as _;
     clap::builder::PossibleValuesParser::new(
         Part::INSTRUMENTED.map(|p| clap::builder::PossibleValue::new(p.name())),
@@ -186,7 +181,6 @@ mod tests {
         p.set(Part::Rollbar, false);
         assert_eq!(p, Parts::of(&[Part::Xray]));
         let q = Parts::of(&[Part::Xray, Part::Logs]);
-        assert_eq!(p.and(q), q);
         assert_eq!(q.minus(p), Parts::of(&[Part::Logs]));
         assert_eq!(q.within(p), p);
         assert_eq!(format!("{q:?}"), "{Xray, Logs}");

@@ -40,7 +40,7 @@ impl fmt::Display for FieldDiff {
 
 /// Desired tags missing or different on a resource. Extra tags are left alone:
 /// someone else may have put them there.
-pub fn tag_diffs(
+pub(crate) fn tag_diffs(
     desired: &BTreeMap<String, String>,
     actual: Option<&BTreeMap<String, String>>,
 ) -> Vec<FieldDiff> {
@@ -60,7 +60,7 @@ pub fn tag_diffs(
 }
 
 /// Splits `--tag KEY=VALUE` flags; the error is the first flag without a key.
-pub fn split_tag_flags(flags: &[String]) -> Result<Vec<(String, String)>, String> {
+pub(crate) fn split_tag_flags(flags: &[String]) -> Result<Vec<(String, String)>, String> {
     flags
         .iter()
         .map(|flag| match flag.split_once('=') {
@@ -71,11 +71,11 @@ pub fn split_tag_flags(flags: &[String]) -> Result<Vec<(String, String)>, String
 }
 
 /// How many characters of a value an error message echoes.
-pub const CLIP_CHARS: usize = 80;
+pub(crate) const CLIP_CHARS: usize = 80;
 
 /// `value` as an error message echoes it: its first [`CLIP_CHARS`] characters,
 /// then `…` if there were more (a 10 MB name is not a 10 MB error line).
-pub fn clip(value: &str) -> String {
+pub(crate) fn clip(value: &str) -> String {
     match value.char_indices().nth(CLIP_CHARS) {
         Some((end, _)) => format!("{}…", &value[..end]),
         None => value.to_string(),
@@ -247,7 +247,7 @@ impl fmt::Display for Outcome {
 }
 
 /// A resource with the step it needs, as read from the cloud.
-pub trait Planned {
+pub(crate) trait Planned {
     fn step(&self) -> &Step;
     /// The outcome when the step is not applied (dry run, status, or declined).
     fn unapplied(&self, dry_run: bool) -> Outcome;
@@ -255,7 +255,7 @@ pub trait Planned {
 
 /// The result of a command: every resource's outcome.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     pub dry_run: bool,
@@ -263,7 +263,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn is_pending(&self) -> bool {
+    pub(crate) fn is_pending(&self) -> bool {
         self.outcomes.iter().any(|o| o.status.is_pending())
     }
 }

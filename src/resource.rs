@@ -13,10 +13,10 @@ use crate::aws::AwsError;
 use crate::plan::{FieldDiff, Kind, Outcome, Status, Step};
 
 /// Tags as the services take them.
-pub type Tags = BTreeMap<String, String>;
+pub(crate) type Tags = BTreeMap<String, String>;
 
 /// The tag every object we create carries; `destroy` deletes only what has it.
-pub const MANAGED_BY: (&str, &str) = ("managed-by", "cruddur-obs");
+pub(crate) const MANAGED_BY: (&str, &str) = ("managed-by", "cruddur-obs");
 
 /// What a successful create left behind.
 #[derive(Debug, Clone, Default)]

@@ -364,12 +364,12 @@ pub async fn send_test_item(
 }
 
 /// The occurrence page of an item by its uuid.
-pub fn occurrence_link(uuid: &str) -> String {
+pub(crate) fn occurrence_link(uuid: &str) -> String {
     format!("https://rollbar.com/occurrence/uuid/?uuid={uuid}")
 }
 
 /// The item body (pure; the token travels only in the header).
-pub fn test_item(environment: &str, uuid: &str, timestamp: u64) -> Value {
+pub(crate) fn test_item(environment: &str, uuid: &str, timestamp: u64) -> Value {
     json!({
         "data": {
             "environment": environment,
@@ -407,7 +407,7 @@ fn message_of(body: &str) -> String {
 /// From `insufficient privileges: read scope is required but the access token only
 /// has post_server_item, post_client_item.`: the scope required, and the scopes the
 /// token has (empty when the message does not say).
-pub fn parse_privileges(message: &str) -> (Option<String>, Vec<String>) {
+pub(crate) fn parse_privileges(message: &str) -> (Option<String>, Vec<String>) {
     let is_scope = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c == '_');
     let required = message.find(" scope is required").and_then(|end| {
         message[..end]

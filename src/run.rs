@@ -25,7 +25,7 @@ use crate::xray::api::XrayApi;
 use crate::{honeycomb, logs, xray};
 
 /// Runs the parsed command line and returns the process exit code.
-pub fn run(cli: Cli) -> ExitCode {
+pub(crate) fn run(cli: Cli) -> ExitCode {
     let verbose = cli.global.verbose;
     let output = cli.global.output;
     init_logging(verbose);
@@ -66,7 +66,7 @@ fn init_logging(verbose: u8) {
 }
 
 /// Executes a validated configuration; returns the exit code.
-pub fn execute(config: &Config) -> Result<u8, Error> {
+pub(crate) fn execute(config: &Config) -> Result<u8, Error> {
     if let Action::Completions(shell) = &config.action {
         let mut cmd = Cli::command();
         let mut script = Vec::new();

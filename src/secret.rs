@@ -30,7 +30,7 @@ impl fmt::Debug for Secret {
 
 /// Masks a secret: a known non-secret prefix (such as Honeycomb's `hcaik_`) and
 /// the last 4 characters, nothing else. Short values are masked entirely.
-pub fn mask(value: &str) -> String {
+pub(crate) fn mask(value: &str) -> String {
     let chars: Vec<char> = value.chars().collect();
     if chars.len() < 16 {
         return "****".into();

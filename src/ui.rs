@@ -15,7 +15,7 @@ use crate::secret::Secret;
 
 /// Asks the user to agree to `what`. `--yes` agrees in advance; without a terminal
 /// and without `--yes` this is [`Error::NeedsConfirmation`] (exit 5).
-pub fn agree(ui: &Ui, what: &str, question: &str) -> Result<bool, Error> {
+pub(crate) fn agree(ui: &Ui, what: &str, question: &str) -> Result<bool, Error> {
     if ui.yes {
         return Ok(true);
     }
@@ -32,7 +32,7 @@ pub fn agree(ui: &Ui, what: &str, question: &str) -> Result<bool, Error> {
 }
 
 /// Asks for a secret with hidden input on a terminal; `None` without a terminal.
-pub fn ask_secret(ui: &Ui, prompt: &str) -> Result<Option<Secret>, Error> {
+pub(crate) fn ask_secret(ui: &Ui, prompt: &str) -> Result<Option<Secret>, Error> {
     if !ui.interactive {
         return Ok(None);
     }
@@ -46,7 +46,7 @@ pub fn ask_secret(ui: &Ui, prompt: &str) -> Result<Option<Secret>, Error> {
 }
 
 /// Runs `fut` with a spinner on stderr (drawn only when stderr is a terminal).
-pub async fn spin<F: Future>(message: &str, fut: F) -> F::Output {
+pub(crate) async fn spin<F: Future>(message: &str, fut: F) -> F::Output {
     let bar = ProgressBar::new_spinner();
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg}")
@@ -60,7 +60,7 @@ pub async fn spin<F: Future>(message: &str, fut: F) -> F::Output {
 }
 
 /// Prints a result on stdout in the chosen format.
-pub fn emit<T: Serialize + std::fmt::Display>(ui: &Ui, result: &T) {
+pub(crate) fn emit<T: Serialize + std::fmt::Display>(ui: &Ui, result: &T) {
     match ui.output {
         OutputFormat::Text => {
             let text = result.to_string();
@@ -81,7 +81,7 @@ pub fn emit<T: Serialize + std::fmt::Display>(ui: &Ui, result: &T) {
 static SECRETS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 
 /// Adds a secret to those masked in every output (shorter than 8: ignored).
-pub fn register_secret(value: &str) {
+pub(crate) fn register_secret(value: &str) {
     let value = value.trim();
     if value.chars().count() < 8 {
         return;
@@ -95,7 +95,7 @@ pub fn register_secret(value: &str) {
 
 /// `text` with every registered secret, and every 8-character piece of one,
 /// replaced by its masked form.
-pub fn scrub(text: &str) -> String {
+pub(crate) fn scrub(text: &str) -> String {
     let Ok(secrets) = SECRETS.lock() else {
         return text.to_string();
     };
@@ -118,7 +118,7 @@ pub fn scrub(text: &str) -> String {
 }
 
 /// Writes to stderr, scrubbed of secrets (diffs, the plan, warnings).
-pub fn err(text: &str) {
+pub(crate) fn err(text: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr().lock(), "{}", scrub(text));
 }
@@ -126,12 +126,12 @@ pub fn err(text: &str) {
 /// Writes one line (or block) to stdout. The only place that writes stdout. A
 /// closed stdout (`cruddur-obs ... | head -1`) ends the program quietly with exit 0,
 /// as ripgrep does: nobody is left to read the rest.
-pub fn out(text: &str) {
+pub(crate) fn out(text: &str) {
     out_bytes(format!("{}\n", scrub(text)).as_bytes());
 }
 
 /// Writes bytes to stdout; see [`out`].
-pub fn out_bytes(bytes: &[u8]) {
+pub(crate) fn out_bytes(bytes: &[u8]) {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     let result = stdout.write_all(bytes).and_then(|()| stdout.flush());

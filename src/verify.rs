@@ -26,12 +26,12 @@ use crate::aws::{Aws, AwsError, CallFailure};
 use crate::error::{exit, Error};
 
 /// The stream `verify` writes its test event to.
-pub const LOG_STREAM: &str = "cruddur-obs-verify";
+pub(crate) const LOG_STREAM: &str = "cruddur-obs-verify";
 
 /// How one part came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Passed,
     /// Written and accepted, but not readable back within `--wait`.
     NotYetVisible,
@@ -44,7 +44,7 @@ pub enum Outcome {
 
 /// One part's result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PartResult {
+pub(crate) struct PartResult {
     pub part: &'static str,
     pub outcome: Outcome,
     pub detail: String,
@@ -77,7 +77,7 @@ impl PartResult {
 
 /// The result of `verify`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct VerifyReport {
+pub(crate) struct VerifyReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// Where the AWS credentials came from.
@@ -88,7 +88,7 @@ pub struct VerifyReport {
 
 impl VerifyReport {
     /// 0 only when every chosen part passed; denied 4; not yet visible 3; else 1.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         let has = |o: Outcome| self.parts.iter().any(|p| p.outcome == o);
         if has(Outcome::Denied) {
             exit::AUTH
@@ -136,7 +136,7 @@ impl fmt::Display for VerifyReport {
 /// A variable as the app's container gets it: the compose file's entry, with its
 /// `${VAR}` references resolved from this shell, then `.env` beside the file.
 /// `None` when the service has no such entry.
-pub fn app_env(
+pub(crate) fn app_env(
     compose_file: &Path,
     compose_text: &str,
     service: &str,
@@ -199,7 +199,7 @@ fn aws_failure(part: &'static str, service: &str, e: AwsError, policy: &Value) -
 }
 
 /// X-Ray: write one segment, read it back, and call what the daemon calls.
-pub async fn xray(
+pub(crate) async fn xray(
     aws: &Aws,
     service: &str,
     filter: &str,
@@ -365,7 +365,7 @@ pub async fn xray(
 }
 
 /// CloudWatch Logs: one event into `cruddur-obs-verify`, read back.
-pub async fn logs(aws: &Aws, group: &str, wait: Duration, policy: &Value) -> PartResult {
+pub(crate) async fn logs(aws: &Aws, group: &str, wait: Duration, policy: &Value) -> PartResult {
     use aws_sdk_cloudwatchlogs::types::InputLogEvent;
     let client = aws_sdk_cloudwatchlogs::Client::new(&aws.sdk);
     let target = aws.endpoint_label("CloudWatch Logs");
@@ -467,7 +467,7 @@ pub async fn logs(aws: &Aws, group: &str, wait: Duration, policy: &Value) -> Par
 }
 
 /// A part that could not run, from an error.
-pub fn failed(part: &'static str, e: &Error) -> PartResult {
+pub(crate) fn failed(part: &'static str, e: &Error) -> PartResult {
     let outcome = if e.exit_code() == exit::AUTH {
         Outcome::Denied
     } else {
@@ -481,7 +481,7 @@ pub fn failed(part: &'static str, e: &Error) -> PartResult {
 }
 
 /// A chosen part without its key or token.
-pub fn not_configured(part: &'static str, what: &str) -> PartResult {
+pub(crate) fn not_configured(part: &'static str, what: &str) -> PartResult {
     PartResult::new(
         part,
         Outcome::NotConfigured,

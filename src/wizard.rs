@@ -19,7 +19,10 @@ fn prompt_error(e: dialoguer::Error) -> Error {
 
 /// Asks for the compose file, the service, the region, the parts and the log
 /// retention; returns the settings with the answers.
-pub async fn ask(mut s: SetupSettings, aws: &mut AwsSettings) -> Result<SetupSettings, Error> {
+pub(crate) async fn ask(
+    mut s: SetupSettings,
+    aws: &mut AwsSettings,
+) -> Result<SetupSettings, Error> {
     let term = Term::stderr();
     crate::ui::err(
         "cruddur-obs init: Honeycomb, X-Ray, CloudWatch Logs and your compose/Gitpod files, in one plan.",

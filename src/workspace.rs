@@ -10,7 +10,7 @@ use crate::files::{self, FileReport, FileStatus, PlannedFile};
 use crate::gitpod;
 
 /// Plans `compose write` for `settings`, with the daemon's `region`.
-pub fn compose_file(settings: &ComposeSettings, region: &str) -> Result<PlannedFile, Error> {
+pub(crate) fn compose_file(settings: &ComposeSettings, region: &str) -> Result<PlannedFile, Error> {
     let label = settings.file.display().to_string();
     let text = files::read(&settings.file)?.ok_or_else(|| Error::MissingFile {
         what: "compose file",
@@ -101,7 +101,7 @@ fn compose_variables(compose_file: &std::path::Path) -> std::collections::BTreeM
 
 /// Plans the collector config next to the compose file (`--via collector` only).
 /// A different file of the user's is kept (and checked) unless `--force`.
-pub fn collector_file(
+pub(crate) fn collector_file(
     settings: &ComposeSettings,
     region: &str,
 ) -> Result<Option<PlannedFile>, Error> {
@@ -168,7 +168,7 @@ pub fn collector_file(
 }
 
 /// Plans `gitpod write`; the `gp env` lines (values masked) are its next steps.
-pub fn gitpod_file(settings: &GitpodSettings) -> Result<PlannedFile, Error> {
+pub(crate) fn gitpod_file(settings: &GitpodSettings) -> Result<PlannedFile, Error> {
     let label = settings.file.display().to_string();
     let text = files::read(&settings.file)?;
     let plan = gitpod::plan(text.as_deref(), &label, settings.force)?;
@@ -216,7 +216,7 @@ fn via_name(via: compose::Via) -> &'static str {
 
 /// Plans `app write`: `requirements.txt`, `lib/observability.py` and `app.py` in
 /// the backend directory (`--dir`, else the service's `build:` context).
-pub fn app_files(s: &crate::config::AppSettings) -> Result<Vec<PlannedFile>, Error> {
+pub(crate) fn app_files(s: &crate::config::AppSettings) -> Result<Vec<PlannedFile>, Error> {
     use crate::app;
     let dir = match &s.dir {
         Some(dir) => dir.clone(),
@@ -351,7 +351,7 @@ fn replace_call_line(text: &str, call: &str) -> String {
 
 /// The service's `build:` context (short form or `context:`), relative to the
 /// compose file's directory.
-pub fn backend_dir(
+pub(crate) fn backend_dir(
     compose_file: &std::path::Path,
     service: &str,
 ) -> Result<std::path::PathBuf, Error> {
@@ -384,7 +384,7 @@ pub fn backend_dir(
 
 /// Plans `devcontainer write`: the app's forwarded ports and their labels; the
 /// next steps are the `gh` commands for port visibility and secrets.
-pub fn devcontainer_file(
+pub(crate) fn devcontainer_file(
     path: &std::path::Path,
     parts: crate::parts::Parts,
 ) -> Result<PlannedFile, Error> {

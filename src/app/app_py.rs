@@ -11,12 +11,12 @@ use super::AppError;
 use crate::parts::{Part, Parts};
 
 /// The two lines `cruddur-obs` adds.
-pub const IMPORT_LINE: &str = "from lib.observability import init_observability";
-pub const CALL_LINE: &str = "init_observability(app)";
+pub(crate) const IMPORT_LINE: &str = "from lib.observability import init_observability";
+pub(crate) const CALL_LINE: &str = "init_observability(app)";
 
 /// Instrumentation found in `app.py`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Instrumentation {
+pub(crate) enum Instrumentation {
     /// `FlaskInstrumentor(...)` — Honeycomb / OpenTelemetry by hand.
     OpenTelemetry,
     /// `XRayMiddleware(...)`.
@@ -30,7 +30,7 @@ pub enum Instrumentation {
 }
 
 impl Instrumentation {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Instrumentation::OpenTelemetry => "OpenTelemetry (FlaskInstrumentor)",
             Instrumentation::Xray => "AWS X-Ray (XRayMiddleware)",
@@ -41,7 +41,7 @@ impl Instrumentation {
     }
 
     /// The part this hand instrumentation stands for (`None` for ours).
-    pub fn part(self) -> Option<Part> {
+    pub(crate) fn part(self) -> Option<Part> {
         match self {
             Instrumentation::OpenTelemetry => Some(Part::Honeycomb),
             Instrumentation::Xray => Some(Part::Xray),
@@ -55,13 +55,13 @@ impl Instrumentation {
 /// The parts to leave out because `app.py` already does them by hand: their
 /// packages are already installed and a second instrumentation would double
 /// every span, segment, log line or error report. Sorted, each once.
-pub fn parts_to_skip(existing: &[Instrumentation]) -> Parts {
+pub(crate) fn parts_to_skip(existing: &[Instrumentation]) -> Parts {
     existing.iter().filter_map(|i| i.part()).collect()
 }
 
 /// A known bootcamp line that makes the backend fail at start-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CrasherKind {
+pub(crate) enum CrasherKind {
     /// `@app.before_first_request`, removed in Flask 2.3.
     BeforeFirstRequest,
     /// `CloudWatchLogHandler(log_group=...)`, renamed in watchtower 3.
@@ -69,7 +69,7 @@ pub enum CrasherKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Crasher {
+pub(crate) struct Crasher {
     pub kind: CrasherKind,
     /// 1-based line.
     pub line: usize,
@@ -79,7 +79,7 @@ pub struct Crasher {
 
 /// The planned `app.py`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppPyPlan {
+pub(crate) struct AppPyPlan {
     /// The whole new text; equal to the input when nothing is inserted.
     pub new_text: String,
     /// Whether a line (the import, the call or both) was inserted.
@@ -94,7 +94,7 @@ pub struct AppPyPlan {
 /// Plan `app.py`. Errors when the module-level `app = Flask(...)` is missing,
 /// assigned more than once, or never closed — and only when a line has to be
 /// inserted: a file already wired is left alone whatever it looks like.
-pub fn plan_app_py(text: &str, file: &str) -> Result<AppPyPlan, AppError> {
+pub(crate) fn plan_app_py(text: &str, file: &str) -> Result<AppPyPlan, AppError> {
     let (bom, body) = split_bom(text);
     let scan = Scan::new(body);
     let w = Wiring::of(&scan);
@@ -180,7 +180,7 @@ pub fn plan_app_py(text: &str, file: &str) -> Result<AppPyPlan, AppError> {
 }
 
 /// Known start-up crashers of the bootcamp's `app.py`, in line order.
-pub fn crashers(text: &str) -> Vec<Crasher> {
+pub(crate) fn crashers(text: &str) -> Vec<Crasher> {
     let (_, body) = split_bom(text);
     let scan = Scan::new(body);
     let m = &scan.masked;
@@ -347,15 +347,6 @@ impl Wiring {
             .collect();
         w
     }
-
-    pub(crate) fn wired(&self) -> bool {
-        !self.imports.is_empty() && !self.calls.is_empty()
-    }
-}
-
-pub(crate) fn wiring(text: &str) -> Wiring {
-    let (_, body) = split_bom(text);
-    Wiring::of(&Scan::new(body))
 }
 
 /// `app = Flask(`, `app = flask.Flask(`, `app: Flask = Flask(`.

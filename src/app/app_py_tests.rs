@@ -563,7 +563,6 @@ mod fuzz {
         #[test]
         fn never_panics_only_inserts_and_is_idempotent(text in pythonish()) {
             let _ = crashers(&text);
-            let _ = crate::app::status(Some(&text), None, None, "", &[]);
             if let Ok(p) = plan_app_py(&text, "app.py") {
                 let ops = similar::TextDiff::from_chars(text.as_str(), p.new_text.as_str());
                 for op in ops.ops() {

@@ -14,7 +14,7 @@ use super::AppError;
 use crate::parts::{Part, Parts};
 
 /// The packages each part needs: `(part, name, version spec)`. Edit here.
-pub const PACKAGES: &[(Part, &str, &str)] = &[
+pub(crate) const PACKAGES: &[(Part, &str, &str)] = &[
     // Lower bounds installed together by the end-to-end test (scripts/app_e2e):
     // sdk 1.45.0 conflicts with instrumentation 0.66b1, hence 1.45.1.
     (Part::Honeycomb, "opentelemetry-api", ">=1.45.1"),
@@ -43,7 +43,7 @@ pub const PACKAGES: &[(Part, &str, &str)] = &[
 ];
 
 /// `(name, spec)` of the packages of `parts`, in table order, each name once.
-pub fn packages(parts: Parts) -> Vec<(&'static str, &'static str)> {
+pub(crate) fn packages(parts: Parts) -> Vec<(&'static str, &'static str)> {
     let mut out: Vec<(&'static str, &'static str)> = Vec::new();
     for &(part, name, spec) in PACKAGES {
         if parts.has(part) && !out.iter().any(|(n, _)| *n == name) {
@@ -55,7 +55,7 @@ pub fn packages(parts: Parts) -> Vec<(&'static str, &'static str)> {
 
 /// The planned `requirements.txt`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequirementsPlan {
+pub(crate) struct RequirementsPlan {
     /// The whole new text; equal to the input when nothing is added.
     pub new_text: String,
     /// The lines appended, e.g. `opentelemetry-api>=1.45`.
@@ -69,7 +69,7 @@ pub struct RequirementsPlan {
 }
 
 /// PEP 503 normalisation: lower case, each run of `-`, `_`, `.` becomes `-`.
-pub fn normalize_name(name: &str) -> String {
+pub(crate) fn normalize_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut in_run = false;
     for c in name.chars() {
@@ -89,7 +89,7 @@ pub fn normalize_name(name: &str) -> String {
 /// Plan `requirements.txt`: `text` is `None` when the file is missing (it is
 /// then created). Each wanted package not listed yet goes on its own line at the
 /// end; everything already there is kept byte for byte.
-pub fn plan_requirements(
+pub(crate) fn plan_requirements(
     text: Option<&str>,
     file: &str,
     wanted: &[(&str, &str)],
@@ -152,27 +152,6 @@ pub fn plan_requirements(
         present,
         notes,
     })
-}
-
-/// Wanted names not listed in `text` (all of them when the file is missing).
-pub(crate) fn missing(text: Option<&str>, wanted: &[(&str, &str)]) -> Vec<String> {
-    let listed: HashSet<String> = match text {
-        Some(text) => parse(text)
-            .into_iter()
-            .filter_map(|e| match e.kind {
-                Kind::Requirement(n) => Some(n),
-                _ => None,
-            })
-            .collect(),
-        None => HashSet::new(),
-    };
-    let mut out: Vec<String> = Vec::new();
-    for &(name, _) in wanted {
-        if !listed.contains(&normalize_name(name)) && !out.iter().any(|n| n == name) {
-            out.push(name.to_owned());
-        }
-    }
-    out
 }
 
 /// Append `lines` keeping the file's line ending and its final-newline state.
@@ -583,13 +562,6 @@ mod tests {
         let p = plan_requirements(Some(text), "requirements.txt", &[("rollbar", ">=1.5")]).unwrap();
         assert_eq!(p.notes.len(), 1);
         assert!(p.notes[0].starts_with("requirements.txt:1: this file pins hashes"));
-    }
-
-    #[test]
-    fn missing_names() {
-        let w = [("Flask", ""), ("rollbar", ">=1"), ("rollbar", ">=2")];
-        assert_eq!(missing(Some("flask\n"), &w), ["rollbar"]);
-        assert_eq!(missing(None, &w), ["Flask", "rollbar"]);
     }
 
     #[test]

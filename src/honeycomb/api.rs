@@ -17,7 +17,7 @@ const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(10);
 
 /// Honeycomb failures, each with what the user can do about it.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum HoneycombError {
+pub(crate) enum HoneycombError {
     #[error("no answer from {url} within {secs}s")]
     Timeout { url: String, secs: f64 },
     #[error("cannot connect to {url}: {reason}")]
@@ -50,7 +50,7 @@ pub enum HoneycombError {
 
 impl HoneycombError {
     /// Rejected or unable to send: exit 4. The rest is trouble on the way: exit 1.
-    pub fn is_auth(&self) -> bool {
+    pub(crate) fn is_auth(&self) -> bool {
         matches!(
             self,
             HoneycombError::Rejected { .. }
@@ -63,7 +63,7 @@ impl HoneycombError {
         )
     }
 
-    pub fn help(&self) -> Option<String> {
+    pub(crate) fn help(&self) -> Option<String> {
         Some(match self {
             HoneycombError::Timeout { .. } => "check the network or --api-endpoint, or raise --timeout".into(),
             HoneycombError::Connect { .. } => "check the network, DNS and --api-endpoint / HONEYCOMB_API_ENDPOINT".into(),
@@ -102,7 +102,7 @@ struct Attempt {
 }
 
 #[derive(Clone)]
-pub struct HoneycombApi {
+pub(crate) struct HoneycombApi {
     /// For https: follows no redirect (the key header would go with it).
     client: reqwest::Client,
     /// For plain http, which is allowed to loopback only: a direct connection,
@@ -112,10 +112,10 @@ pub struct HoneycombApi {
 }
 
 /// The largest answer read from Honeycomb's API (its replies are a few KB).
-pub const BODY_LIMIT: usize = 256 * 1024;
+pub(crate) const BODY_LIMIT: usize = 256 * 1024;
 
 impl HoneycombApi {
-    pub fn new(timeout: Duration) -> HoneycombApi {
+    pub(crate) fn new(timeout: Duration) -> HoneycombApi {
         let builder = || {
             reqwest::Client::builder()
                 .timeout(timeout)
@@ -286,7 +286,7 @@ impl HoneycombApi {
 
     /// Checks the key: `region` if given, else US then EU (a 401 moves on to the
     /// next region). The first region that accepts it wins.
-    pub async fn check(
+    pub(crate) async fn check(
         &self,
         key: &Secret,
         region: Option<Region>,
@@ -369,7 +369,7 @@ impl HoneycombApi {
     }
 
     /// Posts an OTLP/HTTP JSON body to `{base}/v1/traces`.
-    pub async fn send_traces(
+    pub(crate) async fn send_traces(
         &self,
         base: &Url,
         key: &Secret,

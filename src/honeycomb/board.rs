@@ -693,7 +693,7 @@ fn query_action(q: &DesiredQuery, observed: &ObservedState) -> QueryAction {
 /// The top-level fields in which an observed query spec differs from the desired
 /// one. Lenient: fields Honeycomb adds (`id`, empty lists, nulls, `filter_combination:
 /// "AND"`) and numbers written differently (500 / 500.0) do not count.
-pub fn spec_diff(desired: &Value, observed: &Value) -> Vec<String> {
+pub(crate) fn spec_diff(desired: &Value, observed: &Value) -> Vec<String> {
     let (Some(d), Some(o)) = (desired.as_object(), observed.as_object()) else {
         return vec!["the whole spec".into()];
     };
@@ -1321,7 +1321,7 @@ pub async fn ensure(
 }
 
 /// Carries out a plan made from `observed`. A foreign board is left alone.
-pub async fn apply(
+pub(crate) async fn apply(
     api: &BoardApi,
     desired: &DesiredBoard,
     plan: &BoardPlan,

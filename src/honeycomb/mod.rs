@@ -5,8 +5,8 @@
 //! answers leniently, the verdict, the OTLP/HTTP JSON body and the trace link.
 //! [`api`] does the HTTP.
 
-pub mod api;
-pub mod board;
+pub(crate) mod api;
+pub(crate) mod board;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -52,7 +52,7 @@ impl Region {
 /// What the key looks like. A hint only: `/1/auth` decides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum KeyKind {
+pub(crate) enum KeyKind {
     Classic,
     ClassicIngest,
     Ingest,
@@ -88,7 +88,7 @@ fn hc_body<'a>(key: &'a str, kind: &str) -> Option<&'a str> {
 }
 
 /// Detects the key kind from its shape (DESIGN.md §4).
-pub fn key_kind(key: &str) -> KeyKind {
+pub(crate) fn key_kind(key: &str) -> KeyKind {
     if key.len() == 32
         && key
             .chars()
@@ -120,33 +120,30 @@ pub fn key_kind(key: &str) -> KeyKind {
 
 /// Where each region's API is (overridable for tests and proxies).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoints {
+pub(crate) struct Endpoints {
     pub us: Url,
     pub eu: Url,
 }
 
 /// Errors of our input about Honeycomb.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum InputError {
+pub(crate) enum InputError {
     #[error("no Honeycomb API key")]
     NoKey,
     #[error("{} is not a valid URL: {reason}", crate::plan::clip(url))]
     BadUrl { url: String, reason: String },
     #[error("refusing to send the Honeycomb API key over plain http to {url}")]
     Insecure { url: String },
-    #[error("{:?} is not a Honeycomb region (us or eu)", crate::plan::clip(.0))]
-    BadRegion(String),
     #[error("the Honeycomb API key has {what} at position {position}: keys are letters, digits and _ only")]
     BadKeyText { what: &'static str, position: usize },
 }
 
 impl InputError {
-    pub fn help(&self) -> Option<String> {
+    pub(crate) fn help(&self) -> Option<String> {
         Some(match self {
             InputError::NoKey => "pass --api-key or set HONEYCOMB_API_KEY (Honeycomb: Environment settings → API keys)".into(),
             InputError::BadUrl { .. } => "give a URL like https://api.honeycomb.io".into(),
             InputError::Insecure { .. } => "use https, or http only to a loopback address (127.0.0.1, ::1, localhost)".into(),
-            InputError::BadRegion(_) => "pass --honeycomb-region us or eu, or leave it out to try both".into(),
             InputError::BadKeyText { .. } => "copy the key again from Honeycomb (Environment settings → API keys), without quotes or line breaks".into(),
         })
     }
@@ -155,7 +152,7 @@ impl InputError {
 /// Checks that a key can go into an HTTP header as it is (no control characters,
 /// spaces or quotes): a key with a pasted line break is bad input, said plainly.
 /// The position is 1-based; the key itself is never shown.
-pub fn check_key_text(key: &str) -> Result<Secret, InputError> {
+pub(crate) fn check_key_text(key: &str) -> Result<Secret, InputError> {
     for (i, c) in key.chars().enumerate() {
         let what = if c.is_control() {
             "a control character"
@@ -178,7 +175,7 @@ pub fn check_key_text(key: &str) -> Result<Secret, InputError> {
 }
 
 /// Parses an API endpoint override; `http://` only for loopback hosts.
-pub fn parse_endpoint(url: &str) -> Result<Url, InputError> {
+pub(crate) fn parse_endpoint(url: &str) -> Result<Url, InputError> {
     let parsed = Url::parse(url).map_err(|e| InputError::BadUrl {
         url: url.to_string(),
         reason: e.to_string(),
@@ -209,7 +206,7 @@ fn is_loopback(url: &Url) -> bool {
 }
 
 /// The endpoints: defaults, or `api` for both regions, or `api_eu` for EU.
-pub fn endpoints(api: Option<&str>, api_eu: Option<&str>) -> Result<Endpoints, InputError> {
+pub(crate) fn endpoints(api: Option<&str>, api_eu: Option<&str>) -> Result<Endpoints, InputError> {
     let us = match api {
         Some(url) => parse_endpoint(url)?,
         #[allow(clippy::expect_used)] // a constant that parses
@@ -226,7 +223,7 @@ pub fn endpoints(api: Option<&str>, api_eu: Option<&str>) -> Result<Endpoints, I
 }
 
 /// Which regions to try, in order: the one asked for, else US then EU (once each endpoint).
-pub fn regions_to_try(region: Option<Region>, endpoints: &Endpoints) -> Vec<Region> {
+pub(crate) fn regions_to_try(region: Option<Region>, endpoints: &Endpoints) -> Vec<Region> {
     match region {
         Some(r) => vec![r],
         None if endpoints.us == endpoints.eu => vec![Region::Us],
@@ -235,7 +232,7 @@ pub fn regions_to_try(region: Option<Region>, endpoints: &Endpoints) -> Vec<Regi
 }
 
 /// Joins `path` to a base URL that may itself have a path (a proxy prefix).
-pub fn join(base: &Url, path: &str) -> Url {
+pub(crate) fn join(base: &Url, path: &str) -> Url {
     let mut url = base.clone();
     let joined = format!(
         "{}/{}",
@@ -247,14 +244,14 @@ pub fn join(base: &Url, path: &str) -> Url {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Named {
+pub(crate) struct Named {
     pub name: String,
     pub slug: String,
 }
 
 /// What Honeycomb said about a key, and our verdict.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct KeyReport {
+pub(crate) struct KeyReport {
     /// The key's kind (from its shape) and masked form; never the key.
     pub key: String,
     pub key_shape: KeyKind,
@@ -271,7 +268,7 @@ pub struct KeyReport {
 }
 
 impl KeyReport {
-    pub fn classic(&self) -> bool {
+    pub(crate) fn classic(&self) -> bool {
         self.environment.is_none()
     }
 }
@@ -323,7 +320,7 @@ fn named(v: &Value) -> Named {
 
 /// Builds the report from a `/1/auth` answer (parsed leniently: unknown
 /// permissions are kept, missing ones count as not granted).
-pub fn report_v1(key: &Secret, region: Region, endpoint: &Url, body: &Value) -> KeyReport {
+pub(crate) fn report_v1(key: &Secret, region: Region, endpoint: &Url, body: &Value) -> KeyReport {
     let reply: AuthV1 = serde_json::from_value(body.clone()).unwrap_or_default();
     let permissions: BTreeMap<String, bool> = reply
         .api_key_access
@@ -375,7 +372,7 @@ impl NamedReply {
 }
 
 /// Builds the report from a `/2/auth` answer (management keys, JSON:API shaped).
-pub fn report_v2(key: &Secret, region: Region, endpoint: &Url, body: &Value) -> KeyReport {
+pub(crate) fn report_v2(key: &Secret, region: Region, endpoint: &Url, body: &Value) -> KeyReport {
     let attributes = &body["data"]["attributes"];
     let permissions = attributes
         .get("scopes")
@@ -451,7 +448,7 @@ fn verdict(
 }
 
 /// A random id of `bytes` bytes, as lowercase hex (OTLP JSON trace and span ids).
-pub fn random_hex(bytes: usize) -> String {
+pub(crate) fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     // Without a random source no trace id can be made; every OS we run on has one.
     #[allow(clippy::expect_used)]
@@ -460,7 +457,7 @@ pub fn random_hex(bytes: usize) -> String {
 }
 
 /// One OTLP/HTTP JSON span for `service`.
-pub fn test_span(
+pub(crate) fn test_span(
     service: &str,
     trace_id: &str,
     span_id: &str,
@@ -491,7 +488,7 @@ pub fn test_span(
 }
 
 /// Where to see the trace in the Honeycomb UI.
-pub fn trace_link(report: &KeyReport, dataset: &str, trace_id: &str) -> String {
+pub(crate) fn trace_link(report: &KeyReport, dataset: &str, trace_id: &str) -> String {
     let ui = report.region.ui();
     match &report.environment {
         Some(env) => format!(
@@ -507,7 +504,7 @@ pub fn trace_link(report: &KeyReport, dataset: &str, trace_id: &str) -> String {
 
 /// The result of `send-test-span`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SpanReport {
+pub(crate) struct SpanReport {
     pub key: String,
     pub region: Region,
     pub endpoint: String,

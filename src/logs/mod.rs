@@ -5,8 +5,8 @@
 //! (CloudWatch accepts far less than moto does) and compares them with what AWS has.
 //! [`api`] does the I/O, [`ops`] reads, plans and applies.
 
-pub mod api;
-pub mod ops;
+pub(crate) mod api;
+pub(crate) mod ops;
 
 use std::collections::BTreeMap;
 
@@ -15,16 +15,17 @@ use serde::Serialize;
 use crate::plan::{split_tag_flags, tag_diffs, FieldDiff, Step};
 
 /// The group watchtower logs to in the bootcamp.
-pub const DEFAULT_GROUP: &str = "cruddur";
+pub(crate) const DEFAULT_GROUP: &str = "cruddur";
 /// A week: enough to debug, cheap to keep.
-pub const DEFAULT_RETENTION_DAYS: i32 = 7;
+pub(crate) const DEFAULT_RETENTION_DAYS: i32 = 7;
 /// The retention values CloudWatch Logs accepts.
-pub const RETENTION_DAYS: &[i32] = &[
+pub(crate) const RETENTION_DAYS: &[i32] = &[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
     3288, 3653,
 ];
 /// Tags every group we create carries, so `destroy` knows what is ours.
-pub const DEFAULT_TAGS: &[(&str, &str)] = &[("project", "cruddur"), ("managed-by", "cruddur-obs")];
+pub(crate) const DEFAULT_TAGS: &[(&str, &str)] =
+    &[("project", "cruddur"), ("managed-by", "cruddur-obs")];
 const MAX_TAGS: usize = 50;
 
 /// Errors of the logs module (all about our input; AWS errors are [`crate::aws::AwsError`]).
@@ -114,7 +115,7 @@ pub struct ObservedLogGroup {
 }
 
 /// Checks a log group name: 1–512 of `[.\-_/#A-Za-z0-9]`, not starting with `aws/`.
-pub fn validate_name(name: &str) -> Result<(), LogsError> {
+pub(crate) fn validate_name(name: &str) -> Result<(), LogsError> {
     let err = |reason: &str| LogsError::Name {
         name: name.to_string(),
         reason: reason.to_string(),
@@ -137,7 +138,7 @@ pub fn validate_name(name: &str) -> Result<(), LogsError> {
 }
 
 /// Checks a retention against the values CloudWatch Logs accepts, naming the nearest.
-pub fn validate_retention(days: i64) -> Result<i32, LogsError> {
+pub(crate) fn validate_retention(days: i64) -> Result<i32, LogsError> {
     if let Some(&d) = RETENTION_DAYS.iter().find(|&&d| i64::from(d) == days) {
         return Ok(d);
     }
@@ -161,7 +162,7 @@ fn tag_chars_ok(s: &str) -> bool {
 }
 
 /// The default tags plus `--tag` flags (flags win), checked against AWS's limits.
-pub fn tags_from_flags(flags: &[String]) -> Result<BTreeMap<String, String>, LogsError> {
+pub(crate) fn tags_from_flags(flags: &[String]) -> Result<BTreeMap<String, String>, LogsError> {
     let mut tags: BTreeMap<String, String> = DEFAULT_TAGS
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -216,7 +217,7 @@ pub fn group_specs(
 }
 
 /// Validated, de-duplicated names; `cruddur` when none are given.
-pub fn names_or_default(names: &[String]) -> Result<Vec<String>, LogsError> {
+pub(crate) fn names_or_default(names: &[String]) -> Result<Vec<String>, LogsError> {
     let mut out: Vec<String> = Vec::new();
     for name in names {
         validate_name(name)?;
@@ -231,7 +232,7 @@ pub fn names_or_default(names: &[String]) -> Result<Vec<String>, LogsError> {
 }
 
 /// Compares a log group in CloudWatch with the desired one.
-pub fn plan_log_group(spec: &LogGroupSpec, observed: Option<&ObservedLogGroup>) -> Step {
+pub(crate) fn plan_log_group(spec: &LogGroupSpec, observed: Option<&ObservedLogGroup>) -> Step {
     let Some(group) = observed else {
         return Step::Create;
     };

@@ -11,13 +11,13 @@ use crate::aws::{Aws, AwsError};
 
 /// A connected X-Ray client, with a label for messages.
 #[derive(Clone)]
-pub struct XrayApi {
+pub(crate) struct XrayApi {
     client: Client,
     target: String,
 }
 
 impl XrayApi {
-    pub fn new(aws: &Aws) -> XrayApi {
+    pub(crate) fn new(aws: &Aws) -> XrayApi {
         XrayApi {
             client: Client::new(&aws.sdk),
             target: aws.endpoint_label("X-Ray"),
@@ -33,7 +33,7 @@ impl XrayApi {
     }
 
     /// Finds a group by name (GetGroups, all pages); reads its tags when `with_tags`.
-    pub async fn find_group(
+    pub(crate) async fn find_group(
         &self,
         name: &str,
         with_tags: bool,
@@ -63,7 +63,7 @@ impl XrayApi {
     }
 
     /// Finds a sampling rule by name (GetSamplingRules, all pages); reads its tags when `with_tags`.
-    pub async fn find_rule(
+    pub(crate) async fn find_rule(
         &self,
         name: &str,
         with_tags: bool,
@@ -95,7 +95,7 @@ impl XrayApi {
     }
 
     /// All tags of a resource (ListTagsForResource, all pages).
-    pub async fn tags(&self, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
+    pub(crate) async fn tags(&self, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
         let mut tags = BTreeMap::new();
         let mut pages = self
             .client
@@ -113,7 +113,7 @@ impl XrayApi {
     }
 
     /// CreateGroup; returns the new group's ARN.
-    pub async fn create_group(&self, spec: &GroupSpec) -> Result<String, AwsError> {
+    pub(crate) async fn create_group(&self, spec: &GroupSpec) -> Result<String, AwsError> {
         let out = self
             .client
             .create_group()
@@ -132,7 +132,7 @@ impl XrayApi {
     }
 
     /// UpdateGroup: sets the filter expression (and Insights when the spec cares).
-    pub async fn update_group(&self, spec: &GroupSpec) -> Result<(), AwsError> {
+    pub(crate) async fn update_group(&self, spec: &GroupSpec) -> Result<(), AwsError> {
         self.client
             .update_group()
             .group_name(&spec.name)
@@ -144,7 +144,7 @@ impl XrayApi {
         Ok(())
     }
 
-    pub async fn delete_group(&self, name: &str) -> Result<(), AwsError> {
+    pub(crate) async fn delete_group(&self, name: &str) -> Result<(), AwsError> {
         self.client
             .delete_group()
             .group_name(name)
@@ -155,7 +155,7 @@ impl XrayApi {
     }
 
     /// CreateSamplingRule; returns the new rule's ARN.
-    pub async fn create_rule(&self, spec: &RuleSpec) -> Result<String, AwsError> {
+    pub(crate) async fn create_rule(&self, spec: &RuleSpec) -> Result<String, AwsError> {
         let out = self
             .client
             .create_sampling_rule()
@@ -173,7 +173,7 @@ impl XrayApi {
     }
 
     /// UpdateSamplingRule with every field of the desired rule.
-    pub async fn update_rule(&self, spec: &RuleSpec) -> Result<(), AwsError> {
+    pub(crate) async fn update_rule(&self, spec: &RuleSpec) -> Result<(), AwsError> {
         let r = &spec.rule;
         let update = SamplingRuleUpdate::builder()
             .rule_name(&spec.name)
@@ -200,7 +200,7 @@ impl XrayApi {
         Ok(())
     }
 
-    pub async fn delete_rule(&self, name: &str) -> Result<(), AwsError> {
+    pub(crate) async fn delete_rule(&self, name: &str) -> Result<(), AwsError> {
         self.client
             .delete_sampling_rule()
             .rule_name(name)
@@ -211,7 +211,11 @@ impl XrayApi {
     }
 
     /// TagResource with the given tags (adds or overwrites; never removes).
-    pub async fn tag(&self, arn: &str, tags: &BTreeMap<String, String>) -> Result<(), AwsError> {
+    pub(crate) async fn tag(
+        &self,
+        arn: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), AwsError> {
         self.client
             .tag_resource()
             .resource_arn(arn)

@@ -4,8 +4,8 @@
 //! `--cli-input-json` format, the group flags) and compares it with what AWS has,
 //! producing a [`Step`]. [`api`] does the I/O through the SDK.
 
-pub mod api;
-pub mod ops;
+pub(crate) mod api;
+pub(crate) mod ops;
 
 use std::collections::BTreeMap;
 
@@ -14,17 +14,17 @@ use serde::{Deserialize, Serialize};
 use crate::plan::{split_tag_flags, tag_diffs, FieldDiff, Step};
 
 /// The group students create in week 2.
-pub const DEFAULT_GROUP: &str = "Cruddur";
+pub(crate) const DEFAULT_GROUP: &str = "Cruddur";
 /// Which traces belong to the default group.
-pub const DEFAULT_FILTER: &str = "service(\"backend-flask\")";
+pub(crate) const DEFAULT_FILTER: &str = "service(\"backend-flask\")";
 /// The bootcamp's `aws/json/xray.json`, compiled into the binary.
 pub const BUNDLED_RULE: &str = include_str!("../../templates/xray-sampling-rule.json");
 /// Name of the built-in rule and group, which can be neither created nor deleted.
-pub const RESERVED_NAME: &str = "Default";
+pub(crate) const RESERVED_NAME: &str = "Default";
 
 /// Errors of the X-Ray module (all about our input; AWS call errors are [`crate::aws::AwsError`]).
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum XrayError {
+pub(crate) enum XrayError {
     #[error("{source_name} is not a valid sampling rule file: {message}")]
     RuleFile {
         source_name: String,
@@ -46,11 +46,11 @@ pub enum XrayError {
 }
 
 impl XrayError {
-    pub fn is_bad_input(&self) -> bool {
+    pub(crate) fn is_bad_input(&self) -> bool {
         true
     }
 
-    pub fn help(&self) -> Option<String> {
+    pub(crate) fn help(&self) -> Option<String> {
         match self {
             XrayError::RuleFile { .. } => Some(
                 "the file must look like `aws xray create-sampling-rule --generate-cli-skeleton`: {\"SamplingRule\": {...}, \"Tags\": [...]}"
@@ -65,7 +65,7 @@ impl XrayError {
 
 /// The desired X-Ray group.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct GroupSpec {
+pub(crate) struct GroupSpec {
     pub name: String,
     pub filter_expression: String,
     /// `Some(true)` when Insights must be on; `None` when we do not care.
@@ -75,7 +75,7 @@ pub struct GroupSpec {
 
 /// A group as X-Ray reports it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ObservedGroup {
+pub(crate) struct ObservedGroup {
     pub name: String,
     pub arn: String,
     pub filter_expression: Option<String>,
@@ -87,7 +87,7 @@ pub struct ObservedGroup {
 /// An X-Ray sampling rule, in the field names of the AWS API and of awscli's JSON.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct SamplingRule {
+pub(crate) struct SamplingRule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule_name: Option<String>,
     #[serde(rename = "RuleARN", default, skip_serializing_if = "Option::is_none")]
@@ -113,7 +113,7 @@ pub struct SamplingRule {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct SamplingRateBoost {
+pub(crate) struct SamplingRateBoost {
     pub max_rate: f64,
     pub cooldown_window_minutes: i64,
 }
@@ -121,7 +121,7 @@ pub struct SamplingRateBoost {
 /// One tag in awscli's JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct Tag {
+pub(crate) struct Tag {
     pub key: String,
     pub value: String,
 }
@@ -136,7 +136,7 @@ struct RuleFile {
 
 /// The desired sampling rule: the rule, its name, and its tags.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RuleSpec {
+pub(crate) struct RuleSpec {
     pub name: String,
     pub rule: SamplingRule,
     pub tags: BTreeMap<String, String>,
@@ -146,14 +146,14 @@ pub struct RuleSpec {
 
 /// A sampling rule as X-Ray reports it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ObservedRule {
+pub(crate) struct ObservedRule {
     pub arn: String,
     pub rule: SamplingRule,
     pub tags: Option<BTreeMap<String, String>>,
 }
 
 /// Parses and validates an awscli `--cli-input-json` sampling rule document.
-pub fn parse_rule(text: &str, source_name: &str) -> Result<RuleSpec, XrayError> {
+pub(crate) fn parse_rule(text: &str, source_name: &str) -> Result<RuleSpec, XrayError> {
     let file: RuleFile = serde_json::from_str(text).map_err(|e| XrayError::RuleFile {
         source_name: source_name.to_string(),
         message: e.to_string(),
@@ -264,7 +264,7 @@ pub fn parse_rule(text: &str, source_name: &str) -> Result<RuleSpec, XrayError> 
 /// The bundled rule (the bootcamp's `aws/json/xray.json`).
 // Compiled in and checked by a unit test: it always parses.
 #[allow(clippy::expect_used)]
-pub fn bundled_rule() -> RuleSpec {
+pub(crate) fn bundled_rule() -> RuleSpec {
     parse_rule(BUNDLED_RULE, "bundled rule").expect("the bundled rule is valid")
 }
 
@@ -293,7 +293,7 @@ fn tags_from_list(tags: &[Tag]) -> Result<BTreeMap<String, String>, (String, Str
 }
 
 /// Parses `--tag KEY=VALUE` flags.
-pub fn parse_tag_flags(flags: &[String]) -> Result<BTreeMap<String, String>, XrayError> {
+pub(crate) fn parse_tag_flags(flags: &[String]) -> Result<BTreeMap<String, String>, XrayError> {
     let tags: Vec<Tag> = split_tag_flags(flags)
         .map_err(XrayError::TagSyntax)?
         .into_iter()
@@ -308,7 +308,7 @@ pub fn parse_tag_flags(flags: &[String]) -> Result<BTreeMap<String, String>, Xra
 }
 
 /// Builds and validates the desired group.
-pub fn group_spec(
+pub(crate) fn group_spec(
     name: &str,
     filter_expression: &str,
     insights: bool,
@@ -332,7 +332,7 @@ pub fn group_spec(
 }
 
 /// Compares a group in X-Ray with the desired one.
-pub fn plan_group(spec: &GroupSpec, observed: Option<&ObservedGroup>) -> Step {
+pub(crate) fn plan_group(spec: &GroupSpec, observed: Option<&ObservedGroup>) -> Step {
     let Some(group) = observed else {
         return Step::Create;
     };
@@ -358,7 +358,7 @@ pub fn plan_group(spec: &GroupSpec, observed: Option<&ObservedGroup>) -> Step {
 }
 
 /// Compares a sampling rule in X-Ray with the desired one.
-pub fn plan_rule(spec: &RuleSpec, observed: Option<&ObservedRule>) -> Step {
+pub(crate) fn plan_rule(spec: &RuleSpec, observed: Option<&ObservedRule>) -> Step {
     let Some(observed) = observed else {
         return Step::Create;
     };

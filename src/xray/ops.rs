@@ -11,21 +11,21 @@ use crate::resource::{Created, Resource, Tags};
 /// An X-Ray object: one type for groups and sampling rules, so one command can
 /// plan, ask about and apply both together.
 #[derive(Debug, Clone)]
-pub enum Object {
+pub(crate) enum Object {
     Group(GroupSpec),
     Rule(Box<RuleSpec>),
 }
 
 /// An X-Ray object as X-Ray reports it.
 #[derive(Debug, Clone)]
-pub enum Observed {
+pub(crate) enum Observed {
     Group(ObservedGroup),
     Rule(Box<ObservedRule>),
 }
 
 impl Object {
     /// The group named `name`, for deletion (only the name is read).
-    pub fn group_named(name: &str) -> Object {
+    pub(crate) fn group_named(name: &str) -> Object {
         Object::Group(GroupSpec {
             name: name.to_string(),
             filter_expression: String::new(),
@@ -35,7 +35,7 @@ impl Object {
     }
 
     /// The sampling rule named `name`, for deletion (only the name is read).
-    pub fn rule_named(name: &str) -> Object {
+    pub(crate) fn rule_named(name: &str) -> Object {
         Object::Rule(Box::new(RuleSpec {
             name: name.to_string(),
             rule: super::SamplingRule::default(),

@@ -131,7 +131,7 @@ fn awscli_drives_every_operation_and_reads_back_what_it_wrote() {
         repo().join("templates/xray-sampling-rule.json").display()
     );
     let created = aws.ok(&["create-sampling-rule", "--cli-input-json", &file]);
-    let written: Value = serde_json::from_str(cruddur_obs::xray::BUNDLED_RULE).unwrap();
+    let written: Value = serde_json::from_str(cruddur_obs::testing::xray::BUNDLED_RULE).unwrap();
     let mut expected = written["SamplingRule"].clone();
     expected["Attributes"] = json!({});
     assert_eq!(

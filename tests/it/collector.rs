@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Output;
 
 use crate::common::{assert_compose_config_ok, isolated, repo, stderr, stdout, workdir, Moto};
-use cruddur_obs::collector;
+use cruddur_obs::testing::collector;
 use serde_json::json;
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -146,7 +146,7 @@ fn a_users_own_collector_config_is_kept_and_checked() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert_eq!(
         read(dir.path(), collector::CONFIG_FILE),
-        collector::config("ca-central-1", cruddur_obs::honeycomb::Region::Us)
+        collector::config("ca-central-1", cruddur_obs::testing::honeycomb::Region::Us)
     );
 }
 

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use cruddur_obs::devcontainer::{check, parse, plan, DevcontainerError, PORTS};
+use cruddur_obs::testing::devcontainer::{check, parse, plan, DevcontainerError, PORTS};
 use serde_json::{json, Value};
 
 const COURSE: &str = include_str!("../fixtures/devcontainer/week2-codespaces.devcontainer.json");

@@ -116,14 +116,16 @@ fn a_file_changed_after_the_plan_is_not_overwritten() {
     let path = dir.path().join("docker-compose.yml");
     std::fs::write(&path, "old\n").unwrap();
     std::fs::write(&path, "edited by hand\n").unwrap();
-    let err = cruddur_obs::files::write_checked(&path, Some("old\n"), "new\n", false).unwrap_err();
+    let err = cruddur_obs::testing::files::write_checked(&path, Some("old\n"), "new\n", false)
+        .unwrap_err();
     assert!(err.to_string().contains(CHANGED), "{err}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "edited by hand\n");
 
     // Planned as absent, created meanwhile.
     let gitpod = dir.path().join(".gitpod.yml");
     std::fs::write(&gitpod, "tasks: []\n").unwrap();
-    let err = cruddur_obs::files::write_checked(&gitpod, None, "ports: []\n", false).unwrap_err();
+    let err = cruddur_obs::testing::files::write_checked(&gitpod, None, "ports: []\n", false)
+        .unwrap_err();
     assert!(err.to_string().contains(CHANGED), "{err}");
     assert_eq!(std::fs::read_to_string(&gitpod).unwrap(), "tasks: []\n");
 }

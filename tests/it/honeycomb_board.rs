@@ -6,11 +6,11 @@ use std::fmt::Debug;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cruddur_obs::honeycomb::board::{
+use cruddur_obs::testing::honeycomb::board::{
     self as board, desired, BoardApi, BoardError, BoardOutcome, QueryAction, MARKER,
 };
-use cruddur_obs::http::HttpClient;
-use cruddur_obs::secret::Secret;
+use cruddur_obs::testing::http::HttpClient;
+use cruddur_obs::testing::secret::Secret;
 use reqwest::Url;
 use serde::Serialize;
 use serde_json::{json, Value};

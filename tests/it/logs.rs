@@ -312,7 +312,7 @@ fn a_stopped_moto_is_a_clear_error_within_seconds() {
 }
 
 /// The library's AWS configuration pointed at moto, with fake credentials.
-async fn aws_at(url: &str) -> cruddur_obs::aws::Aws {
+async fn aws_at(url: &str) -> cruddur_obs::testing::aws::Aws {
     use aws_sdk_cloudwatchlogs::config::{BehaviorVersion, Credentials, Region};
     let sdk = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -326,7 +326,7 @@ async fn aws_at(url: &str) -> cruddur_obs::aws::Aws {
         ))
         .load()
         .await;
-    cruddur_obs::aws::Aws {
+    cruddur_obs::testing::aws::Aws {
         sdk,
         region: "us-east-1".into(),
     }
@@ -338,12 +338,12 @@ async fn aws_at(url: &str) -> cruddur_obs::aws::Aws {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs scripts/test.sh: moto_server"]
 async fn a_group_created_between_read_and_create_is_converged() {
-    use cruddur_obs::logs::api::LogsApi;
-    use cruddur_obs::plan::{Status, Step};
-    use cruddur_obs::resource::{apply, plan, Target};
+    use cruddur_obs::testing::logs::api::LogsApi;
+    use cruddur_obs::testing::plan::{Status, Step};
+    use cruddur_obs::testing::resource::{apply, plan, Target};
     let moto = Moto::start();
     let api = LogsApi::new(&aws_at(&moto.url).await);
-    let spec = cruddur_obs::logs::group_specs(&["cruddur".into()], 7, None, None, &[])
+    let spec = cruddur_obs::testing::logs::group_specs(&["cruddur".into()], 7, None, None, &[])
         .unwrap()
         .remove(0);
 
@@ -369,7 +369,7 @@ async fn a_group_created_between_read_and_create_is_converged() {
     // Not agreed to update (it was a create that was agreed): reported, not changed.
     let planned = plan(&api, Target::present(spec.clone())).await.unwrap();
     assert_eq!(planned.step, Step::InSync);
-    let other = cruddur_obs::logs::group_specs(&["other".into()], 7, None, None, &[])
+    let other = cruddur_obs::testing::logs::group_specs(&["other".into()], 7, None, None, &[])
         .unwrap()
         .remove(0);
     let planned = plan(&api, Target::present(other)).await.unwrap();

@@ -3,9 +3,9 @@
 //! nothing it was not asked to change changes, comments and line endings survive, and
 //! a second run is a no-op. Arbitrary input never panics, and the CLI never writes it.
 
-use cruddur_obs::compose::{self, ComposeSpec, Via};
-use cruddur_obs::honeycomb::Region;
-use cruddur_obs::parts::Parts;
+use cruddur_obs::testing::compose::{self, ComposeSpec, Via};
+use cruddur_obs::testing::honeycomb::Region;
+use cruddur_obs::testing::parts::Parts;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -150,7 +150,9 @@ fn spec_via(via: Via) -> ComposeSpec {
         force: false,
         via,
         log_group: Some("cruddur".into()),
-        xray_url: cruddur_obs::devenv::DevEnv::Gitpod.xray_url().into(),
+        xray_url: cruddur_obs::testing::devenv::DevEnv::Gitpod
+            .xray_url()
+            .into(),
         variables: Default::default(),
     }
 }
@@ -303,7 +305,7 @@ proptest! {
 
     #[test]
     fn generated_gitpod_files_are_edited_safely(d in gitpod_doc(), force in any::<bool>()) {
-        use cruddur_obs::gitpod;
+        use cruddur_obs::testing::gitpod;
         let text = render_gitpod(&d);
         let before = parse(&text);
         let plan = gitpod::plan(Some(&text), "gen.yml", force).expect("a valid file is edited");
@@ -391,7 +393,7 @@ proptest! {
         if final_newline {
             text.push_str(nl);
         }
-        let plan = cruddur_obs::gitpod::plan(Some(&text), "gen.yml", false).expect("a valid file is edited");
+        let plan = cruddur_obs::testing::gitpod::plan(Some(&text), "gen.yml", false).expect("a valid file is edited");
         // Whole lines added, none changed: no line gains or loses its line break,
         // so no scalar's value changes (the parser cannot tell at the end).
         let diff = similar::TextDiff::from_lines(&text, &plan.new_text);
@@ -406,27 +408,27 @@ proptest! {
         let before = parse(&text);
         let after = parse(&plan.new_text);
         prop_assert_eq!(&after["tasks"], &before["tasks"]);
-        for (port, _, _) in cruddur_obs::gitpod::PORTS {
+        for (port, _, _) in cruddur_obs::testing::gitpod::PORTS {
             prop_assert!(after["ports"].as_array().unwrap().iter().any(|e| e["port"] == u64::from(*port)));
         }
         if crlf {
             prop_assert_eq!(plan.new_text.matches('\n').count(), plan.new_text.matches("\r\n").count());
         }
-        let again = cruddur_obs::gitpod::plan(Some(&plan.new_text), "gen.yml", false).expect("the result is editable");
+        let again = cruddur_obs::testing::gitpod::plan(Some(&plan.new_text), "gen.yml", false).expect("the result is editable");
         prop_assert_eq!(&again.new_text, &plan.new_text);
     }
 
     #[test]
     fn arbitrary_text_never_panics(text in "\\PC{0,300}") {
         let _ = compose::plan(&text, "any.yml", &spec());
-        let _ = cruddur_obs::gitpod::plan(Some(&text), "any.yml", true);
+        let _ = cruddur_obs::testing::gitpod::plan(Some(&text), "any.yml", true);
     }
 
     #[test]
     fn yaml_shaped_noise_never_panics(lines in prop::collection::vec("[ \\t]{0,6}[-a-z:{}\\[\\]\"'#&*<>|, ]{0,20}", 0..20)) {
         let text = lines.join("\n");
         let _ = compose::plan(&text, "noise.yml", &spec());
-        let _ = cruddur_obs::gitpod::plan(Some(&text), "noise.yml", true);
+        let _ = cruddur_obs::testing::gitpod::plan(Some(&text), "noise.yml", true);
     }
 }
 

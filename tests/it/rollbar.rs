@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cruddur_obs::http::HttpClient;
-use cruddur_obs::rollbar::{self, RollbarError};
-use cruddur_obs::secret::Secret;
+use cruddur_obs::testing::http::HttpClient;
+use cruddur_obs::testing::rollbar::{self, RollbarError};
+use cruddur_obs::testing::secret::Secret;
 use reqwest::Url;
 use serde::Serialize;
 use serde_json::{json, Value};

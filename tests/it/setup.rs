@@ -347,7 +347,8 @@ async fn faults_mid_run_are_retried_or_reported_and_a_rerun_converges() {
         assert!(text.contains(line), "missing {line:?} in:\n{text}");
     }
     // The files are whole and valid.
-    cruddur_obs::compose::parse_strict(&read(p.repo.path(), "docker-compose.yml"), "f").unwrap();
+    cruddur_obs::testing::compose::parse_strict(&read(p.repo.path(), "docker-compose.yml"), "f")
+        .unwrap();
 
     let out = obs(&p, &["init", "--yes", "--timeout", "5"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));

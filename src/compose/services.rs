@@ -1,0 +1,214 @@
+//! Reading a compose file: the strict parse, the services and their
+//! environments, `${VAR}` interpolation as docker compose does it, and the Flask
+//! service when it is not named as expected.
+
+use super::*;
+
+/// Parses strictly: YAML errors, tabs and duplicate keys are refused with line and column.
+pub fn parse_strict(text: &str, file: &str) -> Result<Value, ComposeError> {
+    serde_saphyr::from_str::<Value>(text).map_err(|e| ComposeError::Parse {
+        file: file.to_string(),
+        message: parse_message(&e.to_string()),
+    })
+}
+
+/// The parser's message in the user's terms: its first line, without advice
+/// about the parser's own options ("set DuplicateKeyPolicy in Options").
+pub(super) fn parse_message(raw: &str) -> String {
+    let first = raw
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ");
+    let mut message = first.to_string();
+    for internal in ["DuplicateKeyPolicy", "Options", "serde", "saphyr"] {
+        if let Some(i) = message.find(internal) {
+            // Cut the clause that names the library's internals.
+            let cut = message[..i].rfind([';', '(', ',']).unwrap_or(i);
+            message.truncate(cut);
+        }
+    }
+    let message = message
+        .trim_end_matches([' ', ';', ',', '(', ':'])
+        .to_string();
+    if message.is_empty() {
+        first.to_string()
+    } else {
+        message
+    }
+}
+
+/// The one service named like a backend (`backend`, `api`, `*flask*`), if exactly one.
+pub(super) fn backend_by_name(services: &Map<String, Value>) -> Option<String> {
+    let looks = |n: &str| {
+        let n = n.to_ascii_lowercase();
+        n.contains("backend") || n.contains("flask") || n == "api"
+    };
+    let found: Vec<&String> = services.keys().filter(|n| looks(n)).collect();
+    match found.as_slice() {
+        [one] => Some((*one).clone()),
+        _ => None,
+    }
+}
+
+/// The services whose `build:` context (relative to `base`) holds a Flask app
+/// (`app.py` or `requirements.txt`): the candidates for `--service`.
+pub(crate) fn flask_candidates(text: &str, base: &std::path::Path) -> Vec<String> {
+    let Ok(doc) = serde_saphyr::from_str::<Value>(text) else {
+        return Vec::new();
+    };
+    let Some(services) = doc.get("services").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    services
+        .iter()
+        .filter(|(_, s)| {
+            let build = &s["build"];
+            let Some(context) = build.as_str().or_else(|| build["context"].as_str()) else {
+                return false;
+            };
+            let dir = base.join(context);
+            ["app.py", "requirements.txt"]
+                .iter()
+                .any(|f| dir.join(f).is_file())
+        })
+        .map(|(n, _)| n.clone())
+        .collect()
+}
+
+/// What compose itself refuses in `services:`: a service that is not a mapping,
+/// an `environment:` that is neither a mapping of scalars nor a list of strings.
+pub(super) fn check_services(services: &serde_json::Map<String, Value>) -> Result<(), String> {
+    let name = |n: &str| format!("{:?}", crate::plan::clip(n));
+    for (service, body) in services {
+        let body = match body {
+            Value::Object(body) => body,
+            Value::Null => continue,
+            other => {
+                return Err(format!(
+                    "service {} is {}, not a mapping",
+                    name(service),
+                    kind(other)
+                ))
+            }
+        };
+        match body.get("environment") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(env)) => {
+                if let Some((key, v)) = env
+                    .iter()
+                    .find(|(_, v)| matches!(v, Value::Object(_) | Value::Array(_)))
+                {
+                    return Err(format!(
+                        "services.{}.environment.{} is {}, not a scalar",
+                        name(service),
+                        name(key),
+                        kind(v)
+                    ));
+                }
+            }
+            Some(Value::Array(items)) => {
+                if let Some(v) = items.iter().find(|v| !v.is_string()) {
+                    return Err(format!(
+                        "services.{}.environment has an item that is {}, not a KEY=value string",
+                        name(service),
+                        kind(v)
+                    ));
+                }
+            }
+            Some(other) => {
+                return Err(format!(
+                    "services.{}.environment is {}, not a mapping or a list",
+                    name(service),
+                    kind(other)
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "empty",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+/// An environment value as compose sees it (numbers and booleans as text).
+pub(super) fn as_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
+/// The environment of a service, as KEY → value, in either form.
+pub(super) fn env_entries(env: &Value) -> Vec<(String, Option<String>)> {
+    match env {
+        Value::Object(m) => m.iter().map(|(k, v)| (k.clone(), as_text(v))).collect(),
+        Value::Array(items) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|item| match item.split_once('=') {
+                Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                None => (item.to_string(), None),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The raw value of `key` in `service`'s `environment:`. `None` when the file,
+/// the service or the key is missing; `Some(None)` for a key with no value
+/// (`- KEY` or `KEY:`), which docker compose takes from the shell.
+pub(crate) fn service_env(text: &str, service: &str, key: &str) -> Option<Option<String>> {
+    let doc = serde_saphyr::from_str::<Value>(text).ok()?;
+    let env = doc.get("services")?.get(service)?.get("environment")?;
+    env_entries(env)
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
+}
+
+/// A compose value with its `${VAR}` references replaced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Resolved {
+    pub value: String,
+    /// Where the variables that had a value came from (`lookup`'s second part).
+    pub sources: Vec<String>,
+}
+
+/// Replaces `$VAR`, `${VAR}` and `${VAR:-default}` as docker compose does:
+/// `lookup` gives a variable's value and where it came from; an unset or empty
+/// variable takes the default, else is empty. (Made for short values such as a
+/// region: a `$` inside a looked-up value is not kept literally.)
+pub(crate) fn interpolate(
+    raw: &str,
+    lookup: impl Fn(&str) -> Option<(String, String)>,
+) -> Resolved {
+    let mut sources = Vec::new();
+    let first = shellexpand::env_with_context_no_errors(raw, |name: &str| {
+        let (value, source) = lookup(name).filter(|(v, _)| !v.is_empty())?;
+        if !sources.contains(&source) {
+            sources.push(source);
+        }
+        Some(value)
+    });
+    // What is left is a variable with no value and no default: empty.
+    let value = shellexpand::env_with_context_no_errors(&first, |_| Some("")).into_owned();
+    Resolved { value, sources }
+}
+
+/// The value text of a mapping entry in the source (`key: VALUE`), for anchor checks.
+pub(super) fn entry_value_text(mapping: &Mapping, key: &str) -> Option<String> {
+    let entry = mapping.find_entry_by_key(key)?;
+    let text = entry.to_string();
+    let (_, value) = text.split_once(':')?;
+    Some(value.trim_start().to_string())
+}

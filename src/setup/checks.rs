@@ -1,0 +1,307 @@
+//! The checks `status` prints: pure functions of what [`super::read`] read.
+
+use super::*;
+
+/// The checks `status` prints: pure, over what was read.
+pub(super) fn checks(s: &SetupSettings, r: &Reading, inputs: &StatusInputs) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let rerun = Some("run `cruddur-obs init`");
+    match (&r.aws, &inputs.identity) {
+        _ if !(s.parts.aws()) => {}
+        (Some(aws), Some(Ok(account))) => checks.push(Check::new(
+            "AWS credentials",
+            true,
+            format!("account {account} in {}", aws.region),
+            None,
+        )),
+        (Some(_), Some(Err((error, help)))) => checks.push(Check::new(
+            "AWS credentials",
+            false,
+            error.clone(),
+            help.as_deref(),
+        )),
+        _ => checks.push(Check::new(
+            "AWS credentials",
+            false,
+            "no AWS configuration",
+            Some("pass --region or set AWS_REGION, and set credentials"),
+        )),
+    }
+    for failure in &r.failures {
+        checks.push(Check::new(
+            &failure.part,
+            false,
+            failure.error.clone(),
+            failure.help.as_deref(),
+        ));
+    }
+    for p in &r.xray {
+        let o = p.unapplied(false);
+        checks.push(Check::new(
+            &format!("{} {}", o.kind, o.name),
+            p.step == Step::InSync,
+            status_detail(&o),
+            rerun,
+        ));
+    }
+    for p in &r.logs {
+        let o = p.unapplied(false);
+        checks.push(Check::new(
+            &format!("{} {}", o.kind, o.name),
+            p.step == Step::InSync,
+            status_detail(&o),
+            rerun,
+        ));
+    }
+    if let Some(hc) = &r.honeycomb {
+        checks.push(Check::new(
+            "Honeycomb key",
+            hc.can_send_traces,
+            format!(
+                "{} in {}, can send traces: {}",
+                hc.key,
+                hc.region.label(),
+                if hc.can_send_traces { "yes" } else { "no" }
+            ),
+            Some("create an ingest key with Send Events"),
+        ));
+    }
+    if s.parts.has(Part::Rollbar) {
+        match (&r.rollbar, &s.rollbar) {
+            (Some(t), _) => checks.push(Check::new(
+                "Rollbar token",
+                true,
+                format!(
+                    "{} valid, can post server items: {}",
+                    t.token,
+                    match t.can_post_server_items {
+                        Some(true) => "yes",
+                        _ => "not verifiable without sending",
+                    }
+                ),
+                None,
+            )),
+            // A failed check is among the failures, listed above.
+            (None, Some(_)) => {}
+            (None, None) => checks.push(Check::warn(
+                "Rollbar token",
+                "ROLLBAR_ACCESS_TOKEN is not set here: not checked (the app reads it from the environment docker compose passes)",
+            )),
+        }
+    }
+    if let Some((_, b)) = &r.board {
+        let writes = b.plan.writes();
+        checks.push(Check::new(
+            &format!("Honeycomb board {}", b.plan.board),
+            writes == 0,
+            if writes == 0 {
+                "in sync".to_string()
+            } else {
+                format!("{writes} changes pending")
+            },
+            Some("run `cruddur-obs honeycomb board` (or init with HONEYCOMB_CONFIG_KEY)"),
+        ));
+    }
+    for f in &r.files {
+        let rep = &f.report;
+        let complete = rep.changes.is_empty() && rep.conflicts.is_empty();
+        let detail = if complete {
+            "all entries present".to_string()
+        } else {
+            let mut missing: Vec<String> = rep.changes.clone();
+            missing.extend(rep.conflicts.iter().map(ToString::to_string));
+            format!("missing or different: {}", missing.join(", "))
+        };
+        checks.push(Check::new(&rep.file, complete, detail, rerun));
+        for note in &rep.notes {
+            checks.push(Check::new(
+                &rep.file,
+                false,
+                note.clone(),
+                Some("fix it by hand"),
+            ));
+        }
+    }
+    if let Some(compose) = r.files.iter().find(|f| f.path == s.compose.file) {
+        let text = compose.old.as_deref().unwrap_or_default();
+        checks.extend(tracing_checks(s, r, text, inputs));
+        checks.extend(app_region_check(s, r, text, inputs));
+        let env = s.compose.dev_env.env;
+        let values = compose::parse_strict(text, "")
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        match crate::devenv::foreign_urls(env, &values) {
+            Some(problem) => checks.push(Check::new(
+                "dev environment URLs",
+                false,
+                problem,
+                Some("rewrite FRONTEND_URL/BACKEND_URL/AWS_XRAY_URL for this environment, or pass --dev-env"),
+            )),
+            None => checks.push(Check::new(
+                "dev environment",
+                true,
+                format!("{} ({})", env.label(), s.compose.dev_env.reason),
+                None,
+            )),
+        }
+    }
+    {
+        if let Some(compose) = r.files.iter().find(|f| f.path == s.compose.file) {
+            for mistake in compose::mistakes(compose.old.as_deref().unwrap_or_default()) {
+                checks.push(Check::new(
+                    &compose.report.file,
+                    false,
+                    mistake,
+                    Some("fix it by hand"),
+                ));
+            }
+        }
+    }
+    checks
+}
+
+/// boto3 in the app (watchtower's log calls) reads `AWS_DEFAULT_REGION`: it must
+/// be the region that was set up. It is resolved as `docker compose up` in this
+/// shell would resolve it: from the environment, then from `.env` beside the
+/// compose file.
+pub(super) fn app_region_check(
+    s: &SetupSettings,
+    r: &Reading,
+    compose_text: &str,
+    inputs: &StatusInputs,
+) -> Option<Check> {
+    const KEY: &str = "AWS_DEFAULT_REGION";
+    let aws = r.aws.as_ref()?;
+    if !(s.parts.aws()) {
+        return None;
+    }
+    let raw = compose::service_env(compose_text, &s.compose.service, KEY)?
+        .unwrap_or_else(|| format!("${{{KEY}}}"));
+    let dotenv_path = &inputs.dotenv_path;
+    let resolved = compose::interpolate(&raw, |name| {
+        inputs
+            .shell
+            .get(name)
+            .map(|v| (v.clone(), "this shell".to_string()))
+            .or_else(|| {
+                inputs
+                    .dotenv
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| (v.clone(), dotenv_path.display().to_string()))
+            })
+    });
+    let name = format!("{} {KEY}", s.compose.service);
+    let hint = format!("export {KEY}={0} (on Gitpod: gp env {KEY}={0})", aws.region);
+    let origin = if resolved.sources.is_empty() {
+        format!("written in {}", s.compose.file.display())
+    } else {
+        format!("from {}", resolved.sources.join(" and "))
+    };
+    Some(if resolved.value.is_empty() {
+        Check::new(
+            &name,
+            false,
+            format!(
+                "{raw} is not set in this shell or in {}: docker compose would pass it empty and boto3 would have no region",
+                dotenv_path.display()
+            ),
+            Some(&hint),
+        )
+    } else if resolved.value == aws.region {
+        Check::new(
+            &name,
+            true,
+            format!("{} ({origin}), the region set up", resolved.value),
+            None,
+        )
+    } else {
+        Check::new(
+            &name,
+            false,
+            format!(
+                "{} ({origin}), but the region set up is {}",
+                resolved.value, aws.region
+            ),
+            Some(&hint),
+        )
+    })
+}
+
+/// The daemon's end of support, and the collector's config and region.
+pub(super) fn tracing_checks(
+    s: &SetupSettings,
+    r: &Reading,
+    compose_text: &str,
+    inputs: &StatusInputs,
+) -> Vec<Check> {
+    use crate::collector;
+    let mut checks = Vec::new();
+    let doc: serde_json::Value = serde_saphyr::from_str(compose_text).unwrap_or_default();
+    let services = &doc["services"];
+    if services.get(compose::DAEMON_SERVICE).is_some() {
+        checks.push(Check::warn(
+            "X-Ray daemon",
+            format!(
+                "in use; AWS put it in maintenance mode, and its support ends on {}: `cruddur-obs init --via collector` switches to OpenTelemetry",
+                collector::DAEMON_END_OF_SUPPORT
+            ),
+        ));
+    }
+    let label = inputs.collector_path.display().to_string();
+    if services.get(collector::SERVICE).is_none()
+        && s.compose.via == compose::Via::Daemon
+        && !matches!(inputs.collector, Ok(None))
+    {
+        checks.push(Check::warn(
+            &label,
+            format!(
+                "not used: no {} service mounts it; delete it if you went back to the daemon for good",
+                collector::SERVICE
+            ),
+        ));
+    }
+    if services.get(collector::SERVICE).is_some() || s.compose.via == compose::Via::Collector {
+        match &inputs.collector {
+            Ok(Some(text)) => {
+                let problems = collector::validate(text);
+                let detail = if problems.is_empty() {
+                    "valid for ADOT ".to_string() + collector::ADOT_VERSION
+                } else {
+                    problems
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                };
+                checks.push(Check::new(
+                    &label,
+                    problems.is_empty(),
+                    detail,
+                    Some("fix the lines named, or run `cruddur-obs init --via collector --force`"),
+                ));
+                if let (Some(region), Some(aws)) = (collector::exporter_region(text), &r.aws) {
+                    if !region.starts_with("${") {
+                        checks.push(Check::new(
+                            "collector region",
+                            region == aws.region,
+                            format!(
+                                "the awsxray exporter sends to {region}; the X-Ray group is in {}",
+                                aws.region
+                            ),
+                            Some("use the same region for both"),
+                        ));
+                    }
+                }
+            }
+            Ok(None) => checks.push(Check::new(
+                &label,
+                false,
+                "missing",
+                Some("run `cruddur-obs init --via collector`"),
+            )),
+            Err(e) => checks.push(Check::new(&label, false, e.clone(), None)),
+        }
+    }
+    checks
+}
