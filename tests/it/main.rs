@@ -11,6 +11,7 @@
 )]
 
 mod common;
+mod harness;
 
 mod app;
 mod awscli_conformance;

@@ -4,11 +4,13 @@
 use std::process::{Output, Stdio};
 
 use crate::common::{isolated, repo, stderr, stdout, Moto};
+use crate::harness::Test;
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 use xray_emulator::{Emulator, Fault, FaultKind};
 
+const WEEK1: &str = "compose/bootcamp-week1.yml";
 const KEY: &str = "hcaik_01j9zzzzzzzzzzzzzzzzzzzzzzq8t3m4k5n6p7r8s9t0v1w2x3y4z5a6b7";
 
 /// A temp dir holding the course's week-1 compose file.
@@ -43,34 +45,28 @@ fn auth_ok() -> Value {
 
 #[test]
 fn defect_1_init_json_without_a_terminal_or_yes_prints_one_json_document() {
-    let dir = week1();
-    let before = std::fs::read(dir.path().join("docker-compose.yml")).unwrap();
-    let out = isolated("cruddur-obs")
-        .current_dir(dir.path())
+    let ran = Test::new()
+        .fixture(WEEK1, "docker-compose.yml")
+        .args(["init", "--output", "json"])
         .args([
-            "init",
-            "--output",
-            "json",
             "--without",
             "xray",
             "--without",
             "logs",
+            "--without",
+            "honeycomb",
         ])
-        .args(["--without", "honeycomb"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
-    let doc = one_json(&out);
+        .status(5)
+        .unchanged("docker-compose.yml")
+        .absent(".gitpod.yml")
+        .run();
+    let doc = ran.json();
     assert_eq!(doc["exit_code"], 5);
-    assert!(doc["error"]
-        .as_str()
-        .unwrap()
-        .contains("needs confirmation"));
     assert_eq!(doc["report"]["command"], "init");
     assert_eq!(doc["report"]["files"][0]["status"], "would-change");
-    assert_eq!(
-        std::fs::read(dir.path().join("docker-compose.yml")).unwrap(),
-        before
+    insta::assert_snapshot!(
+        "defect_1_error",
+        format!("{}\n{}", doc["error"], doc["help"])
     );
 }
 
@@ -103,18 +99,16 @@ fn defect_2_xray_delete_with_a_failing_call_prints_one_json_document() {
 
 #[test]
 fn defect_3_init_without_aws_parts_needs_no_aws_region() {
-    let dir = week1();
-    let out = isolated("cruddur-obs")
+    let ran = Test::new()
+        .fixture(WEEK1, "docker-compose.yml")
         .env_remove("AWS_REGION")
-        .current_dir(dir.path())
         .args(["init", "--yes", "--without", "xray", "--without", "logs"])
         .args(["--without", "honeycomb"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(!stderr(&out).contains("region"), "{}", stderr(&out));
-    let compose = std::fs::read_to_string(dir.path().join("docker-compose.yml")).unwrap();
-    assert!(compose.contains("ROLLBAR_ACCESS_TOKEN"), "{compose}");
+        .run()
+        .snapshot("defect_3_init_without_aws_parts");
+    assert!(ran
+        .read("docker-compose.yml")
+        .contains("ROLLBAR_ACCESS_TOKEN: \"${ROLLBAR_ACCESS_TOKEN}\""));
 }
 
 #[test]
@@ -159,34 +153,19 @@ fn defect_4_destroy_on_a_terminal_does_not_ask_for_a_honeycomb_key() {
 
 #[test]
 fn defect_5_gitpod_errors_carry_gitpod_help() {
-    for (text, said, not_said) in [
-        (
-            "ports: 3000\n",
-            "`ports:` must be a list",
-            "environment: block",
-        ),
-        ("ports: [\n", "Gitpod would refuse", "docker compose"),
-        ("tasks: []\ntasks: []\n", "duplicate", "DuplicateKeyPolicy"),
+    for (name, text) in [
+        ("ports_not_a_list", "ports: 3000\n"),
+        ("not_yaml", "ports: [\n"),
+        ("duplicate_keys", "tasks: []\ntasks: []\n"),
     ] {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(".gitpod.yml"), text).unwrap();
-        let out = isolated("cruddur-obs")
-            .current_dir(dir.path())
+        Test::new()
+            .write(".gitpod.yml", text)
             .args(["gitpod", "write", "--yes"])
-            .output()
-            .unwrap();
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(2), "{err}");
-        assert!(
-            err.to_lowercase().contains(&said.to_lowercase()),
-            "{text:?}: {err}"
-        );
-        assert!(!err.contains(not_said), "{text:?}: {err}");
-        assert!(!err.contains("Options"), "{text:?}: {err}");
-        assert_eq!(
-            std::fs::read_to_string(dir.path().join(".gitpod.yml")).unwrap(),
-            text
-        );
+            .status(2)
+            .stdout("")
+            .unchanged(".gitpod.yml")
+            .run()
+            .snapshot(&format!("defect_5_gitpod_{name}"));
     }
 }
 
@@ -209,9 +188,8 @@ fn defect_6_a_closed_stdout_ends_quietly() {
 
 #[test]
 fn defect_7_gp_env_steps_follow_the_chosen_parts() {
-    let dir = week1();
-    let out = isolated("cruddur-obs")
-        .current_dir(dir.path())
+    let ran = Test::new()
+        .fixture(WEEK1, "docker-compose.yml")
         .args([
             "init",
             "--dry-run",
@@ -221,21 +199,21 @@ fn defect_7_gp_env_steps_follow_the_chosen_parts() {
             "logs",
         ])
         .args(["--without", "honeycomb"])
-        .output()
-        .unwrap();
-    let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(text.contains("gp env ROLLBAR_ACCESS_TOKEN"), "{text}");
-    for absent in [
-        "HONEYCOMB_API_KEY",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_DEFAULT_REGION=",
-    ] {
-        assert!(
-            !text.contains(&format!("gp env {absent}")),
-            "{absent}: {text}"
-        );
-    }
+        .status(3)
+        .unchanged("docker-compose.yml")
+        .run();
+    let steps: Vec<&str> = ran
+        .stdout
+        .lines()
+        .filter(|l| l.contains("gp env"))
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        steps,
+        ["gp env ROLLBAR_ACCESS_TOKEN=<value>"],
+        "{}",
+        ran.transcript()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -246,33 +224,24 @@ async fn defect_8_the_global_region_is_not_a_honeycomb_region() {
         .respond_with(ResponseTemplate::new(200).set_body_json(auth_ok()))
         .mount(&stub)
         .await;
-    let out = isolated("cruddur-obs")
+    Test::new()
         .env("HONEYCOMB_API_KEY", KEY)
         .env("HONEYCOMB_API_ENDPOINT", stub.uri())
         .args(["--region", "ca-central-1", "honeycomb", "check"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("accepted"), "{}", stdout(&out));
+        .run()
+        .snapshot("defect_8_global_region_with_honeycomb_check");
 }
 
 #[test]
 fn defect_9_a_key_with_a_control_character_is_bad_input() {
-    let out = isolated("cruddur-obs")
+    Test::new()
         .env("HONEYCOMB_API_KEY", "hcaik_01j9zzzz\u{7}zzzzzzzzzzzzz")
         .env("HONEYCOMB_API_ENDPOINT", "http://127.0.0.1:9")
         .args(["honeycomb", "check"])
-        .output()
-        .unwrap();
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("control character at position 15"), "{err}");
-    assert!(!err.contains("unexpected answer"), "{err}");
-    assert_eq!(
-        err.lines().filter(|l| l.starts_with("error:")).count(),
-        1,
-        "{err}"
-    );
+        .status(2)
+        .stdout("")
+        .run()
+        .snapshot("defect_9_control_character_in_key");
 }
 
 /// Every command and outcome: under `--output json` stdout holds exactly one JSON
