@@ -1,0 +1,144 @@
+//! `xray …` and `logs …`: read and plan every object concurrently, ask once for
+//! updates and deletions, apply concurrently (through [`crate::resource`]).
+
+use super::*;
+
+pub(super) async fn xray_run(
+    config: &Config,
+    targets: Vec<crate::resource::Target<xray::ops::Object>>,
+    change: bool,
+) -> Result<u8, Error> {
+    let aws = Aws::load(&config.aws).await?;
+    let api = XrayApi::new(&aws);
+    converge(
+        config,
+        &aws,
+        targets,
+        change,
+        "X-Ray",
+        |t| crate::resource::plan(&api, t),
+        |p| crate::resource::apply(&api, p, config.ui.yes),
+    )
+    .await
+}
+
+pub(super) async fn logs_run(
+    config: &Config,
+    targets: Vec<crate::resource::Target<logs::LogGroupSpec>>,
+    change: bool,
+) -> Result<u8, Error> {
+    let aws = Aws::load(&config.aws).await?;
+    let api = LogsApi::new(&aws);
+    converge(
+        config,
+        &aws,
+        targets,
+        change,
+        "CloudWatch Logs",
+        |t| crate::resource::plan(&api, t),
+        |p| crate::resource::apply(&api, p, config.ui.yes),
+    )
+    .await
+}
+
+/// Plans every target concurrently; then, when `change` and not `--dry-run`, asks
+/// once for the updates and deletions and applies everything concurrently. Prints
+/// the report; returns 3 when work is left, 0 otherwise.
+pub(super) async fn converge<T, P, PF, PFut, AF, AFut>(
+    config: &Config,
+    aws: &Aws,
+    targets: Vec<T>,
+    change: bool,
+    service: &str,
+    plan: PF,
+    apply: AF,
+) -> Result<u8, Error>
+where
+    P: Planned,
+    PF: Fn(T) -> PFut,
+    PFut: Future<Output = Result<P, AwsError>>,
+    AF: Fn(P) -> AFut,
+    AFut: Future<Output = Result<Outcome, AwsError>>,
+{
+    let planned = ui::spin(
+        &format!("reading {service} in {}", aws.region),
+        try_join_all(targets.into_iter().map(plan)),
+    )
+    .await?;
+    let report = |outcomes| Report {
+        region: Some(aws.region.clone()),
+        dry_run: config.ui.dry_run,
+        outcomes,
+    };
+
+    if !change || config.ui.dry_run {
+        let outcomes = planned
+            .iter()
+            .map(|p| p.unapplied(config.ui.dry_run))
+            .collect();
+        return Ok(finish(config, &report(outcomes)));
+    }
+
+    let agreed = ask_for_changes(config, &planned)?;
+    let results = ui::spin(
+        &format!("applying changes to {service}"),
+        join_all(planned.into_iter().map(|p| {
+            let skip = p.step().needs_agreement() && !agreed;
+            let apply = &apply;
+            async move {
+                if skip {
+                    Ok(p.unapplied(false))
+                } else {
+                    apply(p).await
+                }
+            }
+        })),
+    )
+    .await;
+    let mut outcomes = Vec::new();
+    let mut first_error = None;
+    for result in results {
+        match result {
+            Ok(outcome) => outcomes.push(outcome),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        // Report what did happen before the error.
+        Some(e) if outcomes.is_empty() => Err(e.into()),
+        Some(e) => Err(Error::partial(&report(outcomes), e.into())),
+        None => Ok(finish(config, &report(outcomes))),
+    }
+}
+
+pub(super) fn finish(config: &Config, report: &Report) -> u8 {
+    ui::emit(&config.ui, report);
+    if report.is_pending() {
+        exit::PENDING
+    } else {
+        exit::OK
+    }
+}
+
+/// Shows every update and deletion on stderr and asks once. True when there is
+/// nothing to ask about.
+pub(super) fn ask_for_changes<P: Planned>(config: &Config, planned: &[P]) -> Result<bool, Error> {
+    let asking: Vec<Outcome> = planned
+        .iter()
+        .filter(|p| p.step().needs_agreement())
+        .map(|p| p.unapplied(true))
+        .collect();
+    if asking.is_empty() {
+        return Ok(true);
+    }
+    for outcome in &asking {
+        ui::err(&outcome.to_string());
+    }
+    let what = match asking.as_slice() {
+        [one] => format!("changing {} {}", one.kind, one.name),
+        many => format!("these {} changes", many.len()),
+    };
+    ui::agree(&config.ui, &what, "Apply these changes?")
+}

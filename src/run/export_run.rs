@@ -1,0 +1,102 @@
+//! `export`: the same specs as `init`, as CloudFormation or Terraform.
+
+use super::*;
+
+/// The template on stdout (`--out` absent) or into files, with the import file;
+/// with an import requested, the identifiers of existing objects are read first.
+pub(super) async fn export(
+    config: &Config,
+    s: &crate::config::ExportSettings,
+) -> Result<u8, Error> {
+    use crate::config::ExportFormat;
+    use crate::export::{self, ExistingIds};
+    let existing = if s.import {
+        read_existing(config, &s.input).await?
+    } else {
+        ExistingIds::default()
+    };
+    let template = match s.format {
+        ExportFormat::Cloudformation => export::cloudformation(&s.input),
+        ExportFormat::Terraform => export::terraform(&s.input, &existing),
+    };
+    let mut planned = Vec::new();
+    if let Some(path) = &s.out {
+        let what = match s.format {
+            ExportFormat::Cloudformation => "CloudFormation template",
+            ExportFormat::Terraform => "Terraform configuration",
+        };
+        planned.push(PlannedFile::generated(path, template.clone(), what)?);
+    }
+    if let Some(path) = &s.import_file {
+        let text = export::cloudformation_import(&s.input, &existing);
+        planned.push(PlannedFile::generated(path, text, "resources to import")?);
+    }
+    if s.out.is_none() {
+        // The template is the result: a file report would corrupt it on stdout.
+        let code = if planned.is_empty() {
+            exit::OK
+        } else {
+            let quiet = Config {
+                ui: crate::config::Ui {
+                    output: crate::cli::OutputFormat::Text,
+                    ..config.ui.clone()
+                },
+                ..config.clone()
+            };
+            write_files_reporting_to_stderr(&quiet, planned)?
+        };
+        match config.ui.output {
+            crate::cli::OutputFormat::Text => ui::out(template.trim_end_matches('\n')),
+            crate::cli::OutputFormat::Json => ui::out(&format!(
+                "{:#}",
+                serde_json::json!({"format": format!("{:?}", s.format).to_lowercase(), "template": template})
+            )),
+        }
+        return Ok(code);
+    }
+    write_files(config, planned)
+}
+
+/// The identifiers of the objects that exist already (for import).
+pub(super) async fn read_existing(
+    config: &Config,
+    input: &crate::export::ExportInput,
+) -> Result<crate::export::ExistingIds, Error> {
+    let aws = Aws::load(&config.aws).await?;
+    let xray_api = XrayApi::new(&aws);
+    let logs_api = LogsApi::new(&aws);
+    let group = async {
+        match &input.group {
+            Some(g) => xray_api
+                .find_group(&g.name, false)
+                .await
+                .map(|o| o.map(|g| g.arn)),
+            None => Ok(None),
+        }
+    };
+    let rule = async {
+        match &input.rule {
+            Some(r) => xray_api
+                .find_rule(&r.name, false)
+                .await
+                .map(|o| o.map(|r| r.arn)),
+            None => Ok(None),
+        }
+    };
+    let groups = try_join_all(input.log_groups.iter().map(|g| async {
+        logs_api
+            .find(&g.name, false)
+            .await
+            .map(|o| o.map(|found| found.name))
+    }));
+    let (group_arn, rule_arn, log_groups) = ui::spin(
+        &format!("reading the existing objects in {}", aws.region),
+        async { tokio::try_join!(group, rule, groups) },
+    )
+    .await?;
+    Ok(crate::export::ExistingIds {
+        group_arn,
+        rule_arn,
+        log_groups: log_groups.into_iter().flatten().collect(),
+    })
+}

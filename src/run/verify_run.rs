@@ -1,0 +1,146 @@
+//! `verify`: each backend proven to accept data, concurrently.
+
+use super::*;
+
+/// `verify`: every chosen part at once, with the app's credentials and region.
+pub(super) async fn verify(
+    config: &Config,
+    s: &crate::config::VerifySettings,
+) -> Result<u8, Error> {
+    use crate::verify::{self, VerifyReport};
+    let text = crate::files::read(&s.compose_file)?.ok_or_else(|| Error::MissingFile {
+        what: "compose file",
+        path: s.compose_file.clone(),
+    })?;
+    let app = |key: &str| verify::app_env(&s.compose_file, &text, &s.service, key);
+    let mut aws_settings = config.aws.clone();
+    let mut source = "the standard AWS chain (the compose file passes none)".to_string();
+    if let (Some(id), Some(secret)) = (app("AWS_ACCESS_KEY_ID"), app("AWS_SECRET_ACCESS_KEY")) {
+        ui::register_secret(&secret);
+        aws_settings.credentials = Some(crate::aws::StaticCredentials {
+            access_key_id: id,
+            secret_access_key: Secret::new(secret),
+            session_token: app("AWS_SESSION_TOKEN").map(Secret::new),
+        });
+        source = format!(
+            "{}'s environment in {}",
+            s.service,
+            s.compose_file.display()
+        );
+    }
+    if let Some(region) = app("AWS_DEFAULT_REGION") {
+        aws_settings.region = Some(region);
+    }
+    let log_group = s
+        .log_group
+        .clone()
+        .or_else(|| app("CLOUDWATCH_LOG_GROUP"))
+        .unwrap_or_else(|| crate::logs::DEFAULT_GROUP.to_string());
+    let aws = if s.parts.aws() {
+        Some(Aws::load(&aws_settings).await)
+    } else {
+        None
+    };
+    let region = aws
+        .as_ref()
+        .and_then(|a| a.as_ref().ok())
+        .map(|a| a.region.clone());
+    let policy = crate::iam::app_policy(
+        s.parts.has(Part::Xray),
+        if s.parts.has(Part::Logs) {
+            std::slice::from_ref(&log_group)
+        } else {
+            &[]
+        },
+        region.as_deref(),
+        None,
+    );
+    let xray = async {
+        match (&aws, s.parts.has(Part::Xray)) {
+            (Some(Ok(aws)), true) => {
+                Some(verify::xray(aws, &s.service, &s.filter, s.wait, &policy).await)
+            }
+            (Some(Err(e)), true) => Some(verify::failed("X-Ray", &Error::Aws(e.clone()))),
+            _ => None,
+        }
+    };
+    let logs = async {
+        match (&aws, s.parts.has(Part::Logs)) {
+            (Some(Ok(aws)), true) => Some(verify::logs(aws, &log_group, s.wait, &policy).await),
+            (Some(Err(e)), true) => Some(verify::failed("CloudWatch Logs", &Error::Aws(e.clone()))),
+            _ => None,
+        }
+    };
+    let honeycomb = async {
+        let settings = s.honeycomb.as_ref()?;
+        let Some(key) = &settings.key else {
+            return Some(verify::not_configured("Honeycomb", "HONEYCOMB_API_KEY"));
+        };
+        let api = HoneycombApi::new(settings.timeout);
+        let sent = async {
+            let report = api.check(key, settings.region, &settings.endpoints).await?;
+            if !report.can_send_traces {
+                return Err(Error::from(HoneycombError::CannotSend { key: report.key }));
+            }
+            send_span(&api, settings, key, report, &s.service, None).await
+        };
+        Some(match sent.await {
+            Ok(span) => crate::verify::PartResult {
+                part: "Honeycomb",
+                outcome: crate::verify::Outcome::Passed,
+                detail: format!(
+                    "test span accepted (trace {}, {} {})",
+                    span.trace_id,
+                    span.region.label(),
+                    span.key
+                ),
+                link: Some(span.link),
+                hint: None,
+                policy: None,
+            },
+            Err(e) => verify::failed("Honeycomb", &e),
+        })
+    };
+    let rollbar = async {
+        let settings = s.rollbar.as_ref()?;
+        let Some(token) = &settings.token else {
+            return Some(verify::not_configured("Rollbar", "ROLLBAR_ACCESS_TOKEN"));
+        };
+        let client = match http_client(settings.timeout) {
+            Ok(c) => c,
+            Err(e) => return Some(verify::failed("Rollbar", &e)),
+        };
+        Some(
+            match crate::rollbar::send_test_item(
+                &client,
+                &settings.base,
+                token,
+                &s.rollbar_environment,
+            )
+            .await
+            {
+                Ok(item) => crate::verify::PartResult {
+                    part: "Rollbar",
+                    outcome: crate::verify::Outcome::Passed,
+                    detail: format!("test item accepted ({})", item.uuid),
+                    link: Some(item.link),
+                    hint: None,
+                    policy: None,
+                },
+                Err(e) => verify::failed("Rollbar", &e.into()),
+            },
+        )
+    };
+    let (x, l, h, r) = ui::spin(
+        "verifying X-Ray, CloudWatch Logs, Honeycomb and Rollbar",
+        async { tokio::join!(xray, logs, honeycomb, rollbar) },
+    )
+    .await;
+    let report = VerifyReport {
+        credentials: s.parts.aws().then_some(source),
+        region,
+        parts: [x, l, h, r].into_iter().flatten().collect(),
+    };
+    ui::emit(&config.ui, &report);
+    Ok(report.exit_code())
+}

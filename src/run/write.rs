@@ -1,0 +1,267 @@
+//! Commands that write files: `compose write`, `gitpod write`, `devcontainer write`,
+//! `app write` — plan, show the diff, ask, write checked; and the `gp`/`gh`
+//! subprocesses they run after agreement.
+
+use super::*;
+
+pub(super) async fn compose_write(
+    config: &Config,
+    settings: &ComposeSettings,
+) -> Result<u8, Error> {
+    let region = if settings.parts.has(Part::Xray) {
+        let region = crate::aws::configured_region(&config.aws)
+            .await
+            .ok_or(AwsError::NoRegion)?;
+        crate::aws::check_region(&region)?;
+        region
+    } else {
+        String::new()
+    };
+    plan_and_write(config, || {
+        let mut planned = vec![workspace::compose_file(settings, &region)?];
+        planned.extend(workspace::collector_file(settings, &region)?);
+        Ok(planned)
+    })
+}
+
+pub(super) async fn gitpod_write(config: &Config, settings: &GitpodSettings) -> Result<u8, Error> {
+    let code = plan_and_write(config, || Ok(vec![workspace::gitpod_file(settings)?]))?;
+    // Only inside a Gitpod workspace: another program may be called `gp`.
+    let gp = which("gp").filter(|_| std::env::var_os("GITPOD_WORKSPACE_ID").is_some());
+    match gp {
+        Some(gp) => {
+            let saved = save_gp_env(config, settings, &gp)?;
+            // A failure outranks work left.
+            Ok(if saved == exit::FAILURE {
+                saved
+            } else {
+                code.max(saved)
+            })
+        }
+        None => Ok(code),
+    }
+}
+
+/// Saves the app's variables with `gp env` for the next workspaces, after asking:
+/// only those not saved already with the same value. Values never reach our
+/// output: gp's own output is captured, and masked if shown.
+pub(super) fn save_gp_env(
+    config: &Config,
+    settings: &GitpodSettings,
+    gp: &std::path::Path,
+) -> Result<u8, Error> {
+    let gp_run = |args: &[String]| {
+        std::process::Command::new(gp)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+    };
+    let listing = gp_run(&["env".to_string()])
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let saved = crate::gitpod::parse_gp_env(&listing);
+    let todo = crate::gitpod::unsaved(&settings.env, &saved);
+    if todo.is_empty() {
+        return Ok(exit::OK);
+    }
+    let names = todo.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+    if config.ui.dry_run {
+        crate::ui::err(&format!("would save {names} with gp env"));
+        return Ok(exit::PENDING);
+    }
+    let what = format!("saving {names} with gp env");
+    if !ui::agree(
+        &config.ui,
+        &what,
+        &format!("Save {names} with gp env for the next workspaces?"),
+    )? {
+        return Ok(exit::PENDING);
+    }
+    let mut code = exit::OK;
+    for (name, value) in todo {
+        match gp_run(&["env".to_string(), format!("{name}={}", value.expose())]) {
+            Ok(out) if out.status.success() => crate::ui::err(&format!("saved {name} with gp env")),
+            Ok(out) => {
+                let said =
+                    String::from_utf8_lossy(&out.stderr).replace(value.expose(), &value.masked());
+                let said = said.lines().next().unwrap_or_default().to_string();
+                ui::err(&format!("warning: gp env {name}=… failed: {said}\nhelp: run `gp env {name}=<value>` yourself"));
+                code = exit::FAILURE;
+            }
+            Err(e) => {
+                crate::ui::err(&format!(
+                    "warning: cannot run {}: {e}\nhelp: run `gp env {name}=<value>` yourself",
+                    gp.display()
+                ));
+                code = exit::FAILURE;
+            }
+        }
+    }
+    Ok(code)
+}
+
+/// Plans with `plan`, then [`write_files`]. A file that changed while the user
+/// was deciding is never written from the old bytes: on a terminal (without
+/// `--yes`) the plan is made again from the new file and asked again; otherwise
+/// the run ends with [`FileError::Changed`].
+pub(super) fn plan_and_write(
+    config: &Config,
+    plan: impl Fn() -> Result<Vec<PlannedFile>, Error>,
+) -> Result<u8, Error> {
+    let mut again = 0;
+    loop {
+        match write_files(config, plan()?) {
+            Err(Error::File(FileError::Changed { path }))
+                if config.ui.interactive && !config.ui.yes && again < 3 =>
+            {
+                again += 1;
+                crate::ui::err(&format!(
+                    "{} changed while you were deciding: planning again from the new file",
+                    path.display()
+                ));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Shows the diffs, asks once, and writes the files whose bytes change.
+pub(super) fn write_files(config: &Config, planned: Vec<PlannedFile>) -> Result<u8, Error> {
+    let changing: Vec<&PlannedFile> = planned.iter().filter(|p| p.changes()).collect();
+    let agreed = if changing.is_empty() || config.ui.dry_run {
+        false
+    } else {
+        for p in &changing {
+            ui::err(p.diff().trim_end_matches('\n'));
+        }
+        let names: Vec<String> = changing
+            .iter()
+            .map(|p| p.path.display().to_string())
+            .collect();
+        let names = names.join(" and ");
+        ui::agree(
+            &config.ui,
+            &format!("writing {names}"),
+            &format!("Write {names}?"),
+        )?
+    };
+    let mut reports = Vec::new();
+    for p in planned {
+        let report = match (p.changes(), config.ui.dry_run, agreed) {
+            (false, _, _) | (true, true, _) => p.unapplied(false),
+            (true, false, true) => p.apply()?,
+            (true, false, false) => p.unapplied(true),
+        };
+        reports.push(report);
+    }
+    let pending = reports.iter().any(FileReport::is_pending);
+    let shown = FilesReport {
+        files: reports
+            .into_iter()
+            .map(|mut r| {
+                if config.ui.output == crate::cli::OutputFormat::Text
+                    && r.status != FileStatus::WouldChange
+                {
+                    r.diff = None;
+                }
+                r
+            })
+            .collect(),
+    };
+    ui::emit(&config.ui, &shown);
+    Ok(if pending { exit::PENDING } else { exit::OK })
+}
+
+/// Like [`write_files`], with the report on stderr (stdout holds the result).
+pub(super) fn write_files_reporting_to_stderr(
+    config: &Config,
+    planned: Vec<PlannedFile>,
+) -> Result<u8, Error> {
+    let changing: Vec<&PlannedFile> = planned.iter().filter(|p| p.changes()).collect();
+    if changing.is_empty() || config.ui.dry_run {
+        for p in &changing {
+            ui::err(p.diff().trim_end_matches('\n'));
+        }
+        return Ok(if changing.is_empty() {
+            exit::OK
+        } else {
+            exit::PENDING
+        });
+    }
+    let names: Vec<String> = changing
+        .iter()
+        .map(|p| p.path.display().to_string())
+        .collect();
+    let names = names.join(" and ");
+    if !ui::agree(
+        &config.ui,
+        &format!("writing {names}"),
+        &format!("Write {names}?"),
+    )? {
+        return Ok(exit::PENDING);
+    }
+    for p in planned {
+        let report = p.apply()?;
+        ui::err(&report.to_string());
+    }
+    Ok(exit::OK)
+}
+
+/// `gh codespace ports visibility 4567:public -c NAME`, after agreement; gh's
+/// output is shown only as its first line.
+pub(super) fn make_port_public(
+    config: &Config,
+    gh: &std::path::Path,
+    codespace: &str,
+) -> Result<u8, Error> {
+    let args = [
+        "codespace",
+        "ports",
+        "visibility",
+        "4567:public",
+        "-c",
+        codespace,
+    ];
+    let shown = format!("gh {}", args.join(" "));
+    if config.ui.dry_run {
+        crate::ui::err(&format!("would run: {shown}"));
+        return Ok(exit::PENDING);
+    }
+    if !ui::agree(
+        &config.ui,
+        &format!("running {shown}"),
+        "Make the backend's port 4567 public in this codespace (gh)?",
+    )? {
+        return Ok(exit::PENDING);
+    }
+    match std::process::Command::new(gh)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+    {
+        Ok(out) if out.status.success() => {
+            crate::ui::err(&format!("port 4567 is public in {codespace}"));
+            Ok(exit::OK)
+        }
+        Ok(out) => {
+            let said = String::from_utf8_lossy(&out.stderr);
+            crate::ui::err(&format!(
+                "warning: {shown} failed: {}\nhelp: run it yourself, or set the port's visibility in the Ports tab",
+                said.lines().next().unwrap_or_default()
+            ));
+            Ok(exit::FAILURE)
+        }
+        Err(e) => {
+            crate::ui::err(&format!("warning: cannot run {}: {e}", gh.display()));
+            Ok(exit::FAILURE)
+        }
+    }
+}
+
+/// The path of `program` on PATH, if any.
+/// (The `which` crate: executable files only, PATH as the shell reads it.)
+pub(super) fn which(program: &str) -> Option<std::path::PathBuf> {
+    which::which(program).ok()
+}
