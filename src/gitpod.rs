@@ -11,7 +11,6 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use yaml_edit::{Document, MappingBuilder};
 
-use crate::compose::{parse_strict, ComposeError};
 use crate::plan::FieldDiff;
 
 /// A port the app needs: number, onOpen (if any), what it is.
@@ -101,7 +100,15 @@ fn entry_text(port: u16, on_open: Option<&str>, nl: &str) -> String {
 /// `force`, an entry for one of our ports that is not public is made public; an
 /// entry for a range of ports is never changed (that would open them all).
 pub fn plan(text: Option<&str>, file: &str, force: bool) -> Result<GitpodPlan, GitpodError> {
-    plan_edit(text, file, force).map_err(GitpodError::from)
+    plan_edit(text, file, force)
+}
+
+/// Parses strictly (see [`crate::yaml`]); errors name the Gitpod file.
+fn parse_strict(text: &str, file: &str) -> Result<Value, GitpodError> {
+    crate::yaml::parse_strict(text).map_err(|e| GitpodError::Parse {
+        file: file.to_string(),
+        message: e.message,
+    })
 }
 
 /// Errors about `.gitpod.yml`, with help that fits it (not the compose file's).
@@ -109,26 +116,16 @@ pub fn plan(text: Option<&str>, file: &str, force: bool) -> Result<GitpodPlan, G
 pub enum GitpodError {
     #[error("{file} is not valid YAML: {message}")]
     Parse { file: String, message: String },
+    #[error("{file}: the top level is not a mapping")]
+    NotMapping { file: String },
+    #[error("{file}: `ports:` is not a list")]
+    PortsNotList { file: String },
     #[error("{file}: {message}")]
     Unsafe { file: String, message: String },
     #[error(
         "{file}: the edit would change more than the intended keys ({detail}); nothing was written"
     )]
     Verify { file: String, detail: String },
-}
-
-impl From<ComposeError> for GitpodError {
-    fn from(e: ComposeError) -> GitpodError {
-        match e {
-            ComposeError::Parse { file, message } => GitpodError::Parse { file, message },
-            ComposeError::Verify { file, detail } => GitpodError::Verify { file, detail },
-            ComposeError::Unsafe { file, message } => GitpodError::Unsafe { file, message },
-            other => GitpodError::Unsafe {
-                file: ".gitpod.yml".into(),
-                message: other.to_string(),
-            },
-        }
-    }
 }
 
 impl GitpodError {
@@ -141,8 +138,14 @@ impl GitpodError {
             GitpodError::Parse { .. } => {
                 "fix the line named (Gitpod would refuse the file too) and run again".into()
             }
-            GitpodError::Unsafe { .. } => {
+            GitpodError::NotMapping { .. } => {
+                "a Gitpod file is a mapping of keys like `tasks:` and `ports:`; fix it and run again".into()
+            }
+            GitpodError::PortsNotList { .. } => {
                 "`ports:` must be a list of entries like `- port: 4567`; fix it or add the ports by hand (see `cruddur-obs gitpod write --help`)".into()
+            }
+            GitpodError::Unsafe { .. } => {
+                "fix what is named, or add the ports by hand (see `cruddur-obs gitpod write --help`)".into()
             }
             GitpodError::Verify { .. } => {
                 "please report this with the file; add the ports by hand meanwhile".into()
@@ -230,21 +233,21 @@ fn last_top_level_key(text: &str) -> Option<usize> {
     Some(starts[at])
 }
 
-fn plan_edit(text: Option<&str>, file: &str, force: bool) -> Result<GitpodPlan, ComposeError> {
+fn plan_edit(text: Option<&str>, file: &str, force: bool) -> Result<GitpodPlan, GitpodError> {
     let text = text.unwrap_or_default();
     let before = parse_strict(text, file)?;
-    let unsafe_edit = |message: &str| ComposeError::Unsafe {
+    let unsafe_edit = |message: &str| GitpodError::Unsafe {
         file: file.into(),
         message: message.into(),
     };
     if !(before.is_object() || before.is_null()) {
-        return Err(unsafe_edit("the top level is not a mapping"));
+        return Err(GitpodError::NotMapping { file: file.into() });
     }
     let ports = before.get("ports").cloned().unwrap_or(Value::Null);
     let existing: Vec<Value> = match &ports {
         Value::Array(items) => items.clone(),
         Value::Null => Vec::new(),
-        _ => return Err(unsafe_edit("`ports:` is not a list")),
+        _ => return Err(GitpodError::PortsNotList { file: file.into() }),
     };
 
     let mut notes = Vec::new();
@@ -307,7 +310,7 @@ fn plan_edit(text: Option<&str>, file: &str, force: bool) -> Result<GitpodPlan, 
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let new_text = match &ports {
         Value::Array(_) => {
-            let doc = Document::from_str(text).map_err(|e| ComposeError::Parse {
+            let doc = Document::from_str(text).map_err(|e| GitpodError::Parse {
                 file: file.into(),
                 message: e.to_string(),
             })?;
@@ -329,7 +332,7 @@ fn plan_edit(text: Option<&str>, file: &str, force: bool) -> Result<GitpodPlan, 
                     entry = entry.pair("onOpen", o);
                 }
                 let entry = entry.pair("visibility", "public").build_document();
-                seq.push(entry.as_mapping().ok_or_else(|| ComposeError::Verify {
+                seq.push(entry.as_mapping().ok_or_else(|| GitpodError::Verify {
                     file: file.to_string(),
                     detail: "the YAML editor built no mapping".into(),
                 })?);
@@ -376,12 +379,12 @@ fn plan_edit(text: Option<&str>, file: &str, force: bool) -> Result<GitpodPlan, 
     }
     list.extend(missing.iter().map(|&(p, o)| entry_json(p, o)));
     expected["ports"] = Value::Array(list);
-    let after = parse_strict(&new_text, file).map_err(|e| ComposeError::Verify {
+    let after = parse_strict(&new_text, file).map_err(|e| GitpodError::Verify {
         file: file.into(),
         detail: format!("the result does not parse: {e}"),
     })?;
     if after != expected {
-        return Err(ComposeError::Verify {
+        return Err(GitpodError::Verify {
             file: file.into(),
             detail: "the parsed result is not the original plus the new or public ports".into(),
         });
@@ -391,7 +394,7 @@ fn plan_edit(text: Option<&str>, file: &str, force: bool) -> Result<GitpodPlan, 
     if !text.ends_with('\n') && ends_in_block_scalar(text) {
         let last = text.rsplit('\n').next().unwrap_or(text);
         if !(new_text.ends_with(last) && new_text[..new_text.len() - last.len()].ends_with('\n')) {
-            return Err(ComposeError::Unsafe {
+            return Err(GitpodError::Unsafe {
                 file: file.into(),
                 message: "the file ends inside a block scalar without a final line break, and the edit would add one to its value; add a final line break (or the ports by hand)".into(),
             });
@@ -426,6 +429,43 @@ fn value_text(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_refusal_has_its_own_kind_and_gitpod_help() {
+        let cases = [
+            (
+                "- a\n",
+                ".gitpod.yml: the top level is not a mapping",
+                "a Gitpod file is a mapping",
+            ),
+            (
+                "ports: 3000\n",
+                ".gitpod.yml: `ports:` is not a list",
+                "`ports:` must be a list",
+            ),
+            (
+                "ports:\n",
+                ".gitpod.yml: `ports:` is empty; write `ports: []` or remove it",
+                "fix what is named",
+            ),
+            (
+                "a: [\n",
+                ".gitpod.yml is not valid YAML: line 1 column 4",
+                "Gitpod would refuse",
+            ),
+        ];
+        for (text, said, help) in cases {
+            let e = plan(Some(text), ".gitpod.yml", false).unwrap_err();
+            assert!(e.to_string().starts_with(said), "{text:?}: {e}");
+            assert!(
+                e.help().unwrap_or_default().contains(help),
+                "{text:?}: {:?}",
+                e.help()
+            );
+            assert!(e.is_bad_input());
+            assert!(!format!("{e} {:?}", e.help()).contains("compose"), "{e}");
+        }
+    }
 
     #[test]
     fn saved_gp_env_values_are_not_saved_again() {

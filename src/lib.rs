@@ -40,6 +40,7 @@ mod verify;
 mod wizard;
 mod workspace;
 mod xray;
+mod yaml;
 
 /// What the integration tests (`tests/it`) drive below the command line: the pure
 /// planners, the SaaS clients and the cloud objects' plan/apply path. Everything

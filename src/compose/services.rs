@@ -4,38 +4,12 @@
 
 use super::*;
 
-/// Parses strictly: YAML errors, tabs and duplicate keys are refused with line and column.
+/// Parses strictly (see [`crate::yaml`]); errors name the compose file.
 pub fn parse_strict(text: &str, file: &str) -> Result<Value, ComposeError> {
-    serde_saphyr::from_str::<Value>(text).map_err(|e| ComposeError::Parse {
+    crate::yaml::parse_strict(text).map_err(|e| ComposeError::Parse {
         file: file.to_string(),
-        message: parse_message(&e.to_string()),
+        message: e.message,
     })
-}
-
-/// The parser's message in the user's terms: its first line, without advice
-/// about the parser's own options ("set DuplicateKeyPolicy in Options").
-pub(super) fn parse_message(raw: &str) -> String {
-    let first = raw
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .trim_start_matches("error: ");
-    let mut message = first.to_string();
-    for internal in ["DuplicateKeyPolicy", "Options", "serde", "saphyr"] {
-        if let Some(i) = message.find(internal) {
-            // Cut the clause that names the library's internals.
-            let cut = message[..i].rfind([';', '(', ',']).unwrap_or(i);
-            message.truncate(cut);
-        }
-    }
-    let message = message
-        .trim_end_matches([' ', ';', ',', '(', ':'])
-        .to_string();
-    if message.is_empty() {
-        first.to_string()
-    } else {
-        message
-    }
 }
 
 /// The one service named like a backend (`backend`, `api`, `*flask*`), if exactly one.
