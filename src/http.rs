@@ -1,4 +1,5 @@
-//! The HTTP edge shared by the SaaS modules ([`crate::rollbar`], [`crate::honeycomb::board`]).
+//! The HTTP edge shared by the SaaS modules ([`crate::honeycomb::api`],
+//! [`crate::honeycomb::board`], [`crate::rollbar`]).
 //!
 //! Rules (DESIGN.md §4, §6):
 //! - redirects are never followed (`redirect::Policy::none()`): a 3xx is reported,
@@ -102,8 +103,20 @@ impl HttpClient {
         auth: (&'static str, &Secret),
         json_body: Option<String>,
     ) -> Result<Reply, Failure> {
+        self.send_with_headers(method, url, auth, HeaderMap::new(), json_body)
+            .await
+    }
+
+    /// [`HttpClient::send`] with more (non-secret) headers.
+    pub(crate) async fn send_with_headers(
+        &self,
+        method: Method,
+        url: Url,
+        auth: (&'static str, &Secret),
+        mut headers: HeaderMap,
+        json_body: Option<String>,
+    ) -> Result<Reply, Failure> {
         let client = self.client_for(&url)?;
-        let mut headers = HeaderMap::new();
         let mut value = HeaderValue::from_str(auth.1.expose()).map_err(|_| Failure::BadSecret)?;
         value.set_sensitive(true);
         headers.insert(HeaderName::from_static(auth.0), value);
@@ -140,6 +153,7 @@ impl HttpClient {
                     failure: Failure::Server {
                         url: url.to_string(),
                         status: status.as_u16(),
+                        retried: idempotent,
                     },
                     retry: idempotent,
                     after: None,
@@ -275,6 +289,8 @@ pub(crate) enum Failure {
     Server {
         url: String,
         status: u16,
+        /// Whether it was tried again (a request that changes nothing).
+        retried: bool,
     },
     BadSecret,
 }

@@ -140,7 +140,7 @@ impl RollbarError {
             Failure::RateLimited { url, retry_after } => {
                 RollbarError::RateLimited { url, retry_after }
             }
-            Failure::Server { url, status } => RollbarError::Unexpected {
+            Failure::Server { url, status, .. } => RollbarError::Unexpected {
                 url,
                 status: Some(status),
                 detail: "Rollbar has trouble (see https://status.rollbar.com)".into(),

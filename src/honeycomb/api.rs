@@ -1,19 +1,17 @@
-//! The Honeycomb edge: `GET /1/auth` (or `/2/auth`), `POST /v1/traces`, with
-//! retries on 5xx and connection errors, and on 429 after the time the server
-//! asks for. The key travels in a header marked sensitive and nowhere else.
+//! The Honeycomb edge: `GET /1/auth` (or `/2/auth`), `POST /v1/traces`, through
+//! the shared [`HttpClient`] (its rules on redirects, proxies, retries, 429 waits
+//! and body size apply). The key travels in a header marked sensitive and
+//! nowhere else.
 
 use std::time::Duration;
 
-use backon::{ExponentialBuilder, Retryable};
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
-use reqwest::{StatusCode, Url};
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 
 use super::{join, key_kind, report_v1, report_v2, Endpoints, KeyKind, KeyReport, Region};
+use crate::http::{Failure, HttpClient};
 use crate::secret::Secret;
-
-/// The longest wait a 429 may ask for before we give up instead.
-const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(10);
 
 /// Honeycomb failures, each with what the user can do about it.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -34,8 +32,12 @@ pub(crate) enum HoneycombError {
         url: String,
         retry_after: Option<u64>,
     },
-    #[error("{url} answered {status} after retries")]
-    Server { url: String, status: u16 },
+    #[error("{url} answered {status}{}", if *retried { " after retries" } else { "" })]
+    Server {
+        url: String,
+        status: u16,
+        retried: bool,
+    },
     #[error("unexpected answer from {url}: {reason}")]
     Unexpected { url: String, reason: String },
     #[error("Honeycomb rejected the {key} in {regions} (401 Unauthorized)")]
@@ -84,6 +86,63 @@ impl HoneycombError {
     }
 }
 
+impl HoneycombError {
+    /// A failure on the way (see [`crate::http`]), in Honeycomb's terms.
+    fn from_failure(f: Failure) -> HoneycombError {
+        match f {
+            Failure::Timeout { url, secs } => HoneycombError::Timeout { url, secs },
+            Failure::Connect { url, cause } => HoneycombError::Connect { url, reason: cause },
+            Failure::Lost {
+                url,
+                cause,
+                retried,
+            } => HoneycombError::Lost {
+                url,
+                reason: cause,
+                retried,
+            },
+            Failure::RateLimited { url, retry_after } => {
+                HoneycombError::RateLimited { url, retry_after }
+            }
+            Failure::Server {
+                url,
+                status,
+                retried,
+            } => HoneycombError::Server {
+                url,
+                status,
+                retried,
+            },
+            Failure::Redirect {
+                url,
+                status,
+                location,
+            } => HoneycombError::Unexpected {
+                url,
+                reason: format!(
+                    "HTTP {status} redirecting to {}: not followed (Honeycomb's API does not redirect, and the key would go along)",
+                    location.chars().take(200).collect::<String>()
+                ),
+            },
+            Failure::TooLarge { url } => HoneycombError::Unexpected {
+                url,
+                reason: format!(
+                    "the answer is larger than {} KiB",
+                    crate::http::BODY_LIMIT / 1024
+                ),
+            },
+            Failure::Insecure { url } => HoneycombError::Unexpected {
+                url,
+                reason: "plain http goes to a loopback address only (the key would cross the network in clear text)".into(),
+            },
+            Failure::BadSecret => HoneycombError::Unexpected {
+                url: String::new(),
+                reason: "the key contains characters that cannot be sent in a header".into(),
+            },
+        }
+    }
+}
+
 /// A wait in words: "45 s", "12 min", "about 28 h".
 fn human_wait(secs: u64) -> String {
     match secs {
@@ -93,195 +152,34 @@ fn human_wait(secs: u64) -> String {
     }
 }
 
-/// One attempt's failure: what it was, whether to try again, and when.
-#[derive(Debug)]
-struct Attempt {
-    error: HoneycombError,
-    retry: bool,
-    after: Option<Duration>,
-}
-
 #[derive(Clone)]
 pub(crate) struct HoneycombApi {
-    /// For https: follows no redirect (the key header would go with it).
-    client: reqwest::Client,
-    /// For plain http, which is allowed to loopback only: a direct connection,
-    /// never through a proxy (the key would cross the network in clear text).
-    direct: reqwest::Client,
+    http: HttpClient,
     timeout: Duration,
 }
 
-/// The largest answer read from Honeycomb's API (its replies are a few KB).
-pub(crate) const BODY_LIMIT: usize = 256 * 1024;
-
 impl HoneycombApi {
     pub(crate) fn new(timeout: Duration) -> HoneycombApi {
-        let builder = || {
-            reqwest::Client::builder()
-                .timeout(timeout)
-                .connect_timeout(timeout.min(Duration::from_secs(5)))
-                .redirect(reqwest::redirect::Policy::none())
-                .user_agent(concat!("cruddur-obs/", env!("CARGO_PKG_VERSION")))
-        };
         #[allow(clippy::expect_used)]
-        let client = builder().build().expect("the TLS backend initialises");
-        #[allow(clippy::expect_used)]
-        let direct = builder()
-            .no_proxy()
-            .build()
-            .expect("the TLS backend initialises");
-        HoneycombApi {
-            client,
-            direct,
-            timeout,
-        }
+        let http = HttpClient::new(timeout, timeout).expect("the TLS backend initialises");
+        HoneycombApi { http, timeout }
     }
 
-    /// Sends one request with retries; returns the status and the body text.
+    /// Sends one request (retried as [`HttpClient`] does); returns the status and
+    /// the body text. `auth` is the header and its whole value.
     async fn send(
         &self,
-        method: reqwest::Method,
+        method: Method,
         url: Url,
+        auth: (&'static str, &Secret),
         headers: HeaderMap,
         body: Option<String>,
     ) -> Result<(StatusCode, String), HoneycombError> {
-        let attempt = || async {
-            let client = if url.scheme() == "http" {
-                &self.direct
-            } else {
-                &self.client
-            };
-            let mut request = client
-                .request(method.clone(), url.clone())
-                .headers(headers.clone());
-            if let Some(body) = &body {
-                request = request.body(body.clone());
-            }
-            let response = request
-                .send()
-                .await
-                .map_err(|e| self.transport(&url, &method, e))?;
-            let status = response.status();
-            if status == StatusCode::TOO_MANY_REQUESTS {
-                let after = retry_after(response.headers());
-                return Err(Attempt {
-                    error: HoneycombError::RateLimited {
-                        url: url.to_string(),
-                        retry_after: after.map(|d| d.as_secs()),
-                    },
-                    retry: after.is_none_or(|d| d <= MAX_RATE_LIMIT_WAIT),
-                    after,
-                });
-            }
-            if status.is_server_error() {
-                return Err(Attempt {
-                    error: HoneycombError::Server {
-                        url: url.to_string(),
-                        status: status.as_u16(),
-                    },
-                    retry: true,
-                    after: None,
-                });
-            }
-            if status.is_redirection() {
-                let location = response
-                    .headers()
-                    .get(reqwest::header::LOCATION)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("nowhere")
-                    .chars()
-                    .take(200)
-                    .collect::<String>();
-                return Err(Attempt {
-                    error: HoneycombError::Unexpected {
-                        url: url.to_string(),
-                        reason: format!(
-                            "HTTP {} redirecting to {location}: not followed (Honeycomb's API does not redirect, and the key would go along)",
-                            status.as_u16()
-                        ),
-                    },
-                    retry: false,
-                    after: None,
-                });
-            }
-            let mut response = response;
-            let mut bytes: Vec<u8> = Vec::new();
-            while let Some(chunk) = response
-                .chunk()
-                .await
-                .map_err(|e| self.transport(&url, &method, e))?
-            {
-                if bytes.len() + chunk.len() > BODY_LIMIT {
-                    return Err(Attempt {
-                        error: HoneycombError::Unexpected {
-                            url: url.to_string(),
-                            reason: format!("the answer is larger than {} KiB", BODY_LIMIT / 1024),
-                        },
-                        retry: false,
-                        after: None,
-                    });
-                }
-                bytes.extend_from_slice(&chunk);
-            }
-            Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
-        };
-        attempt
-            .retry(
-                ExponentialBuilder::default()
-                    .with_min_delay(Duration::from_millis(200))
-                    .with_max_delay(Duration::from_secs(2))
-                    .with_max_times(2)
-                    .with_jitter(),
-            )
-            .when(|a: &Attempt| a.retry)
-            .adjust(|a: &Attempt, planned| planned.map(|d| a.after.unwrap_or(d)))
-            .notify(|a: &Attempt, wait| tracing::debug!("retrying in {wait:?}: {}", a.error))
+        self.http
+            .send_with_headers(method, url, auth, headers, body)
             .await
-            .map_err(|a| a.error)
-    }
-
-    /// A failure on the way. A lost connection is tried again only for a GET: a
-    /// repeated POST could send the span twice.
-    fn transport(&self, url: &Url, method: &reqwest::Method, e: reqwest::Error) -> Attempt {
-        if e.is_timeout() {
-            Attempt {
-                error: HoneycombError::Timeout {
-                    url: url.to_string(),
-                    secs: self.timeout.as_secs_f64(),
-                },
-                retry: false,
-                after: None,
-            }
-        } else if e.is_connect() {
-            Attempt {
-                error: HoneycombError::Connect {
-                    url: url.to_string(),
-                    reason: crate::cause::innermost_cause(&e),
-                },
-                retry: true,
-                after: None,
-            }
-        } else if e.is_request() || e.is_body() {
-            let retry = method == reqwest::Method::GET;
-            Attempt {
-                error: HoneycombError::Lost {
-                    url: url.to_string(),
-                    reason: crate::cause::innermost_cause(&e),
-                    retried: retry,
-                },
-                retry,
-                after: None,
-            }
-        } else {
-            Attempt {
-                error: HoneycombError::Unexpected {
-                    url: url.to_string(),
-                    reason: crate::cause::innermost_cause(&e),
-                },
-                retry: false,
-                after: None,
-            }
-        }
+            .map(|reply| (reply.status, reply.body))
+            .map_err(HoneycombError::from_failure)
     }
 
     /// Checks the key: `region` if given, else US then EU (a 401 moves on to the
@@ -321,18 +219,15 @@ impl HoneycombApi {
                 Region::Us => &endpoints.us,
                 Region::Eu => &endpoints.eu,
             };
-            let (url, headers) = if kind == KeyKind::Management {
-                let mut h = HeaderMap::new();
-                h.insert(
-                    AUTHORIZATION,
-                    sensitive(&format!("Bearer {}", key.expose()))?,
-                );
-                (join(base, "2/auth"), h)
+            let bearer;
+            let (url, auth) = if kind == KeyKind::Management {
+                bearer = Secret::new(format!("Bearer {}", key.expose()));
+                (join(base, "2/auth"), ("authorization", &bearer))
             } else {
-                (join(base, "1/auth"), team_header(key)?)
+                (join(base, "1/auth"), ("x-honeycomb-team", key))
             };
             let (status, text) = self
-                .send(reqwest::Method::GET, url.clone(), headers, None)
+                .send(Method::GET, url.clone(), auth, HeaderMap::new(), None)
                 .await?;
             match status {
                 StatusCode::OK => {
@@ -394,8 +289,7 @@ impl HoneycombApi {
         body: &Value,
     ) -> Result<(), HoneycombError> {
         let url = join(base, "v1/traces");
-        let mut headers = team_header(key)?;
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let mut headers = HeaderMap::new();
         if let Some(dataset) = dataset {
             let value = HeaderValue::from_str(dataset).map_err(|_| HoneycombError::Unexpected {
                 url: url.to_string(),
@@ -404,7 +298,13 @@ impl HoneycombApi {
             headers.insert("x-honeycomb-dataset", value);
         }
         let (status, text) = self
-            .send(reqwest::Method::POST, url, headers, Some(body.to_string()))
+            .send(
+                Method::POST,
+                url,
+                ("x-honeycomb-team", key),
+                headers,
+                Some(body.to_string()),
+            )
             .await?;
         if status.is_success() {
             Ok(())
@@ -415,43 +315,6 @@ impl HoneycombApi {
             })
         }
     }
-}
-
-fn sensitive(value: &str) -> Result<HeaderValue, HoneycombError> {
-    let mut v = HeaderValue::from_str(value).map_err(|_| HoneycombError::Unexpected {
-        url: String::new(),
-        reason: "the key contains characters that cannot be sent in a header".into(),
-    })?;
-    v.set_sensitive(true);
-    Ok(v)
-}
-
-fn team_header(key: &Secret) -> Result<HeaderMap, HoneycombError> {
-    let mut h = HeaderMap::new();
-    h.insert("x-honeycomb-team", sensitive(key.expose())?);
-    Ok(h)
-}
-
-/// How long a 429 asks us to wait: `Retry-After` seconds, else `RateLimit-Reset`,
-/// else the `reset=` of a `RateLimit` header.
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let seconds = |v: &str| v.trim().parse::<u64>().ok();
-    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
-    header(RETRY_AFTER.as_str())
-        .and_then(seconds)
-        .or_else(|| header("ratelimit-reset").and_then(seconds))
-        .or_else(|| {
-            header("ratelimit").and_then(|v| {
-                v.split([',', ';'])
-                    .find_map(|part| {
-                        part.trim()
-                            .strip_prefix("reset=")
-                            .or(part.trim().strip_prefix("t="))
-                    })
-                    .and_then(seconds)
-            })
-        })
-        .map(Duration::from_secs)
 }
 
 /// The `error` field of a Honeycomb error body, else the body itself (shortened).
@@ -468,6 +331,8 @@ mod tests {
 
     #[test]
     fn rate_limit_headers_give_the_wait() {
+        use crate::http::retry_after;
+        use reqwest::header::RETRY_AFTER;
         let mut h = HeaderMap::new();
         h.insert(
             "ratelimit",
@@ -477,6 +342,35 @@ mod tests {
         h.insert(RETRY_AFTER, HeaderValue::from_static("1"));
         assert_eq!(retry_after(&h), Some(Duration::from_secs(1)));
         assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn transport_failures_keep_honeycombs_words() {
+        let url = "https://api.honeycomb.io/1/auth".to_string();
+        let e = HoneycombError::from_failure(Failure::Redirect {
+            url: url.clone(),
+            status: 302,
+            location: "https://elsewhere.example/1/auth".into(),
+        });
+        assert_eq!(
+            e.to_string(),
+            "unexpected answer from https://api.honeycomb.io/1/auth: HTTP 302 redirecting to \
+             https://elsewhere.example/1/auth: not followed (Honeycomb's API does not redirect, \
+             and the key would go along)"
+        );
+        let get = HoneycombError::from_failure(Failure::Server {
+            url: url.clone(),
+            status: 500,
+            retried: true,
+        });
+        assert_eq!(get.to_string(), format!("{url} answered 500 after retries"));
+        let post = HoneycombError::from_failure(Failure::Server {
+            url: url.clone(),
+            status: 500,
+            retried: false,
+        });
+        assert_eq!(post.to_string(), format!("{url} answered 500"));
+        assert!(!post.is_auth() && post.help().is_some());
     }
 
     #[test]

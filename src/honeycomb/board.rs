@@ -161,7 +161,7 @@ impl BoardError {
             Failure::RateLimited { url, retry_after } => {
                 BoardError::RateLimited { url, retry_after }
             }
-            Failure::Server { url, status } => BoardError::Unexpected {
+            Failure::Server { url, status, .. } => BoardError::Unexpected {
                 url,
                 status: Some(status),
                 detail: "Honeycomb has trouble (see https://status.honeycomb.io)".into(),

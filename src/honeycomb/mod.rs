@@ -10,12 +10,13 @@ pub(crate) mod board;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::net::IpAddr;
 
 use reqwest::Url;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::http::is_loopback;
+pub(crate) use crate::http::join;
 use crate::secret::Secret;
 
 /// The two Honeycomb regions.
@@ -193,18 +194,6 @@ pub(crate) fn parse_endpoint(url: &str) -> Result<Url, InputError> {
     }
 }
 
-fn is_loopback(url: &Url) -> bool {
-    match url.host_str() {
-        Some("localhost") => true,
-        Some(host) => host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback()),
-        None => false,
-    }
-}
-
 /// The endpoints: defaults, or `api` for both regions, or `api_eu` for EU.
 pub(crate) fn endpoints(api: Option<&str>, api_eu: Option<&str>) -> Result<Endpoints, InputError> {
     let us = match api {
@@ -229,18 +218,6 @@ pub(crate) fn regions_to_try(region: Option<Region>, endpoints: &Endpoints) -> V
         None if endpoints.us == endpoints.eu => vec![Region::Us],
         None => vec![Region::Us, Region::Eu],
     }
-}
-
-/// Joins `path` to a base URL that may itself have a path (a proxy prefix).
-pub(crate) fn join(base: &Url, path: &str) -> Url {
-    let mut url = base.clone();
-    let joined = format!(
-        "{}/{}",
-        base.path().trim_end_matches('/'),
-        path.trim_start_matches('/')
-    );
-    url.set_path(&joined);
-    url
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
