@@ -1,15 +1,22 @@
 //! `cruddur-obs`: set up observability for the Cruddur app (AWS Cloud Project
 //! Bootcamp, week 2) in one safe, repeatable run.
 //!
-//! Shape: [`cli`] parses, [`config`] validates once, [`run`] executes one command.
-//! One module per external system — [`xray`], [`logs`], [`honeycomb`] (and its
-//! [`honeycomb::board`]), [`rollbar`] — and per file kind — [`compose`], [`gitpod`],
-//! [`devcontainer`], [`app`] (requirements.txt, app.py), [`collector`] — each with a
-//! pure planner and a small I/O edge ([`http`] for the SaaS APIs, [`files`] for
-//! disk). [`setup`] (init/plan/status/destroy) and [`verify`] only compose them;
-//! [`export`] and [`iam`] are pure renderings of the same specs. [`ui`] is the one
-//! place that prints (and masks secrets); [`error`] maps every failure to an exit
-//! code in one place.
+//! Shape: [`cli`] parses, [`config`] validates once into [`parts::Parts`] and
+//! settings, [`run`] dispatches one command. One module per external system —
+//! [`xray`], [`logs`], [`honeycomb`] (and its [`honeycomb::board`]), [`rollbar`] —
+//! and per file kind — [`compose`], [`gitpod`], [`devcontainer`], [`app`]
+//! (requirements.txt, app.py), [`collector`] — each with a pure planner and a
+//! small I/O edge: [`http`] for every SaaS call, [`files`] for disk, [`yaml`] for
+//! the strict YAML parse. Cloud objects share one plan/apply path,
+//! [`resource`]. [`setup`] (init/plan/status/destroy: one read, pure plan and
+//! checks, one report) and [`verify`] only compose them; [`export`] and [`iam`] are
+//! pure renderings of the same specs. [`ui`] is the one place that prints (and
+//! masks secrets); [`error`] maps every failure to an exit code in one place.
+//!
+//! Everything is crate-private; [`testing`] names what the integration tests
+//! drive below the command line.
+
+#![allow(rustdoc::private_intra_doc_links)] // the crate docs describe its private modules
 
 mod app;
 mod aws;

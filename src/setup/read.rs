@@ -279,7 +279,7 @@ pub(super) async fn honeycomb_key(
 
 /// `status`: one check per thing that must be true.
 /// What `status` looks at beyond the plan, read once from disk, this shell and
-/// STS, so that [`checks`] is a pure function of it and the [`Reading`].
+/// STS, so that [`checks()`] is a pure function of it and the [`Reading`].
 pub(super) struct StatusInputs {
     /// GetCallerIdentity: the account, or the error and its help (with an AWS part).
     pub(super) identity: Option<Result<String, (String, Option<String>)>>,
