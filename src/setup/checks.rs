@@ -305,3 +305,151 @@ pub(super) fn tracing_checks(
     }
     checks
 }
+
+#[cfg(test)]
+mod tests {
+    //! The checks are a pure function of the settings, the reading and the
+    //! status inputs: no environment variable, file or network is read here.
+    use super::*;
+    use clap::Parser as _;
+
+    const COMPOSE: &str = "services:\n  backend-flask:\n    environment:\n      AWS_DEFAULT_REGION: \"${AWS_DEFAULT_REGION}\"\n";
+
+    fn settings() -> SetupSettings {
+        let cli = crate::cli::Cli::parse_from([
+            "cruddur-obs",
+            "status",
+            "--file",
+            "repo/docker-compose.yml",
+        ]);
+        match Config::from_cli(cli, false).map(|c| c.action) {
+            Ok(crate::config::Action::Setup(_, s)) => *s,
+            other => panic!("not a setup action: {other:?}"),
+        }
+    }
+
+    fn reading(region: &str) -> Reading {
+        let sdk = aws_config::SdkConfig::builder()
+            .region(aws_config::Region::new(region.to_string()))
+            .build();
+        let report = FileReport {
+            file: "repo/docker-compose.yml".into(),
+            status: crate::files::FileStatus::InSync,
+            changes: Vec::new(),
+            conflicts: Vec::new(),
+            forced: false,
+            notes: Vec::new(),
+            diff: None,
+            next_steps: Vec::new(),
+        };
+        Reading {
+            rollbar: None,
+            board: None,
+            aws: Some(Aws {
+                sdk,
+                region: region.into(),
+            }),
+            honeycomb: None,
+            xray: Vec::new(),
+            logs: Vec::new(),
+            files: vec![PlannedFile {
+                path: "repo/docker-compose.yml".into(),
+                old: Some(COMPOSE.into()),
+                new: COMPOSE.into(),
+                report,
+                force: false,
+            }],
+            failures: Vec::new(),
+        }
+    }
+
+    fn inputs(shell: &[(&str, &str)], dotenv: &[(&str, &str)]) -> StatusInputs {
+        let pairs = |p: &[(&str, &str)]| -> Vec<(String, String)> {
+            p.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        StatusInputs {
+            identity: Some(Ok("123456789012".into())),
+            dotenv_path: "repo/.env".into(),
+            dotenv: pairs(dotenv),
+            shell: pairs(shell).into_iter().collect(),
+            collector_path: "repo/otel-collector-config.yaml".into(),
+            collector: Ok(None),
+        }
+    }
+
+    fn named<'a>(checks: &'a [Check], name: &str) -> &'a Check {
+        checks
+            .iter()
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| panic!("no check {name:?} in {checks:#?}"))
+    }
+
+    #[test]
+    fn the_apps_region_is_resolved_from_the_inputs_not_from_this_process() {
+        let s = settings();
+        let r = reading("ca-central-1");
+        let key = "backend-flask AWS_DEFAULT_REGION";
+
+        let wrong = checks(&s, &r, &inputs(&[("AWS_DEFAULT_REGION", "us-east-1")], &[]));
+        let c = named(&wrong, key);
+        assert!(!c.ok);
+        assert_eq!(
+            c.detail,
+            "us-east-1 (from this shell), but the region set up is ca-central-1"
+        );
+        assert_eq!(
+            c.hint.as_deref(),
+            Some("export AWS_DEFAULT_REGION=ca-central-1 (on Gitpod: gp env AWS_DEFAULT_REGION=ca-central-1)")
+        );
+
+        let from_dotenv = checks(
+            &s,
+            &r,
+            &inputs(&[], &[("AWS_DEFAULT_REGION", "ca-central-1")]),
+        );
+        let c = named(&from_dotenv, key);
+        assert!(c.ok, "{c:?}");
+        assert_eq!(c.detail, "ca-central-1 (from repo/.env), the region set up");
+
+        let unset = checks(&s, &r, &inputs(&[], &[]));
+        assert!(named(&unset, key)
+            .detail
+            .contains("is not set in this shell or in repo/.env"));
+        // The same inputs, the same checks.
+        assert_eq!(unset, checks(&s, &r, &inputs(&[], &[])));
+    }
+
+    #[test]
+    fn credentials_and_the_collector_come_from_the_inputs() {
+        let s = settings();
+        let r = reading("ca-central-1");
+        let mut i = inputs(&[], &[]);
+        let ok = checks(&s, &r, &i);
+        let c = named(&ok, "AWS credentials");
+        assert!(c.ok);
+        assert_eq!(c.detail, "account 123456789012 in ca-central-1");
+        assert!(
+            !ok.iter()
+                .any(|c| c.name == "repo/otel-collector-config.yaml"),
+            "no collector config, none used: no check"
+        );
+
+        i.identity = Some(Err((
+            "the security token is invalid".into(),
+            Some("check the keys".into()),
+        )));
+        i.collector = Ok(Some("receivers: {}\n".into()));
+        let bad = checks(&s, &r, &i);
+        let c = named(&bad, "AWS credentials");
+        assert!(!c.ok);
+        assert_eq!(c.detail, "the security token is invalid");
+        assert_eq!(c.hint.as_deref(), Some("check the keys"));
+        let stale = named(&bad, "repo/otel-collector-config.yaml");
+        assert!(
+            stale.warning && stale.detail.starts_with("not used"),
+            "{stale:?}"
+        );
+    }
+}
