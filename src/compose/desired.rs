@@ -26,7 +26,7 @@ pub(super) fn other_mode_env(spec: &ComposeSpec) -> Vec<(String, String)> {
     env
 }
 
-pub(super) fn env_for(spec: &ComposeSpec, via: Via) -> Vec<(String, String)> {
+fn env_for(spec: &ComposeSpec, via: Via) -> Vec<(String, String)> {
     let mut env: Vec<(&str, String)> = Vec::new();
     let collector = via == Via::Collector;
     if spec.parts.has(Part::Honeycomb) || collector {

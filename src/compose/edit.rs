@@ -65,7 +65,7 @@ pub struct ComposePlan {
 
 /// Whether `have` means what `want` means: the same URL but for a final `/`, or
 /// the region asked for written literally where we write `${AWS_DEFAULT_REGION}`.
-pub(super) fn equivalent(key: &str, have: &str, want: &str, spec: &ComposeSpec) -> bool {
+fn equivalent(key: &str, have: &str, want: &str, spec: &ComposeSpec) -> bool {
     if have == want {
         return true;
     }
@@ -322,7 +322,7 @@ pub fn plan(text: &str, file: &str, spec: &ComposeSpec) -> Result<ComposePlan, C
 
 /// The editor indents a new service by 2 per level; in a file indented by 4 (or
 /// more), re-indent that block to the file's own width.
-pub(super) fn match_indent(text: &str, service: &str) -> String {
+fn match_indent(text: &str, service: &str) -> String {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let indent_of = |l: &str| l.len() - l.trim_start_matches(' ').len();
     let Some(start) = lines.iter().position(|l| {
@@ -363,12 +363,7 @@ pub(super) fn list_index(items: &[Value], key: &str) -> Option<usize> {
 
 /// Sets `entries` and removes `remove` in the source, keeping the form found.
 /// In a list: replacements in place, then removals (last first), then additions.
-pub(super) fn edit_env(
-    service: &Mapping,
-    env: &Value,
-    entries: &[(String, String)],
-    remove: &[String],
-) {
+fn edit_env(service: &Mapping, env: &Value, entries: &[(String, String)], remove: &[String]) {
     match (env, service.get_sequence("environment")) {
         (Value::Array(items), Some(seq)) => {
             let mut pushes = Vec::new();

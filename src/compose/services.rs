@@ -102,7 +102,7 @@ pub(super) fn check_services(services: &serde_json::Map<String, Value>) -> Resul
     Ok(())
 }
 
-pub(super) fn kind(v: &Value) -> &'static str {
+fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "empty",
         Value::Bool(_) => "a boolean",

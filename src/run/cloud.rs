@@ -44,7 +44,7 @@ pub(super) async fn logs_run(
 /// Plans every target concurrently; then, when `change` and not `--dry-run`, asks
 /// once for the updates and deletions and applies everything concurrently. Prints
 /// the report; returns 3 when work is left, 0 otherwise.
-pub(super) async fn converge<T, P, PF, PFut, AF, AFut>(
+async fn converge<T, P, PF, PFut, AF, AFut>(
     config: &Config,
     aws: &Aws,
     targets: Vec<T>,
@@ -113,7 +113,7 @@ where
     }
 }
 
-pub(super) fn finish(config: &Config, report: &Report) -> u8 {
+fn finish(config: &Config, report: &Report) -> u8 {
     ui::emit(&config.ui, report);
     if report.is_pending() {
         exit::PENDING
@@ -124,7 +124,7 @@ pub(super) fn finish(config: &Config, report: &Report) -> u8 {
 
 /// Shows every update and deletion on stderr and asks once. True when there is
 /// nothing to ask about.
-pub(super) fn ask_for_changes<P: Planned>(config: &Config, planned: &[P]) -> Result<bool, Error> {
+fn ask_for_changes<P: Planned>(config: &Config, planned: &[P]) -> Result<bool, Error> {
     let asking: Vec<Outcome> = planned
         .iter()
         .filter(|p| p.step().needs_agreement())

@@ -1,5 +1,6 @@
 //! `export`: the same specs as `init`, as CloudFormation or Terraform.
 
+use super::write::{write_files, write_files_reporting_to_stderr};
 use super::*;
 
 /// The template on stdout (`--out` absent) or into files, with the import file;
@@ -58,7 +59,7 @@ pub(super) async fn export(
 }
 
 /// The identifiers of the objects that exist already (for import).
-pub(super) async fn read_existing(
+async fn read_existing(
     config: &Config,
     input: &crate::export::ExportInput,
 ) -> Result<crate::export::ExistingIds, Error> {

@@ -31,11 +31,14 @@ mod saas;
 mod verify_run;
 mod write;
 
-use cloud::*;
-use export_run::*;
-use saas::*;
-use verify_run::*;
-use write::*;
+use cloud::{logs_run, xray_run};
+use export_run::export;
+use saas::{
+    honeycomb_board, honeycomb_check, honeycomb_send_test_span, http_client, rollbar_check,
+    secret_or_ask,
+};
+use verify_run::verify;
+use write::{compose_write, gitpod_write, make_port_public, plan_and_write, which};
 
 /// Runs the parsed command line and returns the process exit code.
 pub(crate) fn run(cli: Cli) -> ExitCode {

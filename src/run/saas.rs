@@ -3,10 +3,7 @@
 use super::*;
 
 /// The key from the settings, else asked for on a terminal.
-pub(super) fn honeycomb_key(
-    config: &Config,
-    settings: &HoneycombSettings,
-) -> Result<Secret, Error> {
+fn honeycomb_key(config: &Config, settings: &HoneycombSettings) -> Result<Secret, Error> {
     match &settings.key {
         Some(key) => Ok(key.clone()),
         None => ui::ask_secret(&config.ui, "Honeycomb API key")?

@@ -1,5 +1,6 @@
 //! `verify`: each backend proven to accept data, concurrently.
 
+use super::saas::send_span;
 use super::*;
 
 /// `verify`: every chosen part at once, with the app's credentials and region.

@@ -45,7 +45,7 @@ pub(super) async fn gitpod_write(config: &Config, settings: &GitpodSettings) -> 
 /// Saves the app's variables with `gp env` for the next workspaces, after asking:
 /// only those not saved already with the same value. Values never reach our
 /// output: gp's own output is captured, and masked if shown.
-pub(super) fn save_gp_env(
+fn save_gp_env(
     config: &Config,
     settings: &GitpodSettings,
     gp: &std::path::Path,

@@ -1,5 +1,6 @@
 //! The checks `status` prints: pure functions of what [`super::read`] read.
 
+use super::read::StatusInputs;
 use super::*;
 
 /// The checks `status` prints: pure, over what was read.
@@ -164,7 +165,7 @@ pub(super) fn checks(s: &SetupSettings, r: &Reading, inputs: &StatusInputs) -> V
 /// be the region that was set up. It is resolved as `docker compose up` in this
 /// shell would resolve it: from the environment, then from `.env` beside the
 /// compose file.
-pub(super) fn app_region_check(
+fn app_region_check(
     s: &SetupSettings,
     r: &Reading,
     compose_text: &str,
@@ -229,7 +230,7 @@ pub(super) fn app_region_check(
 }
 
 /// The daemon's end of support, and the collector's config and region.
-pub(super) fn tracing_checks(
+fn tracing_checks(
     s: &SetupSettings,
     r: &Reading,
     compose_text: &str,

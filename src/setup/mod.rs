@@ -28,8 +28,8 @@ mod checks;
 mod read;
 mod report;
 
-use checks::*;
-use read::*;
+use checks::checks;
+use read::{board_is_ours, honeycomb_key, read_all, read_status_inputs, Reading};
 pub(crate) use report::*;
 
 fn next_steps(report: &SetupReport, planned_files: &[FileReport]) -> Vec<String> {

@@ -190,7 +190,7 @@ pub(super) async fn read_all(
 }
 
 /// The board part: what `honeycomb board --dry-run` would say.
-pub(super) async fn read_board(
+async fn read_board(
     b: &crate::config::BoardSettings,
 ) -> Result<
     (
@@ -209,7 +209,7 @@ pub(super) async fn read_board(
 }
 
 /// The Rollbar token check; a token that cannot post server items fails.
-pub(super) async fn check_rollbar(
+async fn check_rollbar(
     r: &crate::config::RollbarSettings,
 ) -> Result<crate::rollbar::TokenReport, Error> {
     let http = crate::http::HttpClient::new(r.timeout, r.timeout)
