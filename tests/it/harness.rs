@@ -2,7 +2,7 @@
 //! arguments, environment, stdin and files in; the exit status, stdout, stderr
 //! and files expected out. `run` checks every expectation and returns what
 //! happened, for the assertions that are the test's own; `transcript` is the
-//! whole output with the run's temp dir and loopback ports redacted, for a
+//! whole output with the run's directory and loopback ports redacted, for a
 //! whole-output insta snapshot instead of a chain of `contains`.
 //!
 //! ```ignore
@@ -33,10 +33,25 @@ enum FileExpectation {
     Absent,
 }
 
+/// Where a run happens: a temp dir of its own, or a directory the caller keeps.
+enum Dir {
+    Temp(tempfile::TempDir),
+    Given(PathBuf),
+}
+
+impl Dir {
+    fn path(&self) -> &Path {
+        match self {
+            Dir::Temp(dir) => dir.path(),
+            Dir::Given(dir) => dir,
+        }
+    }
+}
+
 /// A run of `cruddur-obs` being described.
 #[must_use = "a Test does nothing until .run()"]
 pub struct Test {
-    dir: tempfile::TempDir,
+    dir: Dir,
     /// The working directory, relative to `dir`.
     cwd: PathBuf,
     args: Vec<String>,
@@ -54,8 +69,20 @@ impl Test {
     /// A run in a fresh temp dir, with the AWS environment replaced by test
     /// settings (see [`isolated`]); expects exit 0 unless told otherwise.
     pub fn new() -> Test {
+        Test::with_dir(Dir::Temp(tempfile::tempdir().unwrap()))
+    }
+
+    /// Like [`Test::new`], but in `dir`, an existing directory the caller keeps
+    /// (for several runs on the same files, or runs in parallel on them).
+    /// `write`, `fixture`, `current_dir` and the file expectations are relative
+    /// to it, and the transcript shows it as `[DIR]`.
+    pub fn in_dir(dir: &Path) -> Test {
+        Test::with_dir(Dir::Given(dir.to_path_buf()))
+    }
+
+    fn with_dir(dir: Dir) -> Test {
         Test {
-            dir: tempfile::tempdir().unwrap(),
+            dir,
             cwd: PathBuf::new(),
             args: Vec::new(),
             env: Vec::new(),
@@ -69,7 +96,8 @@ impl Test {
         }
     }
 
-    /// The temp dir the run happens in.
+    /// The directory the run happens in (the temp dir, or the one given to
+    /// [`Test::in_dir`]).
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -199,6 +227,7 @@ impl Test {
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
             output,
             dir: self.dir,
+            redactions: Vec::new(),
         };
         assert_eq!(
             ran.code(),
@@ -243,7 +272,9 @@ pub struct Ran {
     pub output: Output,
     pub stdout: String,
     pub stderr: String,
-    dir: tempfile::TempDir,
+    dir: Dir,
+    /// More (text, placeholder) pairs for the transcript; see [`Ran::redact`].
+    redactions: Vec<(String, String)>,
 }
 
 impl Ran {
@@ -251,6 +282,7 @@ impl Ran {
         self.output.status.code().unwrap_or(-1)
     }
 
+    /// The directory the run happened in.
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -276,16 +308,35 @@ impl Ran {
         first
     }
 
+    /// Stdout and stderr together, for checks over everything the run printed.
+    pub fn all_output(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+
+    /// In the transcript (and so the snapshot) `text` is shown as `placeholder`:
+    /// for what differs from run to run, like a random trace id. Applied before
+    /// the temp dir and port redactions, in the order given.
+    pub fn redact(mut self, text: &str, placeholder: &str) -> Ran {
+        assert!(!text.is_empty(), "redacting an empty text");
+        self.redactions
+            .push((text.to_string(), placeholder.to_string()));
+        self
+    }
+
     /// The whole run as a user saw it: the command, the exit status, stdout and
-    /// stderr; the temp dir is `[DIR]` and loopback ports are `[PORT]`.
+    /// stderr; the temp dir is `[DIR]`, loopback ports are `[PORT]`, and
+    /// whatever [`Ran::redact`] named is its placeholder.
     pub fn transcript(&self) -> String {
-        let text = format!(
+        let mut text = format!(
             "$ cruddur-obs {}\nexit: {}\n--- stdout\n{}--- stderr\n{}",
             self.command.join(" "),
             self.code(),
             self.stdout,
             self.stderr
         );
+        for (from, to) in &self.redactions {
+            text = text.replace(from, to);
+        }
         redact(&text, self.dir.path())
     }
 
@@ -343,6 +394,30 @@ fn the_harness_checks_what_it_is_told() {
         Test::new().args(["--version"]).stdout("no\n").run();
     });
     assert!(wrong.is_err(), "a wrong stdout must fail");
+}
+
+#[test]
+fn runs_in_a_given_dir_share_its_files_and_redact_it() {
+    let dir = tempfile::tempdir().unwrap();
+    Test::in_dir(dir.path())
+        .write("docker-compose.yml", "services: {}\n")
+        .args(["compose", "write", "--region", "ca-central-1"])
+        .status(2)
+        .run();
+    // The file the first run was given is there for the second, and stays.
+    let ran = Test::in_dir(dir.path())
+        .args(["compose", "write", "--region", "ca-central-1"])
+        .status(2)
+        .unchanged("docker-compose.yml")
+        .run()
+        .redact("ca-central-1", "[REGION]");
+    assert_eq!(ran.path(), dir.path());
+    assert_eq!(ran.read("docker-compose.yml"), "services: {}\n");
+    let transcript = ran.transcript();
+    assert!(transcript.starts_with("$ cruddur-obs compose write --region [REGION]\n"));
+    assert!(!transcript.contains(&dir.path().display().to_string()));
+    drop(ran);
+    assert!(dir.path().exists(), "a given dir is the caller's to remove");
 }
 
 #[test]
