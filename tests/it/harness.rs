@@ -59,7 +59,8 @@ pub struct Test {
     env_remove: Vec<String>,
     stdin: Option<String>,
     timeout: Duration,
-    status: i32,
+    /// The exit statuses allowed (one, unless [`Test::status_in`]).
+    status: Vec<i32>,
     stdout: Option<String>,
     stderr: Option<String>,
     files: Vec<(PathBuf, FileExpectation)>,
@@ -89,7 +90,7 @@ impl Test {
             env_remove: Vec::new(),
             stdin: None,
             timeout: Duration::from_secs(60),
-            status: 0,
+            status: vec![0],
             stdout: None,
             stderr: None,
             files: Vec::new(),
@@ -165,7 +166,15 @@ impl Test {
     }
 
     pub fn status(mut self, code: i32) -> Test {
-        self.status = code;
+        self.status = vec![code];
+        self
+    }
+
+    /// The exit status must be one of `codes`: for a race with more than one
+    /// right outcome, where the test then checks which one it got.
+    pub fn status_in(mut self, codes: &[i32]) -> Test {
+        assert!(!codes.is_empty(), "no exit status allowed");
+        self.status = codes.to_vec();
         self
     }
 
@@ -229,13 +238,23 @@ impl Test {
             dir: self.dir,
             redactions: Vec::new(),
         };
-        assert_eq!(
-            ran.code(),
-            self.status,
-            "exit status of `cruddur-obs {}`\n{}",
-            ran.command.join(" "),
-            ran.transcript()
-        );
+        if let [status] = self.status[..] {
+            assert_eq!(
+                ran.code(),
+                status,
+                "exit status of `cruddur-obs {}`\n{}",
+                ran.command.join(" "),
+                ran.transcript()
+            );
+        } else {
+            assert!(
+                self.status.contains(&ran.code()),
+                "exit status of `cruddur-obs {}` not one of {:?}\n{}",
+                ran.command.join(" "),
+                self.status,
+                ran.transcript()
+            );
+        }
         if let Some(expected) = &self.stdout {
             assert_eq!(&ran.stdout, expected, "stdout\n{}", ran.transcript());
         }
@@ -342,12 +361,25 @@ impl Ran {
 
     /// Asserts the transcript against the insta snapshot `snapshots/transcripts/<name>.snap`.
     pub fn snapshot(self, name: &str) -> Ran {
-        let mut settings = insta::Settings::clone_current();
-        settings.set_prepend_module_to_snapshot(false);
-        settings.set_snapshot_path("snapshots/transcripts");
-        settings.bind(|| insta::assert_snapshot!(name, self.transcript()));
+        assert_transcript(name, self.transcript());
         self
     }
+}
+
+/// Asserts the transcripts of several runs (a table of cases), one after the
+/// other with a blank line between, against the insta snapshot
+/// `snapshots/transcripts/<name>.snap`.
+pub fn snapshot_all<'a>(name: &str, runs: impl IntoIterator<Item = &'a Ran>) {
+    let transcripts: Vec<String> = runs.into_iter().map(Ran::transcript).collect();
+    assert!(!transcripts.is_empty(), "no runs to snapshot");
+    assert_transcript(name, transcripts.join("\n"));
+}
+
+fn assert_transcript(name: &str, transcript: String) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_snapshot_path("snapshots/transcripts");
+    settings.bind(|| insta::assert_snapshot!(name, transcript));
 }
 
 /// `text` with `dir` (as given and canonical) as `[DIR]` and every
@@ -390,6 +422,11 @@ fn the_harness_checks_what_it_is_told() {
         Test::new().args(["--version"]).status(1).run();
     });
     assert!(wrong.is_err(), "a wrong exit status must fail");
+    Test::new().args(["--version"]).status_in(&[1, 0]).run();
+    let wrong = std::panic::catch_unwind(|| {
+        Test::new().args(["--version"]).status_in(&[1, 2]).run();
+    });
+    assert!(wrong.is_err(), "an exit status not in the list must fail");
     let wrong = std::panic::catch_unwind(|| {
         Test::new().args(["--version"]).stdout("no\n").run();
     });
