@@ -164,6 +164,8 @@ async fn init_via_collector_then_again_then_back_to_the_daemon() {
                 "hcaik_01j9zzzzzzzzzzzzzzzzzzzzzzq8t3m4k5n6p7r8s9t0v1w2x3y4z5a6b7",
             )
             .env("HONEYCOMB_API_ENDPOINT", honeycomb.uri())
+            // Status reads the token from this environment.
+            .env_remove("ROLLBAR_ACCESS_TOKEN")
             .args(args.iter().copied())
     };
     let ran = obs(&["init", "--yes", "--via", "collector"])
