@@ -357,7 +357,8 @@ fn a_bad_region_is_refused_before_any_file_is_touched() {
 
 #[test]
 fn huge_timeouts_and_empty_or_bad_endpoints_are_exit_2_not_panics() {
-    let bad_input = |test: Test| test.status(2).stdout("").run();
+    // (The help's example port is shown.)
+    let bad_input = |test: Test| test.status(2).stdout("").run().keep_ports();
     let mut runs = Vec::new();
     for t in ["1e300", "99999999999999999999", "3601"] {
         runs.push(bad_input(Test::new().args([

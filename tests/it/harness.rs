@@ -237,6 +237,7 @@ impl Test {
             output,
             dir: self.dir,
             redactions: Vec::new(),
+            keep_ports: false,
         };
         if let [status] = self.status[..] {
             assert_eq!(
@@ -294,6 +295,8 @@ pub struct Ran {
     dir: Dir,
     /// More (text, placeholder) pairs for the transcript; see [`Ran::redact`].
     redactions: Vec<(String, String)>,
+    /// Loopback ports shown as they are; see [`Ran::keep_ports`].
+    keep_ports: bool,
 }
 
 impl Ran {
@@ -342,9 +345,19 @@ impl Ran {
         self
     }
 
+    /// In the transcript loopback ports are shown as they are, not as `[PORT]`:
+    /// for a run that talked to no server of the test's and prints fixed ports
+    /// of its own (a compose file's `http://localhost:3000`), which the
+    /// snapshot should check.
+    pub fn keep_ports(mut self) -> Ran {
+        self.keep_ports = true;
+        self
+    }
+
     /// The whole run as a user saw it: the command, the exit status, stdout and
-    /// stderr; the temp dir is `[DIR]`, loopback ports are `[PORT]`, and
-    /// whatever [`Ran::redact`] named is its placeholder.
+    /// stderr; the temp dir is `[DIR]`, loopback ports are `[PORT]` (unless
+    /// [`Ran::keep_ports`]), and whatever [`Ran::redact`] named is its
+    /// placeholder.
     pub fn transcript(&self) -> String {
         let mut text = format!(
             "$ cruddur-obs {}\nexit: {}\n--- stdout\n{}--- stderr\n{}",
@@ -356,7 +369,11 @@ impl Ran {
         for (from, to) in &self.redactions {
             text = text.replace(from, to);
         }
-        redact(&text, self.dir.path())
+        if self.keep_ports {
+            redact_dir(&text, self.dir.path())
+        } else {
+            redact(&text, self.dir.path())
+        }
     }
 
     /// Asserts the transcript against the insta snapshot `snapshots/transcripts/<name>.snap`.
@@ -385,11 +402,7 @@ fn assert_transcript(name: &str, transcript: String) {
 /// `text` with `dir` (as given and canonical) as `[DIR]` and every
 /// `127.0.0.1:<port>` / `localhost:<port>` as `…:[PORT]`.
 pub fn redact(text: &str, dir: &Path) -> String {
-    let mut text = text.to_string();
-    let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-    for d in [canonical, dir.to_path_buf()] {
-        text = text.replace(&d.display().to_string(), "[DIR]");
-    }
+    let mut text = redact_dir(text, dir);
     for host in ["127.0.0.1:", "localhost:"] {
         let mut out = String::with_capacity(text.len());
         let mut rest = text.as_str();
@@ -402,6 +415,16 @@ pub fn redact(text: &str, dir: &Path) -> String {
         }
         out.push_str(rest);
         text = out;
+    }
+    text
+}
+
+/// `text` with `dir` (as given and canonical) as `[DIR]`.
+pub fn redact_dir(text: &str, dir: &Path) -> String {
+    let mut text = text.to_string();
+    let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    for d in [canonical, dir.to_path_buf()] {
+        text = text.replace(&d.display().to_string(), "[DIR]");
     }
     text
 }
@@ -466,5 +489,9 @@ fn redaction_hides_the_temp_dir_and_ports_only() {
             dir
         ),
         "[DIR]/x.yml at http://127.0.0.1:[PORT]/ and localhost: and :8080"
+    );
+    assert_eq!(
+        redact_dir("/tmp/.tmpAbC123/x.yml at http://127.0.0.1:45123/", dir),
+        "[DIR]/x.yml at http://127.0.0.1:45123/"
     );
 }
