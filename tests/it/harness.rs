@@ -122,6 +122,9 @@ impl Test {
         self
     }
 
+    /// Removes `name` from the environment the run inherits (the isolation's
+    /// and this process's); applied before every [`Test::env`], so it does not
+    /// undo one.
     pub fn env_remove(mut self, name: &str) -> Test {
         self.env_remove.push(name.to_string());
         self
