@@ -340,7 +340,7 @@ impl Ran {
 
     /// In the transcript (and so the snapshot) `text` is shown as `placeholder`:
     /// for what differs from run to run, like a random trace id. Applied before
-    /// the temp dir and port redactions, in the order given.
+    /// the directory and port redactions, in the order given.
     pub fn redact(mut self, text: &str, placeholder: &str) -> Ran {
         assert!(!text.is_empty(), "redacting an empty text");
         self.redactions
@@ -358,7 +358,7 @@ impl Ran {
     }
 
     /// The whole run as a user saw it: the command, the exit status, stdout and
-    /// stderr; the temp dir is `[DIR]`, loopback ports are `[PORT]` (unless
+    /// stderr; the run's directory is `[DIR]`, loopback ports are `[PORT]` (unless
     /// [`Ran::keep_ports`]), and whatever [`Ran::redact`] named is its
     /// placeholder.
     pub fn transcript(&self) -> String {
