@@ -2,31 +2,19 @@
 //! daemon, for both Honeycomb regions; switching back and forth; a user's own config
 //! kept; and the whole `init` on the bootcamp files.
 
-use std::path::Path;
-use std::process::Output;
-
-use crate::common::{assert_compose_config_ok, isolated, repo, stderr, stdout, workdir, Moto};
+use crate::common::{assert_compose_config_ok, repo, workdir, Moto};
+use crate::harness::Test;
 use cruddur_obs::testing::collector;
 use serde_json::json;
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 use xray_emulator::Emulator;
 
+/// `compose write` with the region the compose tests write for.
+const COMPOSE: [&str; 4] = ["compose", "write", "--region", "ca-central-1"];
+
 fn week1() -> String {
     std::fs::read_to_string(repo().join("examples/cruddur-week1/docker-compose.yml")).unwrap()
-}
-
-fn compose(dir: &Path, args: &[&str]) -> Output {
-    isolated("cruddur-obs")
-        .current_dir(dir)
-        .args(["compose", "write", "--region", "ca-central-1"])
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn read(dir: &Path, file: &str) -> String {
-    std::fs::read_to_string(dir.join(file)).unwrap()
 }
 
 #[test]
@@ -34,29 +22,24 @@ fn read(dir: &Path, file: &str) -> String {
 fn the_collector_service_and_config_for_both_honeycomb_regions() {
     for region in ["us", "eu"] {
         let (dir, _) = workdir(&week1());
-        let dry = compose(
-            dir.path(),
-            &[
-                "--via",
-                "collector",
-                "--honeycomb-region",
-                region,
-                "--dry-run",
-            ],
-        );
-        assert_eq!(dry.status.code(), Some(3), "{}", stderr(&dry));
-        insta::assert_snapshot!(format!("collector-dry-run-{region}"), stdout(&dry));
-        assert!(
-            !dir.path().join(collector::CONFIG_FILE).exists(),
-            "a dry run writes nothing"
-        );
+        let via = ["--via", "collector", "--honeycomb-region", region];
+        // A dry run writes nothing.
+        Test::in_dir(dir.path())
+            .args(COMPOSE)
+            .args(via)
+            .arg("--dry-run")
+            .status(3)
+            .unchanged("docker-compose.yml")
+            .absent(collector::CONFIG_FILE)
+            .run()
+            .snapshot(&format!("collector_dry_run_{region}"));
 
-        let out = compose(
-            dir.path(),
-            &["--via", "collector", "--honeycomb-region", region, "--yes"],
-        );
-        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-        let config = read(dir.path(), collector::CONFIG_FILE);
+        let ran = Test::in_dir(dir.path())
+            .args(COMPOSE)
+            .args(via)
+            .arg("--yes")
+            .run();
+        let config = ran.read(collector::CONFIG_FILE);
         insta::assert_snapshot!(format!("collector-config-{region}"), config);
         assert_eq!(
             collector::validate(&config),
@@ -64,7 +47,7 @@ fn the_collector_service_and_config_for_both_honeycomb_regions() {
             "the written config validates"
         );
         assert_compose_config_ok(dir.path());
-        let text = read(dir.path(), "docker-compose.yml");
+        let text = ran.read("docker-compose.yml");
         assert!(!text.contains("xray-daemon:"), "{text}");
         assert!(text.contains(&format!("{}:{}", collector::IMAGE, collector::ADOT_VERSION)));
         assert!(
@@ -72,13 +55,14 @@ fn the_collector_service_and_config_for_both_honeycomb_regions() {
             "no Honeycomb key in the app's environment"
         );
 
-        let again = compose(
-            dir.path(),
-            &["--via", "collector", "--honeycomb-region", region],
-        );
-        assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
-        assert!(stdout(&again).contains("docker-compose.yml: in sync"));
-        assert!(stdout(&again).contains("otel-collector-config.yaml: in sync"));
+        Test::in_dir(dir.path())
+            .args(COMPOSE)
+            .args(via)
+            .stdout("docker-compose.yml: in sync\notel-collector-config.yaml: in sync\n")
+            .stderr("")
+            .unchanged("docker-compose.yml")
+            .unchanged(collector::CONFIG_FILE)
+            .run();
     }
 }
 
@@ -86,68 +70,63 @@ fn the_collector_service_and_config_for_both_honeycomb_regions() {
 #[ignore = "needs scripts/test.sh: docker-compose"]
 fn switching_from_the_daemon_to_the_collector_and_back_is_a_clean_edit() {
     let (dir, _) = workdir(&week1());
-    compose(dir.path(), &["--yes"]);
-    let with_daemon = read(dir.path(), "docker-compose.yml");
+    let compose = || Test::in_dir(dir.path()).args(COMPOSE);
+    let with_daemon = compose().arg("--yes").run().read("docker-compose.yml");
 
-    let out = compose(dir.path(), &["--via", "collector", "--dry-run"]);
-    assert_eq!(out.status.code(), Some(3));
-    insta::assert_snapshot!("switch-to-collector", stdout(&out));
-    assert!(
-        !stdout(&out).contains("conflict"),
-        "a switch is not a conflict"
-    );
-    compose(dir.path(), &["--via", "collector", "--yes"]);
+    // A switch, not a conflict.
+    compose()
+        .args(["--via", "collector", "--dry-run"])
+        .status(3)
+        .unchanged("docker-compose.yml")
+        .run()
+        .snapshot("collector_switch_to_collector");
+    compose().args(["--via", "collector", "--yes"]).run();
     assert_compose_config_ok(dir.path());
 
-    let out = compose(dir.path(), &["--via", "daemon", "--dry-run"]);
-    assert_eq!(out.status.code(), Some(3));
-    insta::assert_snapshot!("switch-back-to-daemon", stdout(&out));
-    let out = compose(dir.path(), &["--via", "daemon", "--yes"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    compose()
+        .args(["--via", "daemon", "--dry-run"])
+        .status(3)
+        .unchanged("docker-compose.yml")
+        .run()
+        .snapshot("collector_switch_back_to_daemon");
+    let ran = compose().args(["--via", "daemon", "--yes"]).run();
     assert_compose_config_ok(dir.path());
-    let back: serde_json::Value =
-        serde_saphyr::from_str(&read(dir.path(), "docker-compose.yml")).unwrap();
+    let back: serde_json::Value = serde_saphyr::from_str(&ran.read("docker-compose.yml")).unwrap();
     let first: serde_json::Value = serde_saphyr::from_str(&with_daemon).unwrap();
     assert_eq!(
         back, first,
         "back to the daemon means what the daemon setup meant"
     );
-    let again = compose(dir.path(), &["--via", "daemon"]);
-    assert!(
-        stdout(&again).starts_with("docker-compose.yml: in sync"),
-        "{}",
-        stdout(&again)
-    );
+    compose()
+        .args(["--via", "daemon"])
+        .unchanged("docker-compose.yml")
+        .run()
+        .snapshot("collector_back_on_the_daemon_in_sync");
 }
 
 #[test]
 fn a_users_own_collector_config_is_kept_and_checked() {
     let (dir, _) = workdir(&week1());
     let own = "receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: localhost:4318\nexporters:\n  debug: {}\nservice:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [debug, nowhere]\n";
-    std::fs::write(dir.path().join(collector::CONFIG_FILE), own).unwrap();
-    let out = compose(dir.path(), &["--via", "collector", "--yes"]);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "a kept conflict leaves work: {}",
-        stdout(&out)
-    );
-    let text = stdout(&out);
-    assert!(text.contains("conflict: otel-collector-config.yaml: your own version -> cruddur-obs's for ca-central-1 (kept; --force replaces it)"), "{text}");
-    assert!(text.contains("note: otel-collector-config.yaml: line 5: receiver otlp http listens on localhost:4318"), "{text}");
-    assert!(text.contains("note: otel-collector-config.yaml: line 12: pipeline traces: exporters \"nowhere\" is not defined"), "{text}");
-    assert_eq!(
-        read(dir.path(), collector::CONFIG_FILE),
-        own,
-        "not overwritten"
-    );
+    // A kept conflict leaves work (exit 3); the config is not overwritten.
+    Test::in_dir(dir.path())
+        .write(collector::CONFIG_FILE, own)
+        .args(COMPOSE)
+        .args(["--via", "collector", "--yes"])
+        .status(3)
+        .unchanged(collector::CONFIG_FILE)
+        .run()
+        .keep_ports()
+        .snapshot("collector_own_config_kept_and_checked");
 
-    let out = compose(dir.path(), &["--via", "collector", "--yes", "--force"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert_eq!(
-        read(dir.path(), collector::CONFIG_FILE),
-        collector::config("ca-central-1", cruddur_obs::testing::honeycomb::Region::Us)
-    );
+    Test::in_dir(dir.path())
+        .args(COMPOSE)
+        .args(["--via", "collector", "--yes", "--force"])
+        .file(
+            collector::CONFIG_FILE,
+            &collector::config("ca-central-1", cruddur_obs::testing::honeycomb::Region::Us),
+        )
+        .run();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -166,8 +145,7 @@ async fn init_via_collector_then_again_then_back_to_the_daemon() {
         .await;
     let (dir, _) = workdir(&week1());
     let obs = |args: &[&str]| {
-        isolated("cruddur-obs")
-            .current_dir(dir.path())
+        Test::in_dir(dir.path())
             .env("AWS_REGION", "eu-west-1")
             // What `gp env AWS_DEFAULT_REGION=...` gives the app; status checks it.
             .env("AWS_DEFAULT_REGION", "eu-west-1")
@@ -179,60 +157,41 @@ async fn init_via_collector_then_again_then_back_to_the_daemon() {
                 "hcaik_01j9zzzzzzzzzzzzzzzzzzzzzzq8t3m4k5n6p7r8s9t0v1w2x3y4z5a6b7",
             )
             .env("HONEYCOMB_API_ENDPOINT", honeycomb.uri())
-            .args(args)
-            .output()
-            .unwrap()
+            // Status reads the token from this environment.
+            .env_remove("ROLLBAR_ACCESS_TOKEN")
+            .args(args.iter().copied())
     };
-    let out = obs(&["init", "--yes", "--via", "collector"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert!(
-        stdout(&out).contains("otel-collector-config.yaml: written"),
-        "{}",
-        stdout(&out)
-    );
+    let ran = obs(&["init", "--yes", "--via", "collector"])
+        .run()
+        .snapshot("collector_init_via_collector");
     assert_compose_config_ok(dir.path());
     let files = (
-        read(dir.path(), "docker-compose.yml"),
-        read(dir.path(), collector::CONFIG_FILE),
+        ran.read("docker-compose.yml"),
+        ran.read(collector::CONFIG_FILE),
     );
 
-    let out = obs(&["init", "--yes", "--via", "collector"]);
-    assert_eq!(out.status.code(), Some(0));
-    assert_eq!(
-        (
-            read(dir.path(), "docker-compose.yml"),
-            read(dir.path(), collector::CONFIG_FILE)
-        ),
-        files
-    );
-    let out = obs(&["plan", "--via", "collector"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    // Again: nothing to change.
+    obs(&["init", "--yes", "--via", "collector"])
+        .file("docker-compose.yml", &files.0)
+        .file(collector::CONFIG_FILE, &files.1)
+        .run();
+    obs(&["plan", "--via", "collector"]).run();
 
-    let out = obs(&["status", "--via", "collector"]);
-    let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(
-        text.contains("✓ otel-collector-config.yaml: valid for ADOT v0.50.0"),
-        "{text}"
-    );
-    assert!(text.contains("✓ collector region: the awsxray exporter sends to eu-west-1; the X-Ray group is in eu-west-1"), "{text}");
+    obs(&["status", "--via", "collector"])
+        .run()
+        .snapshot("collector_init_status_via_collector");
 
-    let out = obs(&["plan", "--via", "daemon"]);
-    assert_eq!(out.status.code(), Some(3));
-    insta::assert_snapshot!("init-switch-to-daemon", stdout(&out));
-    let out = obs(&["init", "--yes"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    let out = obs(&["status"]);
-    let text = stdout(&out);
-    assert!(text.contains("! X-Ray daemon: in use; AWS put it in maintenance mode, and its support ends on 2027-02-25"), "{text}");
+    obs(&["plan", "--via", "daemon"])
+        .status(3)
+        .run()
+        .snapshot("collector_init_plan_back_to_daemon");
+    obs(&["init", "--yes"]).run();
     // The switch back leaves the collector's config on disk; status says so.
-    assert!(text.contains("! otel-collector-config.yaml: not used: no otel-collector service mounts it; delete it if you went back to the daemon for good"), "{text}");
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    obs(&["status"])
+        .run()
+        .snapshot("collector_init_status_back_on_the_daemon");
     std::fs::remove_file(dir.path().join(collector::CONFIG_FILE)).unwrap();
-    let out = obs(&["status"]);
-    assert!(
-        !stdout(&out).contains("otel-collector-config.yaml"),
-        "{}",
-        stdout(&out)
-    );
+    obs(&["status"])
+        .run()
+        .snapshot("collector_init_status_config_removed");
 }

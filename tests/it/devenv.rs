@@ -3,7 +3,8 @@
 //! `status` flags the other environment's URLs; inside a codespace `gh` makes the
 //! backend port public after agreement (a stand-in gh records its arguments).
 
-use crate::common::{isolated, repo, stderr, stdout};
+use crate::common::repo;
+use crate::harness::Test;
 
 fn codespaces_repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -33,118 +34,85 @@ fn codespaces_repo() -> tempfile::TempDir {
     dir
 }
 
-fn init_files_only(dir: &std::path::Path, extra: &[&str]) -> std::process::Output {
-    isolated("cruddur-obs")
-        .current_dir(dir)
-        .env_remove("CODESPACES")
-        .args([
-            "init",
-            "--yes",
-            "--without",
-            "xray",
-            "--without",
-            "logs",
-            "--without",
-            "honeycomb",
-        ])
-        .args(extra)
-        .output()
-        .unwrap()
-}
+/// `init` for the files only: no AWS or Honeycomb part.
+const FILES_ONLY: [&str; 8] = [
+    "init",
+    "--yes",
+    "--without",
+    "xray",
+    "--without",
+    "logs",
+    "--without",
+    "honeycomb",
+];
 
 #[test]
 #[ignore = "needs scripts/test.sh: docker-compose"]
 fn a_codespaces_repo_gets_codespaces_urls_and_no_gitpod_file() {
     let dir = codespaces_repo();
-    let out = isolated("cruddur-obs")
-        .current_dir(dir.path())
+    let ran = Test::in_dir(dir.path())
         .args(["compose", "write", "--yes"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let compose = std::fs::read_to_string(dir.path().join("docker-compose.yml")).unwrap();
+        .run();
+    let compose = ran.read("docker-compose.yml");
     assert!(
         compose.contains("AWS_XRAY_URL: \"*${CODESPACE_NAME}-4567.${GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN}*\""),
         "{compose}"
     );
     crate::common::assert_compose_config_ok(dir.path());
 
+    // The Codespaces environment, its secrets for the chosen parts only.
     let dir = codespaces_repo();
-    let out = init_files_only(dir.path(), &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let text = stdout(&out);
-    assert!(
-        text.contains("dev environment: GitHub Codespaces (devcontainer.json)"),
-        "{text}"
-    );
-    assert!(!dir.path().join(".gitpod.yml").exists());
-    let dc = std::fs::read_to_string(dir.path().join(".devcontainer/devcontainer.json")).unwrap();
+    let ran = Test::in_dir(dir.path())
+        .env_remove("CODESPACES")
+        .args(FILES_ONLY)
+        .absent(".gitpod.yml")
+        .run()
+        .snapshot("devenv_codespaces_init");
+    let dc = ran.read(".devcontainer/devcontainer.json");
     assert!(dc.contains("\"forwardPorts\": [3000, 4567]"), "{dc}");
-    assert!(
-        text.contains("gh secret set ROLLBAR_ACCESS_TOKEN --app codespaces"),
-        "{text}"
-    );
-    assert!(
-        !text.contains("gh secret set HONEYCOMB_API_KEY"),
-        "only the chosen parts: {text}"
-    );
     // A second run changes nothing.
-    let again = init_files_only(dir.path(), &["--dry-run"]);
-    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+    Test::in_dir(dir.path())
+        .env_remove("CODESPACES")
+        .args(FILES_ONLY)
+        .arg("--dry-run")
+        .unchanged("docker-compose.yml")
+        .unchanged(".devcontainer/devcontainer.json")
+        .absent(".gitpod.yml")
+        .run();
 }
 
 #[test]
 fn both_environments_get_a_pattern_for_both_and_both_files() {
     let dir = codespaces_repo();
-    std::fs::write(
-        dir.path().join(".gitpod.yml"),
-        "tasks:\n  - init: echo hi\n",
-    )
-    .unwrap();
-    let out = init_files_only(dir.path(), &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(
-        stdout(&out).contains("dev environment: Gitpod and GitHub Codespaces"),
-        "{}",
-        stdout(&out)
-    );
-    let out = isolated("cruddur-obs")
-        .current_dir(dir.path())
+    Test::in_dir(dir.path())
+        .write(".gitpod.yml", "tasks:\n  - init: echo hi\n")
+        .env_remove("CODESPACES")
+        .args(FILES_ONLY)
+        .run()
+        .snapshot("devenv_both_environments_init");
+    let ran = Test::in_dir(dir.path())
         .args(["compose", "write", "--yes"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let compose = std::fs::read_to_string(dir.path().join("docker-compose.yml")).unwrap();
+        .run();
+    let compose = ran.read("docker-compose.yml");
     assert!(compose.contains("AWS_XRAY_URL: \"*4567*\""), "{compose}");
-    let gitpod = std::fs::read_to_string(dir.path().join(".gitpod.yml")).unwrap();
+    let gitpod = ran.read(".gitpod.yml");
     assert!(gitpod.contains("4567"), "{gitpod}");
     // --dev-env overrides: Gitpod only.
     let dir = codespaces_repo();
-    let out = init_files_only(dir.path(), &["--dev-env", "gitpod"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(dir.path().join(".gitpod.yml").exists());
-    let status = isolated("cruddur-obs")
-        .current_dir(dir.path())
-        .args([
-            "status",
-            "--without",
-            "xray",
-            "--without",
-            "logs",
-            "--without",
-            "honeycomb",
-            "--dev-env",
-            "gitpod",
-        ])
-        .output()
-        .unwrap();
-    let text = stdout(&status);
-    assert!(
-        text.contains(
-            "✗ dev environment URLs: Codespaces URLs (CODESPACE_NAME) in a Gitpod repository"
-        ),
-        "{text}"
-    );
+    let ran = Test::in_dir(dir.path())
+        .env_remove("CODESPACES")
+        .args(FILES_ONLY)
+        .args(["--dev-env", "gitpod"])
+        .run();
+    assert!(ran.path().join(".gitpod.yml").exists());
+    Test::in_dir(dir.path())
+        // Its check reads the token from this environment.
+        .env_remove("ROLLBAR_ACCESS_TOKEN")
+        .args(["status", "--without", "xray", "--without", "logs"])
+        .args(["--without", "honeycomb", "--dev-env", "gitpod"])
+        .status(1)
+        .run()
+        .snapshot("devenv_status_codespaces_urls_in_a_gitpod_repo");
 }
 
 #[test]
@@ -168,28 +136,20 @@ fn inside_a_codespace_gh_makes_the_port_public_after_agreement() {
         bin.path().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let run = |args: &[&str]| {
-        isolated("cruddur-obs")
-            .current_dir(dir.path())
+    let devcontainer_write = || {
+        Test::in_dir(dir.path())
             .env("PATH", &path)
             .env("CODESPACES", "true")
             .env("CODESPACE_NAME", "fluffy-space-4242")
             .args(["devcontainer", "write"])
-            .args(args)
-            .output()
-            .unwrap()
     };
     // Without agreement and without a terminal: nothing runs, exit 5.
-    let out = run(&[]);
-    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let refused = devcontainer_write().status(5).run();
     assert!(!log.exists(), "gh ran without agreement");
-    let out = run(&["--dry-run"]);
-    assert_eq!(out.status.code(), Some(3));
-    assert!(stderr(&out)
-        .contains("would run: gh codespace ports visibility 4567:public -c fluffy-space-4242"));
+    let dry = devcontainer_write().arg("--dry-run").status(3).run();
     assert!(!log.exists());
-    let out = run(&["--yes"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    crate::harness::snapshot_all("devenv_gh_without_agreement_and_dry_run", [&refused, &dry]);
+    devcontainer_write().arg("--yes").run();
     assert_eq!(
         std::fs::read_to_string(&log).unwrap(),
         "codespace ports visibility 4567:public -c fluffy-space-4242\n"

@@ -5,31 +5,23 @@
 //! touched.
 
 use std::path::Path;
-use std::process::Output;
 use std::time::Duration;
 
-use crate::common::{isolated, repo, stderr, stdout, workdir};
+use crate::common::{repo, stderr, workdir};
+use crate::harness::{snapshot_all, Ran, Test};
 
 const WEEK1: &str = "compose/bootcamp-week1.yml";
 const CHANGED: &str = "changed while cruddur-obs was working on it";
+/// `compose write` with the region the compose tests write for.
+const COMPOSE: [&str; 4] = ["compose", "write", "--region", "ca-central-1"];
 
 fn fixture(path: &str) -> String {
     std::fs::read_to_string(repo().join("tests/fixtures").join(path)).unwrap()
 }
 
-fn run(dir: &Path, args: &[&str]) -> Output {
-    isolated("cruddur-obs")
-        .current_dir(dir)
-        .args(args)
-        .timeout(Duration::from_secs(30))
-        .output()
-        .unwrap()
-}
-
-fn compose(dir: &Path, args: &[&str]) -> Output {
-    let mut all = vec!["compose", "write", "--region", "ca-central-1"];
-    all.extend_from_slice(args);
-    run(dir, &all)
+/// A run in `dir` (a [`workdir`] the test keeps), within 30 seconds.
+fn at(dir: &Path) -> Test {
+    Test::in_dir(dir).timeout(30)
 }
 
 fn mkfifo(path: &Path) {
@@ -52,7 +44,6 @@ fn two_concurrent_writers_never_lose_an_edit_silently() {
     // Disjoint edits, kept by each other: one adds Rollbar's entry, the other
     // X-Ray's (entries and the daemon).
     let rollbar = [
-        "--yes",
         "--without",
         "honeycomb",
         "--without",
@@ -61,7 +52,6 @@ fn two_concurrent_writers_never_lose_an_edit_silently() {
         "logs",
     ];
     let xray = [
-        "--yes",
         "--without",
         "honeycomb",
         "--without",
@@ -72,36 +62,44 @@ fn two_concurrent_writers_never_lose_an_edit_silently() {
     let mut reported = 0;
     for round in 0..30 {
         let (dir, file) = workdir(&fixture(WEEK1));
+        // Each run either writes (0) or finds the file changed under it (1).
+        let writer = |without: [&str; 6]| {
+            at(dir.path())
+                .args(COMPOSE)
+                .arg("--yes")
+                .args(without)
+                .status_in(&[0, 1])
+                .run()
+        };
         let (a, b) = std::thread::scope(|s| {
-            let a = s.spawn(|| compose(dir.path(), &rollbar));
-            let b = s.spawn(|| compose(dir.path(), &xray));
+            let a = s.spawn(|| writer(rollbar));
+            let b = s.spawn(|| writer(xray));
             (a.join().unwrap(), b.join().unwrap())
         });
         let text = std::fs::read_to_string(&file).unwrap();
         let has_rollbar = text.contains("ROLLBAR_ACCESS_TOKEN");
         let has_xray = text.contains("AWS_XRAY_URL") && text.contains("xray-daemon:");
-        for (name, out, present) in [("rollbar", &a, has_rollbar), ("xray", &b, has_xray)] {
-            match out.status.code() {
-                Some(0) => assert!(
+        for (name, ran, present) in [("rollbar", &a, has_rollbar), ("xray", &b, has_xray)] {
+            if ran.code() == 0 {
+                assert!(
                     present,
                     "round {round}: the {name} run succeeded but its edit is gone:\n{text}"
-                ),
-                Some(1) => {
-                    assert!(
-                        stderr(out).contains(CHANGED)
-                            && stderr(out).contains(
-                                "help: run again: the plan will be made from the new file"
-                            ),
-                        "round {round}: {}",
-                        stderr(out)
-                    );
-                    reported += 1;
-                }
-                code => panic!("round {round}: {name} exit {code:?}: {}", stderr(out)),
+                );
+            } else {
+                // The diff it was about to write, then why it did not.
+                assert!(
+                    ran.stderr.ends_with(&format!(
+                        "\nerror: docker-compose.yml {CHANGED}: nothing written\n\
+                         help: run again: the plan will be made from the new file\n"
+                    )),
+                    "round {round}: {name}\n{}",
+                    ran.transcript()
+                );
+                reported += 1;
             }
         }
         assert!(
-            a.status.success() || b.status.success(),
+            a.code() == 0 || b.code() == 0,
             "round {round}: one of the two runs writes"
         );
     }
@@ -118,7 +116,10 @@ fn a_file_changed_after_the_plan_is_not_overwritten() {
     std::fs::write(&path, "edited by hand\n").unwrap();
     let err = cruddur_obs::testing::files::write_checked(&path, Some("old\n"), "new\n", false)
         .unwrap_err();
-    assert!(err.to_string().contains(CHANGED), "{err}");
+    assert_eq!(
+        err.to_string(),
+        format!("{} {CHANGED}: nothing written", path.display())
+    );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "edited by hand\n");
 
     // Planned as absent, created meanwhile.
@@ -126,7 +127,10 @@ fn a_file_changed_after_the_plan_is_not_overwritten() {
     std::fs::write(&gitpod, "tasks: []\n").unwrap();
     let err = cruddur_obs::testing::files::write_checked(&gitpod, None, "ports: []\n", false)
         .unwrap_err();
-    assert!(err.to_string().contains(CHANGED), "{err}");
+    assert_eq!(
+        err.to_string(),
+        format!("{} {CHANGED}: nothing written", gitpod.display())
+    );
     assert_eq!(std::fs::read_to_string(&gitpod).unwrap(), "tasks: []\n");
 }
 
@@ -138,43 +142,43 @@ fn a_fifo_device_or_directory_is_refused_with_exit_2_and_never_blocks() {
     let fifo = dir.path().join("fifo.yml");
     mkfifo(&fifo);
     let sub = dir.path().join("backend-flask");
-    for (path, kind) in [
-        (fifo.to_str().unwrap(), "a FIFO"),
-        ("/dev/zero", "a device"),
-        (sub.to_str().unwrap(), "a directory"),
-    ] {
-        let out = compose(dir.path(), &["--yes", "--file", path]);
-        assert_eq!(out.status.code(), Some(2), "{path}: {}", stderr(&out));
-        assert!(
-            stderr(&out).contains(&format!("{path} is {kind}, not a regular file")),
-            "{}",
-            stderr(&out)
-        );
-    }
+    let mut runs: Vec<Ran> = [fifo.to_str().unwrap(), "/dev/zero", sub.to_str().unwrap()]
+        .into_iter()
+        .map(|path| {
+            at(dir.path())
+                .args(COMPOSE)
+                .args(["--yes", "--file", path])
+                .status(2)
+                .stdout("")
+                .unchanged("docker-compose.yml")
+                .run()
+        })
+        .collect();
 
     // .gitpod.yml as a FIFO.
-    let gitpod = dir.path().join(".gitpod.yml");
-    mkfifo(&gitpod);
-    let out = run(dir.path(), &["gitpod", "write", "--yes"]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("is a FIFO"), "{}", stderr(&out));
+    mkfifo(&dir.path().join(".gitpod.yml"));
+    runs.push(
+        at(dir.path())
+            .args(["gitpod", "write", "--yes"])
+            .status(2)
+            .stdout("")
+            .run(),
+    );
 
     // --cli-input-json as a FIFO or a device: refused while reading the input.
     for arg in [
         format!("file://{}", fifo.display()),
         "/dev/zero".to_string(),
     ] {
-        let out = run(
-            dir.path(),
-            &["xray", "create-sampling-rule", "--cli-input-json", &arg],
-        );
-        assert_eq!(out.status.code(), Some(2), "{arg}: {}", stderr(&out));
-        assert!(
-            stderr(&out).contains("not a regular file"),
-            "{}",
-            stderr(&out)
+        runs.push(
+            at(dir.path())
+                .args(["xray", "create-sampling-rule", "--cli-input-json", &arg])
+                .status(2)
+                .stdout("")
+                .run(),
         );
     }
+    snapshot_all("file_safety_special_files_refused", &runs);
 }
 
 #[test]
@@ -182,40 +186,42 @@ fn a_file_larger_than_4_mib_is_refused_and_a_link_to_it_too() {
     let (dir, file) = workdir(&fixture(WEEK1));
     let big = format!("{}\n# {}\n", fixture(WEEK1), "x".repeat(5 * 1024 * 1024));
     std::fs::write(&file, &big).unwrap();
-    let out = compose(dir.path(), &["--yes"]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("docker-compose.yml is larger than 4 MiB"),
-        "{}",
-        stderr(&out)
-    );
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), big);
+    let too_big = at(dir.path())
+        .args(COMPOSE)
+        .arg("--yes")
+        .status(2)
+        .stdout("")
+        .unchanged("docker-compose.yml")
+        .run();
 
     // A link to a device is followed, and refused.
-    let link = dir.path().join("zero.yml");
-    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
-    let out = compose(dir.path(), &["--yes", "--file", "zero.yml"]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.yml")).unwrap();
+    let device = at(dir.path())
+        .args(COMPOSE)
+        .args(["--yes", "--file", "zero.yml"])
+        .status(2)
+        .stdout("")
+        .unchanged("docker-compose.yml")
+        .run();
+    snapshot_all(
+        "file_safety_too_large_and_link_to_device",
+        [&too_big, &device],
+    );
 }
 
 #[test]
 fn cli_input_json_with_an_empty_path_says_so() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = run(
-        dir.path(),
-        &[
+    Test::new()
+        .args([
             "xray",
             "create-sampling-rule",
             "--cli-input-json",
             "file://",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("the path is empty"),
-        "{}",
-        stderr(&out)
-    );
+        ])
+        .status(2)
+        .stdout("")
+        .run()
+        .snapshot("file_safety_cli_input_json_empty_path");
 }
 
 // --- 4. Links, owners, modes ----------------------------------------------------
@@ -230,8 +236,11 @@ fn a_linked_compose_file_stays_a_link_and_its_target_is_edited() {
     std::fs::write(&target, fixture(WEEK1)).unwrap();
     std::os::unix::fs::symlink("shared/compose.yml", &file).unwrap();
 
-    let out = compose(dir.path(), &["--yes"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    at(dir.path())
+        .args(COMPOSE)
+        .arg("--yes")
+        .run()
+        .snapshot("file_safety_linked_compose_file_written");
     assert!(
         std::fs::symlink_metadata(&file)
             .unwrap()
@@ -254,21 +263,20 @@ fn a_linked_compose_file_stays_a_link_and_its_target_is_edited() {
 #[test]
 fn a_read_only_file_is_refused_unless_force() {
     use std::os::unix::fs::PermissionsExt;
-    let text = fixture(WEEK1);
-    let (dir, file) = workdir(&text);
+    let (dir, file) = workdir(&fixture(WEEK1));
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o444)).unwrap();
-    let out = compose(dir.path(), &["--yes"]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("docker-compose.yml is read-only: not written"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+    at(dir.path())
+        .args(COMPOSE)
+        .arg("--yes")
+        .status(1)
+        .unchanged("docker-compose.yml")
+        .run()
+        .snapshot("file_safety_read_only_refused");
 
-    let out = compose(dir.path(), &["--yes", "--force"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    at(dir.path())
+        .args(COMPOSE)
+        .args(["--yes", "--force"])
+        .run();
     assert!(std::fs::read_to_string(&file)
         .unwrap()
         .contains("OTEL_SERVICE_NAME"));
@@ -279,7 +287,7 @@ fn a_read_only_file_is_refused_unless_force() {
 fn new_files_get_the_umask_mode_and_edited_files_keep_mode_and_owner() {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let dir = tempfile::tempdir().unwrap();
-    // A known umask: 027 → new files 0640.
+    // A known umask: 027 → new files 0640. (Through sh, which sets the umask.)
     let out = std::process::Command::new("sh")
         .current_dir(dir.path())
         .args(["-c", "umask 027; exec \"$0\" gitpod write --yes"])
@@ -295,147 +303,164 @@ fn new_files_get_the_umask_mode_and_edited_files_keep_mode_and_owner() {
     // As root, the owner and group of someone else's file are kept.
     let root = std::fs::metadata(dir.path()).unwrap().uid() == 0
         && std::os::unix::fs::chown(&file, Some(4242), Some(4343)).is_ok();
-    let out = compose(dir.path(), &["--yes"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let ran = at(dir.path()).args(COMPOSE).arg("--yes").run();
     assert_eq!(mode(&file), 0o664);
     if root {
         let meta = std::fs::metadata(&file).unwrap();
         assert_eq!((meta.uid(), meta.gid()), (4242, 4343));
     }
-    assert!(stdout(&out).contains("written"), "{}", stdout(&out));
+    assert!(
+        ran.stdout.starts_with("docker-compose.yml: written\n"),
+        "{}",
+        ran.transcript()
+    );
 }
 
 // --- 6. Input checked before anything is touched ---------------------------------
 
-fn assert_refused(out: &Output, says: &str) {
-    let err = stderr(out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains(says), "wanted {says:?} in: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-    assert!(err.len() < 2000, "a short message, not {} bytes", err.len());
-}
-
 #[test]
 fn a_bad_region_is_refused_before_any_file_is_touched() {
-    let text = fixture(WEEK1);
-    let (dir, file) = workdir(&text);
+    let (dir, _file) = workdir(&fixture(WEEK1));
+    // Refused with exit 2 and the file and .gitpod.yml as they were.
+    let refused = |test: Test| {
+        test.status(2)
+            .stdout("")
+            .unchanged("docker-compose.yml")
+            .absent(".gitpod.yml")
+            .run()
+    };
+    let mut runs = Vec::new();
     for region in ["bad", "us-east-1\"\n  evil: 1", "US-EAST-1", "us-east-"] {
-        let out = run(dir.path(), &["init", "--yes", "--region", region]);
-        assert_refused(&out, "is not an AWS region");
-        let out = run(
-            dir.path(),
-            &["compose", "write", "--yes", "--region", region],
-        );
-        assert_refused(&out, "is not an AWS region");
+        runs.push(refused(
+            at(dir.path()).args(["init", "--yes", "--region", region]),
+        ));
+        runs.push(refused(
+            at(dir.path()).args(["compose", "write", "--yes", "--region", region]),
+        ));
     }
     // From the environment, too.
-    let out = isolated("cruddur-obs")
-        .current_dir(dir.path())
-        .env("AWS_REGION", "nowhere")
-        .args(["compose", "write", "--yes"])
-        .output()
-        .unwrap();
-    assert_refused(&out, "\"nowhere\" is not an AWS region");
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
-    assert!(!dir.path().join(".gitpod.yml").exists());
+    runs.push(refused(
+        at(dir.path())
+            .env("AWS_REGION", "nowhere")
+            .args(["compose", "write", "--yes"]),
+    ));
+    snapshot_all("file_safety_bad_regions_refused", &runs);
     // Real shapes pass.
     for region in ["us-gov-west-1", "us-isob-east-1", "ap-southeast-4"] {
-        let out = run(
-            dir.path(),
-            &["compose", "write", "--dry-run", "--region", region],
-        );
-        assert_eq!(out.status.code(), Some(3), "{region}: {}", stderr(&out));
+        at(dir.path())
+            .args(["compose", "write", "--dry-run", "--region", region])
+            .status(3)
+            .unchanged("docker-compose.yml")
+            .run();
     }
 }
 
 #[test]
 fn huge_timeouts_and_empty_or_bad_endpoints_are_exit_2_not_panics() {
-    let dir = tempfile::tempdir().unwrap();
+    // (The help's example port is shown.)
+    let bad_input = |test: Test| test.status(2).stdout("").run().keep_ports();
+    let mut runs = Vec::new();
     for t in ["1e300", "99999999999999999999", "3601"] {
-        let out = run(dir.path(), &["xray", "status", "--timeout", t]);
-        assert_refused(&out, "--timeout must be at most 3600 seconds");
+        runs.push(bad_input(Test::new().args([
+            "xray",
+            "status",
+            "--timeout",
+            t,
+        ])));
     }
     for url in ["", "not a url", "ftp://example.com"] {
-        let out = run(dir.path(), &["xray", "status", "--endpoint-url", url]);
-        assert_refused(&out, "--endpoint-url");
+        runs.push(bad_input(Test::new().args([
+            "xray",
+            "status",
+            "--endpoint-url",
+            url,
+        ])));
     }
+    // (The transcript does not show the environment: the message names it.)
     for var in ["AWS_ENDPOINT_URL_XRAY", "AWS_ENDPOINT_URL"] {
-        let out = isolated("cruddur-obs")
-            .current_dir(dir.path())
-            .env(var, "")
-            .args(["xray", "status"])
-            .output()
-            .unwrap();
-        assert_refused(
-            &out,
-            &format!("{var} \"\" is not an endpoint URL: it is empty"),
-        );
+        runs.push(bad_input(Test::new().env(var, "").args(["xray", "status"])));
     }
+    snapshot_all("file_safety_bad_timeouts_and_endpoints", &runs);
 }
 
 #[test]
 fn echoed_values_are_cut_and_too_many_tags_is_named() {
-    let dir = tempfile::tempdir().unwrap();
     let mut rule: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(repo().join("templates/xray-sampling-rule.json")).unwrap(),
     )
     .unwrap();
     // (A 10 MB file is refused by size: 3 MB is read, and its name echoed.)
     rule["SamplingRule"]["RuleName"] = "r".repeat(3 * 1024 * 1024).into();
-    let path = dir.path().join("rule.json");
-    std::fs::write(&path, rule.to_string()).unwrap();
-    let out = run(
-        dir.path(),
-        &[
+    // Exact expectations, not snapshots: the commands are too long to show.
+    Test::new()
+        .write("rule.json", rule.to_string())
+        .args([
             "xray",
             "create-sampling-rule",
             "--cli-input-json",
             "file://rule.json",
-        ],
-    );
-    assert_refused(&out, &format!("\"{}…\"", "r".repeat(80)));
+        ])
+        .status(2)
+        .stdout("")
+        .stderr(&format!(
+            "error: rule.json: SamplingRule.RuleName = \"{}…\" is out of bounds: {} characters, 1 to 32 allowed\n\
+             help: fix SamplingRule.RuleName in the rule file\n",
+            "r".repeat(80),
+            3 * 1024 * 1024
+        ))
+        .run();
 
     let long = format!("--tag={}", "t".repeat(100_000));
-    let out = run(dir.path(), &["logs", "create-group", &long]);
-    assert_refused(&out, "…");
+    Test::new()
+        .args(["logs", "create-group", &long])
+        .status(2)
+        .stdout("")
+        .stderr(&format!(
+            "error: invalid --tag \"{}…\": expected KEY=VALUE\n\
+             help: write tags as --tag team=web\n",
+            "t".repeat(80)
+        ))
+        .run();
 
     let tags: Vec<String> = (0..51).map(|i| format!("k{i}=v")).collect();
-    let mut args = vec!["logs", "create-group"];
-    for t in &tags {
-        args.extend(["--tag", t]);
-    }
-    let out = run(dir.path(), &args);
-    assert_refused(&out, "too many tags: 53");
-    assert!(
-        stderr(&out).contains("at most 48 --tag"),
-        "{}",
-        stderr(&out)
-    );
+    Test::new()
+        .args(["logs", "create-group"])
+        .args(tags.iter().flat_map(|t| ["--tag", t.as_str()]))
+        .status(2)
+        .stdout("")
+        .stderr(
+            "error: too many tags: 53, and a log group takes at most 50 (cruddur-obs adds 2)\n\
+             help: pass at most 48 --tag flags\n",
+        )
+        .run();
 }
 
 #[test]
 fn compose_files_compose_itself_refuses_are_refused_untouched() {
-    for (text, says) in [
-        (
-            "services:\n  backend-flask:\n    environment:\n      - A=1\n      - {C: 1}\n",
-            "has an item that is a mapping",
-        ),
-        (
-            "services:\n  backend-flask: ./backend-flask\n",
-            "service \"backend-flask\" is a string, not a mapping",
-        ),
-        (
-            "services:\n  backend-flask:\n    environment:\n      A: {B: 1}\n",
-            "environment.\"A\" is a mapping",
-        ),
-        ("", "docker-compose.yml is empty"),
-        ("\n# nothing yet\n", "docker-compose.yml is empty"),
-    ] {
-        let (dir, file) = workdir(text);
-        let out = compose(dir.path(), &["--yes"]);
-        assert_refused(&out, says);
-        assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
-    }
+    let runs: Vec<(tempfile::TempDir, Ran)> = [
+        "services:\n  backend-flask:\n    environment:\n      - A=1\n      - {C: 1}\n",
+        "services:\n  backend-flask: ./backend-flask\n",
+        "services:\n  backend-flask:\n    environment:\n      A: {B: 1}\n",
+        "",
+        "\n# nothing yet\n",
+    ]
+    .into_iter()
+    .map(|text| {
+        let (dir, _file) = workdir(text);
+        let ran = at(dir.path())
+            .args(COMPOSE)
+            .arg("--yes")
+            .status(2)
+            .stdout("")
+            .unchanged("docker-compose.yml")
+            .run();
+        (dir, ran)
+    })
+    .collect();
+    snapshot_all(
+        "file_safety_compose_refusals",
+        runs.iter().map(|(_dir, ran)| ran),
+    );
 }
 
 // --- 3. .gitpod.yml without a final line break ------------------------------------
@@ -464,15 +489,12 @@ fn a_gitpod_file_ending_in_a_block_scalar_keeps_its_value_and_ending() {
         "tasks:\n  - init: npm i",
         "image: gitpod/workspace-full\r\ntasks:\r\n  - command: |\r\n      flask run",
     ] {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join(".gitpod.yml");
-        std::fs::write(&file, text).unwrap();
-        let before = pyyaml(&file);
-        let out = run(dir.path(), &["gitpod", "write", "--yes"]);
-        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-        let written = std::fs::read_to_string(&file).unwrap();
+        let test = Test::new().write(".gitpod.yml", text);
+        let before = pyyaml(&test.path().join(".gitpod.yml"));
+        let ran = test.args(["gitpod", "write", "--yes"]).run();
+        let written = ran.read(".gitpod.yml");
         assert!(!written.ends_with('\n'), "the ending is kept:\n{written}");
-        let after = pyyaml(&file);
+        let after = pyyaml(&ran.path().join(".gitpod.yml"));
         assert_eq!(after["tasks"], before["tasks"], "{written}");
         assert_eq!(after["ports"].as_array().unwrap().len(), 2, "{written}");
     }
@@ -494,8 +516,12 @@ const OWN_COLLECTOR: &str = r#"services:
 #[test]
 fn a_value_pointing_at_the_users_own_collector_is_a_conflict_not_a_switch() {
     let (dir, file) = workdir(OWN_COLLECTOR);
-    let out = compose(dir.path(), &["--yes", "--without", "xray"]);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    at(dir.path())
+        .args(COMPOSE)
+        .args(["--yes", "--without", "xray"])
+        .status(3)
+        .run()
+        .snapshot("file_safety_own_collector_is_a_conflict");
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(
         text.contains(r#"OTEL_EXPORTER_OTLP_ENDPOINT: "http://otel-collector:4318""#),
@@ -505,20 +531,12 @@ fn a_value_pointing_at_the_users_own_collector_is_a_conflict_not_a_switch() {
         text.contains("otel/opentelemetry-collector-contrib"),
         "{text}"
     );
-    let shown = stdout(&out);
-    assert!(
-        shown.contains("conflict: backend-flask.environment.OTEL_EXPORTER_OTLP_ENDPOINT"),
-        "{shown}"
-    );
-    assert!(!shown.contains("switching to --via daemon"), "{shown}");
-    assert!(
-        shown.contains("otel-collector is not the service cruddur-obs writes"),
-        "{shown}"
-    );
 
     // --force replaces it; the user's service stays.
-    let out = compose(dir.path(), &["--yes", "--without", "xray", "--force"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    at(dir.path())
+        .args(COMPOSE)
+        .args(["--yes", "--without", "xray", "--force"])
+        .run();
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains("https://api.honeycomb.io"), "{text}");
     assert!(
@@ -530,16 +548,14 @@ fn a_value_pointing_at_the_users_own_collector_is_a_conflict_not_a_switch() {
 #[test]
 fn leaving_honeycomb_out_removes_nothing_without_our_collector() {
     let (dir, file) = workdir(&fixture(WEEK1));
-    let out = compose(
-        dir.path(),
-        &["--yes", "--without", "rollbar", "--without", "xray"],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let out = compose(
-        dir.path(),
-        &["--yes", "--without", "honeycomb", "--without", "xray"],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    at(dir.path())
+        .args(COMPOSE)
+        .args(["--yes", "--without", "rollbar", "--without", "xray"])
+        .run();
+    at(dir.path())
+        .args(COMPOSE)
+        .args(["--yes", "--without", "honeycomb", "--without", "xray"])
+        .run();
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains("OTEL_SERVICE_NAME"), "{text}");
     assert!(text.contains("OTEL_EXPORTER_OTLP_ENDPOINT"), "{text}");
@@ -567,23 +583,21 @@ fn equivalent_values_are_not_conflicts() {
       - "2000:2000/udp"
 "#;
     let (dir, _file) = workdir(text);
-    // The daemon's region resolves from .env as docker compose would.
-    std::fs::write(dir.path().join(".env"), "AWS_DEFAULT_REGION=ca-central-1\n").unwrap();
-    let out = compose(dir.path(), &["--yes"]);
-    let shown = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{shown}{}", stderr(&out));
-    assert!(!shown.contains("conflict"), "{shown}");
-    assert!(!shown.contains("AWS_REGION is"), "{shown}");
+    // The daemon's region resolves from .env as docker compose would: no
+    // conflict, and nothing said about AWS_REGION.
+    let same = at(dir.path())
+        .write(".env", "AWS_DEFAULT_REGION=ca-central-1\n")
+        .args(COMPOSE)
+        .arg("--yes")
+        .run();
 
     // Resolved to another region: said so, with the value it resolves to.
-    std::fs::write(dir.path().join(".env"), "AWS_DEFAULT_REGION=eu-west-1\n").unwrap();
-    let out = compose(dir.path(), &["--yes"]);
-    assert!(
-        stdout(&out)
-            .contains("AWS_REGION is ${AWS_DEFAULT_REGION}, eu-west-1 here, not ca-central-1"),
-        "{}",
-        stdout(&out)
-    );
+    let other = at(dir.path())
+        .write(".env", "AWS_DEFAULT_REGION=eu-west-1\n")
+        .args(COMPOSE)
+        .arg("--yes")
+        .run();
+    snapshot_all("file_safety_equivalent_values", [&same, &other]);
 }
 
 #[test]
@@ -593,15 +607,13 @@ fn kept_conflicts_are_the_headline_not_in_sync() {
         "      OTEL_SERVICE_NAME: \"my-backend\"\n      FRONTEND_URL",
     );
     let (dir, _file) = workdir(&text);
-    let first = compose(dir.path(), &["--yes"]);
-    assert_eq!(first.status.code(), Some(3), "{}", stderr(&first));
-    let again = compose(dir.path(), &["--yes"]);
-    assert_eq!(again.status.code(), Some(3), "{}", stderr(&again));
-    assert!(
-        stdout(&again).starts_with("docker-compose.yml: conflicts kept\n"),
-        "{}",
-        stdout(&again)
-    );
+    at(dir.path()).args(COMPOSE).arg("--yes").status(3).run();
+    at(dir.path())
+        .args(COMPOSE)
+        .arg("--yes")
+        .status(3)
+        .run()
+        .snapshot("file_safety_kept_conflicts_headline");
 }
 
 #[test]
@@ -609,31 +621,28 @@ fn a_missing_service_names_the_flask_looking_candidate() {
     let text =
         "services:\n  web:\n    build: ./frontend-react-js\n  api-server:\n    build: ./server\n";
     let (dir, _file) = workdir(text);
-    std::fs::create_dir(dir.path().join("server")).unwrap();
-    std::fs::write(
-        dir.path().join("server/app.py"),
-        "from flask import Flask\n",
-    )
-    .unwrap();
-    let out = compose(dir.path(), &["--yes"]);
-    assert_refused(
-        &out,
-        "has no service \"backend-flask\"; it has: web, api-server",
-    );
-    assert!(
-        stderr(&out).contains("help: pass --service api-server (it looks like the Flask backend)"),
-        "{}",
-        stderr(&out)
-    );
+    let by_build_dir = at(dir.path())
+        .write("server/app.py", "from flask import Flask\n")
+        .args(COMPOSE)
+        .arg("--yes")
+        .status(2)
+        .stdout("")
+        .unchanged("docker-compose.yml")
+        .run();
 
     // By name, without a build directory.
     let (dir, _file) =
         workdir("services:\n  backend:\n    image: python:3.12\n  db:\n    image: postgres\n");
-    let out = compose(dir.path(), &["--yes"]);
-    assert!(
-        stderr(&out).contains("--service backend "),
-        "{}",
-        stderr(&out)
+    let by_name = at(dir.path())
+        .args(COMPOSE)
+        .arg("--yes")
+        .status(2)
+        .stdout("")
+        .unchanged("docker-compose.yml")
+        .run();
+    snapshot_all(
+        "file_safety_missing_service_candidates",
+        [&by_build_dir, &by_name],
     );
 }
 

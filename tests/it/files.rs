@@ -4,9 +4,9 @@
 //! second runs no-ops, refusals leave the bytes untouched.
 
 use std::path::Path;
-use std::process::Output;
 
-use crate::common::{assert_compose_config_ok, isolated, repo, stderr, stdout, tool, workdir};
+use crate::common::{assert_compose_config_ok, repo, stderr, tool, workdir};
+use crate::harness::{snapshot_all, Ran, Test};
 use serde_json::Value;
 
 const KEY: &str = "hcaik_01j9zzzzzzzzzzzzzzzzzzzzzzq8t3m4k5n6p7r8s9t0v1w2x3y4z5a6b7";
@@ -15,14 +15,15 @@ fn fixture(path: &str) -> String {
     std::fs::read_to_string(repo().join("tests/fixtures").join(path)).unwrap()
 }
 
-fn compose(dir: &Path, args: &[&str]) -> Output {
-    isolated("cruddur-obs")
-        .current_dir(dir)
-        .env("HONEYCOMB_API_KEY", KEY)
-        .args(["compose", "write", "--region", "ca-central-1"])
-        .args(args)
-        .output()
-        .unwrap()
+/// `compose write --region ca-central-1` in `dir`, with a Honeycomb key in the
+/// environment (which must never be written).
+fn compose_write(dir: &Path) -> Test {
+    Test::in_dir(dir).env("HONEYCOMB_API_KEY", KEY).args([
+        "compose",
+        "write",
+        "--region",
+        "ca-central-1",
+    ])
 }
 
 /// Every line of `old` is still there, in order: the edit only added lines.
@@ -43,59 +44,77 @@ fn parse(text: &str) -> Value {
     serde_saphyr::from_str(text).unwrap()
 }
 
-/// Runs the whole cycle on one compose text and returns the dry-run output.
-fn cycle(name: &str, text: &str) -> String {
-    let (dir, file) = workdir(text);
-    let dry = compose(dir.path(), &["--dry-run"]);
-    assert_eq!(dry.status.code(), Some(3), "{name}: {}", stderr(&dry));
-    assert_eq!(
-        std::fs::read_to_string(&file).unwrap(),
-        text,
-        "{name}: dry run wrote"
-    );
+/// What [`cycle`] ran: the dry run and the second run.
+struct Cycle {
+    /// Where they ran (kept until their transcripts are taken).
+    _dir: tempfile::TempDir,
+    dry: Ran,
+    again: Ran,
+}
 
-    let out = compose(dir.path(), &["--yes"]);
-    let conflicts = stdout(&out).contains("conflict:");
+impl Cycle {
+    /// The dry run and the second run as one snapshot.
+    fn snapshot(&self, name: &str) {
+        snapshot_all(name, [&self.dry, &self.again]);
+    }
+}
+
+/// Runs the whole cycle on one compose text: a dry run that writes nothing, a
+/// write that `docker-compose config` accepts (exit 3 if it kept conflicts), and
+/// a second run that changes nothing.
+fn cycle(name: &str, text: &str) -> Cycle {
+    let (dir, file) = workdir(text);
+    // (The files' own ports, like localhost:3000, are shown.)
+    let dry = compose_write(dir.path())
+        .arg("--dry-run")
+        .status(3)
+        .unchanged("docker-compose.yml")
+        .run()
+        .keep_ports();
+
+    let out = compose_write(dir.path())
+        .arg("--yes")
+        .status_in(&[0, 3])
+        .run();
+    let conflicts = out.stdout.contains("conflict:");
     assert_eq!(
-        out.status.code(),
-        Some(if conflicts { 3 } else { 0 }),
-        "{name}: {}",
-        stderr(&out)
+        out.code(),
+        if conflicts { 3 } else { 0 },
+        "{name}\n{}",
+        out.transcript()
     );
     let written = std::fs::read_to_string(&file).unwrap();
     assert_ne!(written, text, "{name}");
     assert_compose_config_ok(dir.path());
     assert!(!written.contains(KEY), "{name}: a secret was written");
 
-    let again = compose(dir.path(), &[]);
-    // Kept conflicts are the headline (issue 13), not "in sync".
-    let headline = if conflicts {
-        "docker-compose.yml: conflicts kept"
-    } else {
-        "docker-compose.yml: in sync"
-    };
-    assert!(
-        stdout(&again).starts_with(headline),
-        "{name}: {}",
-        stdout(&again)
-    );
-    assert_eq!(
-        std::fs::read_to_string(&file).unwrap(),
-        written,
-        "{name}: second run changed the file"
-    );
-    stdout(&dry)
+    // Kept conflicts are the headline (issue 13), not "in sync"; the snapshot
+    // shows which.
+    let again = compose_write(dir.path())
+        .status(if conflicts { 3 } else { 0 })
+        .unchanged("docker-compose.yml")
+        .run()
+        .keep_ports();
+    Cycle {
+        _dir: dir,
+        dry,
+        again,
+    }
 }
 
 #[test]
 #[ignore = "needs scripts/test.sh: docker-compose"]
 fn the_bootcamp_week1_file_gets_the_week2_entries() {
     let text = fixture("compose/bootcamp-week1.yml");
-    insta::assert_snapshot!("bootcamp-week1", cycle("bootcamp-week1", &text));
+    cycle("bootcamp-week1", &text).snapshot("files_bootcamp_week1");
 
-    let (dir, file) = workdir(&text);
-    compose(dir.path(), &["--yes"]);
-    let ours = parse(&std::fs::read_to_string(file).unwrap());
+    let (dir, _file) = workdir(&text);
+    let ours = parse(
+        &compose_write(dir.path())
+            .arg("--yes")
+            .run()
+            .read("docker-compose.yml"),
+    );
     let reference = parse(&fixture("reference-week2-compose.yml"));
     let env = |doc: &Value, svc: &str| doc["services"][svc]["environment"].clone();
     assert_eq!(
@@ -144,11 +163,14 @@ fn each_fixture_is_edited_minimally_validly_and_once() {
         "conflict",
     ] {
         let text = fixture(&format!("compose/{name}.yml"));
-        insta::assert_snapshot!(name, cycle(name, &text));
+        cycle(name, &text).snapshot(&format!("files_{}", name.replace('-', "_")));
         if !["conflict", "flow-env"].contains(&name) {
-            let (dir, file) = workdir(&text);
-            compose(dir.path(), &["--yes"]);
-            assert_only_adds_lines(&text, &std::fs::read_to_string(file).unwrap());
+            let (dir, _file) = workdir(&text);
+            let written = compose_write(dir.path())
+                .arg("--yes")
+                .run()
+                .read("docker-compose.yml");
+            assert_only_adds_lines(&text, &written);
         }
     }
 }
@@ -156,12 +178,20 @@ fn each_fixture_is_edited_minimally_validly_and_once() {
 #[test]
 #[ignore = "needs scripts/test.sh: docker-compose"]
 fn crlf_and_a_missing_final_newline_survive() {
+    // (No snapshots here: they would not show the line endings.)
     let crlf = fixture("compose/comments.yml").replace('\n', "\r\n");
-    let out = cycle("crlf", &crlf);
-    assert!(out.contains("+      OTEL_SERVICE_NAME"));
-    let (dir, file) = workdir(&crlf);
-    compose(dir.path(), &["--yes"]);
-    let written = std::fs::read_to_string(file).unwrap();
+    let dry = cycle("crlf", &crlf).dry;
+    assert!(
+        dry.stdout
+            .contains("\n+      OTEL_SERVICE_NAME: \"backend-flask\"\r\n"),
+        "{}",
+        dry.transcript()
+    );
+    let (dir, _file) = workdir(&crlf);
+    let written = compose_write(dir.path())
+        .arg("--yes")
+        .run()
+        .read("docker-compose.yml");
     assert_eq!(
         written.matches('\n').count(),
         written.matches("\r\n").count(),
@@ -170,9 +200,11 @@ fn crlf_and_a_missing_final_newline_survive() {
 
     let bare = fixture("compose/list-env.yml").trim_end().to_string();
     cycle("no-final-newline", &bare);
-    let (dir, file) = workdir(&bare);
-    compose(dir.path(), &["--yes", "--without", "xray"]);
-    let written = std::fs::read_to_string(file).unwrap();
+    let (dir, _file) = workdir(&bare);
+    let written = compose_write(dir.path())
+        .args(["--yes", "--without", "xray"])
+        .run()
+        .read("docker-compose.yml");
     assert_only_adds_lines(&bare, &written);
     assert!(
         !written.ends_with('\n'),
@@ -180,52 +212,41 @@ fn crlf_and_a_missing_final_newline_survive() {
     );
 
     let bom = format!("\u{feff}{}", fixture("compose/no-env.yml"));
-    let (dir, file) = workdir(&bom);
-    compose(dir.path(), &["--yes"]);
-    assert!(
-        std::fs::read_to_string(file)
-            .unwrap()
-            .starts_with('\u{feff}'),
-        "the BOM is kept"
-    );
+    let (dir, _file) = workdir(&bom);
+    let written = compose_write(dir.path())
+        .arg("--yes")
+        .run()
+        .read("docker-compose.yml");
+    assert!(written.starts_with('\u{feff}'), "the BOM is kept");
 }
 
 #[test]
 fn force_replaces_conflicts_and_without_leaves_parts_out() {
-    let (dir, file) = workdir(&fixture("compose/conflict.yml"));
-    let out = compose(dir.path(), &["--dry-run", "--force"]);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(
-        stdout(&out).contains("conflict: backend-flask.environment.OTEL_SERVICE_NAME: "),
-        "{}",
-        stdout(&out)
-    );
-    assert!(
-        stdout(&out).contains("(would be replaced)"),
-        "{}",
-        stdout(&out)
-    );
-    let out = compose(dir.path(), &["--yes", "--force"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("(replaced)"), "{}", stdout(&out));
-    let doc = parse(&std::fs::read_to_string(&file).unwrap());
+    let (dir, _file) = workdir(&fixture("compose/conflict.yml"));
+    let dry = compose_write(dir.path())
+        .args(["--dry-run", "--force"])
+        .status(3)
+        .unchanged("docker-compose.yml")
+        .run();
+    let out = compose_write(dir.path()).args(["--yes", "--force"]).run();
+    // The conflict would be replaced, then is; the existing daemon's command is
+    // reported, never rewritten.
+    snapshot_all("files_force_replaces_conflicts", [&dry, &out]);
+    let doc = parse(&out.read("docker-compose.yml"));
     assert_eq!(
         doc["services"]["backend-flask"]["environment"]["OTEL_SERVICE_NAME"],
         "backend-flask"
     );
-    // The existing daemon is reported, never rewritten.
     assert_eq!(
         doc["services"]["xray-daemon"]["command"][0],
         "xray -o -b xray-daemon:2000"
     );
-    assert!(stdout(&out).contains("note: xray-daemon: command item \"xray -o -b xray-daemon:2000\" reaches the daemon as one argument"));
 
-    let (dir, file) = workdir(&fixture("compose/no-env.yml"));
-    compose(
-        dir.path(),
-        &["--yes", "--without", "xray", "--without", "rollbar"],
-    );
-    let doc = parse(&std::fs::read_to_string(&file).unwrap());
+    let (dir, _file) = workdir(&fixture("compose/no-env.yml"));
+    let ran = compose_write(dir.path())
+        .args(["--yes", "--without", "xray", "--without", "rollbar"])
+        .run();
+    let doc = parse(&ran.read("docker-compose.yml"));
     let env = doc["services"]["backend-flask"]["environment"]
         .as_object()
         .unwrap();
@@ -236,87 +257,90 @@ fn force_replaces_conflicts_and_without_leaves_parts_out() {
 
 #[test]
 fn unsafe_files_are_refused_and_left_byte_for_byte() {
-    let cases = [
-        ("tabs", "error: docker-compose.yml is not valid YAML: line 3 column 2: tabs disallowed"),
-        ("duplicate-keys", "error: docker-compose.yml is not valid YAML: line 6 column 7: duplicate mapping key: A"),
-        ("invalid", "error: docker-compose.yml is not valid YAML: line 3 column 12: unclosed bracket '['"),
-        ("alias-env", "error: docker-compose.yml: the environment of \"backend-flask\" is an alias (*shared-env)"),
-        ("shared-anchor-env", "error: docker-compose.yml: the environment of \"backend-flask\" is the anchor &env, which other parts of the file share"),
-        ("merged-env", "error: docker-compose.yml: the environment of \"backend-flask\" comes from a `<<:` merge"),
-        ("missing-service", "error: docker-compose.yml has no service \"backend-flask\"; it has: api, web"),
-    ];
-    for (name, expected) in cases {
-        let text = fixture(&format!("refuse/{name}.yml"));
-        let (dir, file) = workdir(&text);
-        let out = compose(dir.path(), &["--yes"]);
-        assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
-        assert!(
-            stderr(&out).starts_with(expected),
-            "{name}: {}",
-            stderr(&out)
-        );
-        assert!(stderr(&out).contains("\nhelp: "), "{name}");
-        assert_eq!(
-            std::fs::read(&file).unwrap(),
-            text.as_bytes(),
-            "{name}: the file changed"
+    let mut runs = Vec::new();
+    for name in [
+        "tabs",
+        "duplicate-keys",
+        "invalid",
+        "alias-env",
+        "shared-anchor-env",
+        "merged-env",
+        "missing-service",
+    ] {
+        let (dir, _file) = workdir(&fixture(&format!("refuse/{name}.yml")));
+        runs.push(
+            compose_write(dir.path())
+                .arg("--yes")
+                .status(2)
+                .stdout("")
+                .unchanged("docker-compose.yml")
+                .run(),
         );
         let entries = std::fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(entries, 3, "{name}: no temp file left");
     }
     let (dir, _) = workdir("services: {}\n");
-    std::fs::write(dir.path().join("docker-compose.yml"), [0xff, 0xfe, 0x00]).unwrap();
-    let out = compose(dir.path(), &["--yes"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).starts_with("error: docker-compose.yml is not UTF-8 text"));
+    runs.push(
+        compose_write(dir.path())
+            .write("docker-compose.yml", [0xff, 0xfe, 0x00])
+            .arg("--yes")
+            .status(2)
+            .stdout("")
+            .unchanged("docker-compose.yml")
+            .run(),
+    );
+    // Each names what is wrong (and where) and helps.
+    snapshot_all("files_unsafe_files_refused", &runs);
 }
 
 #[test]
 fn writing_needs_agreement_and_a_region() {
-    let text = fixture("compose/no-env.yml");
-    let (dir, file) = workdir(&text);
-    let out = compose(dir.path(), &[]);
-    assert_eq!(out.status.code(), Some(5));
-    assert!(
-        stderr(&out).contains("+  xray-daemon:"),
-        "the diff is shown first"
-    );
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
-
-    let out = isolated("cruddur-obs")
-        .current_dir(dir.path())
+    let (dir, _file) = workdir(&fixture("compose/no-env.yml"));
+    // The diff is shown first.
+    let asked = compose_write(dir.path())
+        .status(5)
+        .stdout("")
+        .unchanged("docker-compose.yml")
+        .run();
+    let no_region = Test::in_dir(dir.path())
         .env_remove("AWS_REGION")
         .args(["compose", "write", "--yes"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).starts_with("error: no AWS region is configured"));
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
-
-    let out = isolated("cruddur-obs")
-        .current_dir(dir.path())
+        .status(2)
+        .stdout("")
+        .unchanged("docker-compose.yml")
+        .run();
+    let no_file = Test::in_dir(dir.path())
         .args(["compose", "write", "--file", "nope.yml"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).starts_with("error: no compose file at nope.yml"));
+        .status(2)
+        .stdout("")
+        .absent("nope.yml")
+        .run();
+    snapshot_all(
+        "files_writing_needs_agreement_and_a_region",
+        [&asked, &no_region, &no_file],
+    );
 }
 
-fn gitpod(dir: &Path, args: &[&str]) -> Output {
-    gitpod_with(dir, &[], args)
-}
-
-/// `gitpod write` with more (or other) environment variables.
-fn gitpod_with(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
-    isolated("cruddur-obs")
-        .current_dir(dir)
+/// `gitpod write` in `dir`, with a Honeycomb key and a region in the
+/// environment (the next steps name them; the key is never shown in full).
+fn gitpod_write(dir: &Path) -> Test {
+    Test::in_dir(dir)
         .env("HONEYCOMB_API_KEY", KEY)
         .env("AWS_DEFAULT_REGION", "ca-central-1")
-        .envs(env.iter().copied())
+        // The next steps name it when it is not set here.
+        .env_remove("ROLLBAR_ACCESS_TOKEN")
         .args(["gitpod", "write"])
-        .args(args)
-        .output()
-        .unwrap()
+}
+
+/// Neither the key nor the AWS secret in anything the run printed.
+fn assert_no_secret(ran: &Ran) {
+    for secret in [KEY, crate::common::SECRET_KEY] {
+        assert!(
+            !ran.all_output().contains(secret),
+            "a secret was shown\n{}",
+            ran.transcript()
+        );
+    }
 }
 
 /// Gitpod's JSON schema (tests/fixtures/gitpod.schema.json) must accept the file.
@@ -349,37 +373,35 @@ fn gitpod_ports_are_added_valid_and_secret_free() {
             std::fs::write(&file, text).unwrap();
         }
         let label = name.unwrap_or("new");
-        let out = gitpod(dir.path(), &["--dry-run"]);
-        assert_eq!(out.status.code(), Some(3), "{label}: {}", stderr(&out));
-        insta::assert_snapshot!(format!("gitpod-{label}"), stdout(&out));
+        let dry = gitpod_write(dir.path())
+            .arg("--dry-run")
+            .status(3)
+            .unchanged(".gitpod.yml")
+            .run();
 
-        let out = gitpod(dir.path(), &["--yes"]);
-        let written = std::fs::read_to_string(&file).unwrap();
+        // The private port 3000 of udp-and-private is a kept conflict (exit 3).
+        let kept = label == "udp-and-private";
+        let out = gitpod_write(dir.path())
+            .arg("--yes")
+            .status(if kept { 3 } else { 0 })
+            .run();
+        let written = out.read(".gitpod.yml");
         assert!(!written.contains(KEY), "{label}: a secret was written");
         assert_gitpod_schema_ok(&file);
         if let Some(text) = &original {
             assert_only_adds_lines(text, &written);
         }
-        assert!(
-            stdout(&out).contains("next: gp env HONEYCOMB_API_KEY=hcaik_…a6b7"),
-            "{}",
-            stdout(&out)
-        );
-        assert!(stdout(&out).contains("next: gp env AWS_DEFAULT_REGION=ca-central-1"));
-        assert!(!stdout(&out).contains(KEY) && !stderr(&out).contains(KEY));
+        assert_no_secret(&out);
 
-        let again = gitpod(dir.path(), &[]);
-        let headline = if stdout(&again).contains("conflict:") {
-            ".gitpod.yml: conflicts kept"
-        } else {
-            ".gitpod.yml: in sync"
-        };
-        assert!(
-            stdout(&again).starts_with(headline),
-            "{label}: {}",
-            stdout(&again)
+        // Then in sync, or its conflicts kept: nothing changes.
+        let again = gitpod_write(dir.path())
+            .status(if kept { 3 } else { 0 })
+            .unchanged(".gitpod.yml")
+            .run();
+        snapshot_all(
+            &format!("files_gitpod_{}", label.replace('-', "_")),
+            [&dry, &out, &again],
         );
-        assert_eq!(std::fs::read_to_string(&file).unwrap(), written);
     }
 }
 
@@ -388,35 +410,31 @@ fn gitpod_ports_are_added_valid_and_secret_free() {
 fn gitpod_force_makes_a_private_app_port_public() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join(".gitpod.yml");
-    let original = fixture("gitpod/udp-and-private.yml");
-    std::fs::write(&file, &original).unwrap();
+    std::fs::write(&file, fixture("gitpod/udp-and-private.yml")).unwrap();
 
     // Without --force the private port is kept, and the run says so and how.
-    let out = gitpod(dir.path(), &["--yes"]);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(stdout(&out).contains(
-        "conflict: ports[3000].visibility: private (default) -> public (the frontend-react-js must be reachable from the browser) (kept; --force replaces it)"
-    ));
-    let kept = std::fs::read_to_string(&file).unwrap();
+    let kept = gitpod_write(dir.path()).arg("--yes").status(3).run();
+    let kept_text = kept.read(".gitpod.yml");
 
-    let out = gitpod(dir.path(), &["--force", "--dry-run"]);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    insta::assert_snapshot!("gitpod-force", stdout(&out));
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), kept, "dry run");
+    let dry = gitpod_write(dir.path())
+        .args(["--force", "--dry-run"])
+        .status(3)
+        .unchanged(".gitpod.yml")
+        .run();
 
-    let out = gitpod(dir.path(), &["--force", "--yes"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = gitpod_write(dir.path()).args(["--force", "--yes"]).run();
     assert_gitpod_schema_ok(&file);
-    let written = std::fs::read_to_string(&file).unwrap();
-    assert_only_adds_lines(&kept, &written);
+    let written = out.read(".gitpod.yml");
+    assert_only_adds_lines(&kept_text, &written);
     assert_eq!(
         parse(&written)["ports"][0],
         serde_json::json!({"port": 3000, "onOpen": "open-browser", "visibility": "public"})
     );
-    let again = gitpod(dir.path(), &["--force"]);
-    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
-    assert!(stdout(&again).starts_with(".gitpod.yml: in sync"));
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), written);
+    let again = gitpod_write(dir.path())
+        .arg("--force")
+        .unchanged(".gitpod.yml")
+        .run();
+    snapshot_all("files_gitpod_force", [&kept, &dry, &out, &again]);
 }
 
 /// A stand-in for Gitpod's `gp` CLI (which needs a workspace): `gp env` lists the
@@ -459,13 +477,11 @@ fn path_with(bin: &Path) -> String {
     format!("{}:{}", bin.display(), std::env::var("PATH").unwrap())
 }
 
-fn gitpod_in_workspace(dir: &Path, bin: &Path, args: &[&str]) -> Output {
-    let path = path_with(bin);
-    let env = [
-        ("PATH", path.as_str()),
-        ("GITPOD_WORKSPACE_ID", "cruddur-ws-1"),
-    ];
-    gitpod_with(dir, &env, args)
+/// [`gitpod_write`] inside a Gitpod workspace, with `bin` (a [`fake_gp`]) first on PATH.
+fn gitpod_in_workspace(dir: &Path, bin: &Path) -> Test {
+    gitpod_write(dir)
+        .env("PATH", path_with(bin))
+        .env("GITPOD_WORKSPACE_ID", "cruddur-ws-1")
 }
 
 #[test]
@@ -475,26 +491,20 @@ fn gp_env_saves_what_is_not_saved_after_asking_and_never_shows_a_secret() {
     let calls = || std::fs::read_to_string(dir.path().join("gp-store.calls")).unwrap_or_default();
 
     // No terminal, no --yes: nothing is saved (nor written).
-    let out = gitpod_in_workspace(dir.path(), &bin, &[]);
-    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let asked = gitpod_in_workspace(dir.path(), &bin)
+        .status(5)
+        .absent(".gitpod.yml")
+        .run();
     assert_eq!(calls(), "");
     // --dry-run: says what it would save.
-    let out = gitpod_in_workspace(dir.path(), &bin, &["--dry-run"]);
-    assert_eq!(out.status.code(), Some(3));
-    assert!(
-        stderr(&out).contains(
-            "would save HONEYCOMB_API_KEY, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION with gp env"
-        ),
-        "{}",
-        stderr(&out)
-    );
+    let dry = gitpod_in_workspace(dir.path(), &bin)
+        .arg("--dry-run")
+        .status(3)
+        .absent(".gitpod.yml")
+        .run();
     assert_eq!(calls(), "");
 
-    let out = gitpod_in_workspace(dir.path(), &bin, &["--yes"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stderr(&out).contains("saved HONEYCOMB_API_KEY with gp env"));
-    assert!(!stdout(&out).contains(KEY) && !stderr(&out).contains(KEY));
-    assert!(!stderr(&out).contains(crate::common::SECRET_KEY));
+    let saved = gitpod_in_workspace(dir.path(), &bin).arg("--yes").run();
     let store = std::fs::read_to_string(dir.path().join("gp-store")).unwrap();
     assert!(
         store.contains(&format!("HONEYCOMB_API_KEY={KEY}\n")),
@@ -510,44 +520,43 @@ fn gp_env_saves_what_is_not_saved_after_asking_and_never_shows_a_secret() {
     );
 
     // Saved with the same values: nothing to ask, nothing called, even without --yes.
-    let out = gitpod_in_workspace(dir.path(), &bin, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let in_sync = gitpod_in_workspace(dir.path(), &bin).run();
     assert_eq!(calls().lines().count(), 4);
 
     // A changed value is saved again, and only that one.
-    let path = path_with(&bin);
-    let env = [
-        ("PATH", path.as_str()),
-        ("GITPOD_WORKSPACE_ID", "cruddur-ws-1"),
-        ("AWS_DEFAULT_REGION", "eu-west-1"),
-    ];
-    let out = gitpod_with(dir.path(), &env, &["--yes"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let changed = gitpod_in_workspace(dir.path(), &bin)
+        .env("AWS_DEFAULT_REGION", "eu-west-1")
+        .arg("--yes")
+        .run();
     assert_eq!(calls().lines().last(), Some("set AWS_DEFAULT_REGION"));
     assert_eq!(calls().lines().count(), 5);
+
+    let runs = [&asked, &dry, &saved, &in_sync, &changed];
+    for ran in runs {
+        assert_no_secret(ran);
+    }
+    snapshot_all("files_gp_env_saves_after_asking", runs);
 }
 
 #[test]
 fn a_failing_gp_env_is_reported_masked_and_outside_a_workspace_gp_is_not_run() {
     let dir = tempfile::tempdir().unwrap();
     let bin = fake_gp(dir.path(), true);
-    let out = gitpod_in_workspace(dir.path(), &bin, &["--yes"]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let err = stderr(&out);
-    assert!(
-        err.contains("warning: gp env HONEYCOMB_API_KEY=… failed: failed to set HONEYCOMB_API_KEY=hcaik_…a6b7: 403 forbidden\nhelp: run `gp env HONEYCOMB_API_KEY=<value>` yourself"),
-        "{err}"
-    );
-    assert!(!err.contains(KEY) && !stdout(&out).contains(KEY));
-    assert!(
-        dir.path().join(".gitpod.yml").exists(),
-        "the file part still done"
-    );
+    // The file part is still done.
+    let ran = gitpod_in_workspace(dir.path(), &bin)
+        .arg("--yes")
+        .status(1)
+        .run()
+        .snapshot("files_gp_env_fails_masked");
+    assert_no_secret(&ran);
+    assert!(ran.path().join(".gitpod.yml").exists());
 
     // Outside Gitpod a program called gp is someone else's: never run.
     let other = tempfile::tempdir().unwrap();
     let bin = fake_gp(other.path(), false);
-    let out = gitpod_with(other.path(), &[("PATH", &path_with(&bin))], &["--yes"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    gitpod_write(other.path())
+        .env("PATH", path_with(&bin))
+        .arg("--yes")
+        .run();
     assert!(!other.path().join("gp-store.calls").exists());
 }

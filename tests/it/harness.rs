@@ -2,7 +2,7 @@
 //! arguments, environment, stdin and files in; the exit status, stdout, stderr
 //! and files expected out. `run` checks every expectation and returns what
 //! happened, for the assertions that are the test's own; `transcript` is the
-//! whole output with the run's temp dir and loopback ports redacted, for a
+//! whole output with the run's directory and loopback ports redacted, for a
 //! whole-output insta snapshot instead of a chain of `contains`.
 //!
 //! ```ignore
@@ -33,10 +33,25 @@ enum FileExpectation {
     Absent,
 }
 
+/// Where a run happens: a temp dir of its own, or a directory the caller keeps.
+enum Dir {
+    Temp(tempfile::TempDir),
+    Given(PathBuf),
+}
+
+impl Dir {
+    fn path(&self) -> &Path {
+        match self {
+            Dir::Temp(dir) => dir.path(),
+            Dir::Given(dir) => dir,
+        }
+    }
+}
+
 /// A run of `cruddur-obs` being described.
 #[must_use = "a Test does nothing until .run()"]
 pub struct Test {
-    dir: tempfile::TempDir,
+    dir: Dir,
     /// The working directory, relative to `dir`.
     cwd: PathBuf,
     args: Vec<String>,
@@ -44,7 +59,8 @@ pub struct Test {
     env_remove: Vec<String>,
     stdin: Option<String>,
     timeout: Duration,
-    status: i32,
+    /// The exit statuses allowed (one, unless [`Test::status_in`]).
+    status: Vec<i32>,
     stdout: Option<String>,
     stderr: Option<String>,
     files: Vec<(PathBuf, FileExpectation)>,
@@ -54,22 +70,35 @@ impl Test {
     /// A run in a fresh temp dir, with the AWS environment replaced by test
     /// settings (see [`isolated`]); expects exit 0 unless told otherwise.
     pub fn new() -> Test {
+        Test::with_dir(Dir::Temp(tempfile::tempdir().unwrap()))
+    }
+
+    /// Like [`Test::new`], but in `dir`, an existing directory the caller keeps
+    /// (for several runs on the same files, or runs in parallel on them).
+    /// `write`, `fixture`, `current_dir` and the file expectations are relative
+    /// to it, and the transcript shows it as `[DIR]`.
+    pub fn in_dir(dir: &Path) -> Test {
+        Test::with_dir(Dir::Given(dir.to_path_buf()))
+    }
+
+    fn with_dir(dir: Dir) -> Test {
         Test {
-            dir: tempfile::tempdir().unwrap(),
+            dir,
             cwd: PathBuf::new(),
             args: Vec::new(),
             env: Vec::new(),
             env_remove: Vec::new(),
             stdin: None,
             timeout: Duration::from_secs(60),
-            status: 0,
+            status: vec![0],
             stdout: None,
             stderr: None,
             files: Vec::new(),
         }
     }
 
-    /// The temp dir the run happens in.
+    /// The directory the run happens in (the temp dir, or the one given to
+    /// [`Test::in_dir`]).
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -93,6 +122,9 @@ impl Test {
         self
     }
 
+    /// Removes `name` from the environment the run inherits (the isolation's
+    /// and this process's); applied before every [`Test::env`], so it does not
+    /// undo one.
     pub fn env_remove(mut self, name: &str) -> Test {
         self.env_remove.push(name.to_string());
         self
@@ -137,7 +169,15 @@ impl Test {
     }
 
     pub fn status(mut self, code: i32) -> Test {
-        self.status = code;
+        self.status = vec![code];
+        self
+    }
+
+    /// The exit status must be one of `codes`: for a race with more than one
+    /// right outcome, where the test then checks which one it got.
+    pub fn status_in(mut self, codes: &[i32]) -> Test {
+        assert!(!codes.is_empty(), "no exit status allowed");
+        self.status = codes.to_vec();
         self
     }
 
@@ -199,14 +239,26 @@ impl Test {
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
             output,
             dir: self.dir,
+            redactions: Vec::new(),
+            keep_ports: false,
         };
-        assert_eq!(
-            ran.code(),
-            self.status,
-            "exit status of `cruddur-obs {}`\n{}",
-            ran.command.join(" "),
-            ran.transcript()
-        );
+        if let [status] = self.status[..] {
+            assert_eq!(
+                ran.code(),
+                status,
+                "exit status of `cruddur-obs {}`\n{}",
+                ran.command.join(" "),
+                ran.transcript()
+            );
+        } else {
+            assert!(
+                self.status.contains(&ran.code()),
+                "exit status of `cruddur-obs {}` not one of {:?}\n{}",
+                ran.command.join(" "),
+                self.status,
+                ran.transcript()
+            );
+        }
         if let Some(expected) = &self.stdout {
             assert_eq!(&ran.stdout, expected, "stdout\n{}", ran.transcript());
         }
@@ -243,7 +295,11 @@ pub struct Ran {
     pub output: Output,
     pub stdout: String,
     pub stderr: String,
-    dir: tempfile::TempDir,
+    dir: Dir,
+    /// More (text, placeholder) pairs for the transcript; see [`Ran::redact`].
+    redactions: Vec<(String, String)>,
+    /// Loopback ports shown as they are; see [`Ran::keep_ports`].
+    keep_ports: bool,
 }
 
 impl Ran {
@@ -251,6 +307,7 @@ impl Ran {
         self.output.status.code().unwrap_or(-1)
     }
 
+    /// The directory the run happened in.
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -276,37 +333,79 @@ impl Ran {
         first
     }
 
+    /// Stdout and stderr together, for checks over everything the run printed.
+    pub fn all_output(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+
+    /// In the transcript (and so the snapshot) `text` is shown as `placeholder`:
+    /// for what differs from run to run, like a random trace id. Applied before
+    /// the directory and port redactions, in the order given.
+    pub fn redact(mut self, text: &str, placeholder: &str) -> Ran {
+        assert!(!text.is_empty(), "redacting an empty text");
+        self.redactions
+            .push((text.to_string(), placeholder.to_string()));
+        self
+    }
+
+    /// In the transcript loopback ports are shown as they are, not as `[PORT]`:
+    /// for a run that talked to no server of the test's and prints fixed ports
+    /// of its own (a compose file's `http://localhost:3000`), which the
+    /// snapshot should check.
+    pub fn keep_ports(mut self) -> Ran {
+        self.keep_ports = true;
+        self
+    }
+
     /// The whole run as a user saw it: the command, the exit status, stdout and
-    /// stderr; the temp dir is `[DIR]` and loopback ports are `[PORT]`.
+    /// stderr; the run's directory is `[DIR]`, loopback ports are `[PORT]` (unless
+    /// [`Ran::keep_ports`]), and whatever [`Ran::redact`] named is its
+    /// placeholder.
     pub fn transcript(&self) -> String {
-        let text = format!(
+        let mut text = format!(
             "$ cruddur-obs {}\nexit: {}\n--- stdout\n{}--- stderr\n{}",
             self.command.join(" "),
             self.code(),
             self.stdout,
             self.stderr
         );
-        redact(&text, self.dir.path())
+        for (from, to) in &self.redactions {
+            text = text.replace(from, to);
+        }
+        if self.keep_ports {
+            redact_dir(&text, self.dir.path())
+        } else {
+            redact(&text, self.dir.path())
+        }
     }
 
     /// Asserts the transcript against the insta snapshot `snapshots/transcripts/<name>.snap`.
     pub fn snapshot(self, name: &str) -> Ran {
-        let mut settings = insta::Settings::clone_current();
-        settings.set_prepend_module_to_snapshot(false);
-        settings.set_snapshot_path("snapshots/transcripts");
-        settings.bind(|| insta::assert_snapshot!(name, self.transcript()));
+        assert_transcript(name, self.transcript());
         self
     }
+}
+
+/// Asserts the transcripts of several runs (a table of cases), one after the
+/// other with a blank line between, against the insta snapshot
+/// `snapshots/transcripts/<name>.snap`.
+pub fn snapshot_all<'a>(name: &str, runs: impl IntoIterator<Item = &'a Ran>) {
+    let transcripts: Vec<String> = runs.into_iter().map(Ran::transcript).collect();
+    assert!(!transcripts.is_empty(), "no runs to snapshot");
+    assert_transcript(name, transcripts.join("\n"));
+}
+
+fn assert_transcript(name: &str, transcript: String) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_snapshot_path("snapshots/transcripts");
+    settings.bind(|| insta::assert_snapshot!(name, transcript));
 }
 
 /// `text` with `dir` (as given and canonical) as `[DIR]` and every
 /// `127.0.0.1:<port>` / `localhost:<port>` as `…:[PORT]`.
 pub fn redact(text: &str, dir: &Path) -> String {
-    let mut text = text.to_string();
-    let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-    for d in [canonical, dir.to_path_buf()] {
-        text = text.replace(&d.display().to_string(), "[DIR]");
-    }
+    let mut text = redact_dir(text, dir);
     for host in ["127.0.0.1:", "localhost:"] {
         let mut out = String::with_capacity(text.len());
         let mut rest = text.as_str();
@@ -319,6 +418,16 @@ pub fn redact(text: &str, dir: &Path) -> String {
         }
         out.push_str(rest);
         text = out;
+    }
+    text
+}
+
+/// `text` with `dir` (as given and canonical) as `[DIR]`.
+pub fn redact_dir(text: &str, dir: &Path) -> String {
+    let mut text = text.to_string();
+    let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    for d in [canonical, dir.to_path_buf()] {
+        text = text.replace(&d.display().to_string(), "[DIR]");
     }
     text
 }
@@ -339,10 +448,39 @@ fn the_harness_checks_what_it_is_told() {
         Test::new().args(["--version"]).status(1).run();
     });
     assert!(wrong.is_err(), "a wrong exit status must fail");
+    Test::new().args(["--version"]).status_in(&[1, 0]).run();
+    let wrong = std::panic::catch_unwind(|| {
+        Test::new().args(["--version"]).status_in(&[1, 2]).run();
+    });
+    assert!(wrong.is_err(), "an exit status not in the list must fail");
     let wrong = std::panic::catch_unwind(|| {
         Test::new().args(["--version"]).stdout("no\n").run();
     });
     assert!(wrong.is_err(), "a wrong stdout must fail");
+}
+
+#[test]
+fn runs_in_a_given_dir_share_its_files_and_redact_it() {
+    let dir = tempfile::tempdir().unwrap();
+    Test::in_dir(dir.path())
+        .write("docker-compose.yml", "services: {}\n")
+        .args(["compose", "write", "--region", "ca-central-1"])
+        .status(2)
+        .run();
+    // The file the first run was given is there for the second, and stays.
+    let ran = Test::in_dir(dir.path())
+        .args(["compose", "write", "--region", "ca-central-1"])
+        .status(2)
+        .unchanged("docker-compose.yml")
+        .run()
+        .redact("ca-central-1", "[REGION]");
+    assert_eq!(ran.path(), dir.path());
+    assert_eq!(ran.read("docker-compose.yml"), "services: {}\n");
+    let transcript = ran.transcript();
+    assert!(transcript.starts_with("$ cruddur-obs compose write --region [REGION]\n"));
+    assert!(!transcript.contains(&dir.path().display().to_string()));
+    drop(ran);
+    assert!(dir.path().exists(), "a given dir is the caller's to remove");
 }
 
 #[test]
@@ -354,5 +492,9 @@ fn redaction_hides_the_temp_dir_and_ports_only() {
             dir
         ),
         "[DIR]/x.yml at http://127.0.0.1:[PORT]/ and localhost: and :8080"
+    );
+    assert_eq!(
+        redact_dir("/tmp/.tmpAbC123/x.yml at http://127.0.0.1:45123/", dir),
+        "[DIR]/x.yml at http://127.0.0.1:45123/"
     );
 }

@@ -3,9 +3,14 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{cruddur, stderr, stdout};
+use crate::harness::{snapshot_all, Test};
 use serde_json::{json, Value};
 use xray_emulator::{Emulator, Fault, FaultKind, Options};
+
+/// A run against the emulator.
+fn on(emu: &Emulator) -> Test {
+    Test::new().endpoint(&emu.url())
+}
 
 fn rules(emu: &Emulator, region: &str) -> Vec<Value> {
     emu.with_region(region, |s| {
@@ -47,18 +52,16 @@ fn write_rule(dir: &tempfile::TempDir, field: &str, value: Value) -> String {
 #[test]
 fn creates_the_group_and_the_rule_then_a_second_run_changes_nothing() {
     let emu = Emulator::start().unwrap();
-    let out = cruddur(&emu.url())
+    on(&emu)
         .args(["xray", "create-group"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(stdout(&out), "X-Ray group Cruddur: created\n");
-    let out = cruddur(&emu.url())
+        .stdout("X-Ray group Cruddur: created\n")
+        .stderr("")
+        .run();
+    on(&emu)
         .args(["xray", "create-sampling-rule"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(stdout(&out), "X-Ray sampling rule Cruddur: created\n");
+        .stdout("X-Ray sampling rule Cruddur: created\n")
+        .stderr("")
+        .run();
 
     let group = group_named(&emu, "us-east-1", "Cruddur").expect("group exists");
     assert_eq!(group["FilterExpression"], "service(\"backend-flask\")");
@@ -68,20 +71,18 @@ fn creates_the_group_and_the_rule_then_a_second_run_changes_nothing() {
     assert_eq!(rule["FixedRate"], 0.1);
     assert_eq!(emu.mutating_requests().len(), 2);
 
-    for sub in ["create-group", "create-sampling-rule"] {
-        let out = cruddur(&emu.url()).args(["xray", sub]).output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-        assert!(stdout(&out).ends_with(": in sync\n"), "{}", stdout(&out));
-    }
-    let status = cruddur(&emu.url())
+    on(&emu)
+        .args(["xray", "create-group"])
+        .stdout("X-Ray group Cruddur: in sync\n")
+        .run();
+    on(&emu)
+        .args(["xray", "create-sampling-rule"])
+        .stdout("X-Ray sampling rule Cruddur: in sync\n")
+        .run();
+    on(&emu)
         .args(["xray", "status"])
-        .output()
-        .unwrap();
-    assert_eq!(status.status.code(), Some(0));
-    assert_eq!(
-        stdout(&status),
-        "X-Ray group Cruddur: in sync\nX-Ray sampling rule Cruddur: in sync\n"
-    );
+        .stdout("X-Ray group Cruddur: in sync\nX-Ray sampling rule Cruddur: in sync\n")
+        .run();
     assert_eq!(
         emu.mutating_requests().len(),
         2,
@@ -102,32 +103,23 @@ fn drift_is_shown_needs_agreement_and_is_fixed_with_yes() {
     .unwrap();
 
     // No terminal and no --yes: show the difference, change nothing, exit 5.
-    let out = cruddur(&emu.url())
+    let asked = on(&emu)
         .args(["xray", "create-sampling-rule"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(5));
-    let err = stderr(&out);
-    assert!(err.contains("FixedRate: 0.5 -> 0.1"), "{err}");
-    assert!(err.contains("Host: example.com -> *"), "{err}");
-    assert!(err.contains("help: run it on a terminal"), "{err}");
+        .status(5)
+        .run();
     assert!(emu.mutating_requests().is_empty());
 
     // Dry run: the same difference on stdout, exit 3, nothing written.
-    let out = cruddur(&emu.url())
+    let dry = on(&emu)
         .args(["xray", "create-sampling-rule", "--dry-run"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    assert!(stdout(&out).contains("would be updated\n    FixedRate: 0.5 -> 0.1"));
+        .status(3)
+        .run();
     assert!(emu.mutating_requests().is_empty());
 
-    let out = cruddur(&emu.url())
+    let updated = on(&emu)
         .args(["xray", "create-sampling-rule", "--yes"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).starts_with("X-Ray sampling rule Cruddur: updated"));
+        .run();
+    snapshot_all("xray_sampling_rule_drift", [&asked, &dry, &updated]);
     let rule = rule_named(&emu, "us-east-1", "Cruddur").unwrap();
     assert_eq!(
         (rule["FixedRate"].clone(), rule["Host"].clone()),
@@ -153,17 +145,10 @@ fn group_filter_and_tags_converge() {
         )
     })
     .unwrap();
-    let out = cruddur(&emu.url())
+    on(&emu)
         .args(["xray", "create-group", "--tag", "project=cruddur", "--yes"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let text = stdout(&out);
-    assert!(
-        text.contains("FilterExpression: service(\"old\") -> service(\"backend-flask\")"),
-        "{text}"
-    );
-    assert!(text.contains("Tags.project: (none) -> cruddur"), "{text}");
+        .run()
+        .snapshot("xray_group_filter_and_tags_updated");
     let group = group_named(&emu, "us-east-1", "Cruddur").unwrap();
     assert_eq!(group["FilterExpression"], "service(\"backend-flask\")");
     let arn = group["GroupARN"].as_str().unwrap().to_string();
@@ -181,12 +166,11 @@ fn group_filter_and_tags_converge() {
 #[test]
 fn dry_run_on_a_fresh_account_reports_pending_work_and_writes_nothing() {
     let emu = Emulator::start().unwrap();
-    let out = cruddur(&emu.url())
+    let doc = on(&emu)
         .args(["xray", "create-group", "--dry-run", "--output", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        .status(3)
+        .run()
+        .json();
     assert_eq!(doc["dry_run"], true);
     assert_eq!(doc["region"], "us-east-1");
     assert_eq!(doc["outcomes"][0]["kind"], "xray-group");
@@ -199,46 +183,37 @@ fn dry_run_on_a_fresh_account_reports_pending_work_and_writes_nothing() {
 fn invalid_rule_files_are_rejected_before_any_request() {
     let emu = Emulator::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let cases: Vec<(String, &str)> = vec![
-        (
-            {
-                let p = dir.path().join("bad.json");
-                std::fs::write(&p, "{ not json").unwrap();
-                p.display().to_string()
-            },
-            "is not a valid sampling rule file: key must be a string at line 1 column 3",
-        ),
-        (write_rule(&dir, "Priority", json!(0)), "SamplingRule.Priority = 0 is out of bounds: must be 1 to 9999"),
-        (write_rule(&dir, "FixedRate", json!(1.5)), "SamplingRule.FixedRate = 1.5 is out of bounds: must be 0 to 1"),
-        (
-            write_rule(&dir, "RuleName", json!("R".repeat(40))),
-            "SamplingRule.RuleName = \"RRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRR\" is out of bounds: 40 characters, 1 to 32 allowed",
-        ),
-        (write_rule(&dir, "URLPath", Value::Null), "missing field `URLPath`"),
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{ not json").unwrap();
+    let paths = [
+        bad.display().to_string(),
+        write_rule(&dir, "Priority", json!(0)),
+        write_rule(&dir, "FixedRate", json!(1.5)),
+        write_rule(&dir, "RuleName", json!("R".repeat(40))),
+        write_rule(&dir, "URLPath", Value::Null),
     ];
-    for (path, expected) in cases {
-        let arg = format!("file://{path}");
-        let out = cruddur(&emu.url())
-            .args(["xray", "create-sampling-rule", "--cli-input-json", &arg])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{path}: {}", stderr(&out));
-        let err = stderr(&out);
-        assert!(err.starts_with("error: "), "{err}");
-        assert!(err.lines().next().unwrap().contains(expected), "{err}");
-        assert!(err.contains("\nhelp: "), "{err}");
+    let mut runs = Vec::new();
+    for path in paths {
+        runs.push(
+            Test::in_dir(dir.path())
+                .endpoint(&emu.url())
+                .args(["xray", "create-sampling-rule", "--cli-input-json"])
+                .arg(format!("file://{path}"))
+                .status(2)
+                .stdout("")
+                .run(),
+        );
     }
-    let out = cruddur(&emu.url())
-        .args([
-            "xray",
-            "create-sampling-rule",
-            "--cli-input-json",
-            "/no/such/file.json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).starts_with("error: cannot read /no/such/file.json: No such file"));
+    runs.push(
+        on(&emu)
+            .args(["xray", "create-sampling-rule", "--cli-input-json"])
+            .arg("/no/such/file.json")
+            .status(2)
+            .stdout("")
+            .run(),
+    );
+    // Each names the file, the field and the bounds, with help.
+    snapshot_all("xray_invalid_rule_files_refused", &runs);
     assert!(
         emu.requests().is_empty(),
         "nothing may be sent for bad input"
@@ -260,20 +235,18 @@ fn an_awscli_input_file_is_accepted_with_file_prefix_and_tags() {
     )
     .unwrap();
     let arg = format!("file://{}", path.display());
-    let out = cruddur(&emu.url())
+    on(&emu)
         .args(["xray", "create-sampling-rule", "--cli-input-json", &arg])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        .stdout("X-Ray sampling rule Other: created\n")
+        .run();
     let rule = rule_named(&emu, "us-east-1", "Other").unwrap();
     assert_eq!(rule["Attributes"], json!({"team": "web"}));
     assert_eq!(rule["URLPath"], "/api/*");
     // The second run reads the tags too and finds nothing to do.
-    let out = cruddur(&emu.url())
+    on(&emu)
         .args(["xray", "create-sampling-rule", "--cli-input-json", &arg])
-        .output()
-        .unwrap();
-    assert_eq!(stdout(&out), "X-Ray sampling rule Other: in sync\n");
+        .stdout("X-Ray sampling rule Other: in sync\n")
+        .run();
     assert_eq!(emu.mutating_requests().len(), 1);
 }
 
@@ -281,11 +254,10 @@ fn an_awscli_input_file_is_accepted_with_file_prefix_and_tags() {
 fn throttling_is_retried_and_the_run_succeeds() {
     let emu = Emulator::start().unwrap();
     emu.inject(Fault::new(FaultKind::Throttle, 2).on("GetGroups"));
-    let out = cruddur(&emu.url())
+    on(&emu)
         .args(["xray", "create-group"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        .stdout("X-Ray group Cruddur: created\n")
+        .run();
     let statuses: Vec<(String, u16)> = emu
         .requests()
         .into_iter()
@@ -306,19 +278,13 @@ fn throttling_is_retried_and_the_run_succeeds() {
 fn throttling_that_never_ends_is_reported() {
     let emu = Emulator::start().unwrap();
     emu.inject(Fault::new(FaultKind::Throttle, 100));
-    let out = cruddur(&emu.url())
+    on(&emu)
         .env("AWS_MAX_ATTEMPTS", "2")
         .args(["xray", "create-group"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert!(
-        err.starts_with("error: GetGroups on X-Ray at http://127.0.0.1:"),
-        "{err}"
-    );
-    assert!(err.contains("ThrottledException: Rate exceeded"), "{err}");
-    assert!(err.contains("help: AWS kept throttling"), "{err}");
+        .status(1)
+        .stdout("")
+        .run()
+        .snapshot("xray_throttled_to_the_end");
     assert_eq!(emu.requests().len(), 2, "AWS_MAX_ATTEMPTS is honoured");
 }
 
@@ -326,11 +292,7 @@ fn throttling_that_never_ends_is_reported() {
 fn server_errors_are_retried() {
     let emu = Emulator::start().unwrap();
     emu.inject(Fault::new(FaultKind::ServerError, 1).on("CreateSamplingRule"));
-    let out = cruddur(&emu.url())
-        .args(["xray", "create-sampling-rule"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    on(&emu).args(["xray", "create-sampling-rule"]).run();
     assert!(rule_named(&emu, "us-east-1", "Cruddur").is_some());
 }
 
@@ -339,94 +301,79 @@ fn a_hanging_server_fails_within_the_timeout() {
     let emu = Emulator::start().unwrap();
     emu.inject(Fault::new(FaultKind::Hang, 10));
     let started = Instant::now();
-    let out = cruddur(&emu.url())
+    on(&emu)
         .args(["xray", "create-group", "--timeout", "2"])
-        .timeout(Duration::from_secs(30))
-        .output()
-        .unwrap();
+        .timeout(30)
+        .status(1)
+        .stdout("")
+        .run()
+        .snapshot("xray_no_answer_in_time");
     let took = started.elapsed();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let err = stderr(&out);
-    assert!(err.contains("failed: no answer in time"), "{err}");
-    assert!(err.contains("help: check the network"), "{err}");
     assert!(took < Duration::from_secs(10), "took {took:?}");
 }
 
 #[test]
 fn connection_refused_is_one_clear_line() {
-    let out = cruddur("http://127.0.0.1:1")
+    // An error line and a help line; port 1 is shown.
+    Test::new()
+        .endpoint("http://127.0.0.1:1")
         .args(["xray", "create-group"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 2, "{err}");
-    assert!(
-        lines[0]
-            .starts_with("error: GetGroups on X-Ray at http://127.0.0.1:1 failed: cannot connect"),
-        "{err}"
-    );
-    assert!(lines[0].contains("Connection refused"), "{err}");
-    assert!(lines[1].starts_with("help: check --endpoint-url"), "{err}");
+        .status(1)
+        .stdout("")
+        .run()
+        .keep_ports()
+        .snapshot("xray_connection_refused");
 }
 
 #[test]
 fn missing_credentials_and_rejected_credentials_exit_4() {
     let emu = Emulator::start().unwrap();
-    let out = cruddur(&emu.url())
+    // Two lines: no debug dump without -v.
+    on(&emu)
         .env_remove("AWS_ACCESS_KEY_ID")
         .env_remove("AWS_SECRET_ACCESS_KEY")
         .args(["xray", "create-group"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(4));
-    let err = stderr(&out);
-    assert!(err.contains("failed: no AWS credentials found"), "{err}");
-    assert!(err.contains("help: set AWS_ACCESS_KEY_ID"), "{err}");
-    assert_eq!(err.lines().count(), 2, "no debug dump without -v: {err}");
+        .status(4)
+        .stdout("")
+        .run()
+        .snapshot("xray_no_credentials");
     assert!(emu.requests().is_empty());
 
     emu.inject(Fault::new(FaultKind::RejectAuth, 5));
-    let out = cruddur(&emu.url())
+    let ran = on(&emu)
         .args(["xray", "create-group", "--output", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(4));
-    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        .status(4)
+        .run();
+    let doc = ran.json();
     assert_eq!(doc["exit_code"], 4);
     assert!(doc["error"]
         .as_str()
         .unwrap()
         .contains("UnrecognizedClientException"));
-    assert!(!stderr(&out).contains(crate::common::SECRET_KEY));
+    assert!(!ran.all_output().contains(crate::common::SECRET_KEY));
 }
 
 #[test]
 fn missing_region_is_bad_input_with_a_hint() {
     let emu = Emulator::start().unwrap();
-    let out = cruddur(&emu.url())
+    on(&emu)
         .env_remove("AWS_REGION")
         .args(["xray", "create-group"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert_eq!(
-        stderr(&out),
-        "error: no AWS region is configured\nhelp: pass --region or set AWS_REGION (or a region in your AWS profile)\n"
-    );
+        .status(2)
+        .stdout("")
+        .stderr("error: no AWS region is configured\nhelp: pass --region or set AWS_REGION (or a region in your AWS profile)\n")
+        .run();
     assert!(emu.requests().is_empty());
 }
 
 #[test]
 fn region_flag_and_the_sdk_service_endpoint_variable_are_honoured() {
     let emu = Emulator::start().unwrap();
-    let out = crate::common::isolated("cruddur-obs")
+    Test::new()
         .env("AWS_ENDPOINT_URL_XRAY", emu.url())
         .args(["xray", "create-group", "--region", "ca-central-1"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        .stdout("X-Ray group Cruddur: created\n")
+        .run();
     assert!(group_named(&emu, "ca-central-1", "Cruddur").is_some());
     assert!(group_named(&emu, "us-east-1", "Cruddur").is_none());
 }
@@ -436,15 +383,14 @@ fn a_creation_race_converges() {
     let emu = Emulator::start().unwrap();
     emu.inject(Fault::new(FaultKind::Race, 1).on("CreateGroup"));
     emu.inject(Fault::new(FaultKind::Race, 1).on("CreateSamplingRule"));
-    for sub in ["create-group", "create-sampling-rule"] {
-        let out = cruddur(&emu.url()).args(["xray", sub]).output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-        assert!(
-            stdout(&out).ends_with("in sync (created meanwhile by someone else)\n"),
-            "{}",
-            stdout(&out)
-        );
-    }
+    on(&emu)
+        .args(["xray", "create-group"])
+        .stdout("X-Ray group Cruddur: in sync (created meanwhile by someone else)\n")
+        .run();
+    on(&emu)
+        .args(["xray", "create-sampling-rule"])
+        .stdout("X-Ray sampling rule Cruddur: in sync (created meanwhile by someone else)\n")
+        .run();
 }
 
 #[test]
@@ -462,16 +408,10 @@ fn pagination_finds_resources_on_later_pages() {
         )
         .unwrap();
     });
-    let out = cruddur(&emu.url())
+    on(&emu)
         .args(["xray", "create-group"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        stdout(&out),
-        "X-Ray group Cruddur: in sync\n",
-        "{}",
-        stderr(&out)
-    );
+        .stdout("X-Ray group Cruddur: in sync\n")
+        .run();
     let pages = emu
         .requests()
         .iter()
@@ -483,92 +423,70 @@ fn pagination_finds_resources_on_later_pages() {
 #[test]
 fn delete_removes_ours_and_tolerates_absence_but_never_touches_default() {
     let emu = Emulator::start().unwrap();
-    for sub in ["create-group", "create-sampling-rule"] {
-        cruddur(&emu.url()).args(["xray", sub]).assert().success();
-    }
-    let out = cruddur(&emu.url())
+    on(&emu).args(["xray", "create-group"]).run();
+    on(&emu).args(["xray", "create-sampling-rule"]).run();
+    // Deletion asks first.
+    on(&emu)
         .args(["xray", "delete"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(5), "deletion asks first");
-    let out = cruddur(&emu.url())
+        .status(5)
+        .run()
+        .snapshot("xray_delete_asks_first");
+    on(&emu)
         .args(["xray", "delete", "--yes"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        stdout(&out),
-        "X-Ray group Cruddur: deleted\nX-Ray sampling rule Cruddur: deleted\n"
-    );
+        .stdout("X-Ray group Cruddur: deleted\nX-Ray sampling rule Cruddur: deleted\n")
+        .run();
     assert!(group_named(&emu, "us-east-1", "Cruddur").is_none());
     assert!(rule_named(&emu, "us-east-1", "Cruddur").is_none());
     assert!(rule_named(&emu, "us-east-1", "Default").is_some());
 
-    let out = cruddur(&emu.url())
+    on(&emu)
         .args(["xray", "delete"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    assert_eq!(
-        stdout(&out),
-        "X-Ray group Cruddur: absent\nX-Ray sampling rule Cruddur: absent\n"
-    );
+        .stdout("X-Ray group Cruddur: absent\nX-Ray sampling rule Cruddur: absent\n")
+        .run();
 
     let before = emu.requests().len();
-    for args in [["--rule-name", "Default"], ["--name", "Default"]] {
-        let out = cruddur(&emu.url())
-            .args(["xray", "delete", "--yes"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2));
-        assert!(stderr(&out).contains("\"Default\" is X-Ray's built-in"));
-    }
+    let refused: Vec<_> = [["--rule-name", "Default"], ["--name", "Default"]]
+        .into_iter()
+        .map(|args| {
+            on(&emu)
+                .args(["xray", "delete", "--yes"])
+                .args(args)
+                .status(2)
+                .stdout("")
+                .run()
+        })
+        .collect();
+    snapshot_all("xray_delete_refuses_default", &refused);
     assert_eq!(emu.requests().len(), before);
 }
 
 #[test]
 fn help_documents_every_xray_command() {
-    let out = cruddur("http://unused")
-        .args(["xray", "--help"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let text = stdout(&out);
+    // Every command, with its usage; the two that create, with an example.
+    // (Help is wrapped to COLUMNS: a fixed width, whatever the terminal.)
+    let help = |args: &[&str]| {
+        Test::new()
+            .env("COLUMNS", "100")
+            .args(args.iter().copied())
+            .arg("--help")
+            .stderr("")
+            .run()
+    };
+    let mut runs = vec![help(&["xray"])];
     for sub in ["create-group", "create-sampling-rule", "status", "delete"] {
-        assert!(text.contains(sub), "{text}");
-        let help = cruddur("http://unused")
-            .args(["xray", sub, "--help"])
-            .output()
-            .unwrap();
-        assert_eq!(help.status.code(), Some(0), "{sub}: {}", stderr(&help));
-        assert!(
-            stdout(&help).contains("Usage: cruddur-obs xray"),
-            "{sub}: {}",
-            stdout(&help)
-        );
+        runs.push(help(&["xray", sub]));
     }
-    for sub in ["create-group", "create-sampling-rule"] {
-        let help = cruddur("http://unused")
-            .args(["xray", sub, "--help"])
-            .output()
-            .unwrap();
-        assert!(
-            stdout(&help).contains("Example: cruddur-obs xray"),
-            "{sub}: {}",
-            stdout(&help)
-        );
-    }
+    snapshot_all("xray_help", &runs);
 }
 
 #[test]
 fn a_connection_reset_is_retried() {
     let emu = Emulator::start().unwrap();
     emu.inject(Fault::new(FaultKind::Reset, 1).on("CreateGroup"));
-    let out = cruddur(&emu.url())
+    on(&emu)
         .args(["xray", "create-group"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        .stdout("X-Ray group Cruddur: created\n")
+        .run();
     let creates: Vec<u16> = emu
         .requests()
         .into_iter()
