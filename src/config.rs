@@ -644,13 +644,18 @@ pub(crate) fn repo_root(compose_file: &Path) -> &Path {
 
 /// The devcontainer.json of the repository (`.devcontainer.json` if that is the
 /// one there, else `.devcontainer/devcontainer.json`).
+/// Beside a compose file in the current directory, the path has no `./` (as
+/// `devcontainer write` names it).
 pub(crate) fn devcontainer_path(compose_file: &Path) -> std::path::PathBuf {
-    let root = repo_root(compose_file);
-    let flat = root.join(".devcontainer.json");
+    let beside = |rel: &Path| match compose_file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join(rel),
+        _ => rel.to_path_buf(),
+    };
+    let flat = beside(Path::new(".devcontainer.json"));
     if flat.exists() {
         flat
     } else {
-        root.join(".devcontainer").join("devcontainer.json")
+        beside(Path::new(".devcontainer/devcontainer.json"))
     }
 }
 

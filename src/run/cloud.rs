@@ -138,7 +138,7 @@ fn ask_for_changes<P: Planned>(config: &Config, planned: &[P]) -> Result<bool, E
     }
     let what = match asking.as_slice() {
         [one] => format!("changing {} {}", one.kind, one.name),
-        many => format!("these {} changes", many.len()),
+        many => format!("applying these {} changes", many.len()),
     };
     ui::agree(&config.ui, &what, "Apply these changes?")
 }
