@@ -3,7 +3,8 @@
 //! OTLP receiver with the Honeycomb header, segments a UDP X-Ray listener, log
 //! events moto's CloudWatch Logs, an exception a Rollbar stand-in.
 
-use crate::common::{isolated, repo, stderr, stdout, tool};
+use crate::common::{repo, tool};
+use crate::harness::Test;
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -28,25 +29,20 @@ fn week1() -> tempfile::TempDir {
 #[ignore = "needs scripts/test.sh: python3"]
 fn app_write_on_week1_then_the_real_sdks_deliver_to_every_backend() {
     let dir = week1();
-    let out = isolated("cruddur-obs")
-        .current_dir(dir.path())
+    Test::in_dir(dir.path())
         .args(["app", "write", "--yes"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    // A second run changes nothing.
-    let again = isolated("cruddur-obs")
-        .current_dir(dir.path())
+        .run()
+        // (No server of the test's: the fixed ports, like the daemon's 2000, are shown.)
+        .keep_ports()
+        .snapshot("app_write_week1");
+    // A second run changes nothing: each of the three files is in sync.
+    Test::in_dir(dir.path())
         .args(["app", "write", "--dry-run"])
-        .output()
-        .unwrap();
-    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
-    assert_eq!(
-        stdout(&again).matches(": in sync").count(),
-        3,
-        "{}",
-        stdout(&again)
-    );
+        .unchanged("backend-flask/app.py")
+        .unchanged("backend-flask/requirements.txt")
+        .unchanged("backend-flask/lib/observability.py")
+        .run()
+        .snapshot("app_write_week1_again_in_sync");
 
     let venv = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("app-e2e-venv");
     let python = tool("CRUDDUR_OBS_PYTHON", "python3");
@@ -86,30 +82,18 @@ fn app_write_on_week1_then_the_real_sdks_deliver_to_every_backend() {
 #[test]
 fn app_write_refuses_an_app_py_without_the_assignment_and_touches_nothing() {
     let dir = week1();
-    let backend = dir.path().join("backend-flask");
     let app_py = "from flask import Flask\n\ndef create():\n    return Flask(__name__)\n";
-    std::fs::write(backend.join("app.py"), app_py).unwrap();
-    let req_before = std::fs::read(backend.join("requirements.txt")).unwrap();
-    let out = isolated("cruddur-obs")
-        .current_dir(dir.path())
+    // The error names the line it looks for, `app = Flask(__name__)`.
+    Test::in_dir(dir.path())
+        .write("backend-flask/app.py", app_py)
         .args(["app", "write", "--yes"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("app = Flask(__name__)"),
-        "{}",
-        stderr(&out)
-    );
-    assert_eq!(
-        std::fs::read_to_string(backend.join("app.py")).unwrap(),
-        app_py
-    );
-    assert_eq!(
-        std::fs::read(backend.join("requirements.txt")).unwrap(),
-        req_before
-    );
-    assert!(!backend.join("lib/observability.py").exists());
+        .status(2)
+        .stdout("")
+        .file("backend-flask/app.py", app_py)
+        .unchanged("backend-flask/requirements.txt")
+        .absent("backend-flask/lib/observability.py")
+        .run()
+        .snapshot("app_write_refuses_app_py_without_the_assignment");
 }
 
 #[test]
@@ -121,21 +105,16 @@ fn hand_instrumentation_is_reported_and_not_doubled() {
         "app = Flask(__name__)\nfrom aws_xray_sdk.ext.flask.middleware import XRayMiddleware\nXRayMiddleware(app, xray_recorder)\n",
     );
     std::fs::write(backend.join("app.py"), &app_py).unwrap();
-    let out = isolated("cruddur-obs")
-        .current_dir(dir.path())
+    // Reported as instrumented by hand; X-Ray is skipped.
+    Test::in_dir(dir.path())
         .args(["app", "write", "--yes"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        .run()
+        .keep_ports()
+        .snapshot("app_write_hand_instrumented_xray_skipped");
     let written = std::fs::read_to_string(backend.join("app.py")).unwrap();
     assert!(
         written.contains("init_observability(app, skip=(\"xray\",))"),
         "{written}"
-    );
-    assert!(
-        stdout(&out).contains("instrumented by hand"),
-        "{}",
-        stdout(&out)
     );
     let req = std::fs::read_to_string(backend.join("requirements.txt")).unwrap();
     assert!(!req.contains("aws-xray-sdk"), "{req}");

@@ -6,7 +6,8 @@
 
 use std::process::Output;
 
-use crate::common::{aws_in, cruddur, repo, stderr, stdout};
+use crate::common::{aws_in, repo, stderr, stdout};
+use crate::harness::Test;
 use serde_json::{json, Value};
 use xray_emulator::Emulator;
 
@@ -208,18 +209,13 @@ fn rules_from_cruddur_obs_and_from_awscli_read_back_identical() {
         repo().join("templates/xray-sampling-rule.json").display()
     );
 
-    let by_us = cruddur(&emu.url())
-        .args([
-            "xray",
-            "create-sampling-rule",
-            "--region",
-            "eu-west-1",
-            "--cli-input-json",
-            &file,
-        ])
-        .output()
-        .unwrap();
-    assert!(by_us.status.success(), "{}", stderr(&by_us));
+    Test::new()
+        .endpoint(&emu.url())
+        .args(["xray", "create-sampling-rule", "--region", "eu-west-1"])
+        .args(["--cli-input-json", &file])
+        .stdout("X-Ray sampling rule Cruddur: created\n")
+        .stderr("")
+        .run();
     Aws {
         emu: &emu,
         region: "eu-central-1",
@@ -235,16 +231,12 @@ fn rules_from_cruddur_obs_and_from_awscli_read_back_identical() {
     assert_eq!(ours, read("eu-central-1"));
 
     // And each tool sees the other's rule as in sync.
-    let out = cruddur(&emu.url())
+    Test::new()
+        .endpoint(&emu.url())
         .args(["xray", "create-sampling-rule", "--region", "eu-central-1"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        stdout(&out),
-        "X-Ray sampling rule Cruddur: in sync\n",
-        "{}",
-        stderr(&out)
-    );
+        .stdout("X-Ray sampling rule Cruddur: in sync\n")
+        .stderr("")
+        .run();
     assert!(emu
         .mutating_requests()
         .iter()

@@ -1,7 +1,8 @@
 //! Issue 18: `export cloudformation | terraform` write the objects `init` creates,
 //! with the same properties (one source of truth), linted by cfn-lint, parsed as HCL.
 
-use crate::common::{isolated, stderr, stdout, tool, Moto};
+use crate::common::{tool, Moto};
+use crate::harness::{snapshot_all, Test};
 use serde_json::Value;
 use xray_emulator::Emulator;
 
@@ -25,11 +26,6 @@ fn the_template_holds_exactly_what_init_creates() {
     let emu = Emulator::start().unwrap();
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        crate::common::repo().join("tests/fixtures/compose/bootcamp-week1.yml"),
-        dir.path().join("docker-compose.yml"),
-    )
-    .unwrap();
     let options = [
         "--log-group",
         "cruddur",
@@ -38,32 +34,27 @@ fn the_template_holds_exactly_what_init_creates() {
         "--retention-days",
         "14",
     ];
-    let env = |cmd: &mut assert_cmd::Command| {
-        cmd.current_dir(dir.path())
+    // Runs in the same dir, against the emulator and moto.
+    let test = || {
+        Test::in_dir(dir.path())
             .env("AWS_ENDPOINT_URL_XRAY", emu.url())
             .env("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", &moto.url)
-            .env("AWS_ENDPOINT_URL_STS", &moto.url);
+            .env("AWS_ENDPOINT_URL_STS", &moto.url)
     };
-    let mut export = isolated("cruddur-obs");
-    env(&mut export);
-    let out = export
+    let exported = test()
+        .fixture("compose/bootcamp-week1.yml", "docker-compose.yml")
         .args(["export", "cloudformation", "--out", "cfn.yaml", "--yes"])
         .args(options)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        .unchanged("docker-compose.yml")
+        .run();
     let template = std::fs::read_to_string(dir.path().join("cfn.yaml")).unwrap();
     cfn_lint(&dir.path().join("cfn.yaml"));
     let doc: Value = serde_saphyr::from_str(&template).unwrap();
 
-    let mut init = isolated("cruddur-obs");
-    env(&mut init);
-    let out = init
+    test()
         .args(["init", "--yes", "--without", "honeycomb"])
         .args(options)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        .run();
 
     // X-Ray: the group and the rule as the emulator holds them.
     let resources = doc["Resources"].as_object().unwrap();
@@ -148,22 +139,15 @@ fn the_template_holds_exactly_what_init_creates() {
     }
 
     // Now that they exist, the import file names them by their identifiers.
-    let mut import = isolated("cruddur-obs");
-    env(&mut import);
-    let out = import
-        .args([
-            "export",
-            "cloudformation",
-            "--out",
-            "cfn.yaml",
-            "--import-file",
-            "import.json",
-            "--yes",
-        ])
+    let with_import = test()
+        .args(["export", "cloudformation", "--out", "cfn.yaml"])
+        .args(["--import-file", "import.json", "--yes"])
         .args(options)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        .run();
+    snapshot_all(
+        "export_cloudformation_to_files_then_with_import_file",
+        [&exported, &with_import],
+    );
     let imports: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("import.json")).unwrap())
             .unwrap();
@@ -220,61 +204,54 @@ fn export_is_deterministic_lints_clean_and_refuses_what_init_refuses() {
     ];
     for (i, combo) in combos.iter().enumerate() {
         let run = || {
-            isolated("cruddur-obs")
+            Test::new()
                 .args(["export", "cloudformation"])
-                .args(combo)
-                .output()
-                .unwrap()
+                .args(combo.iter().copied())
+                .stderr("")
+                .run()
         };
         let (a, b) = (run(), run());
-        assert_eq!(a.status.code(), Some(0), "{combo:?}: {}", stderr(&a));
-        assert_eq!(stdout(&a), stdout(&b), "{combo:?}: not deterministic");
+        assert_eq!(a.stdout, b.stdout, "{combo:?}: not deterministic");
         let path = dir.path().join(format!("t{i}.yaml"));
-        std::fs::write(&path, stdout(&a)).unwrap();
+        std::fs::write(&path, &a.stdout).unwrap();
         cfn_lint(&path);
-        let tf = isolated("cruddur-obs")
+        let tf = Test::new()
             .args(["export", "terraform"])
-            .args(combo)
-            .output()
-            .unwrap();
-        assert_eq!(tf.status.code(), Some(0), "{combo:?}: {}", stderr(&tf));
+            .args(combo.iter().copied())
+            .stderr("")
+            .run();
         let body: hcl::Body =
-            hcl::from_str(&stdout(&tf)).unwrap_or_else(|e| panic!("{combo:?}: {e}"));
+            hcl::from_str(&tf.stdout).unwrap_or_else(|e| panic!("{combo:?}: {e}"));
         assert!(
             body.blocks().any(|b| b.identifier() == "resource"),
             "{combo:?}"
         );
     }
     // Invalid options are refused exactly as for init, before anything is written.
+    let mut refusals = Vec::new();
     for bad in [
         vec!["--retention-days", "8"],
         vec!["--log-group", "aws/x"],
         vec!["--cli-input-json", "file:///nonexistent.json"],
     ] {
-        let export = isolated("cruddur-obs")
-            .current_dir(dir.path())
+        let export = Test::in_dir(dir.path())
             .args(["export", "cloudformation", "--out", "never.yaml"])
-            .args(&bad)
-            .output()
-            .unwrap();
-        let init = isolated("cruddur-obs")
-            .current_dir(dir.path())
+            .args(bad.iter().copied())
+            .status(2)
+            .stdout("")
+            .absent("never.yaml")
+            .run();
+        let init = Test::in_dir(dir.path())
             .args(["init", "--dry-run"])
-            .args(&bad)
-            .output()
-            .unwrap();
+            .args(bad.iter().copied())
+            .status(2)
+            .run();
         assert_eq!(
-            export.status.code(),
-            Some(2),
-            "{bad:?}: {}",
-            stderr(&export)
-        );
-        assert_eq!(export.status.code(), init.status.code(), "{bad:?}");
-        assert_eq!(
-            stderr(&export).lines().next(),
-            stderr(&init).lines().next(),
+            export.stderr.lines().next(),
+            init.stderr.lines().next(),
             "{bad:?}"
         );
-        assert!(!dir.path().join("never.yaml").exists());
+        refusals.extend([export, init]);
     }
+    snapshot_all("export_refuses_what_init_refuses", &refusals);
 }

@@ -3,7 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{aws_ok, cruddur, stderr, stdout, Moto};
+use crate::common::{aws_ok, Moto};
+use crate::harness::{snapshot_all, Ran, Test};
 use serde_json::{json, Value};
 
 fn describe(moto: &Moto, name: &str) -> Option<Value> {
@@ -33,19 +34,20 @@ fn tags(moto: &Moto, group: &Value) -> Value {
         .clone()
 }
 
+/// A run against moto.
+fn on(moto: &Moto) -> Test {
+    Test::new().endpoint(&moto.url)
+}
+
 #[test]
 #[ignore = "needs scripts/test.sh: moto_server"]
 fn creates_cruddur_with_retention_and_tags_then_converges_with_no_writes() {
     let moto = Moto::start();
-    let out = cruddur(&moto.url)
+    on(&moto)
         .args(["logs", "create-group"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(
-        stdout(&out),
-        "CloudWatch log group cruddur: created (retention 7 days)\n"
-    );
+        .stdout("CloudWatch log group cruddur: created (retention 7 days)\n")
+        .stderr("")
+        .run();
     let group = describe(&moto, "cruddur").expect("the group exists in moto");
     assert_eq!(group["retentionInDays"], 7);
     assert_eq!(
@@ -57,17 +59,16 @@ fn creates_cruddur_with_retention_and_tags_then_converges_with_no_writes() {
         ["CreateLogGroup", "PutRetentionPolicy"]
     );
 
-    let out = cruddur(&moto.url)
+    on(&moto)
         .args(["logs", "create-group"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(stdout(&out), "CloudWatch log group cruddur: in sync\n");
-    let out = cruddur(&moto.url)
+        .stdout("CloudWatch log group cruddur: in sync\n")
+        .stderr("")
+        .run();
+    on(&moto)
         .args(["logs", "status"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+        .stdout("CloudWatch log group cruddur: in sync\n")
+        .stderr("")
+        .run();
     assert_eq!(
         moto.mutating_operations(),
         ["CreateLogGroup", "PutRetentionPolicy"],
@@ -103,29 +104,17 @@ fn retention_drift_is_shown_and_fixed_with_agreement() {
     );
     let before = moto.mutating_operations().len();
 
-    let out = cruddur(&moto.url)
+    let status = on(&moto)
         .args(["logs", "status"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    assert_eq!(
-        stdout(&out),
-        "CloudWatch log group cruddur: drifted\n    RetentionInDays: 30 -> 7\n"
-    );
-
-    let out = cruddur(&moto.url)
-        .args(["logs", "create-group"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(5), "no terminal, no --yes");
-    assert!(stderr(&out).contains("RetentionInDays: 30 -> 7"));
+        .status(3)
+        .stdout("CloudWatch log group cruddur: drifted\n    RetentionInDays: 30 -> 7\n")
+        .run();
+    // No terminal, no --yes: the difference on stderr, nothing changed, exit 5.
+    let asked = on(&moto).args(["logs", "create-group"]).status(5).run();
     assert_eq!(moto.mutating_operations().len(), before);
 
-    let out = cruddur(&moto.url)
-        .args(["logs", "create-group", "--yes"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let fixed = on(&moto).args(["logs", "create-group", "--yes"]).run();
+    snapshot_all("logs_retention_drift", [&status, &asked, &fixed]);
     assert_eq!(describe(&moto, "cruddur").unwrap()["retentionInDays"], 7);
     assert_eq!(moto.mutating_operations()[before..], ["PutRetentionPolicy"]);
 }
@@ -146,25 +135,11 @@ fn a_group_watchtower_made_gets_retention_and_tags_and_keeps_its_own_tags() {
             "owner=me",
         ],
     );
-    let out = cruddur(&moto.url)
-        .args([
-            "logs",
-            "create-group",
-            "--yes",
-            "--retention-days",
-            "14",
-            "--tag",
-            "team=web",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let text = stdout(&out);
-    assert!(
-        text.contains("RetentionInDays: never expire -> 14"),
-        "{text}"
-    );
-    assert!(text.contains("Tags.team: (none) -> web"), "{text}");
+    on(&moto)
+        .args(["logs", "create-group", "--yes", "--retention-days", "14"])
+        .args(["--tag", "team=web"])
+        .run()
+        .snapshot("logs_group_made_by_watchtower_updated");
     let group = describe(&moto, "cruddur").unwrap();
     assert_eq!(group["retentionInDays"], 14);
     assert_eq!(
@@ -177,20 +152,11 @@ fn a_group_watchtower_made_gets_retention_and_tags_and_keeps_its_own_tags() {
 #[ignore = "needs scripts/test.sh: moto_server"]
 fn several_groups_are_created_concurrently_and_reported_each() {
     let moto = Moto::start();
-    let out = cruddur(&moto.url)
-        .args([
-            "logs",
-            "create-group",
-            "cruddur",
-            "/cruddur/backend-flask",
-            "/cruddur/frontend",
-            "--output",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let ran = on(&moto)
+        .args(["logs", "create-group", "cruddur", "/cruddur/backend-flask"])
+        .args(["/cruddur/frontend", "--output", "json"])
+        .run();
+    let doc = ran.json();
     let names: Vec<&str> = doc["outcomes"]
         .as_array()
         .unwrap()
@@ -218,30 +184,28 @@ fn several_groups_are_created_concurrently_and_reported_each() {
 #[ignore = "needs scripts/test.sh: moto_server"]
 fn invalid_names_and_retention_are_rejected_before_any_request() {
     let moto = Moto::start();
-    let cases: [(&[&str], &str); 5] = [
-        (&["cruddur", "--retention-days", "8"], "error: --retention-days 8 is not a retention CloudWatch Logs accepts; nearest: 7 or 14"),
-        (&["aws/lambda/x"], "error: invalid log group name \"aws/lambda/x\": names starting with aws/ are reserved"),
-        (&["has space"], "error: invalid log group name \"has space\": ' ' is not allowed"),
-        (&["cruddur", "--tag", "aws:x=1"], "error: invalid tag \"aws:x\": keys starting with aws: are reserved"),
-        (&["cruddur", "--tag", "novalue"], "error: invalid --tag \"novalue\": expected KEY=VALUE"),
-    ];
-    for (args, expected) in cases {
-        let out = cruddur(&moto.url)
-            .args(["logs", "create-group"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        let err = stderr(&out);
-        assert!(err.starts_with(expected), "{args:?}: {err}");
-        assert!(err.contains("\nhelp: "), "{err}");
-    }
     let long = "a".repeat(513);
-    let out = cruddur(&moto.url)
-        .args(["logs", "create-group", &long])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    let cases: [&[&str]; 6] = [
+        &["cruddur", "--retention-days", "8"],
+        &["aws/lambda/x"],
+        &["has space"],
+        &["cruddur", "--tag", "aws:x=1"],
+        &["cruddur", "--tag", "novalue"],
+        &[&long],
+    ];
+    let runs: Vec<Ran> = cases
+        .into_iter()
+        .map(|args| {
+            on(&moto)
+                .args(["logs", "create-group"])
+                .args(args.iter().copied())
+                .status(2)
+                .stdout("")
+                .run()
+                .redact(&long, "[513 × a]")
+        })
+        .collect();
+    snapshot_all("logs_invalid_names_and_retention_refused", &runs);
     assert!(moto.operations().is_empty(), "{:?}", moto.operations());
 }
 
@@ -249,39 +213,30 @@ fn invalid_names_and_retention_are_rejected_before_any_request() {
 #[ignore = "needs scripts/test.sh: moto_server"]
 fn dry_run_and_delete() {
     let moto = Moto::start();
-    let out = cruddur(&moto.url)
+    on(&moto)
         .args(["logs", "create-group", "--dry-run"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    assert_eq!(
-        stdout(&out),
-        "CloudWatch log group cruddur: would be created\n"
-    );
+        .status(3)
+        .stdout("CloudWatch log group cruddur: would be created\n")
+        .run();
     assert!(moto.mutating_operations().is_empty());
 
-    cruddur(&moto.url)
-        .args(["logs", "create-group"])
-        .assert()
-        .success();
-    let out = cruddur(&moto.url)
+    on(&moto).args(["logs", "create-group"]).run();
+    // Deleting asks first: no terminal, no --yes, exit 5.
+    on(&moto)
         .args(["logs", "delete"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(5), "deleting asks first");
+        .status(5)
+        .run()
+        .snapshot("logs_delete_asks_first");
     assert!(describe(&moto, "cruddur").is_some());
-    let out = cruddur(&moto.url)
+    on(&moto)
         .args(["logs", "delete", "--yes"])
-        .output()
-        .unwrap();
-    assert_eq!(stdout(&out), "CloudWatch log group cruddur: deleted\n");
+        .stdout("CloudWatch log group cruddur: deleted\n")
+        .run();
     assert!(describe(&moto, "cruddur").is_none());
-    let out = cruddur(&moto.url)
+    on(&moto)
         .args(["logs", "delete"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    assert_eq!(stdout(&out), "CloudWatch log group cruddur: absent\n");
+        .stdout("CloudWatch log group cruddur: absent\n")
+        .run();
 }
 
 #[test]
@@ -290,20 +245,15 @@ fn a_stopped_moto_is_a_clear_error_within_seconds() {
     let mut moto = Moto::start();
     moto.stop();
     let started = Instant::now();
-    let out = cruddur(&moto.url)
+    on(&moto)
         .args(["logs", "create-group"])
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert!(
-        err.starts_with(&format!(
-            "error: DescribeLogGroups on CloudWatch Logs at {} failed: cannot connect",
-            moto.url
-        )),
-        "{err}"
-    );
+        .timeout(60)
+        .status(1)
+        .stdout("")
+        .run()
+        // The error names the address asked: moto's.
+        .redact(&moto.url, "[MOTO_URL]")
+        .snapshot("logs_moto_stopped_cannot_connect");
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "{:?}",

@@ -6,11 +6,25 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::common::{isolated, stderr, stdout};
+use crate::harness::{snapshot_all, Ran, Test};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const KEY: &str = "hcaik_01j9zzzzzzzzzzzzzzzzzzzzzzq8t3m4k5n6p7r8s9t0v1w2x3y4z5a6b7";
+
+/// Neither the key nor a long piece of it in anything the run printed.
+fn assert_no_key(ran: &Ran) {
+    let all = ran.all_output();
+    assert!(!all.contains(KEY), "the key leaked: {all}");
+    assert!(!all.contains(&KEY[8..40]), "part of the key leaked: {all}");
+}
+
+/// A run with the key in HONEYCOMB_API_KEY and Honeycomb at `endpoint`.
+fn with_key(endpoint: &str) -> Test {
+    Test::new()
+        .env("HONEYCOMB_API_KEY", KEY)
+        .env("HONEYCOMB_API_ENDPOINT", endpoint)
+}
 
 /// A TCP server recording every request head it gets, answering 502; stops with the test.
 fn recorder() -> (String, Arc<Mutex<Vec<String>>>) {
@@ -36,6 +50,7 @@ fn recorder() -> (String, Arc<Mutex<Vec<String>>>) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_redirect_is_not_followed_and_the_key_reaches_nobody_else() {
     let (elsewhere, seen) = recorder();
+    let mut runs = Vec::new();
     for status in [302, 307] {
         let stub = MockServer::start().await;
         Mock::given(method("GET"))
@@ -46,21 +61,17 @@ async fn a_redirect_is_not_followed_and_the_key_reaches_nobody_else() {
             )
             .mount(&stub)
             .await;
-        let out = isolated("cruddur-obs")
-            .env("HONEYCOMB_API_KEY", KEY)
-            .env("HONEYCOMB_API_ENDPOINT", stub.uri())
+        let ran = with_key(&stub.uri())
             .args(["honeycomb", "check", "--honeycomb-region", "us"])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-        assert!(stderr(&out).contains("not followed"), "{}", stderr(&out));
-        assert!(
-            stderr(&out).contains(&elsewhere),
-            "names where it pointed: {}",
-            stderr(&out)
-        );
-        assert!(!format!("{}{}", stdout(&out), stderr(&out)).contains(KEY));
+            .status(1)
+            .stdout("")
+            .run()
+            // The error names where it pointed.
+            .redact(&elsewhere, "[ELSEWHERE]");
+        assert_no_key(&ran);
+        runs.push(ran);
     }
+    snapshot_all("secrets_redirect_not_followed", &runs);
     assert!(
         seen.lock().unwrap().is_empty(),
         "the redirect target was asked: {:?}",
@@ -79,18 +90,16 @@ async fn plain_http_to_loopback_never_goes_through_a_proxy() {
             "environment": {"name": "d", "slug": "d"}, "team": {"name": "t", "slug": "t"}})))
         .mount(&stub)
         .await;
-    let out = isolated("cruddur-obs")
-        .env("HONEYCOMB_API_KEY", KEY)
-        .env("HONEYCOMB_API_ENDPOINT", stub.uri())
+    let ran = with_key(&stub.uri())
         .env("HTTP_PROXY", &proxy)
         .env("http_proxy", &proxy)
         .env("ALL_PROXY", &proxy)
         .env_remove("NO_PROXY")
         .env_remove("no_proxy")
         .args(["honeycomb", "check", "--honeycomb-region", "us"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        .run()
+        .snapshot("secrets_loopback_not_through_a_proxy");
+    assert_no_key(&ran);
     assert!(
         seen.lock().unwrap().iter().all(|r| !r.contains(KEY)),
         "the proxy saw the key"
@@ -121,25 +130,14 @@ fn an_endless_or_huge_answer_is_cut_and_called_unexpected() {
         }
     });
     let started = Instant::now();
-    let out = isolated("cruddur-obs")
-        .env("HONEYCOMB_API_KEY", KEY)
-        .env("HONEYCOMB_API_ENDPOINT", &url)
-        .args([
-            "honeycomb",
-            "check",
-            "--honeycomb-region",
-            "us",
-            "--timeout",
-            "10",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("larger than 256 KiB"),
-        "{}",
-        stderr(&out)
-    );
+    let ran = with_key(&url)
+        .args(["honeycomb", "check", "--honeycomb-region", "us"])
+        .args(["--timeout", "10"])
+        .status(1)
+        .stdout("")
+        .run()
+        .snapshot("secrets_endless_answer_cut");
+    assert_no_key(&ran);
     assert!(
         started.elapsed() < Duration::from_secs(8),
         "took {:?}",
@@ -155,7 +153,6 @@ fn literal_secrets_in_the_compose_file_are_never_printed() {
     const HC: &str = "hcaik_01literalliteralliteralliteralliteralliteralliteralzz99";
     const AWS: &str = "wJalrXUtnFEMIK7MDENGbPxRfiCYLITERALKEY99";
     const RB: &str = "0badc0ffee0badc0ffee0badc0ffee99";
-    let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(crate::common::repo().join("tests/fixtures/compose/bootcamp-week1.yml"))
         .unwrap()
         .replace(
@@ -165,6 +162,7 @@ fn literal_secrets_in_the_compose_file_are_never_printed() {
             ),
         );
     assert!(text.contains(HC), "the fixture changed: {text}");
+    let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("docker-compose.yml"), &text).unwrap();
     let without = [
         "--without",
@@ -182,19 +180,23 @@ fn literal_secrets_in_the_compose_file_are_never_printed() {
         vec!["init", "--dry-run"],
         vec!["init"],
     ];
-    for args in runs {
+    // (The exit status each command has on this file.)
+    let codes = [3, 1, 3, 3, 3, 5];
+    let mut plain = Vec::new();
+    for (args, code) in runs.into_iter().zip(codes) {
         for json in [false, true] {
             for verbose in [&[][..], &["-v"][..], &["-vv"][..]] {
-                let mut cmd = isolated("cruddur-obs");
-                cmd.current_dir(dir.path()).args(&args).args(verbose);
+                let mut test = Test::in_dir(dir.path())
+                    .args(args.iter().copied())
+                    .args(verbose.iter().copied());
                 if args[0] != "compose" {
-                    cmd.args(without);
+                    test = test.args(without);
                 }
                 if json {
-                    cmd.args(["--output", "json"]);
+                    test = test.args(["--output", "json"]);
                 }
-                let out = cmd.output().unwrap();
-                let all = format!("{}{}", stdout(&out), stderr(&out));
+                let ran = test.status(code).unchanged("docker-compose.yml").run();
+                let all = ran.all_output();
                 for secret in [HC, AWS, RB] {
                     let chars: Vec<char> = secret.chars().collect();
                     for piece in chars.windows(8) {
@@ -205,21 +207,15 @@ fn literal_secrets_in_the_compose_file_are_never_printed() {
                         );
                     }
                 }
+                if !json && verbose.is_empty() {
+                    plain.push(ran);
+                }
             }
         }
     }
-    let status = isolated("cruddur-obs")
-        .current_dir(dir.path())
-        .args(["status"])
-        .args(without)
-        .output()
-        .unwrap();
-    assert!(
-        stdout(&status)
-            .contains("holds the Honeycomb key itself; use x-honeycomb-team=${HONEYCOMB_API_KEY}"),
-        "{}",
-        stdout(&status)
-    );
+    // What each command says instead, `status` naming the literal key
+    // ("holds the Honeycomb key itself; use x-honeycomb-team=${HONEYCOMB_API_KEY}").
+    snapshot_all("secrets_literal_secrets_in_compose_masked", &plain);
     assert_eq!(
         std::fs::read_to_string(dir.path().join("docker-compose.yml")).unwrap(),
         text
@@ -230,10 +226,8 @@ fn literal_secrets_in_the_compose_file_are_never_printed() {
 /// Retry-After says how long, not "wait a minute".
 #[tokio::test(flavor = "multi_thread")]
 async fn timeout_bounds_rate_limit_waits_and_the_help_says_how_long() {
-    for (after, bound, help) in [
-        ("10", 6, "Honeycomb asks to wait 10 s"),
-        ("100000", 6, "about 28 h"),
-    ] {
+    let mut runs = Vec::new();
+    for after in ["10", "100000"] {
         let stub = MockServer::start().await;
         Mock::given(method("GET"))
             .and(path("/1/auth"))
@@ -241,33 +235,22 @@ async fn timeout_bounds_rate_limit_waits_and_the_help_says_how_long() {
             .mount(&stub)
             .await;
         let started = Instant::now();
-        let out = isolated("cruddur-obs")
-            .env("HONEYCOMB_API_KEY", KEY)
-            .env("HONEYCOMB_API_ENDPOINT", stub.uri())
-            .args([
-                "--timeout",
-                "3",
-                "honeycomb",
-                "check",
-                "--honeycomb-region",
-                "us",
-            ])
-            .output()
-            .unwrap();
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(1), "{err}");
+        let ran = with_key(&stub.uri())
+            .args(["--timeout", "3", "honeycomb", "check"])
+            .args(["--honeycomb-region", "us"])
+            .status(1)
+            .stdout("")
+            .run();
         assert!(
-            started.elapsed() < Duration::from_secs(bound),
+            started.elapsed() < Duration::from_secs(6),
             "Retry-After {after}: took {:?}",
             started.elapsed()
         );
-        if after == "100000" {
-            assert!(
-                err.contains(help) && !err.contains("wait a minute"),
-                "{err}"
-            );
-        }
+        assert_no_key(&ran);
+        runs.push(ran);
     }
+    // After Retry-After 100000 the help says "about 28 h", not "wait a minute".
+    snapshot_all("secrets_rate_limit_waits_bounded_by_timeout", &runs);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -300,14 +283,14 @@ async fn a_redirect_to_another_loopback_address_is_not_followed_either() {
             "environment": {"name": "d", "slug": "d"}, "team": {"name": "t", "slug": "t"}})))
         .mount(&stub)
         .await;
-    let out = isolated("cruddur-obs")
-        .env("HONEYCOMB_API_KEY", KEY)
-        .env("HONEYCOMB_API_ENDPOINT", stub.uri())
+    let ran = with_key(&stub.uri())
         .args(["honeycomb", "send-test-span", "--honeycomb-region", "us"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("not followed"), "{}", stderr(&out));
+        .status(1)
+        .run()
+        // The error names where it pointed (127.0.0.2's port is not redacted).
+        .redact(&other, "[OTHER]")
+        .snapshot("secrets_redirect_to_another_loopback_not_followed");
+    assert_no_key(&ran);
     assert_eq!(*seen.lock().unwrap(), 0, "the span and key went to {other}");
 }
 
@@ -370,28 +353,22 @@ s.serve_forever()
     )
     .unwrap();
     let port = line.trim().to_string();
-    let out = isolated("cruddur-obs")
-        .env("SSL_CERT_FILE", d.join("ca.pem"))
-        .env("HONEYCOMB_API_KEY", KEY)
-        .env(
-            "HONEYCOMB_API_ENDPOINT",
-            format!("https://localhost:{port}"),
-        )
+    let ran = with_key(&format!("https://localhost:{port}"))
+        .env("SSL_CERT_FILE", d.join("ca.pem").display().to_string())
         .args(["honeycomb", "check", "--honeycomb-region", "us"])
-        .output()
-        .unwrap();
+        .status(1)
+        .stdout("")
+        .run();
     let _ = server.kill();
     let _ = server.wait();
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains(&format!("redirecting to {plain}/1/auth: not followed")),
-        "{err}"
-    );
+    // "redirecting to [PLAIN]/1/auth: not followed"
+    let ran = ran
+        .redact(&plain, "[PLAIN]")
+        .snapshot("secrets_redirect_from_https_to_http_not_followed");
     assert!(
         seen.lock().unwrap().is_empty(),
         "plain http got: {:?}",
         seen.lock().unwrap()
     );
-    assert!(!err.contains(KEY));
+    assert_no_key(&ran);
 }

@@ -2,9 +2,9 @@
 //! the X-Ray emulator, a moto server (CloudWatch Logs and STS) and a Honeycomb stub.
 
 use std::path::Path;
-use std::process::Output;
 
-use crate::common::{aws_ok, isolated, repo, stderr, stdout, Moto};
+use crate::common::{aws_ok, repo, Moto};
+use crate::harness::{snapshot_all, Ran, Test};
 use serde_json::{json, Value};
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -49,28 +49,32 @@ async fn start() -> Parts {
     }
 }
 
-fn obs(p: &Parts, args: &[&str]) -> Output {
-    obs_with(p, &[], args)
-}
-
-/// `obs` with more environment variables set.
-fn obs_with(p: &Parts, env: &[(&str, &str)], args: &[&str]) -> Output {
-    isolated("cruddur-obs")
-        .current_dir(p.repo.path())
+/// A run in the repo copy, pointed at the parts, in ca-central-1, with the
+/// Honeycomb key in the environment; nothing else of this machine's environment
+/// that the compose file names (so `status` says the same everywhere).
+fn obs(p: &Parts) -> Test {
+    Test::in_dir(p.repo.path())
+        .env_remove("ROLLBAR_ACCESS_TOKEN")
+        .env_remove("GITPOD_WORKSPACE_CLUSTER_HOST")
+        .env_remove("CODESPACES")
+        .env_remove("CODESPACE_NAME")
         .env("AWS_REGION", "ca-central-1")
         .env("AWS_ENDPOINT_URL_XRAY", p.emu.url())
         .env("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", &p.moto.url)
         .env("AWS_ENDPOINT_URL_STS", &p.moto.url)
         .env("HONEYCOMB_API_KEY", KEY)
         .env("HONEYCOMB_API_ENDPOINT", p.honeycomb.uri())
-        .envs(env.iter().copied())
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn read(dir: &Path, file: &str) -> String {
     std::fs::read_to_string(dir.join(file)).unwrap_or_default()
+}
+
+/// Neither the key nor a long piece of it in anything the run printed.
+fn assert_no_key(ran: &Ran) {
+    let all = ran.all_output();
+    assert!(!all.contains(KEY), "the key leaked: {all}");
+    assert!(!all.contains(&KEY[8..40]), "part of the key leaked: {all}");
 }
 
 fn log_group(p: &Parts, name: &str) -> Option<Value> {
@@ -92,48 +96,33 @@ async fn init_sets_everything_up_once_and_destroy_removes_only_ours() {
     let p = start().await;
     honeycomb_ok(&p.honeycomb).await;
 
-    // Nothing happens without agreement when there is no terminal.
-    let out = obs(&p, &["init"]);
-    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
-    assert!(
-        stdout(&out).contains("X-Ray group Cruddur: would be created"),
-        "the plan is printed"
-    );
+    // Nothing happens without agreement when there is no terminal: the plan is
+    // printed, exit 5.
+    let asked = obs(&p)
+        .args(["init"])
+        .status(5)
+        .unchanged("docker-compose.yml")
+        .absent(".gitpod.yml")
+        .run();
     assert!(p.emu.mutating_requests().is_empty());
-    assert!(!p.repo.path().join(".gitpod.yml").exists());
-    let out = obs(&p, &["init", "--yes", "--dry-run"]);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "--dry-run is a plan: {}",
-        stderr(&out)
-    );
+    // --dry-run is a plan: exit 3, nothing written anywhere.
+    let dry = obs(&p)
+        .args(["init", "--yes", "--dry-run"])
+        .status(3)
+        .unchanged("docker-compose.yml")
+        .absent(".gitpod.yml")
+        .run();
     assert!(p.emu.mutating_requests().is_empty());
     assert!(p.moto.mutating_operations().is_empty());
-    assert!(!p.repo.path().join(".gitpod.yml").exists());
+    snapshot_all("setup_init_asks_first_and_dry_run", [&asked, &dry]);
+    assert_no_key(&asked);
+    assert_no_key(&dry);
 
-    let out = obs(&p, &["init", "--yes"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    let text = stdout(&out);
-    for line in [
-        "Honeycomb: ingest key hcaik_…a6b7 accepted in US (team cruddur, environment bootcamp), can send traces: yes",
-        "X-Ray group Cruddur: created",
-        "X-Ray sampling rule Cruddur: created",
-        "CloudWatch log group cruddur: created (retention 7 days)",
-        "docker-compose.yml: written",
-        ".gitpod.yml: written",
-        "    gp env HONEYCOMB_API_KEY=hcaik_…a6b7",
-        "    Honeycomb: https://ui.honeycomb.io/cruddur/environments/bootcamp",
-    ] {
-        assert!(text.contains(line), "missing {line:?} in:\n{text}");
-    }
-    assert!(!text.contains(KEY) && !stderr(&out).contains(KEY));
+    let ran = obs(&p)
+        .args(["init", "--yes"])
+        .run()
+        .snapshot("setup_init_creates_everything");
+    assert_no_key(&ran);
     insta::assert_snapshot!("init-compose", read(p.repo.path(), "docker-compose.yml"));
     insta::assert_snapshot!("init-gitpod", read(p.repo.path(), ".gitpod.yml"));
     let group = p.emu.with_region("ca-central-1", |s| {
@@ -156,15 +145,17 @@ async fn init_sets_everything_up_once_and_destroy_removes_only_ours() {
         p.emu.mutating_requests().len(),
         p.moto.mutating_operations().len(),
     );
-    let files = (
-        read(p.repo.path(), "docker-compose.yml"),
-        read(p.repo.path(), ".gitpod.yml"),
-    );
-    let out = obs(&p, &["init", "--yes"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("X-Ray group Cruddur: in sync"));
-    let out = obs(&p, &["plan"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let again = obs(&p)
+        .args(["init", "--yes"])
+        .unchanged("docker-compose.yml")
+        .unchanged(".gitpod.yml")
+        .run();
+    let plan = obs(&p)
+        .args(["plan"])
+        .unchanged("docker-compose.yml")
+        .unchanged(".gitpod.yml")
+        .run();
+    snapshot_all("setup_init_again_and_plan_in_sync", [&again, &plan]);
     assert_eq!(
         (
             p.emu.mutating_requests().len(),
@@ -172,60 +163,34 @@ async fn init_sets_everything_up_once_and_destroy_removes_only_ours() {
         ),
         writes
     );
-    assert_eq!(
-        (
-            read(p.repo.path(), "docker-compose.yml"),
-            read(p.repo.path(), ".gitpod.yml")
-        ),
-        files
+    let files = (
+        read(p.repo.path(), "docker-compose.yml"),
+        read(p.repo.path(), ".gitpod.yml"),
     );
 
     // boto3 in the app reads AWS_DEFAULT_REGION, which the compose file passes on
-    // from the shell or from .env: unset, it fails, with the line to fix it.
-    let out = obs(&p, &["status"]);
-    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-    let text = stdout(&out);
-    assert!(
-        text.contains("✗ backend-flask AWS_DEFAULT_REGION: ${AWS_DEFAULT_REGION} is not set in this shell or in .env: docker compose would pass it empty and boto3 would have no region"),
-        "{text}"
-    );
-    assert!(
-        text.contains("hint: export AWS_DEFAULT_REGION=ca-central-1 (on Gitpod: gp env AWS_DEFAULT_REGION=ca-central-1)"),
-        "{text}"
-    );
-    assert_eq!(text.matches('✗').count(), 1, "{text}");
+    // from the shell or from .env: unset, it fails, with the line to fix it (one ✗).
+    let unset = obs(&p).args(["status"]).status(1).run();
     // A .env with another region is named as the source of the mismatch.
-    std::fs::write(
-        p.repo.path().join(".env"),
-        "# local settings\nAWS_DEFAULT_REGION=us-west-2\n",
-    )
-    .unwrap();
-    let out = obs(&p, &["status"]);
-    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-    assert!(
-        stdout(&out).contains("✗ backend-flask AWS_DEFAULT_REGION: us-west-2 (from .env), but the region set up is ca-central-1"),
-        "{}",
-        stdout(&out)
-    );
+    let from_dotenv = obs(&p)
+        .write(".env", "# local settings\nAWS_DEFAULT_REGION=us-west-2\n")
+        .args(["status"])
+        .status(1)
+        .run();
     // The shell wins over .env, as with docker compose; now everything is ✓.
-    let out = obs_with(&p, &[("AWS_DEFAULT_REGION", "ca-central-1")], &["status"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    let text = stdout(&out);
-    assert!(
-        text.contains(
-            "✓ backend-flask AWS_DEFAULT_REGION: ca-central-1 (from this shell), the region set up"
-        ),
-        "{text}"
+    let from_shell = obs(&p)
+        .env("AWS_DEFAULT_REGION", "ca-central-1")
+        .args(["status"])
+        .run();
+    snapshot_all(
+        "setup_status_app_region_unset_from_dotenv_from_shell",
+        [&unset, &from_dotenv, &from_shell],
     );
-    assert!(
-        text.contains("✓ AWS credentials: account 123456789012 in ca-central-1"),
-        "{text}"
-    );
-    assert!(
-        text.contains("✓ Honeycomb key: ingest key hcaik_…a6b7 in US, can send traces: yes"),
-        "{text}"
-    );
-    assert!(!text.contains('✗'), "{text}");
+    assert_eq!(unset.stdout.matches('✗').count(), 1, "{}", unset.stdout);
+    assert!(!from_shell.stdout.contains('✗'), "{}", from_shell.stdout);
+    for ran in [&unset, &from_dotenv, &from_shell] {
+        assert_no_key(ran);
+    }
 
     // A log group someone else made is never destroyed.
     aws_ok(
@@ -239,32 +204,13 @@ async fn init_sets_everything_up_once_and_destroy_removes_only_ours() {
             "ca-central-1",
         ],
     );
-    let out = obs(
-        &p,
-        &[
-            "destroy",
-            "--yes",
-            "--log-group",
-            "cruddur",
-            "--log-group",
-            "other",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let text = stdout(&out);
-    assert!(text.contains("X-Ray group Cruddur: deleted"), "{text}");
-    assert!(
-        text.contains("X-Ray sampling rule Cruddur: deleted"),
-        "{text}"
-    );
-    assert!(
-        text.contains("CloudWatch log group cruddur: deleted"),
-        "{text}"
-    );
-    assert!(
-        text.contains("CloudWatch log group other: left alone (not created by cruddur-obs)"),
-        "{text}"
-    );
+    obs(&p)
+        .args(["destroy", "--yes"])
+        .args(["--log-group", "cruddur", "--log-group", "other"])
+        .unchanged("docker-compose.yml")
+        .unchanged(".gitpod.yml")
+        .run()
+        .snapshot("setup_destroy_leaves_others_alone");
     assert!(log_group(&p, "cruddur").is_none());
     assert!(log_group(&p, "other").is_some());
     let rules = p.emu.with_region("ca-central-1", |s| {
@@ -290,24 +236,18 @@ async fn a_failing_part_does_not_stop_the_others_and_a_rerun_finishes() {
         .respond_with(ResponseTemplate::new(500))
         .mount(&p.honeycomb)
         .await;
-    let out = obs(&p, &["init", "--yes"]);
-    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-    let text = stdout(&out);
-    assert!(text.contains("failed: Honeycomb: "), "{text}");
-    assert!(text.contains("answered 500 after retries"), "{text}");
-    assert!(text.contains("X-Ray group Cruddur: created"), "{text}");
-    assert!(
-        text.contains("CloudWatch log group cruddur: created"),
-        "{text}"
-    );
-    assert!(text.contains("docker-compose.yml: written"), "{text}");
+    let ran = obs(&p)
+        .args(["init", "--yes"])
+        .status(1)
+        .run()
+        .snapshot("setup_init_honeycomb_failing");
+    assert_no_key(&ran);
 
     p.honeycomb.reset().await;
     honeycomb_ok(&p.honeycomb).await;
     let writes = p.emu.mutating_requests().len();
-    let out = obs(&p, &["init", "--yes", "--output", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let ran = obs(&p).args(["init", "--yes", "--output", "json"]).run();
+    let doc = ran.json();
     assert_eq!(doc["honeycomb"]["can_send_traces"], true);
     assert!(doc["failures"].as_array().unwrap().is_empty());
     assert!(doc["cloud"]
@@ -316,6 +256,7 @@ async fn a_failing_part_does_not_stop_the_others_and_a_rerun_finishes() {
         .iter()
         .all(|o| o["status"] == "in-sync"));
     assert_eq!(p.emu.mutating_requests().len(), writes);
+    assert_no_key(&ran);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -335,30 +276,18 @@ async fn faults_mid_run_are_retried_or_reported_and_a_rerun_converges() {
     // --timeout 5 each attempt may take 2.5 s: the two hanging CreateSamplingRule
     // attempts alone use up the 5 s, so that step always fails and the reads
     // always get through.
-    let out = obs(&p, &["init", "--yes", "--timeout", "5"]);
-    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-    let text = stdout(&out);
-    for line in [
-        "X-Ray group Cruddur: created",
-        "failed: X-Ray: CreateSamplingRule on X-Ray in ca-central-1 failed: no answer in time",
-        "CloudWatch log group cruddur: created (retention 7 days)",
-        "docker-compose.yml: written",
-    ] {
-        assert!(text.contains(line), "missing {line:?} in:\n{text}");
-    }
+    let faulted = obs(&p)
+        .args(["init", "--yes", "--timeout", "5"])
+        .status(1)
+        .run();
     // The files are whole and valid.
     cruddur_obs::testing::compose::parse_strict(&read(p.repo.path(), "docker-compose.yml"), "f")
         .unwrap();
 
-    let out = obs(&p, &["init", "--yes", "--timeout", "5"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    let text = stdout(&out);
-    assert!(
-        text.contains("X-Ray sampling rule Cruddur: created"),
-        "{text}"
+    let rerun = obs(&p).args(["init", "--yes", "--timeout", "5"]).run();
+    let plan = obs(&p).args(["plan"]).run();
+    snapshot_all(
+        "setup_init_faults_then_rerun_converges",
+        [&faulted, &rerun, &plan],
     );
-    assert!(text.contains("X-Ray group Cruddur: in sync"), "{text}");
-    assert!(text.contains("docker-compose.yml: in sync"), "{text}");
-    let out = obs(&p, &["plan"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }

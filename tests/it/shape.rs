@@ -73,19 +73,18 @@ fn defect_1_init_json_without_a_terminal_or_yes_prints_one_json_document() {
 #[test]
 fn defect_2_xray_delete_with_a_failing_call_prints_one_json_document() {
     let emu = Emulator::start().unwrap();
-    let created = crate::common::cruddur(&emu.url())
+    Test::new()
+        .endpoint(&emu.url())
         .args(["xray", "create-sampling-rule"])
-        .output()
-        .unwrap();
-    assert_eq!(created.status.code(), Some(0), "{}", stderr(&created));
+        .run();
     emu.inject(Fault::new(FaultKind::ServerError, 100).on("DeleteSamplingRule"));
-    let out = crate::common::cruddur(&emu.url())
+    let doc = Test::new()
+        .endpoint(&emu.url())
         .env("AWS_MAX_ATTEMPTS", "1")
         .args(["xray", "delete", "--yes", "--output", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let doc = one_json(&out);
+        .status(1)
+        .run()
+        .json();
     assert_eq!(doc["exit_code"], 1);
     assert!(doc["error"]
         .as_str()

@@ -4,10 +4,9 @@
 //! (denied, wrong region, missing group, timeout) is reported with its line, exit
 //! code and policy hint while the others still run; no secret is ever printed.
 
-use std::process::Output;
-
-use crate::common::{isolated, repo, stderr, stdout, Moto, SECRET_KEY};
-use serde_json::json;
+use crate::common::{repo, Moto, SECRET_KEY};
+use crate::harness::{Ran, Test};
+use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 use xray_emulator::{Emulator, Fault, FaultKind};
@@ -65,27 +64,19 @@ impl World {
             dir,
         };
         // The setup verify checks: group, rule and log group in us-east-1, compose entries.
-        let out = world
-            .cmd()
-            .args([
-                "init",
-                "--yes",
-                "--without",
-                "honeycomb",
-                "--without",
-                "app",
-                "--without",
-                "rollbar",
-            ])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        world
+            .test()
+            .args(["init", "--yes"])
+            .args(["--without", "honeycomb", "--without", "app"])
+            .args(["--without", "rollbar"])
+            .run();
         world
     }
 
-    fn cmd(&self) -> assert_cmd::Command {
-        let mut cmd = isolated("cruddur-obs");
-        cmd.current_dir(self.dir.path())
+    /// A run in the repo copy with the app's region, every service pointed at
+    /// its stand-in and the Honeycomb key and Rollbar token in the environment.
+    fn test(&self) -> Test {
+        Test::in_dir(self.dir.path())
             .env("AWS_DEFAULT_REGION", "us-east-1")
             .env("AWS_ENDPOINT_URL_XRAY", self.emu.url())
             .env("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", &self.moto.url)
@@ -93,21 +84,48 @@ impl World {
             .env("HONEYCOMB_API_KEY", KEY)
             .env("HONEYCOMB_API_ENDPOINT", self.honeycomb.uri())
             .env("ROLLBAR_ACCESS_TOKEN", TOKEN)
-            .env("ROLLBAR_ENDPOINT", format!("{}/api/1", self.rollbar.uri()));
-        cmd
+            .env("ROLLBAR_ENDPOINT", format!("{}/api/1", self.rollbar.uri()))
     }
 
-    fn verify(&self, args: &[&str]) -> Output {
-        self.cmd()
-            .args(["verify", "--wait", "5"])
-            .args(args)
-            .output()
-            .unwrap()
+    /// `ran` with the ids the parts were sent shown as placeholders: the X-Ray
+    /// trace id the emulator got, the Honeycomb trace id and the Rollbar item's
+    /// uuid the stubs got (so the snapshot also checks that the ids printed are
+    /// those of the data sent).
+    async fn redact_ids(&self, mut ran: Ran) -> Ran {
+        for r in self.emu.requests() {
+            if r.operation != "PutTraceSegments" {
+                continue;
+            }
+            for doc in r.body["TraceSegmentDocuments"].as_array().unwrap() {
+                let doc: Value = serde_json::from_str(doc.as_str().unwrap()).unwrap();
+                let id = doc["trace_id"].as_str().unwrap();
+                assert!(id.starts_with("1-"), "not an X-Ray trace id: {id}");
+                ran = ran.redact(id, "[XRAY_TRACE_ID]");
+            }
+        }
+        for r in self.honeycomb.received_requests().await.unwrap() {
+            if r.url.path() != "/v1/traces" {
+                continue;
+            }
+            let body: Value = serde_json::from_slice(&r.body).unwrap();
+            let id = &body["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["traceId"];
+            ran = ran.redact(id.as_str().unwrap(), "[HONEYCOMB_TRACE_ID]");
+        }
+        for r in self.rollbar.received_requests().await.unwrap() {
+            let body: Value = serde_json::from_slice(&r.body).unwrap();
+            ran = ran.redact(body["data"]["uuid"].as_str().unwrap(), "[ROLLBAR_UUID]");
+        }
+        ran
+    }
+
+    /// `verify --wait 5`.
+    fn verify(&self) -> Test {
+        self.test().args(["verify", "--wait", "5"])
     }
 }
 
-fn assert_no_secrets(out: &Output) {
-    let all = format!("{}{}", stdout(out), stderr(out));
+fn assert_no_secrets(ran: &Ran) {
+    let all = ran.all_output();
     for secret in [KEY, TOKEN, SECRET_KEY] {
         assert!(!all.contains(secret), "a secret leaked: {all}");
         assert!(
@@ -121,23 +139,9 @@ fn assert_no_secrets(out: &Output) {
 #[ignore = "needs scripts/test.sh: moto_server"]
 async fn every_part_takes_data_and_reads_it_back() {
     let w = World::start().await;
-    let out = w.verify(&[]);
-    let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
-    for line in [
-        "✓ X-Ray: segment for backend-flask written and read back",
-        "✓ CloudWatch Logs: event written to cruddur/cruddur-obs-verify and read back",
-        "✓ Honeycomb: test span accepted",
-        "✓ Rollbar: test item accepted",
-    ] {
-        assert!(text.contains(line), "{line:?} missing:\n{text}");
-    }
-    assert!(
-        text.contains("credentials from backend-flask's environment in docker-compose.yml"),
-        "{text}"
-    );
-    assert!(text.contains("#xray:traces/1-"), "{text}");
-    assert_no_secrets(&out);
+    let ran = w.verify().run();
+    let ran = w.redact_ids(ran).await.snapshot("verify_every_part_ok");
+    assert_no_secrets(&ran);
     // The daemon's calls were made, and the data is in the emulator.
     let ops: Vec<String> = w.emu.requests().into_iter().map(|r| r.operation).collect();
     for op in [
@@ -150,9 +154,13 @@ async fn every_part_takes_data_and_reads_it_back() {
         assert!(ops.contains(&op.to_string()), "{op} not called: {ops:?}");
     }
     // --output json: one document with a result per part.
-    let out = w.verify(&["--output", "json", "--without", "rollbar"]);
-    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let ran = w
+        .verify()
+        .args(["--output", "json", "--without", "rollbar"])
+        .run();
+    let doc = ran.json();
     assert_eq!(doc["parts"].as_array().unwrap().len(), 3, "{doc:#}");
+    assert_no_secrets(&ran);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -161,56 +169,27 @@ async fn a_denied_part_names_the_action_and_prints_the_policy_while_the_others_r
     let w = World::start().await;
     w.emu
         .inject(Fault::new(FaultKind::AccessDenied, 100).on("PutTraceSegments"));
-    let out = w.verify(&[]);
-    let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(4), "{text}");
-    assert!(
-        text.contains("✗ X-Ray: denied: the credentials may not call xray:PutTraceSegments"),
-        "{text}"
-    );
-    assert!(
-        text.contains("\"xray:PutTraceSegments\""),
-        "the policy: {text}"
-    );
-    assert!(
-        text.contains("arn:aws:logs:us-east-1:*:log-group:cruddur"),
-        "{text}"
-    );
-    assert!(text.contains("✓ CloudWatch Logs"), "{text}");
-    assert!(text.contains("✓ Honeycomb"), "{text}");
-    assert!(text.contains("✓ Rollbar"), "{text}");
-    assert_no_secrets(&out);
+    let ran = w.verify().status(4).run();
+    let ran = w
+        .redact_ids(ran)
+        .await
+        .snapshot("verify_xray_denied_with_the_policy");
+    assert_no_secrets(&ran);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs scripts/test.sh: moto_server"]
 async fn a_wrong_region_and_a_missing_log_group_are_said_plainly() {
     let w = World::start().await;
-    let out = w
-        .cmd()
+    let ran = w
+        .test()
         .env("AWS_DEFAULT_REGION", "eu-west-1")
-        .args([
-            "verify",
-            "--wait",
-            "2",
-            "--without",
-            "honeycomb",
-            "--without",
-            "rollbar",
-        ])
-        .output()
-        .unwrap();
-    let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("✗ X-Ray: no X-Ray group with filter service(\"backend-flask\") in eu-west-1 (the app's region)"), "{text}");
-    assert!(
-        text.contains("✗ CloudWatch Logs: the log group cruddur does not exist in eu-west-1"),
-        "{text}"
-    );
-    assert!(
-        text.contains("cruddur-obs logs create-group cruddur"),
-        "{text}"
-    );
+        .args(["verify", "--wait", "2"])
+        .args(["--without", "honeycomb", "--without", "rollbar"])
+        .status(1)
+        .run()
+        .snapshot("verify_wrong_region_no_group_no_log_group");
+    assert_no_secrets(&ran);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -220,19 +199,20 @@ async fn a_hanging_service_is_a_timeout_for_its_part_only() {
     w.emu
         .inject(Fault::new(FaultKind::Hang, 100).on("PutTraceSegments"));
     let started = std::time::Instant::now();
-    let out = w
-        .cmd()
+    let ran = w
+        .test()
         .env("AWS_MAX_ATTEMPTS", "1")
         .args(["--timeout", "2", "verify", "--wait", "2"])
-        .output()
-        .unwrap();
-    let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("✗ X-Ray: PutTraceSegments"), "{text}");
-    assert!(text.contains("✓ CloudWatch Logs"), "{text}");
+        .status(1)
+        .run();
+    let ran = w
+        .redact_ids(ran)
+        .await
+        .snapshot("verify_xray_hanging_times_out");
     assert!(
         started.elapsed() < std::time::Duration::from_secs(20),
         "{:?}",
         started.elapsed()
     );
+    assert_no_secrets(&ran);
 }
