@@ -66,6 +66,9 @@ pub(crate) struct ExportInput {
     pub iam_policy: Option<serde_json::Value>,
     /// The traced service, e.g. `backend-flask`; becomes a parameter / variable.
     pub service_name: String,
+    /// The template's file, as the deploy commands in its header name it
+    /// (`--out`, else [`TEMPLATE_FILE`]).
+    pub template_file: String,
 }
 
 /// Objects that already exist in the account (to adopt instead of creating).
@@ -332,7 +335,7 @@ fn header_comment(out: &mut String, input: &ExportInput, has_params: bool) {
         String::new(),
         "Deploy:".into(),
         "  aws cloudformation deploy \\".into(),
-        format!("    --template-file {TEMPLATE_FILE} \\"),
+        format!("    --template-file {} \\", input.template_file),
     ];
     match cap {
         Some(cap) => {
@@ -360,10 +363,16 @@ fn header_comment(out: &mut String, input: &ExportInput, has_params: bool) {
     ]);
     match cap {
         Some(cap) => {
-            lines.push(format!("    --template-body file://{TEMPLATE_FILE} \\"));
+            lines.push(format!(
+                "    --template-body file://{} \\",
+                input.template_file
+            ));
             lines.push(format!("    --capabilities {cap}"));
         }
-        None => lines.push(format!("    --template-body file://{TEMPLATE_FILE}")),
+        None => lines.push(format!(
+            "    --template-body file://{}",
+            input.template_file
+        )),
     }
     lines.extend([
         "  aws cloudformation wait change-set-create-complete \\".into(),
@@ -1301,6 +1310,7 @@ mod tests {
             log_groups: vec![log_group("cruddur", 7)],
             iam_policy: None,
             service_name: "backend-flask".into(),
+            template_file: TEMPLATE_FILE.into(),
         }
     }
 

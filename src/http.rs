@@ -10,7 +10,8 @@
 //! - the secret goes into its one header, marked sensitive, and nowhere else;
 //! - GET/PUT/DELETE are tried again on lost connections and 5xx; a POST only when
 //!   the connection was never made (it could otherwise arrive twice). A 429 is
-//!   waited out when it asks for at most [`MAX_RATE_LIMIT_WAIT`].
+//!   waited out when it asks for at most [`MAX_RATE_LIMIT_WAIT`] and no longer than
+//!   the operation's timeout.
 //!
 //! [`Reply`] holds the raw body and stays inside the crate: whatever is shown from
 //! it goes through [`scrub`] first.
@@ -144,7 +145,10 @@ impl HttpClient {
                         url: url.to_string(),
                         retry_after: after.map(|d| d.as_secs()),
                     },
-                    retry: after.is_none_or(|d| d <= MAX_RATE_LIMIT_WAIT),
+                    // Waited out only when the wait fits in the operation's time:
+                    // otherwise the answer is the rate limit, not a timeout.
+                    retry: after
+                        .is_none_or(|d| d <= MAX_RATE_LIMIT_WAIT.min(self.operation_timeout)),
                     after,
                 });
             }

@@ -187,7 +187,7 @@ fn aws_failure(part: &'static str, service: &str, e: AwsError, policy: &Value) -
         };
         let act = named.unwrap_or_else(|| action(service, op));
         let mut r = PartResult::new(part, Outcome::Denied, format!("denied: the credentials may not call {act}"))
-            .hint(format!("grant {act} (the policy below is all the app needs): aws iam put-user-policy --policy-document file://policy.json"));
+            .hint(format!("grant {act} (the policy below is all the app needs): aws iam put-user-policy --user-name <the app's IAM user> --policy-name cruddur-obs --policy-document file://policy.json"));
         r.policy = Some(policy.clone());
         return r;
     }

@@ -242,15 +242,9 @@ pub(crate) fn app_files(s: &crate::config::AppSettings) -> Result<Vec<PlannedFil
     if app_plan.inserted && !skip.is_empty() {
         app_new = replace_call_line(&app_new, &app::call_line(skip));
     }
+    // Hand instrumentation is named once, with its line, by the planner's notes;
+    // the change line shows the `skip=(...)` that leaves it out.
     let mut app_notes = app_plan.notes.clone();
-    for kind in &app_plan.existing {
-        if *kind != app::Instrumentation::OursPresent {
-            app_notes.push(format!(
-                "{} is instrumented by hand in app.py: kept, and left out of init_observability",
-                kind.label()
-            ));
-        }
-    }
     for c in app::crashers(&app_text) {
         app_notes.push(format!(
             "{app_label}:{}: {} ({})",

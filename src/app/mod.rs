@@ -19,7 +19,7 @@ mod app_py;
 mod requirements;
 
 use crate::parts::{Part, Parts};
-pub(crate) use app_py::{crashers, parts_to_skip, plan_app_py, Instrumentation, CALL_LINE};
+pub(crate) use app_py::{crashers, parts_to_skip, plan_app_py, CALL_LINE};
 pub(crate) use requirements::{packages, plan_requirements};
 
 /// Why a file cannot be edited safely. Each carries the file name as given by
