@@ -59,7 +59,12 @@ impl Aws {
         if let Some(profile) = &settings.profile {
             loader = loader.profile_name(profile);
         }
-        loader = loader.region(region_chain(settings));
+        // As awscli: last, the instance's region (EC2, Cloud9); off with
+        // AWS_EC2_METADATA_DISABLED=true.
+        loader = loader.region(
+            region_chain(settings)
+                .or_else(aws_config::imds::region::ImdsRegionProvider::builder().build()),
+        );
         if let Some(url) = &settings.endpoint_url {
             loader = loader.endpoint_url(url);
         }
@@ -158,8 +163,9 @@ pub(crate) const ENDPOINT_VARS: &[&str] = &[
 ];
 
 /// Where the region comes from, in order: `--region`, `AWS_REGION` /
-/// `AWS_DEFAULT_REGION`, the profile's `region`. The SDK's own providers; no
-/// instance-metadata lookup, so a machine without a region fails fast with a hint.
+/// `AWS_DEFAULT_REGION`, the profile's `region`: the SDK's own providers.
+/// [`Aws::load`] then asks the instance metadata; commands that only write files
+/// do not.
 fn region_chain(settings: &AwsSettings) -> RegionProviderChain {
     let mut profile = ProfileFileRegionProvider::builder();
     if let Some(name) = &settings.profile {

@@ -224,7 +224,7 @@ pub(crate) struct LogGroupArgs {
 pub(crate) enum HoneycombCommand {
     /// Check an API key: valid? which region, team, environment? can it send traces?
     ///
-    /// Tries US, then EU, unless --region us|eu is given. Exit 0 when the key is valid
+    /// Tries US, then EU, unless --honeycomb-region us|eu is given. Exit 0 when the key is valid
     /// and can send traces, 4 when it is rejected or cannot send.
     /// Example: HONEYCOMB_API_KEY=... cruddur-obs honeycomb check
     Check(HoneycombArgs),

@@ -120,12 +120,12 @@ fn kind_of(id: &str) -> &str {
 
 /// Validates a collector config; an empty list means it is fine.
 pub fn validate(text: &str) -> Vec<Problem> {
-    let doc: Value = match serde_saphyr::from_str(text) {
+    let doc: Value = match crate::yaml::parse_strict(text) {
         Ok(v) => v,
         Err(e) => {
             return vec![Problem {
                 line: 0,
-                message: e.to_string().lines().next().unwrap_or_default().to_string(),
+                message: e.message,
             }]
         }
     };
@@ -262,7 +262,7 @@ pub fn validate(text: &str) -> Vec<Problem> {
 
 /// The region the config's awsxray exporter sends to, if literal.
 pub(crate) fn exporter_region(text: &str) -> Option<String> {
-    let doc: Value = serde_saphyr::from_str(text).ok()?;
+    let doc: Value = crate::yaml::parse_strict(text).ok()?;
     doc.get("exporters")?
         .as_object()?
         .iter()
@@ -275,6 +275,16 @@ pub(crate) fn exporter_region(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_config_that_is_not_yaml_is_named_in_the_users_terms() {
+        let problems = validate("receivers: {}\nreceivers: {}\n");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(
+            problems[0].message,
+            "line 2 column 1: duplicate mapping key: receivers"
+        );
+    }
 
     #[test]
     fn the_written_config_validates_for_both_regions() {

@@ -10,8 +10,8 @@
 //! - the secret goes into its one header, marked sensitive, and nowhere else;
 //! - GET/PUT/DELETE are tried again on lost connections and 5xx; a POST only when
 //!   the connection was never made (it could otherwise arrive twice). A 429 is
-//!   waited out when it asks for at most [`MAX_RATE_LIMIT_WAIT`] and no longer than
-//!   the operation's timeout.
+//!   waited out when it asks for at most [`MAX_RATE_LIMIT_WAIT`] and the wait ends
+//!   before the operation's timeout.
 //!
 //! [`Reply`] holds the raw body and stays inside the crate: whatever is shown from
 //! it goes through [`scrub`] first.
@@ -126,6 +126,7 @@ impl HttpClient {
         }
         let idempotent = method != Method::POST && method != Method::PATCH;
         let secret = auth.1;
+        let deadline = std::time::Instant::now() + self.operation_timeout;
         let attempt = || async {
             let mut request = client
                 .request(method.clone(), url.clone())
@@ -145,10 +146,11 @@ impl HttpClient {
                         url: url.to_string(),
                         retry_after: after.map(|d| d.as_secs()),
                     },
-                    // Waited out only when the wait fits in the operation's time:
-                    // otherwise the answer is the rate limit, not a timeout.
-                    retry: after
-                        .is_none_or(|d| d <= MAX_RATE_LIMIT_WAIT.min(self.operation_timeout)),
+                    // Waited out only when the wait ends before the operation's
+                    // time is up: otherwise the answer is the rate limit, not a timeout.
+                    retry: after.is_none_or(|d| {
+                        d <= MAX_RATE_LIMIT_WAIT && std::time::Instant::now() + d < deadline
+                    }),
                     after,
                 });
             }
@@ -182,8 +184,12 @@ impl HttpClient {
             let body = read_capped(&mut response, &url)
                 .await
                 .map_err(|f| match f {
-                    Failure::Lost { .. } => Attempt {
-                        failure: f,
+                    Failure::Lost { url, cause, .. } => Attempt {
+                        failure: Failure::Lost {
+                            url,
+                            cause,
+                            retried: idempotent,
+                        },
                         retry: idempotent,
                         after: None,
                     },

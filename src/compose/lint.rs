@@ -7,7 +7,7 @@ use super::*;
 /// `/v1/traces` (the SDK appends it), and secrets written as values instead of
 /// `${VAR}` references. The values themselves are never repeated.
 pub(crate) fn mistakes(text: &str) -> Vec<String> {
-    let Ok(doc) = serde_saphyr::from_str::<Value>(text) else {
+    let Ok(doc) = crate::yaml::parse_strict(text) else {
         return Vec::new();
     };
     let Some(services) = doc.get("services").and_then(Value::as_object) else {
@@ -52,7 +52,7 @@ pub(crate) fn mistakes(text: &str) -> Vec<String> {
 /// `OTEL_EXPORTER_OTLP_HEADERS`, any `*KEY*`/`*SECRET*`/`*TOKEN*`/`*PASSWORD*`
 /// entry that is not a `${VAR}` reference), so that nothing shows them.
 pub(crate) fn literal_secrets(text: &str) -> Vec<String> {
-    let Ok(doc) = serde_saphyr::from_str::<Value>(text) else {
+    let Ok(doc) = crate::yaml::parse_strict(text) else {
         return Vec::new();
     };
     let Some(services) = doc.get("services").and_then(Value::as_object) else {

@@ -28,7 +28,7 @@ pub(super) fn backend_by_name(services: &Map<String, Value>) -> Option<String> {
 /// The services whose `build:` context (relative to `base`) holds a Flask app
 /// (`app.py` or `requirements.txt`): the candidates for `--service`.
 pub(crate) fn flask_candidates(text: &str, base: &std::path::Path) -> Vec<String> {
-    let Ok(doc) = serde_saphyr::from_str::<Value>(text) else {
+    let Ok(doc) = crate::yaml::parse_strict(text) else {
         return Vec::new();
     };
     let Some(services) = doc.get("services").and_then(Value::as_object) else {
@@ -142,7 +142,7 @@ pub(super) fn env_entries(env: &Value) -> Vec<(String, Option<String>)> {
 /// the service or the key is missing; `Some(None)` for a key with no value
 /// (`- KEY` or `KEY:`), which docker compose takes from the shell.
 pub(crate) fn service_env(text: &str, service: &str, key: &str) -> Option<Option<String>> {
-    let doc = serde_saphyr::from_str::<Value>(text).ok()?;
+    let doc = crate::yaml::parse_strict(text).ok()?;
     let env = doc.get("services")?.get(service)?.get("environment")?;
     env_entries(env)
         .into_iter()

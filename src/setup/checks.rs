@@ -238,7 +238,7 @@ fn tracing_checks(
 ) -> Vec<Check> {
     use crate::collector;
     let mut checks = Vec::new();
-    let doc: serde_json::Value = serde_saphyr::from_str(compose_text).unwrap_or_default();
+    let doc = crate::yaml::parse_strict(compose_text).unwrap_or_default();
     let services = &doc["services"];
     if services.get(compose::DAEMON_SERVICE).is_some() {
         checks.push(Check::warn(

@@ -10,11 +10,15 @@ use assert_cmd::Command;
 pub const ACCESS_KEY: &str = "AKIDCRUDDUROBSTEST00";
 pub const SECRET_KEY: &str = "Zq8vT3kLm0PxR7sW2yNc5bHd9fJg4aEu6oVi1Qty";
 
-/// Every AWS_* variable of the surrounding environment, so none leaks into a test.
+/// Every variable of the surrounding environment the CLI reads, so none leaks
+/// into a test: AWS's, the Honeycomb and Rollbar keys, tokens and endpoints, and
+/// the dev environment's (a test run inside Gitpod or a codespace must behave as
+/// anywhere else, and never reach a real service with the developer's token).
 fn aws_vars() -> Vec<String> {
-    std::env::vars()
-        .map(|(k, _)| k)
-        .filter(|k| k.starts_with("AWS_") || k == "HONEYCOMB_API_KEY")
+    const PREFIXES: &[&str] = &["AWS_", "HONEYCOMB_", "ROLLBAR_", "GITPOD_", "CODESPACE"];
+    std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .filter(|k| PREFIXES.iter().any(|p| k.starts_with(p)))
         .collect()
 }
 
@@ -31,7 +35,12 @@ pub fn empty_aws_dir() -> PathBuf {
 /// A command for `bin`, with the AWS environment replaced by test settings:
 /// fake credentials, region us-east-1, no IMDS, no config files.
 pub fn isolated(bin: &str) -> Command {
-    let mut cmd = Command::cargo_bin(bin).unwrap();
+    Command::from_std(isolated_std(bin))
+}
+
+/// [`isolated`] as a plain `std::process::Command` (for a run to spawn and kill).
+pub fn isolated_std(bin: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin(bin));
     for var in aws_vars() {
         cmd.env_remove(var);
     }

@@ -373,11 +373,12 @@ fn gitpod_ports_are_added_valid_and_secret_free() {
             std::fs::write(&file, text).unwrap();
         }
         let label = name.unwrap_or("new");
-        let dry = gitpod_write(dir.path())
-            .arg("--dry-run")
-            .status(3)
-            .unchanged(".gitpod.yml")
-            .run();
+        let dry = gitpod_write(dir.path()).arg("--dry-run").status(3);
+        let dry = match &original {
+            Some(_) => dry.unchanged(".gitpod.yml"),
+            None => dry.absent(".gitpod.yml"),
+        }
+        .run();
 
         // The private port 3000 of udp-and-private is a kept conflict (exit 3).
         let kept = label == "udp-and-private";

@@ -275,7 +275,7 @@ impl Test {
                     path.display()
                 ),
                 FileExpectation::Unchanged => assert!(
-                    now == before[path],
+                    before[path].is_some() && now == before[path],
                     "{} changed\n{}",
                     path.display(),
                     ran.transcript()
@@ -422,14 +422,26 @@ pub fn redact(text: &str, dir: &Path) -> String {
     text
 }
 
-/// `text` with `dir` (as given and canonical) as `[DIR]`.
+/// `text` with `dir` (as given and canonical) as `[DIR]`, and the operating
+/// system's error numbers (`(os error 111)` on Linux is 61 on macOS) as `[N]`.
 pub fn redact_dir(text: &str, dir: &Path) -> String {
     let mut text = text.to_string();
     let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     for d in [canonical, dir.to_path_buf()] {
         text = text.replace(&d.display().to_string(), "[DIR]");
     }
-    text
+    let marker = "(os error ";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find(marker) {
+        let after = &rest[at + marker.len()..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        out.push_str(&rest[..at + marker.len()]);
+        out.push_str(if digits > 0 { "[N]" } else { "" });
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[test]
@@ -496,5 +508,23 @@ fn redaction_hides_the_temp_dir_and_ports_only() {
     assert_eq!(
         redact_dir("/tmp/.tmpAbC123/x.yml at http://127.0.0.1:45123/", dir),
         "[DIR]/x.yml at http://127.0.0.1:45123/"
+    );
+    assert_eq!(
+        redact_dir("Connection refused (os error 111); (os error x)", dir),
+        "Connection refused (os error [N]); (os error x)"
+    );
+}
+
+#[test]
+fn unchanged_needs_a_file_that_exists() {
+    let typo = std::panic::catch_unwind(|| {
+        Test::new()
+            .args(["--version"])
+            .unchanged("no-such-file.yml")
+            .run();
+    });
+    assert!(
+        typo.is_err(),
+        "unchanged() on a missing file must fail, not pass"
     );
 }

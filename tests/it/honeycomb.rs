@@ -493,7 +493,7 @@ async fn a_reset_connection_is_retried_for_a_check_and_reported_for_a_send() {
         Test::new()
             .env("HONEYCOMB_API_KEY", INGEST_KEY)
             .args(["honeycomb", command])
-            .args(["--api-endpoint", url, "--region", "us"])
+            .args(["--api-endpoint", url, "--honeycomb-region", "us"])
     };
     let auth_requests = || async {
         us.received_requests()

@@ -45,14 +45,12 @@ fn a_kill_mid_write_leaves_the_old_file_or_the_new_one() {
     let new = std::fs::read_to_string(&file).unwrap();
     assert_ne!(new, old);
 
-    let bin = assert_cmd::cargo::cargo_bin("cruddur-obs");
     let (mut saw_old, mut saw_new) = (0, 0);
     for i in 0..40u64 {
         std::fs::write(&file, &old).unwrap();
-        let mut child = std::process::Command::new(&bin)
+        let mut child = crate::common::isolated_std("cruddur-obs")
             .current_dir(dir.path())
             .args(["compose", "write", "--yes", "--region", "us-east-1"])
-            .env("AWS_EC2_METADATA_DISABLED", "true")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
