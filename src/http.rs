@@ -506,3 +506,97 @@ mod tests {
         assert_eq!(retry_after(&HeaderMap::new()), None);
     }
 }
+
+#[cfg(test)]
+mod transport_tests {
+    //! Against a raw loopback server: what a retried request says when it fails.
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// A server answering every request with `reply`, then closing; counts requests.
+    fn server(reply: &'static [u8]) -> (Url, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let url = Url::parse(&format!(
+            "http://{}/x",
+            listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let count = Arc::new(AtomicUsize::new(0));
+        let seen = count.clone();
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                seen.fetch_add(1, Ordering::SeqCst);
+                let _ = stream.write_all(reply);
+            }
+        });
+        (url, count)
+    }
+
+    fn run<T>(f: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map(|rt| rt.block_on(f))
+            .unwrap_or_else(|e| panic!("runtime: {e}"))
+    }
+
+    fn client(timeout_secs: u64) -> HttpClient {
+        let t = Duration::from_secs(timeout_secs);
+        HttpClient::new(t, t).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_body_cut_short_on_a_get_is_tried_again_and_says_so() {
+        let (url, count) = server(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly ten b");
+        let key = Secret::new("k");
+        let get = run(client(5).send(Method::GET, url.clone(), ("x-key", &key), None));
+        assert!(
+            matches!(get, Err(Failure::Lost { retried: true, .. })),
+            "{get:?}"
+        );
+        assert_eq!(
+            count.load(Ordering::SeqCst),
+            3,
+            "a GET is tried three times"
+        );
+        let before = count.load(Ordering::SeqCst);
+        let post = run(client(5).send(Method::POST, url, ("x-key", &key), Some("{}".into())));
+        assert!(
+            matches!(post, Err(Failure::Lost { retried: false, .. })),
+            "{post:?}"
+        );
+        assert_eq!(
+            count.load(Ordering::SeqCst) - before,
+            1,
+            "a POST is sent once"
+        );
+    }
+
+    #[test]
+    fn a_429_whose_wait_outlasts_the_timeout_is_the_rate_limit_at_once() {
+        let (url, count) = server(
+            b"HTTP/1.1 429 Too Many Requests\r\nretry-after: 3\r\ncontent-length: 0\r\n\r\n",
+        );
+        let key = Secret::new("k");
+        let started = std::time::Instant::now();
+        let got = run(client(3).send(Method::GET, url, ("x-key", &key), None));
+        assert!(
+            matches!(
+                got,
+                Err(Failure::RateLimited {
+                    retry_after: Some(3),
+                    ..
+                })
+            ),
+            "{got:?}"
+        );
+        assert_eq!(count.load(Ordering::SeqCst), 1, "not waited out");
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+}
