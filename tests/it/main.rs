@@ -22,6 +22,7 @@ mod devenv;
 mod export;
 mod file_safety;
 mod files;
+mod hardening;
 mod honeycomb;
 mod honeycomb_board;
 mod kill;
