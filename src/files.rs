@@ -258,6 +258,34 @@ pub(crate) fn read(path: &Path) -> Result<Option<String>, FileError> {
     }
 }
 
+/// The variables of a `.env` file, read as any input file is ([`read`]: a
+/// regular file, capped, a FIFO never blocks); empty when there is none.
+pub(crate) fn read_dotenv(path: &Path) -> Result<Vec<(String, String)>, FileError> {
+    let text = read(path)?.unwrap_or_default();
+    Ok(dotenvy::from_read_iter(text.as_bytes())
+        .filter_map(Result::ok)
+        .collect())
+}
+
+/// [`read_dotenv`] for commands that go on without it: a `.env` that cannot be
+/// read is said on stderr (once per path) and taken as empty.
+pub(crate) fn read_dotenv_or_warn(path: &Path) -> Vec<(String, String)> {
+    read_dotenv(path).unwrap_or_else(|e| {
+        static WARNED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+        let first = WARNED.lock().map_or(true, |mut seen| {
+            let new = !seen.iter().any(|p| p == path);
+            if new {
+                seen.push(path.to_path_buf());
+            }
+            new
+        });
+        if first {
+            crate::ui::err(&format!("warning: {e}: its variables are not used"));
+        }
+        Vec::new()
+    })
+}
+
 fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, FileError> {
     use std::io::Read;
     let err = |source| FileError::Read {

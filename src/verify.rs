@@ -16,7 +16,6 @@
 //! An `AccessDenied` names the IAM action and carries the policy of `iam policy`.
 
 use std::fmt;
-use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
@@ -134,19 +133,16 @@ impl fmt::Display for VerifyReport {
 }
 
 /// A variable as the app's container gets it: the compose file's entry, with its
-/// `${VAR}` references resolved from this shell, then `.env` beside the file.
+/// `${VAR}` references resolved from this shell, then `dotenv` (the variables of
+/// `.env` beside the file, read once by the caller through the file guard).
 /// `None` when the service has no such entry.
 pub(crate) fn app_env(
-    compose_file: &Path,
     compose_text: &str,
+    dotenv: &[(String, String)],
     service: &str,
     key: &str,
 ) -> Option<String> {
     let raw = crate::compose::service_env(compose_text, service, key)??;
-    let dotenv_path = crate::config::repo_root(compose_file).join(".env");
-    let dotenv: Vec<(String, String)> = dotenvy::from_path_iter(&dotenv_path)
-        .map(|vars| vars.filter_map(Result::ok).collect())
-        .unwrap_or_default();
     let resolved = crate::compose::interpolate(&raw, |name| {
         std::env::var(name)
             .ok()

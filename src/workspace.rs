@@ -89,12 +89,8 @@ fn compose_variables(compose_file: &std::path::Path) -> std::collections::BTreeM
         .parent()
         .map(|p| p.join(".env"))
         .unwrap_or_else(|| ".env".into());
-    // Read as any input file is (a regular file, capped): a FIFO never blocks.
-    let text = files::read(&dotenv_path).ok().flatten().unwrap_or_default();
     let mut vars: std::collections::BTreeMap<String, String> =
-        dotenvy::from_read_iter(text.as_bytes())
-            .filter_map(Result::ok)
-            .collect();
+        files::read_dotenv_or_warn(&dotenv_path).into_iter().collect();
     vars.extend(std::env::vars().filter(|(_, v)| !v.is_empty()));
     vars
 }

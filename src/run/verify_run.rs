@@ -13,7 +13,12 @@ pub(super) async fn verify(
         what: "compose file",
         path: s.compose_file.clone(),
     })?;
-    let app = |key: &str| verify::app_env(&s.compose_file, &text, &s.service, key);
+    let dotenv_path = match s.compose_file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join(".env"),
+        _ => ".env".into(),
+    };
+    let dotenv = crate::files::read_dotenv_or_warn(&dotenv_path);
+    let app = |key: &str| verify::app_env(&text, &dotenv, &s.service, key);
     let mut aws_settings = config.aws.clone();
     let mut source = "the standard AWS chain (the compose file passes none)".to_string();
     if let (Some(id), Some(secret)) = (app("AWS_ACCESS_KEY_ID"), app("AWS_SECRET_ACCESS_KEY")) {

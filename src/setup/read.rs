@@ -316,13 +316,8 @@ pub(super) async fn read_status_inputs(s: &SetupSettings, r: &Reading) -> Status
             .unwrap_or_else(|| name.into())
     };
     let dotenv_path = beside(".env");
-    // Read as any input file is (a regular file, capped): a FIFO never blocks.
-    let dotenv_text = crate::files::read(&dotenv_path)
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    let dotenv = dotenvy::from_read_iter(dotenv_text.as_bytes())
-        .filter_map(Result::ok)
+    let dotenv = crate::files::read_dotenv_or_warn(&dotenv_path)
+        .into_iter()
         .collect();
     let shell = std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
