@@ -199,7 +199,7 @@ pub(crate) fn report(err: &Error, verbose: u8, output: OutputFormat) -> ExitCode
             if let Some(p) = partial {
                 doc["report"] = p.json.clone();
             }
-            crate::ui::out(&format!("{doc:#}"));
+            crate::ui::out_json(doc);
         }
         OutputFormat::Text => {
             if let Some(p) = partial.filter(|p| !p.text.is_empty()) {

@@ -247,14 +247,20 @@ pub(crate) const MAX_READ: u64 = 4 * 1024 * 1024;
 
 /// The file's text, or `None` when it does not exist. Links are followed; only a
 /// regular file of at most [`MAX_READ`] bytes is read (a FIFO never blocks).
+/// The literal secrets in it (see [`crate::secret::literal_secrets`]) are
+/// registered at once: nothing shows them afterwards.
 pub(crate) fn read(path: &Path) -> Result<Option<String>, FileError> {
     match read_bytes(path)? {
         None => Ok(None),
-        Some(bytes) => String::from_utf8(bytes)
-            .map(Some)
-            .map_err(|_| FileError::NotText {
+        Some(bytes) => {
+            let text = String::from_utf8(bytes).map_err(|_| FileError::NotText {
                 path: path.to_path_buf(),
-            }),
+            })?;
+            for secret in crate::secret::literal_secrets(&text) {
+                crate::ui::register_secret(&secret);
+            }
+            Ok(Some(text))
+        }
     }
 }
 

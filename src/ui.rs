@@ -59,7 +59,9 @@ pub(crate) async fn spin<F: Future>(message: &str, fut: F) -> F::Output {
     out
 }
 
-/// Prints a result on stdout in the chosen format.
+/// Prints a result on stdout in the chosen format. JSON is masked value by
+/// value before it is serialised (never the serialised text: escaping changes a
+/// secret's bytes, and a secret of spaces would eat the indentation).
 pub(crate) fn emit<T: Serialize + std::fmt::Display>(ui: &Ui, result: &T) {
     match ui.output {
         OutputFormat::Text => {
@@ -68,17 +70,96 @@ pub(crate) fn emit<T: Serialize + std::fmt::Display>(ui: &Ui, result: &T) {
                 out(&text);
             }
         }
-        OutputFormat::Json => match serde_json::to_string_pretty(result) {
-            Ok(json) => out(&json),
+        OutputFormat::Json => match serde_json::to_value(result) {
+            Ok(value) => out_json(value),
             Err(e) => err(&format!("error: cannot render the result as JSON: {e}")),
         },
     }
 }
 
+/// Prints one JSON document on stdout, every string in it (keys too) scrubbed
+/// of secrets and control characters first.
+pub(crate) fn out_json(mut value: serde_json::Value) {
+    scrub_value(&mut value);
+    let text = serde_json::to_string_pretty(&value).unwrap_or_else(|_| "null".into());
+    out_bytes(format!("{text}\n").as_bytes());
+}
+
+/// Scrubs every string of a JSON value in place (see [`scrub`]).
+pub(crate) fn scrub_value(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => {
+            let clean = sanitize(&scrub(s)).into_owned();
+            *s = clean;
+        }
+        Value::Array(items) => items.iter_mut().for_each(scrub_value),
+        Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (k, mut v) in entries {
+                scrub_value(&mut v);
+                map.insert(sanitize(&scrub(&k)).into_owned(), v);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Values that are never secrets, whatever their name says: common words and
+/// placeholders (`POSTGRES_PASSWORD: password` must not mask the word
+/// everywhere), and the app's own names.
+const NOT_SECRETS: &[&str] = &[
+    "password",
+    "passw0rd",
+    "password1",
+    "password123",
+    "changeme",
+    "change-me",
+    "changeit",
+    "secret",
+    "secretkey",
+    "secret-key",
+    "example",
+    "default",
+    "undefined",
+    "placeholder",
+    "localhost",
+    "development",
+    "production",
+    "postgres",
+    "postgresql",
+    "cruddur",
+    "backend-flask",
+    "frontend-react-js",
+    "xray-daemon",
+    "otel-collector",
+    "dynamodb-local",
+];
+
 /// The secrets of this run (keys, tokens, the AWS secret, literal secrets found
-/// in files): nothing this program shows contains them or any 8-character piece
-/// of them. Registered once, as soon as they are known.
-static SECRETS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+/// in files) and the names that are not secrets (compose services): nothing
+/// this program shows contains a secret or any 8-character piece of one.
+/// Registered as soon as they are known.
+#[derive(Default)]
+struct Registry {
+    secrets: Vec<String>,
+    known: std::collections::HashSet<String>,
+    public: std::collections::HashSet<String>,
+    /// Built from the above on first use after a change.
+    matcher: Option<std::sync::Arc<Matcher>>,
+}
+
+/// What [`scrub`] looks for: every secret whole (Aho-Corasick, leftmost
+/// longest), and every 8-character piece of one (hashed, looked up per window),
+/// so masking is linear in the text whatever the number of secrets.
+struct Matcher {
+    whole: Option<aho_corasick::AhoCorasick>,
+    masked: Vec<String>,
+    pieces: std::collections::HashSet<u64>,
+}
+
+static REGISTRY: std::sync::LazyLock<std::sync::Mutex<Registry>> =
+    std::sync::LazyLock::new(Default::default);
 
 /// Adds a secret to those masked in every output (shorter than 8: ignored).
 pub(crate) fn register_secret(value: &str) {
@@ -86,48 +167,179 @@ pub(crate) fn register_secret(value: &str) {
     if value.chars().count() < 8 {
         return;
     }
-    if let Ok(mut secrets) = SECRETS.lock() {
-        if !secrets.iter().any(|s| s == value) {
-            secrets.push(value.to_string());
+    if let Ok(mut r) = REGISTRY.lock() {
+        if r.known.insert(value.to_string()) {
+            r.secrets.push(value.to_string());
+            r.matcher = None;
         }
     }
 }
 
-/// `text` with every registered secret, and every 8-character piece of one,
-/// replaced by its masked form.
-pub(crate) fn scrub(text: &str) -> String {
-    let Ok(secrets) = SECRETS.lock() else {
-        return text.to_string();
-    };
-    let mut out = text.to_string();
-    for secret in secrets.iter() {
-        let masked = crate::secret::mask(secret);
-        if out.contains(secret.as_str()) {
-            out = out.replace(secret.as_str(), &masked);
-        }
-        let chars: Vec<char> = secret.chars().collect();
-        for start in 0..chars.len().saturating_sub(7) {
-            let piece: String = chars[start..start + 8].iter().collect();
-            // Pieces of the masked form itself are fine (the prefix and last 4).
-            if out.contains(&piece) && !masked.contains(&piece) {
-                out = out.replace(&piece, "****");
-            }
+/// Adds a name of the app's own (a compose service): never masked, even when a
+/// secret-named entry holds it as its value.
+pub(crate) fn register_public(name: &str) {
+    if let Ok(mut r) = REGISTRY.lock() {
+        if r.public.insert(name.trim().to_lowercase()) {
+            r.matcher = None;
         }
     }
+}
+
+fn piece_hash(piece: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    piece.hash(&mut h);
+    h.finish()
+}
+
+/// The 8-character windows of `text`, with their byte ranges.
+fn windows(text: &str) -> impl Iterator<Item = (usize, usize, &str)> {
+    let mut bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+    bounds.push(text.len());
+    let n = bounds.len();
+    (0..n.saturating_sub(8)).map(move |i| {
+        let (a, b) = (bounds[i], bounds[i + 8]);
+        (a, b, &text[a..b])
+    })
+}
+
+impl Registry {
+    fn matcher(&mut self) -> std::sync::Arc<Matcher> {
+        if let Some(m) = &self.matcher {
+            return m.clone();
+        }
+        let not_secret: Vec<String> = NOT_SECRETS
+            .iter()
+            .map(|s| s.to_string())
+            .chain(self.public.iter().cloned())
+            .collect();
+        let public_pieces: std::collections::HashSet<u64> = not_secret
+            .iter()
+            .flat_map(|w| {
+                windows(w)
+                    .map(|(_, _, p)| piece_hash(p))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let usable: Vec<&String> = self
+            .secrets
+            .iter()
+            .filter(|s| {
+                let lower = s.to_lowercase();
+                !not_secret.contains(&lower) && s.chars().any(char::is_alphanumeric)
+            })
+            .collect();
+        let masked: Vec<String> = usable.iter().map(|s| crate::secret::mask(s)).collect();
+        let mut pieces = std::collections::HashSet::new();
+        for (secret, masked) in usable.iter().zip(&masked) {
+            for (_, _, piece) in windows(secret) {
+                // Pieces of the masked form itself are fine (the prefix and last 4),
+                // and so are pieces of blanks and of names that are not secrets.
+                if piece.trim().is_empty()
+                    || masked.contains(piece)
+                    || public_pieces.contains(&piece_hash(piece))
+                {
+                    continue;
+                }
+                pieces.insert(piece_hash(piece));
+            }
+        }
+        let whole = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&usable)
+            .ok();
+        let m = std::sync::Arc::new(Matcher {
+            whole,
+            masked,
+            pieces,
+        });
+        self.matcher = Some(m.clone());
+        m
+    }
+}
+
+/// `text` with every registered secret, and every 8-character piece of one,
+/// replaced by its masked form, and the credentials of URLs masked.
+pub(crate) fn scrub(text: &str) -> String {
+    let text = crate::secret::mask_url_credentials(text);
+    let Ok(matcher) = REGISTRY.lock().map(|mut r| r.matcher()) else {
+        return text.into_owned();
+    };
+    let Some(whole) = &matcher.whole else {
+        return text.into_owned();
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for m in whole.find_iter(text.as_ref()) {
+        mask_pieces(&text[last..m.start()], &matcher.pieces, &mut out);
+        out.push_str(&matcher.masked[m.pattern().as_usize()]);
+        last = m.end();
+    }
+    mask_pieces(&text[last..], &matcher.pieces, &mut out);
     out
+}
+
+/// Appends `segment` with every run of 8-character pieces of secrets as `****`.
+fn mask_pieces(segment: &str, pieces: &std::collections::HashSet<u64>, out: &mut String) {
+    if pieces.is_empty() || segment.len() < 8 {
+        out.push_str(segment);
+        return;
+    }
+    let mut last = 0;
+    let mut covered: Option<(usize, usize)> = None;
+    for (a, b, piece) in windows(segment) {
+        if !pieces.contains(&piece_hash(piece)) {
+            continue;
+        }
+        covered = match covered {
+            Some((start, end)) if a <= end => Some((start, end.max(b))),
+            Some((start, end)) => {
+                out.push_str(&segment[last..start]);
+                out.push_str("****");
+                last = end;
+                Some((a, b))
+            }
+            None => Some((a, b)),
+        };
+    }
+    if let Some((start, end)) = covered {
+        out.push_str(&segment[last..start]);
+        out.push_str("****");
+        last = end;
+    }
+    out.push_str(&segment[last..]);
+}
+
+/// `text` without terminal control sequences: every control character but
+/// newline, tab and carriage return (ESC, BEL, the C1 set with CSI) is shown as
+/// `�`, so a server's team name cannot clear the screen, set the title or
+/// write the clipboard.
+pub(crate) fn sanitize(text: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| {
+        (c.is_control() && !matches!(c, '\n' | '\t' | '\r')) || matches!(c, '\u{2028}' | '\u{2029}')
+    };
+    if text.chars().any(bad) {
+        std::borrow::Cow::Owned(
+            text.chars()
+                .map(|c| if bad(c) { '\u{fffd}' } else { c })
+                .collect(),
+        )
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 /// Writes to stderr, scrubbed of secrets (diffs, the plan, warnings).
 pub(crate) fn err(text: &str) {
     use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "{}", scrub(text));
+    let _ = writeln!(std::io::stderr().lock(), "{}", sanitize(&scrub(text)));
 }
 
 /// Writes one line (or block) to stdout. The only place that writes stdout. A
 /// closed stdout (`cruddur-obs ... | head -1`) ends the program quietly with exit 0,
 /// as ripgrep does: nobody is left to read the rest.
 pub(crate) fn out(text: &str) {
-    out_bytes(format!("{}\n", scrub(text)).as_bytes());
+    out_bytes(format!("{}\n", sanitize(&scrub(text))).as_bytes());
 }
 
 /// Writes bytes to stdout; see [`out`].

@@ -90,7 +90,9 @@ fn compose_variables(compose_file: &std::path::Path) -> std::collections::BTreeM
         .map(|p| p.join(".env"))
         .unwrap_or_else(|| ".env".into());
     let mut vars: std::collections::BTreeMap<String, String> =
-        files::read_dotenv_or_warn(&dotenv_path).into_iter().collect();
+        files::read_dotenv_or_warn(&dotenv_path)
+            .into_iter()
+            .collect();
     vars.extend(std::env::vars().filter(|(_, v)| !v.is_empty()));
     vars
 }

@@ -10,15 +10,11 @@ pub(crate) fn mistakes(text: &str) -> Vec<String> {
     let Ok(doc) = crate::yaml::parse_strict(text) else {
         return Vec::new();
     };
+    super::services::register_names(&doc);
     let Some(services) = doc.get("services").and_then(Value::as_object) else {
         return Vec::new();
     };
-    let secret_name = |k: &str| {
-        let k = k.to_ascii_uppercase();
-        ["KEY", "SECRET", "TOKEN", "PASSWORD"]
-            .iter()
-            .any(|w| k.contains(w))
-    };
+    let secret_name = crate::secret::is_secret_name;
     let mut out = Vec::new();
     for (name, service) in services {
         for (key, value) in env_entries(service.get("environment").unwrap_or(&Value::Null)) {
@@ -55,15 +51,11 @@ pub(crate) fn literal_secrets(text: &str) -> Vec<String> {
     let Ok(doc) = crate::yaml::parse_strict(text) else {
         return Vec::new();
     };
+    super::services::register_names(&doc);
     let Some(services) = doc.get("services").and_then(Value::as_object) else {
         return Vec::new();
     };
-    let secret_name = |k: &str| {
-        let k = k.to_ascii_uppercase();
-        ["KEY", "SECRET", "TOKEN", "PASSWORD"]
-            .iter()
-            .any(|w| k.contains(w))
-    };
+    let secret_name = crate::secret::is_secret_name;
     let mut out = Vec::new();
     for service in services.values() {
         for (key, value) in env_entries(service.get("environment").unwrap_or(&Value::Null)) {

@@ -5,11 +5,23 @@
 use super::*;
 
 /// Parses strictly (see [`crate::yaml`]); errors name the compose file.
+/// The service names are the app's own: never masked as secrets.
 pub fn parse_strict(text: &str, file: &str) -> Result<Value, ComposeError> {
-    crate::yaml::parse_strict(text).map_err(|e| ComposeError::Parse {
+    let doc = crate::yaml::parse_strict(text).map_err(|e| ComposeError::Parse {
         file: file.to_string(),
         message: e.message,
-    })
+    })?;
+    register_names(&doc);
+    Ok(doc)
+}
+
+/// Registers the service names of a parsed compose file as not secret.
+pub(crate) fn register_names(doc: &Value) {
+    if let Some(services) = doc.get("services").and_then(Value::as_object) {
+        for name in services.keys() {
+            crate::ui::register_public(name);
+        }
+    }
 }
 
 /// The one service named like a backend (`backend`, `api`, `*flask*`), if exactly one.

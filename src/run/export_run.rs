@@ -48,10 +48,9 @@ pub(super) async fn export(
         };
         match config.ui.output {
             crate::cli::OutputFormat::Text => ui::out(template.trim_end_matches('\n')),
-            crate::cli::OutputFormat::Json => ui::out(&format!(
-                "{:#}",
-                serde_json::json!({"format": format!("{:?}", s.format).to_lowercase(), "template": template})
-            )),
+            crate::cli::OutputFormat::Json => ui::out_json(
+                serde_json::json!({"format": format!("{:?}", s.format).to_lowercase(), "template": template}),
+            ),
         }
         return Ok(code);
     }

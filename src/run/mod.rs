@@ -220,7 +220,7 @@ async fn execute_async(config: &Config) -> Result<u8, Error> {
             account,
         } => {
             let policy = crate::iam::app_policy(*xray, log_groups, None, account.as_deref());
-            ui::out(&format!("{policy:#}"));
+            ui::out_json(policy);
             Ok(exit::OK)
         }
         // Printed before the runtime starts.

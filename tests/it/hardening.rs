@@ -181,9 +181,8 @@ fn verify_reads_dotenv_through_the_file_guard() {
     let fifo = verify_xray_only(dir.path()).run();
     assert!(started.elapsed() < Duration::from_secs(15));
     assert!(
-        fifo.stderr.contains(
-            "warning: .env is a FIFO, not a regular file: its variables are not used"
-        ),
+        fifo.stderr
+            .contains("warning: .env is a FIFO, not a regular file: its variables are not used"),
         "{}",
         fifo.transcript()
     );
@@ -266,7 +265,11 @@ fn devcontainer_with_secrets() -> String {
 fn assert_none_of(ran: &Ran, secrets: &[&str]) {
     let all = ran.all_output();
     for secret in secrets {
-        assert!(!all.contains(secret), "{secret} leaked\n{}", ran.transcript());
+        assert!(
+            !all.contains(secret),
+            "{secret} leaked\n{}",
+            ran.transcript()
+        );
         let chars: Vec<char> = secret.chars().collect();
         for piece in chars.windows(8) {
             let piece: String = piece.iter().collect();
@@ -295,7 +298,10 @@ fn literal_secrets_in_gitpod_and_devcontainer_files_are_never_printed() {
     let repo = |t: Test| {
         t.write("docker-compose.yml", COMPOSE)
             .write(".gitpod.yml", gitpod_with_secrets())
-            .write(".devcontainer/devcontainer.json", devcontainer_with_secrets())
+            .write(
+                ".devcontainer/devcontainer.json",
+                devcontainer_with_secrets(),
+            )
     };
     let mut runs = Vec::new();
     for json in [false, true] {
@@ -320,7 +326,7 @@ fn literal_secrets_in_gitpod_and_devcontainer_files_are_never_printed() {
             .unchanged(".devcontainer/devcontainer.json")
             .run();
         assert!(
-            devcontainer.all_output().contains("\"SENTRY_DSN\""),
+            devcontainer.all_output().contains("SENTRY_DSN"),
             "{}",
             devcontainer.transcript()
         );
@@ -333,7 +339,14 @@ fn literal_secrets_in_gitpod_and_devcontainer_files_are_never_printed() {
             .run();
         runs.push(plan);
         let init = repo(Test::in_dir(dir.path()))
-            .args(["init", "--dry-run", "--dev-env", "both", "--without", "xray"])
+            .args([
+                "init",
+                "--dry-run",
+                "--dev-env",
+                "both",
+                "--without",
+                "xray",
+            ])
             .args(["--without", "logs", "--without", "honeycomb"])
             .args(out.iter().copied())
             .status(3)
@@ -390,7 +403,11 @@ fn common_words_and_the_apps_own_names_are_not_masked() {
         "{}",
         ran.transcript()
     );
-    assert!(all.contains("OTEL_SERVICE_NAME: backend-flask"), "{all}");
+    assert!(
+        all.contains("OTEL_SERVICE_NAME: \"backend-flask\""),
+        "{all}"
+    );
+    assert!(all.contains("FLASK_SECRET_KEY: backend-flask"), "{all}");
     assert!(all.contains("POSTGRES_PASSWORD: password"), "{all}");
 }
 
@@ -406,10 +423,7 @@ fn aws_run(endpoint: &str, args: &[&str]) -> Test {
 
 #[test]
 fn an_endless_aws_reply_is_cut_off_at_the_cap() {
-    for args in [
-        &["xray", "status"][..],
-        &["logs", "status"][..],
-    ] {
+    for args in [&["xray", "status"][..], &["logs", "status"][..]] {
         let server = Hostile::start(Mode::Endless);
         let started = Instant::now();
         let ran = aws_run(&server.url, args).status(1).run();
@@ -430,10 +444,7 @@ fn an_endless_aws_reply_is_cut_off_at_the_cap() {
 
 #[test]
 fn endless_pagination_stops_at_a_page_limit_within_the_timeout() {
-    for args in [
-        &["xray", "status"][..],
-        &["logs", "status"][..],
-    ] {
+    for args in [&["xray", "status"][..], &["logs", "status"][..]] {
         let server = Hostile::start(Mode::EndlessPages);
         let started = Instant::now();
         let ran = aws_run(&server.url, args).status(1).run();
@@ -469,7 +480,9 @@ fn a_slow_endless_pagination_ends_at_the_timeout() {
                 while read_request(&mut reader).is_some() {
                     let n = c.fetch_add(1, Ordering::SeqCst);
                     std::thread::sleep(Duration::from_millis(200));
-                    let body = format!("{{\"Groups\":[],\"SamplingRuleRecords\":[],\"NextToken\":\"p{n}\"}}");
+                    let body = format!(
+                        "{{\"Groups\":[],\"SamplingRuleRecords\":[],\"NextToken\":\"p{n}\"}}"
+                    );
                     let reply = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}", body.len());
                     if writer.write_all(reply.as_bytes()).is_err() {
                         return;
@@ -521,9 +534,7 @@ fn aws_calls_to_loopback_never_go_through_a_proxy_and_remote_ones_do() {
         .run();
     let heads = proxy.heads();
     assert!(
-        heads
-            .iter()
-            .any(|h| h.contains("xray.example.invalid")),
+        heads.iter().any(|h| h.contains("xray.example.invalid")),
         "{heads:?}"
     );
 }
@@ -618,11 +629,24 @@ fn a_sampling_rule_attribute_cannot_become_a_cloudformation_intrinsic() {
         "Attributes": {"Fn::ImportValue": "Other-Stack-Export"}}});
     let ran = Test::new()
         .write("rule.json", rule.to_string())
-        .args(["export", "cloudformation", "--cli-input-json", "file://rule.json"])
+        .args([
+            "export",
+            "cloudformation",
+            "--cli-input-json",
+            "file://rule.json",
+        ])
         .status(2)
         .run();
-    assert!(!ran.stdout.contains("Fn::ImportValue"), "{}", ran.transcript());
-    assert!(ran.stderr.contains("Fn::ImportValue"), "{}", ran.transcript());
+    assert!(
+        !ran.stdout.contains("Fn::ImportValue"),
+        "{}",
+        ran.transcript()
+    );
+    assert!(
+        ran.stderr.contains("Fn::ImportValue"),
+        "{}",
+        ran.transcript()
+    );
 }
 
 #[test]
@@ -652,14 +676,23 @@ fn status_masking_stays_fast_with_many_secrets() {
     // 20,000 literal secrets in .env: each is masked, and in seconds.
     let mut dotenv = String::new();
     for i in 0..20_000 {
-        dotenv.push_str(&format!("SERVICE_{i}_TOKEN=tok{i:05}x9Qw3Er5Ty7Ui9Op1As3Df5Gh7Jk9LzXcVbNm\n"));
+        dotenv.push_str(&format!(
+            "SERVICE_{i}_TOKEN=tok{i:05}x9Qw3Er5Ty7Ui9Op1As3Df5Gh7Jk9LzXcVbNm\n"
+        ));
     }
     let started = Instant::now();
     let ran = Test::new()
         .write("docker-compose.yml", COMPOSE)
         .write(".env", &dotenv)
         .args(["status", "--without", "xray", "--without", "logs"])
-        .args(["--without", "honeycomb", "--without", "rollbar", "--output", "json"])
+        .args([
+            "--without",
+            "honeycomb",
+            "--without",
+            "rollbar",
+            "--output",
+            "json",
+        ])
         .status_in(&[0, 1, 3])
         .timeout(120)
         .run();
