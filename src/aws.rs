@@ -55,7 +55,9 @@ pub struct Aws {
 impl Aws {
     /// Loads the SDK configuration. The only I/O is reading the AWS config files.
     pub async fn load(settings: &AwsSettings) -> Result<Aws, AwsError> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        // Loopback never through a proxy; replies capped (see crate::aws_http).
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::latest()).http_client(crate::aws_http::client());
         if let Some(profile) = &settings.profile {
             loader = loader.profile_name(profile);
         }
@@ -182,6 +184,70 @@ pub(crate) async fn configured_region(settings: &AwsSettings) -> Option<String> 
     region_chain(settings).region().await.map(|r| r.to_string())
 }
 
+/// The most pages any list is read to: an endpoint that answers every page with
+/// a new next token is stopped here (or at the deadline, whichever is first).
+pub(crate) const MAX_PAGES: usize = 100;
+
+/// Reads the pages of one paginated call within one deadline (the `--timeout`
+/// of the whole listing, not of each page) and at most [`MAX_PAGES`] pages.
+pub(crate) struct Pages {
+    deadline: tokio::time::Instant,
+    read: usize,
+    operation: &'static str,
+    target: String,
+}
+
+impl Pages {
+    pub(crate) fn new(aws: &Aws, operation: &'static str, target: String) -> Pages {
+        let timeout = aws
+            .sdk
+            .timeout_config()
+            .and_then(|t| t.operation_timeout())
+            .unwrap_or(Duration::from_secs(30));
+        Pages {
+            deadline: tokio::time::Instant::now() + timeout,
+            read: 0,
+            operation,
+            target,
+        }
+    }
+
+    fn fail(&self, failure: CallFailure, message: String) -> AwsError {
+        AwsError::Call(Box::new(CallError {
+            operation: self.operation,
+            target: self.target.clone(),
+            failure,
+            detail: message.clone(),
+            message,
+        }))
+    }
+
+    /// The next page of `pages` (the SDK paginator's `next()`), `None` after
+    /// the last one.
+    pub(crate) async fn next<O, E, R>(
+        &mut self,
+        page: impl std::future::Future<Output = Option<Result<O, SdkError<E, R>>>>,
+    ) -> Result<Option<O>, AwsError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: fmt::Debug + 'static,
+    {
+        if self.read >= MAX_PAGES {
+            return Err(self.fail(
+                CallFailure::Unexpected,
+                format!("more than {MAX_PAGES} pages, each with a next token: stopped"),
+            ));
+        }
+        self.read += 1;
+        match tokio::time::timeout_at(self.deadline, page).await {
+            Err(_) => Err(self.fail(CallFailure::Timeout, "no answer in time".into())),
+            Ok(None) => Ok(None),
+            Ok(Some(Ok(page))) => Ok(Some(page)),
+            Ok(Some(Err(e))) => Err(AwsError::from_sdk(self.operation, self.target.clone(), e)),
+        }
+    }
+}
+
 /// What went wrong with an AWS call, in terms a user can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallFailure {
@@ -199,6 +265,9 @@ pub enum CallFailure {
     Connect,
     /// The service answered with another error.
     Service { code: String },
+    /// The endpoint does not behave like an AWS API: a reply past the size
+    /// limit, or a list that never ends.
+    Unexpected,
     /// Something else (a response we could not read, a construction failure).
     Other,
 }
@@ -277,7 +346,19 @@ impl AwsError {
             let d = detail.to_ascii_lowercase();
             d.contains("credential") || d.contains("identity")
         };
+        let too_large = {
+            let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+            let mut found = None;
+            while let Some(c) = cause {
+                if let Some(t) = c.downcast_ref::<crate::aws_http::TooLarge>() {
+                    found = Some(t.to_string());
+                }
+                cause = c.source();
+            }
+            found
+        };
         let (failure, message) = match &err {
+            _ if too_large.is_some() => (CallFailure::Unexpected, too_large.unwrap_or_default()),
             SdkError::ServiceError(se) => {
                 let code = se.err().code().unwrap_or("UnknownError").to_string();
                 let text = se.err().message().unwrap_or("").to_string();
@@ -394,6 +475,9 @@ impl AwsError {
             }
             CallFailure::Connect => {
                 "check --endpoint-url / AWS_ENDPOINT_URL and the network; run with -v for details".into()
+            }
+            CallFailure::Unexpected => {
+                "is --endpoint-url / AWS_ENDPOINT_URL an AWS API? run again with -v for the full error".into()
             }
             CallFailure::Service { .. } | CallFailure::Other => {
                 return Some("run again with -v for the full error".into())

@@ -20,6 +20,7 @@
 
 mod app;
 mod aws;
+mod aws_http;
 mod cause;
 mod cli;
 mod collector;

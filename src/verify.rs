@@ -208,13 +208,16 @@ pub(crate) async fn xray(
     let target = aws.endpoint_label("X-Ray");
     // The group must be in the app's region: a daemon in another region sends
     // the app's traces where no group (and no sampling rule) is.
-    let groups = client
-        .get_groups()
-        .into_paginator()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .map_err(|e| AwsError::from_sdk("GetGroups", target.clone(), e));
+    let groups = async {
+        let mut pages = client.get_groups().into_paginator().send();
+        let mut guard = crate::aws::Pages::new(aws, "GetGroups", target.clone());
+        let mut all = Vec::new();
+        while let Some(page) = guard.next(pages.next()).await? {
+            all.push(page);
+        }
+        Ok::<_, AwsError>(all)
+    }
+    .await;
     match groups {
         Err(e) => return aws_failure("X-Ray", "xray", e, policy),
         Ok(pages) => {

@@ -13,6 +13,7 @@ use crate::aws::{Aws, AwsError};
 pub struct LogsApi {
     client: Client,
     target: String,
+    aws: Aws,
 }
 
 impl LogsApi {
@@ -20,6 +21,7 @@ impl LogsApi {
         LogsApi {
             client: Client::new(&aws.sdk),
             target: aws.endpoint_label("CloudWatch Logs"),
+            aws: aws.clone(),
         }
     }
 
@@ -53,8 +55,8 @@ impl LogsApi {
             .log_group_name_prefix(name)
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.err("DescribeLogGroups", e))?;
+        let mut guard = crate::aws::Pages::new(&self.aws, "DescribeLogGroups", self.target.clone());
+        while let Some(page) = guard.next(pages.next()).await? {
             if let Some(g) = page
                 .log_groups()
                 .iter()

@@ -14,6 +14,7 @@ use crate::aws::{Aws, AwsError};
 pub(crate) struct XrayApi {
     client: Client,
     target: String,
+    aws: Aws,
 }
 
 impl XrayApi {
@@ -21,7 +22,13 @@ impl XrayApi {
         XrayApi {
             client: Client::new(&aws.sdk),
             target: aws.endpoint_label("X-Ray"),
+            aws: aws.clone(),
         }
+    }
+
+    /// The page guard of one listing (see [`crate::aws::Pages`]).
+    fn pages(&self, op: &'static str) -> crate::aws::Pages {
+        crate::aws::Pages::new(&self.aws, op, self.target.clone())
     }
 
     fn err<E, R>(&self, op: &'static str, e: aws_sdk_xray::error::SdkError<E, R>) -> AwsError
@@ -40,8 +47,8 @@ impl XrayApi {
     ) -> Result<Option<ObservedGroup>, AwsError> {
         // The SDK's paginator, stopped as soon as the name is found.
         let mut pages = self.client.get_groups().into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.err("GetGroups", e))?;
+        let mut guard = self.pages("GetGroups");
+        while let Some(page) = guard.next(pages.next()).await? {
             if let Some(g) = page.groups().iter().find(|g| g.group_name() == Some(name)) {
                 let mut group = ObservedGroup {
                     name: name.to_string(),
@@ -70,8 +77,8 @@ impl XrayApi {
     ) -> Result<Option<ObservedRule>, AwsError> {
         // The SDK's paginator, stopped as soon as the name is found.
         let mut pages = self.client.get_sampling_rules().into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.err("GetSamplingRules", e))?;
+        let mut guard = self.pages("GetSamplingRules");
+        while let Some(page) = guard.next(pages.next()).await? {
             let found = page
                 .sampling_rule_records()
                 .iter()
@@ -103,8 +110,8 @@ impl XrayApi {
             .resource_arn(arn)
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.err("ListTagsForResource", e))?;
+        let mut guard = self.pages("ListTagsForResource");
+        while let Some(page) = guard.next(pages.next()).await? {
             for tag in page.tags() {
                 tags.insert(tag.key().to_string(), tag.value().to_string());
             }

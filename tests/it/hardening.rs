@@ -415,15 +415,31 @@ fn common_words_and_the_apps_own_names_are_not_masked() {
 
 fn aws_run(endpoint: &str, args: &[&str]) -> Test {
     Test::new()
+        .write("docker-compose.yml", COMPOSE)
         .args(["--endpoint-url", endpoint, "--timeout", "3"])
         .args(args.iter().copied())
         .env("AWS_MAX_ATTEMPTS", "1")
         .timeout(60)
 }
 
+/// `verify` of the AWS parts only.
+const VERIFY_AWS: [&str; 7] = [
+    "verify",
+    "--wait",
+    "1",
+    "--without",
+    "honeycomb",
+    "--without",
+    "rollbar",
+];
+
 #[test]
 fn an_endless_aws_reply_is_cut_off_at_the_cap() {
-    for args in [&["xray", "status"][..], &["logs", "status"][..]] {
+    for args in [
+        &["xray", "status"][..],
+        &["logs", "status"][..],
+        &VERIFY_AWS[..],
+    ] {
         let server = Hostile::start(Mode::Endless);
         let started = Instant::now();
         let ran = aws_run(&server.url, args).status(1).run();
@@ -435,7 +451,7 @@ fn an_endless_aws_reply_is_cut_off_at_the_cap() {
             server.sent()
         );
         assert!(
-            ran.stderr.contains("the reply was larger than 2 MiB"),
+            ran.all_output().contains("the reply was larger than 2 MiB"),
             "{}",
             ran.transcript()
         );
@@ -444,7 +460,11 @@ fn an_endless_aws_reply_is_cut_off_at_the_cap() {
 
 #[test]
 fn endless_pagination_stops_at_a_page_limit_within_the_timeout() {
-    for args in [&["xray", "status"][..], &["logs", "status"][..]] {
+    for args in [
+        &["xray", "status"][..],
+        &["logs", "status"][..],
+        &VERIFY_AWS[..],
+    ] {
         let server = Hostile::start(Mode::EndlessPages);
         let started = Instant::now();
         let ran = aws_run(&server.url, args).status(1).run();
@@ -456,7 +476,9 @@ fn endless_pagination_stops_at_a_page_limit_within_the_timeout() {
             server.requests()
         );
         assert!(
-            ran.stderr.contains("pages") || ran.stderr.contains("no answer in time"),
+            ran.all_output()
+                .contains("pages, each with a next token: stopped")
+                || ran.all_output().contains("no answer in time"),
             "{}",
             ran.transcript()
         );
