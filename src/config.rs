@@ -227,13 +227,17 @@ impl Config {
         if !(g.timeout.is_finite() && g.timeout > 0.0) {
             return Err(Error::Usage(format!(
                 "--timeout must be a positive number of seconds, not {}",
-                g.timeout
+                crate::plan::clip(&g.timeout.to_string())
             )));
         }
         if g.timeout > MAX_TIMEOUT_SECS {
             return Err(Error::Usage(format!(
                 "--timeout must be at most {MAX_TIMEOUT_SECS} seconds, not {}",
-                g.timeout
+                if g.timeout < 1e9 {
+                    g.timeout.to_string()
+                } else {
+                    format!("{:e}", g.timeout)
+                }
             )));
         }
         let ui = Ui {
@@ -362,7 +366,15 @@ impl Config {
                 } else {
                     logs::names_or_default(&log_groups)?
                 },
-                account,
+                account: match account {
+                    Some(id) if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) => {
+                        return Err(Error::Usage(format!(
+                            "--account must be an AWS account id (12 digits), not {:?}",
+                            crate::plan::clip(&id)
+                        )))
+                    }
+                    other => other,
+                },
             },
             Command::Completions { shell } => Action::Completions(shell),
         };

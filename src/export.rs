@@ -294,6 +294,24 @@ fn export_tags(tags: &BTreeMap<String, String>, tool: &str) -> BTreeMap<String, 
 // ---------------------------------------------------------------------------------------
 
 /// The CloudFormation template (YAML).
+/// Refuses what CloudFormation would not take as a literal: a sampling rule
+/// attribute whose key is an intrinsic function (`Fn::ImportValue`, `Ref`, …) —
+/// as the only key of a mapping, CloudFormation would evaluate it.
+pub(crate) fn check_cloudformation(input: &ExportInput) -> Result<(), String> {
+    let Some(spec) = &input.rule else {
+        return Ok(());
+    };
+    for key in spec.rule.attributes.keys() {
+        if key == "Ref" || key == "Condition" || key.starts_with("Fn::") {
+            return Err(format!(
+                "the sampling rule attribute {:?} is a CloudFormation function name: the template would evaluate it instead of keeping it as text; rename the attribute",
+                crate::plan::clip(key)
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn cloudformation(input: &ExportInput) -> String {
     let plan = Plan::new(input);
     let params = cfn_parameters(&plan);

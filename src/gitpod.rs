@@ -105,9 +105,17 @@ pub fn plan(text: Option<&str>, file: &str, force: bool) -> Result<GitpodPlan, G
 
 /// Parses strictly (see [`crate::yaml`]); errors name the Gitpod file.
 fn parse_strict(text: &str, file: &str) -> Result<Value, GitpodError> {
-    crate::yaml::parse_strict(text).map_err(|e| GitpodError::Parse {
-        file: file.to_string(),
-        message: e.message,
+    crate::yaml::parse_strict(text).map_err(|e| {
+        if e.too_complex {
+            GitpodError::TooComplex {
+                file: file.to_string(),
+            }
+        } else {
+            GitpodError::Parse {
+                file: file.to_string(),
+                message: e.message,
+            }
+        }
     })
 }
 
@@ -116,6 +124,8 @@ fn parse_strict(text: &str, file: &str) -> Result<Value, GitpodError> {
 pub enum GitpodError {
     #[error("{file} is not valid YAML: {message}")]
     Parse { file: String, message: String },
+    #[error("{file} is too large or too complex to read safely (more YAML nodes, depth or aliases than a Gitpod file has)")]
+    TooComplex { file: String },
     #[error("{file}: the top level is not a mapping")]
     NotMapping { file: String },
     #[error("{file}: `ports:` is not a list")]
@@ -137,6 +147,9 @@ impl GitpodError {
         Some(match self {
             GitpodError::Parse { .. } => {
                 "fix the line named (Gitpod would refuse the file too) and run again".into()
+            }
+            GitpodError::TooComplex { .. } => {
+                "is it the right file? the .gitpod.yml files cruddur-obs edits are small".into()
             }
             GitpodError::NotMapping { .. } => {
                 "a Gitpod file is a mapping of keys like `tasks:` and `ports:`; fix it and run again".into()

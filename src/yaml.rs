@@ -11,12 +11,19 @@ use serde_json::Value;
 #[error("{message}")]
 pub(crate) struct YamlError {
     pub(crate) message: String,
+    /// Over the parser's budget (nodes, depth, aliases): too large or too
+    /// complex to read safely, not necessarily invalid.
+    pub(crate) too_complex: bool,
 }
 
 /// Parses strictly: YAML errors, tabs and duplicate keys are refused.
 pub(crate) fn parse_strict(text: &str) -> Result<Value, YamlError> {
-    serde_saphyr::from_str::<Value>(text).map_err(|e| YamlError {
-        message: user_message(&e.to_string()),
+    serde_saphyr::from_str::<Value>(text).map_err(|e| {
+        let raw = e.to_string();
+        YamlError {
+            too_complex: raw.contains("budget breached"),
+            message: user_message(&raw),
+        }
     })
 }
 
@@ -54,6 +61,7 @@ mod tests {
     fn errors_name_the_place_and_not_the_parser() {
         let dup = parse_strict("tasks: []\ntasks: []\n").unwrap_err().message;
         assert_eq!(dup, "line 2 column 1: duplicate mapping key: tasks");
+        assert!(!parse_strict("tasks: []\ntasks: []\n").unwrap_err().too_complex);
         let tab = parse_strict("a:\n\tb: 1\n").unwrap_err().message;
         assert!(tab.starts_with("line 2"), "{tab}");
         for internal in ["DuplicateKeyPolicy", "Options", "serde", "saphyr"] {

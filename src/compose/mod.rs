@@ -76,6 +76,8 @@ pub enum Via {
 pub enum ComposeError {
     #[error("{file} is not valid YAML: {message}")]
     Parse { file: String, message: String },
+    #[error("{file} is too large or too complex to read safely (more YAML nodes, depth or aliases than a compose file has)")]
+    TooComplex { file: String },
     #[error("{file} has no `services:` mapping")]
     NoServices { file: String },
     #[error("{file} has no service {service:?}; it has: {existing}")]
@@ -107,6 +109,9 @@ impl ComposeError {
         Some(match self {
             ComposeError::Parse { .. } => {
                 "fix the file (docker compose config shows the same problem) and run again".into()
+            }
+            ComposeError::TooComplex { .. } => {
+                "is it the right file? pass --file; the compose files cruddur-obs edits are small".into()
             }
             ComposeError::NoServices { .. } => "is this a docker compose file? pass --file".into(),
             ComposeError::Invalid { .. } => {

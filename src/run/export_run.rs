@@ -11,6 +11,9 @@ pub(super) async fn export(
 ) -> Result<u8, Error> {
     use crate::config::ExportFormat;
     use crate::export::{self, ExistingIds};
+    if s.format == ExportFormat::Cloudformation {
+        export::check_cloudformation(&s.input).map_err(Error::Usage)?;
+    }
     let existing = if s.import {
         read_existing(config, &s.input).await?
     } else {
