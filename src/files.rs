@@ -114,6 +114,8 @@ pub enum FileError {
     Changed { path: PathBuf },
     #[error("{} is read-only: not written", path.display())]
     ReadOnly { path: PathBuf },
+    #[error("{} leads through a link outside the project (to {}): not written", path.display(), target.display())]
+    OutsideProject { path: PathBuf, target: PathBuf },
 }
 
 impl FileError {
@@ -121,7 +123,10 @@ impl FileError {
     pub fn is_bad_input(&self) -> bool {
         matches!(
             self,
-            FileError::NotText { .. } | FileError::NotRegular { .. } | FileError::TooLarge { .. }
+            FileError::NotText { .. }
+                | FileError::NotRegular { .. }
+                | FileError::TooLarge { .. }
+                | FileError::OutsideProject { .. }
         )
     }
 
@@ -134,6 +139,10 @@ impl FileError {
                 Some("make it writable (chmod u+w), or pass --force to replace it anyway".into())
             }
             FileError::NotRegular { .. } => Some("pass the path of a regular file".into()),
+            FileError::OutsideProject { .. } => Some(
+                "check the link is meant to point there; pass --force to write through it anyway"
+                    .into(),
+            ),
             FileError::TooLarge { .. } => {
                 Some("is it the right file? the files cruddur-obs edits are small".into())
             }
@@ -435,6 +444,9 @@ fn write_file(
     force: bool,
 ) -> Result<(), FileError> {
     let target = resolve_links(path);
+    if !force {
+        check_inside_project(path, &target)?;
+    }
     let err = |source| FileError::Write {
         path: target.clone(),
         source,
@@ -491,6 +503,67 @@ fn write_file(
     tmp.as_file().sync_all().map_err(err)?;
     tmp.persist(&target).map_err(|e| err(e.error))?;
     Ok(())
+}
+
+/// Refuses a write whose path lies in the project (the current directory) but
+/// whose file really lies outside it, through a linked file or directory (a
+/// `.gitpod.yml` or a `backend-flask/lib` linked elsewhere). A path given
+/// outside the project (`--out ../x`) is the user's choice, not a link's.
+fn check_inside_project(path: &Path, target: &Path) -> Result<(), FileError> {
+    let Ok(cwd) = std::env::current_dir() else {
+        return Ok(());
+    };
+    let Ok(root) = cwd.canonicalize() else {
+        return Ok(());
+    };
+    let lexical = normalize(&cwd.join(path));
+    if !lexical.starts_with(&cwd) && !lexical.starts_with(&root) {
+        return Ok(());
+    }
+    // The real place: the target's existing directory, links resolved.
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut existing = cwd.join(dir);
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.file_name().map(ToOwned::to_owned), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                existing = parent.to_path_buf();
+            }
+            _ => return Ok(()),
+        }
+    }
+    let Ok(mut real) = existing.canonicalize() else {
+        return Ok(());
+    };
+    real.extend(rest.iter().rev());
+    if real.starts_with(&root) {
+        Ok(())
+    } else {
+        Err(FileError::OutsideProject {
+            path: path.to_path_buf(),
+            target: real.join(target.file_name().unwrap_or_default()),
+        })
+    }
+}
+
+/// `path` with `.` and `..` taken out lexically (links not followed).
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Gives the new file the old one's owner and group, as far as the process may
