@@ -528,7 +528,10 @@ fn check_inside_project(path: &Path, target: &Path) -> Result<(), FileError> {
     let mut existing = cwd.join(dir);
     let mut rest = Vec::new();
     while !existing.exists() {
-        match (existing.file_name().map(ToOwned::to_owned), existing.parent()) {
+        match (
+            existing.file_name().map(ToOwned::to_owned),
+            existing.parent(),
+        ) {
             (Some(name), Some(parent)) => {
                 rest.push(name);
                 existing = parent.to_path_buf();

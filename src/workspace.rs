@@ -353,19 +353,24 @@ pub(crate) fn backend_dir(
         path: compose_file.to_path_buf(),
     })?;
     let doc = compose::parse_strict(&text, &label)?;
-    let build = &doc["services"][service]["build"];
-    let context = build
-        .as_str()
-        .or_else(|| build["context"].as_str())
-        .ok_or_else(|| {
-            Error::Usage(format!(
-                "{label}: service {service} has no build: context to find its app.py in; pass --dir"
-            ))
-        })?;
     let base = compose_file
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
+    let context = compose::build_context(&doc["services"][service], base).ok_or_else(|| {
+        Error::Usage(format!(
+            "{label}: service {service} has no build: context to find its app.py in; pass --dir"
+        ))
+    })?;
+    let lexical_out = std::path::Path::new(&context).is_absolute()
+        || std::path::Path::new(&context)
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir));
+    if lexical_out {
+        crate::ui::err(&format!(
+            "warning: {service} builds from {context}, outside the project: its files there are the ones planned"
+        ));
+    }
     // `./backend-flask` under `.`: keep the path as a person would write it.
     Ok(base
         .join(context)

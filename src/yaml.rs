@@ -61,7 +61,11 @@ mod tests {
     fn errors_name_the_place_and_not_the_parser() {
         let dup = parse_strict("tasks: []\ntasks: []\n").unwrap_err().message;
         assert_eq!(dup, "line 2 column 1: duplicate mapping key: tasks");
-        assert!(!parse_strict("tasks: []\ntasks: []\n").unwrap_err().too_complex);
+        assert!(
+            !parse_strict("tasks: []\ntasks: []\n")
+                .unwrap_err()
+                .too_complex
+        );
         let tab = parse_strict("a:\n\tb: 1\n").unwrap_err().message;
         assert!(tab.starts_with("line 2"), "{tab}");
         for internal in ["DuplicateKeyPolicy", "Options", "serde", "saphyr"] {

@@ -45,6 +45,31 @@ pub(super) fn backend_by_name(services: &Map<String, Value>) -> Option<String> {
     }
 }
 
+/// A service's `build:` context (the short form or `context:`), with its
+/// `${VAR}` / `${VAR:-default}` references resolved as docker compose does
+/// (this shell, then `.env` in `base`, the compose file's directory).
+pub(crate) fn build_context(service: &Value, base: &std::path::Path) -> Option<String> {
+    let build = &service["build"];
+    let raw = build.as_str().or_else(|| build["context"].as_str())?;
+    if !raw.contains('$') {
+        return Some(raw.to_string());
+    }
+    let dotenv = crate::files::read_dotenv_or_warn(&base.join(".env"));
+    let resolved = interpolate(raw, |name| {
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(|v| (v, "this shell".to_string()))
+            .or_else(|| {
+                dotenv
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| (v.clone(), ".env".to_string()))
+            })
+    });
+    Some(resolved.value).filter(|v| !v.is_empty())
+}
+
 /// The services whose `build:` context (relative to `base`) holds a Flask app
 /// (`app.py` or `requirements.txt`): the candidates for `--service`.
 pub(crate) fn flask_candidates(text: &str, base: &std::path::Path) -> Vec<String> {
@@ -57,8 +82,7 @@ pub(crate) fn flask_candidates(text: &str, base: &std::path::Path) -> Vec<String
     services
         .iter()
         .filter(|(_, s)| {
-            let build = &s["build"];
-            let Some(context) = build.as_str().or_else(|| build["context"].as_str()) else {
+            let Some(context) = build_context(s, base) else {
                 return false;
             };
             let dir = base.join(context);

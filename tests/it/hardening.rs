@@ -753,3 +753,55 @@ fn a_write_through_a_link_out_of_the_project_is_refused() {
         ran.transcript()
     );
 }
+
+#[test]
+fn a_build_context_with_a_default_is_interpolated() {
+    let compose = "services:\n  backend-flask:\n    build: ${BACKEND_DIR:-./backend-flask}\n    environment:\n      FRONTEND_URL: \"*\"\n";
+    let app = "from flask import Flask\n\napp = Flask(__name__)\n\n@app.route('/api/health')\ndef health():\n    return {'ok': True}\n";
+    let ran = Test::new()
+        .write("docker-compose.yml", compose)
+        .write("backend-flask/app.py", app)
+        .write("backend-flask/requirements.txt", "flask\n")
+        .args(["app", "write", "--dry-run"])
+        .status(3)
+        .unchanged("backend-flask/app.py")
+        .run();
+    assert!(
+        ran.all_output().contains("backend-flask/app.py"),
+        "{}",
+        ran.transcript()
+    );
+    assert!(
+        !ran.all_output().contains("${BACKEND_DIR"),
+        "{}",
+        ran.transcript()
+    );
+}
+
+#[test]
+fn a_build_context_outside_the_project_is_said() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("app.py"),
+        "from flask import Flask\n\napp = Flask(__name__)\n",
+    )
+    .unwrap();
+    std::fs::write(outside.path().join("requirements.txt"), "flask\n").unwrap();
+    let compose = format!(
+        "services:\n  backend-flask:\n    build: {}\n",
+        outside.path().display()
+    );
+    let ran = Test::new()
+        .write("docker-compose.yml", compose)
+        .args(["app", "write", "--dry-run"])
+        .status(3)
+        .run()
+        .redact(&outside.path().display().to_string(), "[OUTSIDE]");
+    assert!(
+        ran.transcript().contains(
+            "warning: backend-flask builds from [OUTSIDE], outside the project: its files there are the ones planned"
+        ),
+        "{}",
+        ran.transcript()
+    );
+}
