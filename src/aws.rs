@@ -13,6 +13,9 @@ use aws_config::meta::region::RegionProviderChain;
 use aws_config::profile::ProfileFileRegionProvider;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_runtime::env_config::file::{
+    EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
+};
 use aws_sdk_xray::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 /// The AWS part of the validated configuration.
@@ -61,10 +64,14 @@ impl Aws {
         if let Some(profile) = &settings.profile {
             loader = loader.profile_name(profile);
         }
+        // The config and credentials files go through the file guard (a FIFO or
+        // /dev/zero named by AWS_CONFIG_FILE must not hang or fill memory).
+        let files = profile_files()?;
+        loader = loader.profile_files(files.clone());
         // As awscli: last, the instance's region (EC2, Cloud9); off with
         // AWS_EC2_METADATA_DISABLED=true.
         loader = loader.region(
-            region_chain(settings)
+            region_chain(settings, files)
                 .or_else(aws_config::imds::region::ImdsRegionProvider::builder().build()),
         );
         if let Some(url) = &settings.endpoint_url {
@@ -168,8 +175,8 @@ pub(crate) const ENDPOINT_VARS: &[&str] = &[
 /// `AWS_DEFAULT_REGION`, the profile's `region`: the SDK's own providers.
 /// [`Aws::load`] then asks the instance metadata; commands that only write files
 /// do not.
-fn region_chain(settings: &AwsSettings) -> RegionProviderChain {
-    let mut profile = ProfileFileRegionProvider::builder();
+fn region_chain(settings: &AwsSettings, files: ProfileFiles) -> RegionProviderChain {
+    let mut profile = ProfileFileRegionProvider::builder().profile_files(files);
     if let Some(name) = &settings.profile {
         profile = profile.profile_name(name);
     }
@@ -181,7 +188,50 @@ fn region_chain(settings: &AwsSettings) -> RegionProviderChain {
 /// The region [`Aws::load`] would use, without loading anything else (for
 /// commands that only write files).
 pub(crate) async fn configured_region(settings: &AwsSettings) -> Option<String> {
-    region_chain(settings).region().await.map(|r| r.to_string())
+    let files = profile_files().ok()?;
+    region_chain(settings, files)
+        .region()
+        .await
+        .map(|r| r.to_string())
+}
+
+/// The AWS config and credentials files (`AWS_CONFIG_FILE`,
+/// `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/config` and `~/.aws/credentials`),
+/// read through [`crate::files::read`] — regular files only, capped — and
+/// handed to the SDK as contents.
+fn profile_files() -> Result<ProfileFiles, AwsError> {
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(std::path::PathBuf::from);
+    let path_of = |var: &str, default: &str| match std::env::var(var).ok().filter(|v| !v.is_empty())
+    {
+        Some(v) => match (v.strip_prefix("~/"), &home) {
+            (Some(rest), Some(home)) => Some(home.join(rest)),
+            _ => Some(std::path::PathBuf::from(v)),
+        },
+        None => home.as_ref().map(|h| h.join(".aws").join(default)),
+    };
+    let mut builder = ProfileFiles::builder();
+    for (kind, var, default) in [
+        (ProfileFileKind::Config, "AWS_CONFIG_FILE", "config"),
+        (
+            ProfileFileKind::Credentials,
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "credentials",
+        ),
+    ] {
+        let text = match path_of(var, default) {
+            Some(path) => crate::files::read(&path)
+                .map_err(|e| AwsError::ConfigFile {
+                    var: var.to_string(),
+                    message: e.to_string(),
+                })?
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        builder = builder.with_contents(kind, text);
+    }
+    Ok(builder.build())
 }
 
 /// The most pages any list is read to: an endpoint that answers every page with
@@ -306,6 +356,8 @@ pub enum AwsError {
         url: String,
         reason: String,
     },
+    #[error("{message}")]
+    ConfigFile { var: String, message: String },
     #[error("{0}")]
     Call(Box<CallError>),
 }
@@ -427,7 +479,10 @@ impl AwsError {
     pub fn is_bad_input(&self) -> bool {
         matches!(
             self,
-            AwsError::NoRegion | AwsError::BadRegion(_) | AwsError::BadEndpoint { .. }
+            AwsError::NoRegion
+                | AwsError::BadRegion(_)
+                | AwsError::BadEndpoint { .. }
+                | AwsError::ConfigFile { .. }
         )
     }
 
@@ -452,6 +507,11 @@ impl AwsError {
             AwsError::BadEndpoint { what, .. } => {
                 return Some(format!(
                     "give a URL like http://localhost:4566, or unset {what}"
+                ))
+            }
+            AwsError::ConfigFile { var, .. } => {
+                return Some(format!(
+                    "{var} (or the default under ~/.aws) must name a regular AWS config file; unset it or fix the path"
                 ))
             }
             AwsError::Call(c) => c,

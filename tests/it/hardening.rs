@@ -805,3 +805,30 @@ fn a_build_context_outside_the_project_is_said() {
         ran.transcript()
     );
 }
+
+#[test]
+#[cfg(unix)]
+fn the_aws_config_files_are_read_through_the_file_guard() {
+    let dir = tempfile::tempdir().unwrap();
+    mkfifo(&dir.path().join("config"));
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("credentials")).unwrap();
+    for (var, file, kind) in [
+        ("AWS_CONFIG_FILE", "config", "a FIFO"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "credentials", "a device"),
+    ] {
+        let started = Instant::now();
+        let ran = Test::new()
+            .env(var, dir.path().join(file).display().to_string())
+            .args(["--endpoint-url", "http://127.0.0.1:9", "--timeout", "2"])
+            .args(["xray", "status"])
+            .timeout(30)
+            .status(2)
+            .run();
+        assert!(started.elapsed() < Duration::from_secs(15));
+        let expected = format!(
+            "{} is {kind}, not a regular file",
+            dir.path().join(file).display()
+        );
+        assert!(ran.stderr.contains(&expected), "{}", ran.transcript());
+    }
+}
