@@ -158,6 +158,9 @@ struct Matcher {
     pieces: std::collections::HashSet<u64>,
 }
 
+/// The most bytes of secrets matched whole (see [`Registry::matcher`]).
+const MAX_WHOLE_BYTES: usize = 512 * 1024;
+
 static REGISTRY: std::sync::LazyLock<std::sync::Mutex<Registry>> =
     std::sync::LazyLock::new(Default::default);
 
@@ -244,10 +247,19 @@ impl Registry {
                 pieces.insert(piece_hash(piece));
             }
         }
-        let whole = aho_corasick::AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .build(&usable)
-            .ok();
+        // Past a few hundred KiB of secrets the automaton would cost more
+        // memory than the masking is worth: the pieces alone mask them (as ****).
+        let total: usize = usable.iter().map(|s| s.len()).sum();
+        let whole = (total <= MAX_WHOLE_BYTES)
+            .then(|| {
+                aho_corasick::AhoCorasick::builder()
+                    .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                    // The compact automaton: thousands of long secrets stay small.
+                    .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                    .build(&usable)
+                    .ok()
+            })
+            .flatten();
         let m = std::sync::Arc::new(Matcher {
             whole,
             masked,
@@ -261,14 +273,20 @@ impl Registry {
 /// `text` with every registered secret, and every 8-character piece of one,
 /// replaced by its masked form, and the credentials of URLs masked.
 pub(crate) fn scrub(text: &str) -> String {
-    let text = crate::secret::mask_url_credentials(text);
     let Ok(matcher) = REGISTRY.lock().map(|mut r| r.matcher()) else {
-        return text.into_owned();
+        return crate::secret::mask_url_credentials(text).into_owned();
     };
-    let Some(whole) = &matcher.whole else {
-        return text.into_owned();
-    };
+    scrub_with(&matcher, text)
+}
+
+/// [`scrub`] with a given matcher.
+fn scrub_with(matcher: &Matcher, text: &str) -> String {
+    let text = crate::secret::mask_url_credentials(text);
     let mut out = String::with_capacity(text.len());
+    let Some(whole) = &matcher.whole else {
+        mask_pieces(&text, &matcher.pieces, &mut out);
+        return out;
+    };
     let mut last = 0;
     for m in whole.find_iter(text.as_ref()) {
         mask_pieces(&text[last..m.start()], &matcher.pieces, &mut out);
@@ -354,5 +372,64 @@ pub(crate) fn out_bytes(bytes: &[u8]) {
             err(&format!("error: cannot write to stdout: {e}"));
             std::process::exit(i32::from(crate::error::exit::FAILURE));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_masked_whole_and_by_piece_and_names_are_not() {
+        register_secret("Kq7vB2xN9mPzR4tW8yLc");
+        register_secret("backend-flask");
+        register_secret("        ");
+        register_public("backend-flask");
+        assert_eq!(scrub("key Kq7vB2xN9mPzR4tW8yLc end"), "key …8yLc end");
+        assert_eq!(scrub("cut xN9mPzR4tW here"), "cut **** here");
+        assert_eq!(scrub("service backend-flask"), "service backend-flask");
+        assert_eq!(scrub("a        b"), "a        b");
+    }
+
+    #[test]
+    fn many_secrets_are_masked_by_piece_past_the_whole_match_budget() {
+        let many: Vec<String> = (0..3000)
+            .map(|i| {
+                format!(
+                    "zz{i:05}Hq3Wm8Rt5Yp2Vn6Lb9Xc4Jd7Fg1Sk0Ae{}",
+                    "Q".repeat(150)
+                )
+            })
+            .collect();
+        // A registry of its own: the global one is shared by the other tests.
+        let mut registry = Registry {
+            secrets: many.clone(),
+            ..Registry::default()
+        };
+        let matcher = registry.matcher();
+        assert!(matcher.whole.is_none(), "over the budget: pieces only");
+        let text = format!("a {} b {}", many[17], &many[2999][..12]);
+        let shown = scrub_with(&matcher, &text);
+        assert!(!shown.contains(&many[17][..12]), "{shown}");
+        assert!(!shown.contains("zz02999H"), "{shown}");
+        assert!(shown.starts_with("a ****"), "{shown}");
+    }
+
+    #[test]
+    fn json_values_are_scrubbed_not_their_serialised_form() {
+        register_secret("ab\"cdefgh0123456789XYZ");
+        let mut v = serde_json::json!({"diff": "TOKEN: 'ab\"cdefgh0123456789XYZ'", "n": 1});
+        scrub_value(&mut v);
+        assert_eq!(v["diff"], "TOKEN: '…9XYZ'");
+        assert_eq!(v["n"], 1);
+    }
+
+    #[test]
+    fn control_characters_are_replaced() {
+        assert_eq!(
+            sanitize("a\u{1b}[2Jb\u{7}\u{9b}c\n\td"),
+            "a\u{fffd}[2Jb\u{fffd}\u{fffd}c\n\td"
+        );
+        assert!(matches!(sanitize("plain"), std::borrow::Cow::Borrowed(_)));
     }
 }
