@@ -98,7 +98,7 @@ def reset():
 
 def repo_copy():
     work = tempfile.mkdtemp()
-    shutil.copytree(os.path.join(ROOT, "examples", "cruddur-week1"), work, dirs_exist_ok=True)
+    shutil.copytree(os.path.join(ROOT, "examples", "cruddur-like"), work, dirs_exist_ok=True)
     for sub in ("backend-flask", "frontend-react-js"):
         os.makedirs(os.path.join(work, sub), exist_ok=True)
     return work

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job, end to end, locally: starts the X-Ray emulator, a moto server
 # (CloudWatch Logs, STS) and a Honeycomb stub, copies the sample Cruddur repo
-# (examples/cruddur-week1, with the course's week-1 backend) to a temp dir, and runs
+# (examples/cruddur-like, our sample app in the shape of the course's week 1) to a temp dir, and runs
 # `cruddur-obs init --yes` on it: the plan, the result (cloud, compose, Gitpod and
 # the backend's lib/observability.py), a second run that changes nothing, `status`, and
 # `verify` (one test record into X-Ray, CloudWatch Logs and Honeycomb, read back).
@@ -12,7 +12,7 @@ cargo build --quiet --workspace --bins
 bin="$PWD/target/debug"
 
 work=$(mktemp -d)
-cp -r examples/cruddur-week1/. "$work/"
+cp -r examples/cruddur-like/. "$work/"
 mkdir -p "$work/backend-flask" "$work/frontend-react-js"
 "$bin/xray-emulator" > "$work/.xray-url" &
 pids=$!

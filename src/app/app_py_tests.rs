@@ -3,7 +3,7 @@ use crate::parts::{Part, Parts};
 
 /// The week-1 `backend-flask/app.py` of the bootcamp, abridged (fewer routes),
 /// before any instrumentation.
-const WEEK1: &str = include_str!("fixtures/week1_app.py");
+const WEEK1: &str = include_str!("../../examples/cruddur-like/backend-flask/app.py");
 
 fn plan(text: &str) -> AppPyPlan {
     plan_app_py(text, "backend-flask/app.py").unwrap()
@@ -49,14 +49,14 @@ fn snap(name: &str, old: &str) -> AppPyPlan {
 }
 
 #[test]
-fn week1_course_app() {
+fn week1_shaped_sample_app() {
     let p = snap("week1", WEEK1);
     assert!(p.inserted);
     assert_eq!(p.existing, []);
     assert!(p.notes.is_empty());
     assert!(p
         .new_text
-        .contains("app = Flask(__name__)\nfrom lib.observability import init_observability\ninit_observability(app)\nfrontend = "));
+        .contains("app = Flask(__name__)\nfrom lib.observability import init_observability\ninit_observability(app)\n\nallowed = "));
     assert!(crashers(WEEK1).is_empty());
 }
 
@@ -65,7 +65,7 @@ fn week1_crlf_and_tabs() {
     let text = WEEK1.replace("\n  ", "\n\t").replace('\n', "\r\n");
     let p = snap("week1_crlf_tabs", &text);
     assert!(p.new_text.contains(
-        "app = Flask(__name__)\r\nfrom lib.observability import init_observability\r\ninit_observability(app)\r\nfrontend"
+        "app = Flask(__name__)\r\nfrom lib.observability import init_observability\r\ninit_observability(app)\r\n\r\nallowed"
     ));
     assert!(!p.new_text.replace("\r\n", "").contains('\n'));
     assert_eq!(
@@ -462,17 +462,15 @@ fn crashers_line_numbers_ignore_the_bom() {
 
 #[test]
 fn week1_with_the_week2_style_additions() {
-    // The week-2 changes as the course wrote them, with the X-Ray, CloudWatch
+    // The week-2 changes in the course's shape, with the X-Ray, CloudWatch
     // and Rollbar blocks commented out: only OpenTelemetry counts.
     let text = WEEK1.replace(
         "app = Flask(__name__)\n",
         "\
-# HoneyComb -- initialize
-provider = TracerProvider()
-processor = BatchSpanProcessor(OTLPSpanExporter())
-provider.add_span_processor(processor)
-trace.set_tracer_provider(provider)
-tracer = trace.get_tracer(__name__)
+# tracing, initialised before the app
+tracer_provider = TracerProvider()
+tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+trace.set_tracer_provider(tracer_provider)
 
 app = Flask(__name__)
 

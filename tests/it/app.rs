@@ -1,4 +1,4 @@
-//! Issue 14: `app write` instruments the course's week-1 backend, and the real
+//! `app write` instruments the sample backend (examples/cruddur-like, in the shape of
 //! Python SDKs prove it end to end (scripts/app_e2e/app_e2e.py): spans reach an
 //! OTLP receiver with the Honeycomb header, segments a UDP X-Ray listener, log
 //! events moto's CloudWatch Logs, an exception a Rollbar stand-in.
@@ -21,7 +21,7 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 
 fn week1() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("examples/cruddur-week1"), dir.path());
+    copy_dir(&repo().join("examples/cruddur-like"), dir.path());
     dir
 }
 

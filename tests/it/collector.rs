@@ -14,7 +14,7 @@ use xray_emulator::Emulator;
 const COMPOSE: [&str; 4] = ["compose", "write", "--region", "ca-central-1"];
 
 fn week1() -> String {
-    std::fs::read_to_string(repo().join("examples/cruddur-week1/docker-compose.yml")).unwrap()
+    std::fs::read_to_string(repo().join("examples/cruddur-like/docker-compose.yml")).unwrap()
 }
 
 #[test]

@@ -78,6 +78,25 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A file or folder of the project's `shared/` folder beside this checkout
+/// (`../shared/`: the real students' files and the JSON schemas, which are not ours
+/// to keep in the repository). `None`, with a line on stderr saying what is
+/// skipped, when it is not there (a clone on its own).
+#[track_caller]
+pub fn shared(rel: &str) -> Option<PathBuf> {
+    let path = repo().join("../shared").join(rel);
+    if path.exists() {
+        return Some(path);
+    }
+    let at = std::panic::Location::caller();
+    eprintln!(
+        "skipped ({}:{}): ../shared/{rel} is not beside this checkout",
+        at.file(),
+        at.line()
+    );
+    None
+}
+
 /// A program from the test tools: `$VAR`, else the repo's `.venv/bin/NAME`, else PATH.
 pub fn tool(var: &str, name: &str) -> PathBuf {
     if let Some(path) = std::env::var_os(var) {

@@ -573,11 +573,11 @@ fn equivalent_values_are_not_conflicts() {
       OTEL_EXPORTER_OTLP_ENDPOINT: "https://api.honeycomb.io/"
       AWS_DEFAULT_REGION: ca-central-1
   xray-daemon:
-    image: "amazon/aws-xray-daemon"
     environment:
+      AWS_REGION: "${AWS_DEFAULT_REGION}"
       AWS_ACCESS_KEY_ID: "${AWS_ACCESS_KEY_ID}"
       AWS_SECRET_ACCESS_KEY: "${AWS_SECRET_ACCESS_KEY}"
-      AWS_REGION: "${AWS_DEFAULT_REGION}"
+    image: "amazon/aws-xray-daemon"
     command: ["-o"]
     ports:
       - "2000:2000/udp"

@@ -115,7 +115,7 @@ fn the_bootcamp_week1_file_gets_the_week2_entries() {
             .run()
             .read("docker-compose.yml"),
     );
-    let reference = parse(&fixture("reference-week2-compose.yml"));
+    let reference = parse(&fixture("compose/week2-by-hand.yml"));
     let env = |doc: &Value, svc: &str| doc["services"][svc]["environment"].clone();
     assert_eq!(
         env(&ours, "backend-flask")
@@ -343,15 +343,19 @@ fn assert_no_secret(ran: &Ran) {
     }
 }
 
-/// Gitpod's JSON schema (tests/fixtures/gitpod.schema.json) must accept the file.
+/// Gitpod's JSON schema (`../shared/schemas/gitpod.schema.json`) must accept the
+/// file; skipped, with a line saying so, when `../shared` is not there.
 fn assert_gitpod_schema_ok(file: &Path) {
+    let Some(schema) = crate::common::shared("schemas/gitpod.schema.json") else {
+        return;
+    };
     let script = "import json,sys,yaml,jsonschema\n\
                   schema=json.load(open(sys.argv[1]))\n\
                   doc=yaml.safe_load(open(sys.argv[2]))\n\
                   jsonschema.validate(doc, schema)\n";
     let out = std::process::Command::new(tool("CRUDDUR_OBS_PYTHON", "python3"))
         .args(["-c", script])
-        .arg(repo().join("tests/fixtures/gitpod.schema.json"))
+        .arg(schema)
         .arg(file)
         .output()
         .unwrap();

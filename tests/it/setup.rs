@@ -34,7 +34,7 @@ async fn honeycomb_ok(server: &MockServer) {
 async fn start() -> Parts {
     let repo_dir = tempfile::tempdir().unwrap();
     std::fs::copy(
-        repo().join("examples/cruddur-week1/docker-compose.yml"),
+        repo().join("examples/cruddur-like/docker-compose.yml"),
         repo_dir.path().join("docker-compose.yml"),
     )
     .unwrap();

@@ -88,7 +88,7 @@ async fn the_wizard_asks_checks_the_key_and_applies_one_plan() {
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(
-        repo().join("examples/cruddur-week1/docker-compose.yml"),
+        repo().join("examples/cruddur-like/docker-compose.yml"),
         dir.path().join("docker-compose.yml"),
     )
     .unwrap();
