@@ -43,9 +43,13 @@ trap cleanup EXIT
 wheels="$target_dir/wheels"
 mkdir -p "$wheels"
 rm -f "$wheels"/cruddur_obs-*.whl
-echo "==> maturin build --profile $profile (maturin $(maturin --version | awk '{print $2}'))" >&2
+# --strip for the dev profile: a 13 MB wheel instead of 80 MB of debug info (the
+# release profile strips already); it only relinks the binary.
+strip=()
+[ "$profile" = release ] || strip=(--strip)
+echo "==> maturin build --profile $profile ${strip[*]} (maturin $(maturin --version | awk '{print $2}'))" >&2
 t0=$(now)
-maturin build --quiet --profile "$profile" --out "$wheels" >&2
+maturin build --quiet --profile "$profile" "${strip[@]}" --out "$wheels" >&2
 build_s=$(secs "$t0" "$(now)")
 shopt -s nullglob
 built=("$wheels"/cruddur_obs-"$cargo_version"-*.whl)
@@ -140,8 +144,13 @@ field() { sed -n "s/^$1: //p" <<<"$show" | head -1; }
 problems=""
 [ "$(field Version)" = "$cargo_version" ] || problems="$problems; Version '$(field Version)' is not '$cargo_version'"
 [ "$(field Summary)" = "$cargo_description" ] || problems="$problems; Summary '$(field Summary)' is not Cargo.toml's description"
+# pyproject.toml gives the license as an SPDX expression (PEP 639: the field
+# License-Expression); pip before 25.1 shows only the old License field, so read the
+# installed METADATA then.
 license=$(field License-Expression)
 [ -n "$license" ] || license=$(field License)
+[ -n "$license" ] || license=$("$venv/bin/python" -c \
+  'import importlib.metadata as m; print(m.metadata("cruddur-obs")["License-Expression"] or "")')
 [ "$license" = "$cargo_license" ] || problems="$problems; License '$license' is not '$cargo_license'"
 grep -Eq "^(Home-page: |Project-URLs?: .*|  [A-Za-z]+, )$cargo_repository" <<<"$show" \
   || problems="$problems; no Home-page or Project-URL is $cargo_repository"
