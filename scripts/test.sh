@@ -2,7 +2,8 @@
 # The whole test suite, on a fresh machine: installs awscli, moto, cfn-lint,
 # jsonschema, docker-compose and tmux (scripts/tools.sh), then runs every test —
 # unit; integration against the X-Ray emulator and a moto server; awscli
-# conformance; the app end to end — with cargo.
+# conformance; the app end to end — with cargo; then the wheel (scripts/wheel.sh)
+# and the workflow lints (scripts/lint-workflows.sh).
 #
 # Plain `cargo test` runs only what needs nothing but Rust: the tests that need
 # these tools are marked `#[ignore = "needs scripts/test.sh: TOOL"]` and listed as
@@ -17,3 +18,6 @@ if [[ " $* " == *" -- "* ]]; then
 else
   cargo test --workspace --all-targets "$@" -- --include-ignored
 fi
+# The PyPI wheel built, pip-installed into a fresh venv and run; the workflows linted.
+bash scripts/wheel.sh
+bash scripts/lint-workflows.sh
