@@ -229,8 +229,10 @@ fn last_top_level_key(text: &str) -> Option<usize> {
     let mut starts = vec![0];
     starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
     starts.retain(|&i| i < text.len());
-    let is_key = |line: &str| {
-        !line.is_empty()
+    let is_key = |rest: &str| {
+        let line = rest.split('\n').next().unwrap_or(rest);
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        !line.trim().is_empty()
             && !line.starts_with([' ', '\t', '#', '-', '\r', ']', '}', ',', '%', '.'])
             && line.contains(':')
     };
@@ -619,5 +621,26 @@ mod ending_tests {
             "{}",
             plan.new_text
         );
+    }
+
+    #[test]
+    fn a_blank_line_inside_the_last_key_is_not_a_key() {
+        // shape: a student's file: `vscode:` first, then `tasks:` whose items are
+        // separated by blank lines; the last task's `init: |` ends the file
+        // without a line break.
+        let text = "vscode:\n  extensions:\n    - a.b\n\ntasks:\n  - name: aws\n    init: |\n      cd /w\n\n  - name: pg\n    init: |\n      sudo apt update\n      sudo apt install -y libpq-dev";
+        let plan = plan(Some(text), ".gitpod.yml", false).unwrap();
+        assert!(
+            plan.new_text.contains("    - a.b\n\nports:\n"),
+            "{}",
+            plan.new_text
+        );
+        assert!(plan.new_text.ends_with("visibility: public\ntasks:\n  - name: aws\n    init: |\n      cd /w\n\n  - name: pg\n    init: |\n      sudo apt update\n      sudo apt install -y libpq-dev"));
+        for at in [
+            last_top_level_key("a: 1\n\n  \n"),
+            last_top_level_key("a:\r\n\r\n  - x"),
+        ] {
+            assert_eq!(at, Some(0));
+        }
     }
 }

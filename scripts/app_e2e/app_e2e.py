@@ -14,7 +14,7 @@ then runs, all on 127.0.0.1:
   B. nothing set: the same app serves 200 and logs no traceback / warning.
   C. one broken setting (CLOUDWATCH_LOG_GROUP without region/credentials): one
      warning, the app still serves 200.
-  D. fixture: the course's week-2 app.py (before_first_request) crashes on import.
+  D. fixture: a week-2-style app.py (before_first_request) crashes on import.
   E. tests/test_observability.py in the venv: idempotency, missing packages, endpoint
      normalisation, the custom-span helper, SIGTERM chaining.
 
@@ -544,7 +544,7 @@ def scenario_broken_setting(args, work):
 
 
 def scenario_week2_fixture(args, work, moto_port):
-    print("== D: fixture: the course's week-2 app.py on today's Flask", flush=True)
+    print("== D: fixture: a week-2-style app.py on today's Flask", flush=True)
     fixture = pathlib.Path(args.week2_fixture)
     if not fixture.exists():
         info("skip: fixture %s not found" % fixture)

@@ -16,6 +16,7 @@ mod harness;
 mod app;
 mod awscli_conformance;
 mod collector;
+mod corpus;
 mod devcontainer;
 mod devcontainer_properties;
 mod devenv;
