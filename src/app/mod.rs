@@ -16,6 +16,7 @@
 //! 3. `status` for the read-only check.
 
 mod app_py;
+mod python;
 mod requirements;
 
 use crate::parts::{Part, Parts};

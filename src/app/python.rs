@@ -1,0 +1,795 @@
+//! What the backend already sets up by hand, found by reading its Python the way
+//! the interpreter runs it at import: `app.py`'s module-level code, the local
+//! modules it imports (their bodies run at import), and the local functions that
+//! code calls, a few hops deep. A setup call counts only when it runs: one in a
+//! function nobody calls, under `if False:` or in a comment is reported as such.
+//!
+//! Pure: files are read through the `read` function the caller passes (paths
+//! relative to the backend directory, `/`-separated). The parser is ruff's.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
+
+use ruff_python_ast::token::TokenKind;
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{self as ast, Expr, Stmt};
+use ruff_text_size::{Ranged, TextSize};
+
+use crate::parts::Part;
+
+/// How many calls or imports away from `app.py` a setup call is still found.
+const MAX_DEPTH: usize = 3;
+
+/// A call that sets a part up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Marker {
+    FlaskInstrumentor,
+    SetTracerProvider,
+    XRayMiddleware,
+    RollbarInit,
+    CloudWatchLogHandler,
+}
+
+impl Marker {
+    const ALL: [Marker; 5] = [
+        Marker::FlaskInstrumentor,
+        Marker::SetTracerProvider,
+        Marker::XRayMiddleware,
+        Marker::RollbarInit,
+        Marker::CloudWatchLogHandler,
+    ];
+
+    pub(crate) fn part(self) -> Part {
+        match self {
+            Marker::FlaskInstrumentor | Marker::SetTracerProvider => Part::Honeycomb,
+            Marker::XRayMiddleware => Part::Xray,
+            Marker::RollbarInit => Part::Rollbar,
+            Marker::CloudWatchLogHandler => Part::Logs,
+        }
+    }
+
+    /// The call as it is written, for messages and to find it in comments.
+    pub(crate) fn call(self) -> &'static str {
+        match self {
+            Marker::FlaskInstrumentor => "FlaskInstrumentor(",
+            Marker::SetTracerProvider => "set_tracer_provider(",
+            Marker::XRayMiddleware => "XRayMiddleware(",
+            Marker::RollbarInit => "rollbar.init(",
+            Marker::CloudWatchLogHandler => "CloudWatchLogHandler(",
+        }
+    }
+
+    fn of_call(func: &Expr) -> Option<Marker> {
+        match func {
+            Expr::Name(n) => match n.id.as_str() {
+                "FlaskInstrumentor" => Some(Marker::FlaskInstrumentor),
+                "set_tracer_provider" => Some(Marker::SetTracerProvider),
+                "XRayMiddleware" => Some(Marker::XRayMiddleware),
+                "CloudWatchLogHandler" => Some(Marker::CloudWatchLogHandler),
+                _ => None,
+            },
+            Expr::Attribute(a) => match a.attr.as_str() {
+                "FlaskInstrumentor" => Some(Marker::FlaskInstrumentor),
+                "set_tracer_provider" => Some(Marker::SetTracerProvider),
+                "XRayMiddleware" => Some(Marker::XRayMiddleware),
+                "CloudWatchLogHandler" => Some(Marker::CloudWatchLogHandler),
+                "init" if matches!(&*a.value, Expr::Name(n) if n.id.as_str() == "rollbar") => {
+                    Some(Marker::RollbarInit)
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+/// One setup call, where it is written (1-based line, path relative to the
+/// backend directory).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Found {
+    pub marker: Marker,
+    pub file: String,
+    pub line: usize,
+    /// How `app.py` reaches it when it is in another file: the line of
+    /// `app.py` and what is written there (`init_xray(...)`, `import lib.x`).
+    pub via: Option<(usize, String)>,
+}
+
+/// Why a setup call that is written never runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Dead {
+    /// In a function nothing that runs at import calls.
+    NeverCalled { function: String, def_line: usize },
+    /// Under a condition that is always false (`if False:`); its line.
+    NeverTrue { line: usize },
+    /// In a comment.
+    Commented,
+}
+
+/// A place Python cannot parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SyntaxProblem {
+    pub line: usize,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Detection {
+    /// Setup calls that run, in file and line order.
+    pub live: Vec<Found>,
+    /// Setup calls that are written but never run.
+    pub dead: Vec<(Found, Dead)>,
+    /// Files that do not parse, with their first problem (`app.py` first).
+    pub syntax: Vec<(String, SyntaxProblem)>,
+    /// The local modules that run when `app.py` is imported.
+    pub followed: Vec<String>,
+}
+
+impl Detection {
+    /// The setup calls of one part that run.
+    pub(crate) fn live_of(&self, part: Part) -> impl Iterator<Item = &Found> {
+        self.live.iter().filter(move |f| f.marker.part() == part)
+    }
+}
+
+/// Parses `text` and returns its first syntax problem, if any.
+pub(crate) fn syntax_problem(text: &str) -> Option<SyntaxProblem> {
+    Module::parse(String::new(), text.to_string()).problem.clone()
+}
+
+/// Finds the setup calls that run when `app.py` (`app_text`) is imported.
+/// `read("lib/xray.py")` returns a local file's text, `None` when it does not exist.
+pub(crate) fn detect(app_text: &str, read: &dyn Fn(&str) -> Option<String>) -> Detection {
+    let mut w = Walker {
+        read,
+        modules: HashMap::new(),
+        executed: Vec::new(),
+        walked: HashSet::new(),
+        status: BTreeMap::new(),
+    };
+    let app = Rc::new(Module::parse("app.py".into(), app_text.to_string()));
+    w.modules.insert("app.py".into(), Some(app.clone()));
+    w.executed.push("app.py".into());
+    let ctx = Ctx {
+        module: app.clone(),
+        dead: None,
+        via: None,
+        depth: 0,
+    };
+    w.stmts(&app.ast.body, &ctx);
+    w.finish()
+}
+
+/// A parsed file.
+struct Module {
+    rel: String,
+    text: String,
+    ast: ast::ModModule,
+    comments: Vec<ruff_text_size::TextRange>,
+    line_starts: Vec<usize>,
+    problem: Option<SyntaxProblem>,
+}
+
+impl Module {
+    fn parse(rel: String, text: String) -> Module {
+        let body = text.strip_prefix('\u{feff}').unwrap_or(&text).to_string();
+        let parsed = ruff_python_parser::parse_unchecked_source(&body, ast::PySourceType::Python);
+        let mut line_starts = vec![0];
+        line_starts.extend(body.match_indices('\n').map(|(i, _)| i + 1));
+        let comments = parsed
+            .tokens()
+            .iter()
+            .filter(|t| t.kind() == TokenKind::Comment)
+            .map(Ranged::range)
+            .collect();
+        let mut m = Module {
+            rel,
+            text: body,
+            ast: ast::ModModule {
+                node_index: Default::default(),
+                range: Default::default(),
+                body: Default::default(),
+            },
+            comments,
+            line_starts,
+            problem: None,
+        };
+        m.problem = parsed.errors().first().map(|e| SyntaxProblem {
+            line: m.line(e.location.start()),
+            message: e.error.to_string(),
+        });
+        m.ast = parsed.into_syntax();
+        if m.problem.is_none() {
+            m.problem = repeated_keyword(&m);
+        }
+        m
+    }
+
+    fn line(&self, at: TextSize) -> usize {
+        let at = at.to_usize();
+        self.line_starts.partition_point(|&s| s <= at)
+    }
+
+    /// This module's dotted package (`lib` for `lib/xray.py`, `lib` for
+    /// `lib/__init__.py`, `` for `app.py`).
+    fn package(&self) -> Vec<String> {
+        let mut parts: Vec<String> = self.rel.split('/').map(str::to_string).collect();
+        parts.pop();
+        parts
+    }
+
+    /// The module-level function `name` (also one defined inside a `with`,
+    /// `if` or `try` block at module level).
+    fn function(&self, name: &str) -> Option<&ast::StmtFunctionDef> {
+        fn find<'a>(stmts: &'a [Stmt], name: &str) -> Option<&'a ast::StmtFunctionDef> {
+            let mut hit = None;
+            for s in stmts {
+                let found = match s {
+                    Stmt::FunctionDef(f) if f.name.as_str() == name => Some(f),
+                    Stmt::With(w) => find(&w.body, name),
+                    Stmt::If(i) => find(&i.body, name)
+                        .or_else(|| i.elif_else_clauses.iter().find_map(|c| find(&c.body, name))),
+                    Stmt::Try(t) => find(&t.body, name).or_else(|| find(&t.orelse, name)),
+                    _ => None,
+                };
+                // The last definition wins, as in Python.
+                if found.is_some() {
+                    hit = found;
+                }
+            }
+            hit
+        }
+        find(&self.ast.body, name)
+    }
+
+    /// What module-level imports bind each name to, as absolute dotted paths
+    /// (`lib.xray` for `import lib.xray as x`; `lib.xray.init_xray` for
+    /// `from lib.xray import init_xray`; `lib` for `import lib.xray`).
+    fn bindings(&self) -> HashMap<String, String> {
+        let mut out = HashMap::new();
+        let mut visit = |s: &Stmt| match s {
+            Stmt::Import(i) => {
+                for a in &i.names {
+                    match &a.asname {
+                        Some(as_) => out.insert(as_.to_string(), a.name.to_string()),
+                        None => {
+                            let first = a.name.split('.').next().unwrap_or_default().to_string();
+                            out.insert(first.clone(), first)
+                        }
+                    };
+                }
+            }
+            Stmt::ImportFrom(i) => {
+                let Some(base) = self.absolute(i) else { return };
+                for a in &i.names {
+                    if a.name.as_str() == "*" {
+                        continue;
+                    }
+                    let bound = a.asname.as_ref().unwrap_or(&a.name).to_string();
+                    out.insert(bound, join(&base, a.name.as_str()));
+                }
+            }
+            _ => {}
+        };
+        for_each_module_level(&self.ast.body, &mut visit);
+        out
+    }
+
+    /// The absolute dotted module of a `from ... import` (`None` when a
+    /// relative import climbs above the backend directory).
+    fn absolute(&self, i: &ast::StmtImportFrom) -> Option<String> {
+        let module = i.module.as_ref().map(|m| m.to_string()).unwrap_or_default();
+        if i.level == 0 {
+            return Some(module);
+        }
+        let mut package = self.package();
+        for _ in 1..i.level {
+            package.pop()?;
+        }
+        let mut base = package.join(".");
+        if !module.is_empty() {
+            base = join(&base, &module);
+        }
+        Some(base)
+    }
+}
+
+fn join(a: &str, b: &str) -> String {
+    if a.is_empty() {
+        b.to_string()
+    } else {
+        format!("{a}.{b}")
+    }
+}
+
+/// Calls `f` on every statement that runs at module level, in blocks included
+/// (not in function or class bodies).
+fn for_each_module_level<'a>(stmts: &'a [Stmt], f: &mut dyn FnMut(&'a Stmt)) {
+    for s in stmts {
+        f(s);
+        match s {
+            Stmt::With(w) => for_each_module_level(&w.body, f),
+            Stmt::If(i) => {
+                for_each_module_level(&i.body, f);
+                for c in &i.elif_else_clauses {
+                    for_each_module_level(&c.body, f);
+                }
+            }
+            Stmt::Try(t) => {
+                for_each_module_level(&t.body, f);
+                for h in &t.handlers {
+                    let ast::ExceptHandler::ExceptHandler(h) = h;
+                    for_each_module_level(&h.body, f);
+                }
+                for_each_module_level(&t.orelse, f);
+                for_each_module_level(&t.finalbody, f);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Python's "keyword argument repeated", which the parser leaves to the compiler.
+fn repeated_keyword(m: &Module) -> Option<SyntaxProblem> {
+    struct V<'m> {
+        m: &'m Module,
+        hit: Option<SyntaxProblem>,
+    }
+    impl<'a> Visitor<'a> for V<'_> {
+        fn visit_expr(&mut self, e: &'a Expr) {
+            if let Expr::Call(c) = e {
+                let mut seen = HashSet::new();
+                for k in &c.arguments.keywords {
+                    if let Some(arg) = &k.arg {
+                        if !seen.insert(arg.as_str()) && self.hit.is_none() {
+                            self.hit = Some(SyntaxProblem {
+                                line: self.m.line(k.start()),
+                                message: format!("keyword argument repeated: {arg}"),
+                            });
+                        }
+                    }
+                }
+            }
+            visitor::walk_expr(self, e);
+        }
+    }
+    let mut v = V { m, hit: None };
+    v.visit_body(&m.ast.body);
+    v.hit
+}
+
+#[derive(Clone)]
+struct Ctx {
+    module: Rc<Module>,
+    /// Set when this code never runs.
+    dead: Option<Dead>,
+    /// Where `app.py` leaves for another file on the way here.
+    via: Option<(usize, String)>,
+    depth: usize,
+}
+
+impl Ctx {
+    /// The context one hop further (a call or an import at `at` in this module).
+    fn hop(&self, module: Rc<Module>, at: TextSize, what: impl FnOnce() -> String) -> Ctx {
+        let via = match &self.via {
+            Some(v) => Some(v.clone()),
+            None if self.module.rel == "app.py" && module.rel != "app.py" => {
+                Some((self.module.line(at), what()))
+            }
+            None => None,
+        };
+        Ctx {
+            module,
+            dead: self.dead.clone(),
+            via,
+            depth: self.depth + 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Status {
+    Live(Option<(usize, String)>),
+    Dead(Dead),
+}
+
+struct Walker<'r> {
+    read: &'r dyn Fn(&str) -> Option<String>,
+    modules: HashMap<String, Option<Rc<Module>>>,
+    /// Modules whose body ran, in order.
+    executed: Vec<String>,
+    /// Functions already walked: (module, function, runs).
+    walked: HashSet<(String, String, bool)>,
+    /// Every setup call met: (file, offset) → marker and status.
+    status: BTreeMap<(String, TextSize), (Marker, usize, Status)>,
+}
+
+impl Walker<'_> {
+    fn module(&mut self, rel: &str) -> Option<Rc<Module>> {
+        if let Some(m) = self.modules.get(rel) {
+            return m.clone();
+        }
+        let m = (self.read)(rel).map(|text| Rc::new(Module::parse(rel.to_string(), text)));
+        self.modules.insert(rel.to_string(), m.clone());
+        m
+    }
+
+    /// The local file of a dotted module, if there is one.
+    fn resolve(&mut self, dotted: &str) -> Option<Rc<Module>> {
+        if dotted.is_empty() {
+            return None;
+        }
+        let path = dotted.replace('.', "/");
+        self.module(&format!("{path}.py"))
+            .or_else(|| self.module(&format!("{path}/__init__.py")))
+    }
+
+    /// Runs an import of `dotted` (every package on the way, then the module).
+    fn import(&mut self, dotted: &str, at: TextSize, ctx: &Ctx) {
+        if ctx.dead.is_some() || ctx.depth >= MAX_DEPTH {
+            return;
+        }
+        let parts: Vec<&str> = dotted.split('.').collect();
+        for n in 1..=parts.len() {
+            let prefix = parts[..n].join(".");
+            if let Some(m) = self.resolve(&prefix) {
+                if self.executed.contains(&m.rel) {
+                    continue;
+                }
+                self.executed.push(m.rel.clone());
+                let inner = ctx.hop(m.clone(), at, || format!("import {dotted}"));
+                self.stmts(&m.ast.body, &inner);
+            }
+        }
+    }
+
+    fn stmts(&mut self, stmts: &[Stmt], ctx: &Ctx) {
+        for s in stmts {
+            self.stmt(s, ctx);
+        }
+    }
+
+    fn stmt(&mut self, s: &Stmt, ctx: &Ctx) {
+        match s {
+            Stmt::FunctionDef(f) => {
+                for d in &f.decorator_list {
+                    self.exprs(&d.expression, ctx);
+                    if is_hook(&d.expression) {
+                        self.function_body(ctx.module.clone(), f, s.start(), ctx);
+                    }
+                }
+            }
+            Stmt::ClassDef(c) => {
+                for s in &c.body {
+                    if !matches!(s, Stmt::FunctionDef(_)) {
+                        self.stmt(s, ctx);
+                    }
+                }
+            }
+            Stmt::If(i) => {
+                self.exprs(&i.test, ctx);
+                let never = |test: &Expr, ctx: &Ctx| -> Ctx {
+                    let mut c = ctx.clone();
+                    if c.dead.is_none() && is_falsy(test) {
+                        c.dead = Some(Dead::NeverTrue {
+                            line: ctx.module.line(test.start()),
+                        });
+                    }
+                    c
+                };
+                self.stmts(&i.body, &never(&i.test, ctx));
+                for c in &i.elif_else_clauses {
+                    match &c.test {
+                        Some(t) => {
+                            self.exprs(t, ctx);
+                            self.stmts(&c.body, &never(t, ctx));
+                        }
+                        None => self.stmts(&c.body, ctx),
+                    }
+                }
+            }
+            Stmt::With(w) => {
+                for item in &w.items {
+                    self.exprs(&item.context_expr, ctx);
+                }
+                self.stmts(&w.body, ctx);
+            }
+            Stmt::Try(t) => {
+                self.stmts(&t.body, ctx);
+                for h in &t.handlers {
+                    let ast::ExceptHandler::ExceptHandler(h) = h;
+                    self.stmts(&h.body, ctx);
+                }
+                self.stmts(&t.orelse, ctx);
+                self.stmts(&t.finalbody, ctx);
+            }
+            Stmt::For(f) => {
+                self.exprs(&f.iter, ctx);
+                self.stmts(&f.body, ctx);
+                self.stmts(&f.orelse, ctx);
+            }
+            Stmt::While(w) => {
+                self.exprs(&w.test, ctx);
+                self.stmts(&w.body, ctx);
+                self.stmts(&w.orelse, ctx);
+            }
+            Stmt::Match(m) => {
+                self.exprs(&m.subject, ctx);
+                for c in &m.cases {
+                    self.stmts(&c.body, ctx);
+                }
+            }
+            Stmt::Import(i) => {
+                for a in &i.names {
+                    self.import(a.name.as_str(), s.start(), ctx);
+                }
+            }
+            Stmt::ImportFrom(i) => {
+                let Some(base) = ctx.module.absolute(i) else {
+                    return;
+                };
+                self.import(&base, s.start(), ctx);
+                for a in &i.names {
+                    // `from lib import xray`: the submodule runs too.
+                    if a.name.as_str() != "*" && !base.is_empty() {
+                        let sub = join(&base, a.name.as_str());
+                        if self.resolve(&sub).is_some() {
+                            self.import(&sub, s.start(), ctx);
+                        }
+                    } else if base.is_empty() {
+                        self.import(a.name.as_str(), s.start(), ctx);
+                    }
+                }
+            }
+            other => self.exprs_of_stmt(other, ctx),
+        }
+    }
+
+    /// The calls in a simple statement, in order.
+    fn exprs_of_stmt(&mut self, s: &Stmt, ctx: &Ctx) {
+        let mut c = Calls::default();
+        c.visit_stmt(s);
+        for call in c.found {
+            self.call(call, ctx);
+        }
+    }
+
+    fn exprs(&mut self, e: &Expr, ctx: &Ctx) {
+        let mut c = Calls::default();
+        c.visit_expr(e);
+        for call in c.found {
+            self.call(call, ctx);
+        }
+    }
+
+    fn call(&mut self, call: &ast::ExprCall, ctx: &Ctx) {
+        if let Some(marker) = Marker::of_call(&call.func) {
+            let key = (ctx.module.rel.clone(), call.start());
+            let status = match &ctx.dead {
+                None => Status::Live(ctx.via.clone()),
+                Some(d) => Status::Dead(d.clone()),
+            };
+            let line = ctx.module.line(call.start());
+            match self.status.get(&key) {
+                Some((_, _, Status::Live(_))) => {}
+                _ => {
+                    self.status.insert(key, (marker, line, status));
+                }
+            }
+            return;
+        }
+        // `app.before_first_request(setup)`: the function runs.
+        if is_hook(&call.func) {
+            if let Some(Expr::Name(n)) = call.arguments.args.first() {
+                self.call_name(&[n.id.to_string()], call, ctx);
+            }
+            return;
+        }
+        if let Some(path) = dotted(&call.func) {
+            self.call_name(&path, call, ctx);
+        }
+    }
+
+    /// Follows a call of `a.b.f(...)` / `f(...)` into a local function.
+    fn call_name(&mut self, path: &[String], call: &ast::ExprCall, ctx: &Ctx) {
+        if ctx.depth >= MAX_DEPTH {
+            return;
+        }
+        let module = ctx.module.clone();
+        if path.len() == 1 {
+            if let Some(f) = module.function(&path[0]) {
+                self.function_body(module.clone(), f, call.start(), ctx);
+                return;
+            }
+        }
+        let bindings = module.bindings();
+        let Some(bound) = bindings.get(&path[0]) else {
+            return;
+        };
+        let mut full: Vec<String> = bound.split('.').map(str::to_string).collect();
+        full.extend(path[1..].iter().cloned());
+        let Some((name, module_path)) = full.split_last() else {
+            return;
+        };
+        let Some(target) = self.resolve(&module_path.join(".")) else {
+            return;
+        };
+        if let Some(f) = target.function(name) {
+            self.function_body(target.clone(), f, call.start(), ctx);
+        }
+    }
+
+    fn function_body(
+        &mut self,
+        module: Rc<Module>,
+        f: &ast::StmtFunctionDef,
+        at: TextSize,
+        ctx: &Ctx,
+    ) {
+        let key = (module.rel.clone(), f.name.to_string(), ctx.dead.is_none());
+        if !self.walked.insert(key) {
+            return;
+        }
+        let name = f.name.to_string();
+        let inner = ctx.hop(module, at, || format!("{name}(...)"));
+        self.stmts(&f.body, &inner);
+    }
+
+    fn finish(mut self) -> Detection {
+        let mut d = Detection::default();
+        // Setup calls in functions no running code reaches.
+        let modules: Vec<Rc<Module>> = self
+            .executed
+            .iter()
+            .filter_map(|rel| self.modules.get(rel).cloned().flatten())
+            .collect();
+        for m in &modules {
+            let mut v = Unreached {
+                m,
+                stack: Vec::new(),
+                found: Vec::new(),
+            };
+            v.visit_body(&m.ast.body);
+            for (at, marker, function, def_line) in v.found {
+                let key = (m.rel.clone(), at);
+                self.status.entry(key).or_insert((
+                    marker,
+                    m.line(at),
+                    Status::Dead(Dead::NeverCalled { function, def_line }),
+                ));
+            }
+            for range in &m.comments {
+                let text = &m.text[range.start().to_usize()..range.end().to_usize()];
+                for marker in Marker::ALL {
+                    if text.contains(marker.call()) {
+                        d.dead.push((
+                            Found {
+                                marker,
+                                file: m.rel.clone(),
+                                line: m.line(range.start()),
+                                via: None,
+                            },
+                            Dead::Commented,
+                        ));
+                    }
+                }
+            }
+            if let Some(p) = &m.problem {
+                d.syntax.push((m.rel.clone(), p.clone()));
+            }
+        }
+        for ((file, _), (marker, line, status)) in self.status {
+            match status {
+                Status::Live(via) => d.live.push(Found {
+                    marker,
+                    file,
+                    line,
+                    via,
+                }),
+                Status::Dead(dead) => d.dead.push((
+                    Found {
+                        marker,
+                        file,
+                        line,
+                        via: None,
+                    },
+                    dead,
+                )),
+            }
+        }
+        d.dead.sort_by(|a, b| (&a.0.file, a.0.line).cmp(&(&b.0.file, b.0.line)));
+        d.followed = self.executed.into_iter().filter(|r| r != "app.py").collect();
+        d
+    }
+}
+
+/// `@app.before_first_request`, `@app.before_request` (also called, and as
+/// `app.before_request(f)`): Flask runs the function for the requests.
+fn is_hook(e: &Expr) -> bool {
+    let e = match e {
+        Expr::Call(c) => &*c.func,
+        other => other,
+    };
+    matches!(e, Expr::Attribute(a) if matches!(
+        a.attr.as_str(),
+        "before_first_request" | "before_request" | "before_app_first_request" | "before_app_request"
+    ))
+}
+
+fn is_falsy(e: &Expr) -> bool {
+    match e {
+        Expr::BooleanLiteral(b) => !b.value,
+        Expr::NoneLiteral(_) => true,
+        Expr::NumberLiteral(n) => matches!(&n.value, ast::Number::Int(i) if i.as_u8() == Some(0)),
+        _ => false,
+    }
+}
+
+/// `a.b.f` → `["a", "b", "f"]`.
+fn dotted(e: &Expr) -> Option<Vec<String>> {
+    match e {
+        Expr::Name(n) => Some(vec![n.id.to_string()]),
+        Expr::Attribute(a) => {
+            let mut v = dotted(&a.value)?;
+            v.push(a.attr.to_string());
+            Some(v)
+        }
+        _ => None,
+    }
+}
+
+/// The calls of an expression or simple statement, outside lambdas and
+/// nested definitions, in evaluation order (arguments before the call).
+#[derive(Default)]
+struct Calls<'a> {
+    found: Vec<&'a ast::ExprCall>,
+}
+
+impl<'a> Visitor<'a> for Calls<'a> {
+    fn visit_stmt(&mut self, s: &'a Stmt) {
+        if !matches!(s, Stmt::FunctionDef(_) | Stmt::ClassDef(_)) {
+            visitor::walk_stmt(self, s);
+        }
+    }
+    fn visit_expr(&mut self, e: &'a Expr) {
+        match e {
+            Expr::Lambda(_) => {}
+            Expr::Call(c) => {
+                visitor::walk_expr(self, e);
+                self.found.push(c);
+            }
+            _ => visitor::walk_expr(self, e),
+        }
+    }
+}
+
+/// Every setup call inside a function, with the outermost function's name and line.
+struct Unreached<'m> {
+    m: &'m Module,
+    stack: Vec<(String, usize)>,
+    found: Vec<(TextSize, Marker, String, usize)>,
+}
+
+impl<'a> Visitor<'a> for Unreached<'_> {
+    fn visit_stmt(&mut self, s: &'a Stmt) {
+        if let Stmt::FunctionDef(f) = s {
+            self.stack.push((f.name.to_string(), self.m.line(f.start())));
+            visitor::walk_stmt(self, s);
+            self.stack.pop();
+        } else {
+            visitor::walk_stmt(self, s);
+        }
+    }
+    fn visit_expr(&mut self, e: &'a Expr) {
+        if let Expr::Call(c) = e {
+            if let (Some(marker), Some((name, line))) = (Marker::of_call(&c.func), self.stack.first()) {
+                self.found.push((c.start(), marker, name.clone(), *line));
+            }
+        }
+        visitor::walk_expr(self, e);
+    }
+}
+
+#[cfg(test)]
+#[path = "python_tests.rs"]
+mod tests;

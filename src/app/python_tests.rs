@@ -1,0 +1,210 @@
+use super::*;
+
+/// Detection over `app.py` and the given local files.
+fn run(app: &str, files: &[(&str, &str)]) -> Detection {
+    let files: HashMap<String, String> = files
+        .iter()
+        .map(|(p, t)| (p.to_string(), t.to_string()))
+        .collect();
+    detect(app, &|rel| files.get(rel).cloned())
+}
+
+fn live(d: &Detection) -> Vec<(Marker, &str, usize)> {
+    d.live
+        .iter()
+        .map(|f| (f.marker, f.file.as_str(), f.line))
+        .collect()
+}
+
+#[test]
+fn module_level_setup_in_app_py_runs() {
+    let d = run(
+        "from flask import Flask\n\
+         from aws_xray_sdk.ext.flask.middleware import XRayMiddleware\n\
+         app = Flask(__name__)\n\
+         XRayMiddleware(app, xray_recorder)\n\
+         FlaskInstrumentor().instrument_app(app)\n",
+        &[],
+    );
+    assert_eq!(
+        live(&d),
+        [
+            (Marker::XRayMiddleware, "app.py", 4),
+            (Marker::FlaskInstrumentor, "app.py", 5)
+        ]
+    );
+    assert!(d.dead.is_empty() && d.syntax.is_empty());
+}
+
+#[test]
+fn refactored_lib_modules_are_followed_through_imports_and_calls() {
+    let app = "from flask import Flask, g\n\
+               from lib.xray import init_xray\n\
+               from lib import honeycomb\n\
+               import lib.rollbar as rb\n\
+               app = Flask(__name__)\n\
+               init_xray(app)\n\
+               honeycomb.init_honeycomb(app)\n\
+               with app.app_context():\n    g.rollbar = rb.init_rollbar(app)\n";
+    let xray = "from aws_xray_sdk.core import xray_recorder\n\
+                def init_xray(app):\n    xray_recorder.configure(service='backend-flask')\n    XRayMiddleware(app, xray_recorder)\n";
+    let honeycomb = "provider = TracerProvider()\n\
+                     trace.set_tracer_provider(provider)\n\
+                     def init_honeycomb(app):\n    FlaskInstrumentor().instrument_app(app)\n";
+    let rollbar = "import rollbar\ndef init_rollbar(app):\n    rollbar.init('t', 'production')\n    return rollbar\n";
+    let d = run(
+        app,
+        &[
+            ("lib/xray.py", xray),
+            ("lib/honeycomb.py", honeycomb),
+            ("lib/rollbar.py", rollbar),
+        ],
+    );
+    assert_eq!(
+        live(&d),
+        [
+            (Marker::SetTracerProvider, "lib/honeycomb.py", 2),
+            (Marker::FlaskInstrumentor, "lib/honeycomb.py", 4),
+            (Marker::RollbarInit, "lib/rollbar.py", 3),
+            (Marker::XRayMiddleware, "lib/xray.py", 4),
+        ]
+    );
+    let via: Vec<_> = d.live.iter().map(|f| f.via.clone().unwrap()).collect();
+    assert_eq!(via[0], (3, "import lib.honeycomb".to_string()));
+    assert_eq!(via[1], (7, "init_honeycomb(...)".to_string()));
+    assert_eq!(via[2], (9, "init_rollbar(...)".to_string()));
+    assert_eq!(via[3], (6, "init_xray(...)".to_string()));
+    assert_eq!(d.followed, ["lib/xray.py", "lib/honeycomb.py", "lib/rollbar.py"]);
+}
+
+#[test]
+fn a_definition_nobody_calls_does_not_count() {
+    // The Rollbar snippet defined inside `with app.app_context():` and never called.
+    let d = run(
+        "import rollbar\napp = Flask(__name__)\nwith app.app_context():\n    def init_rollbar():\n        rollbar.init('t', 'production')\n",
+        &[],
+    );
+    assert!(d.live.is_empty());
+    assert_eq!(d.dead.len(), 1);
+    assert_eq!(
+        d.dead[0].1,
+        Dead::NeverCalled {
+            function: "init_rollbar".into(),
+            def_line: 4
+        }
+    );
+    assert_eq!(d.dead[0].0.line, 5);
+}
+
+#[test]
+fn an_imported_function_that_is_never_called_does_not_count() {
+    let d = run(
+        "from lib.cloudwatch import init_cloudwatch\napp = Flask(__name__)\n",
+        &[(
+            "lib/cloudwatch.py",
+            "import watchtower\n# cw = watchtower.CloudWatchLogHandler(log_group='cruddur')\n\
+             def init_cloudwatch():\n    return watchtower.CloudWatchLogHandler(log_group_name='cruddur')\n",
+        )],
+    );
+    assert!(d.live.is_empty());
+    let dead: Vec<_> = d.dead.iter().map(|(f, why)| (f.line, why.clone())).collect();
+    assert_eq!(
+        dead,
+        [
+            (2, Dead::Commented),
+            (
+                4,
+                Dead::NeverCalled {
+                    function: "init_cloudwatch".into(),
+                    def_line: 3
+                }
+            )
+        ]
+    );
+}
+
+#[test]
+fn before_first_request_and_before_request_hooks_run() {
+    let d = run(
+        "app = Flask(__name__)\n@app.before_first_request\ndef init_rollbar():\n    rollbar.init('t')\n\
+         def setup():\n    XRayMiddleware(app, r)\napp.before_request(setup)\n",
+        &[],
+    );
+    assert_eq!(
+        live(&d),
+        [
+            (Marker::RollbarInit, "app.py", 4),
+            (Marker::XRayMiddleware, "app.py", 6)
+        ]
+    );
+}
+
+#[test]
+fn if_false_and_comments_do_not_count_but_env_gates_do() {
+    let d = run(
+        "app = Flask(__name__)\nif False:\n    XRayMiddleware(app, r)\n\
+         if os.getenv('ROLLBAR_ACCESS_TOKEN'):\n    rollbar.init('t')\n\
+         # FlaskInstrumentor().instrument_app(app)\n",
+        &[],
+    );
+    assert_eq!(live(&d), [(Marker::RollbarInit, "app.py", 5)]);
+    let dead: Vec<_> = d
+        .dead
+        .iter()
+        .map(|(f, why)| (f.marker, f.line, why.clone()))
+        .collect();
+    assert_eq!(
+        dead,
+        [
+            (Marker::XRayMiddleware, 3, Dead::NeverTrue { line: 2 }),
+            (Marker::FlaskInstrumentor, 6, Dead::Commented)
+        ]
+    );
+}
+
+#[test]
+fn relative_and_package_imports_and_depth() {
+    // app → utils/__init__ (runs) → utils/logger.setup_logging → CloudWatchLogHandler.
+    let d = run(
+        "from utils import logger\napp = Flask(__name__)\nlogger.setup_logging(app)\n",
+        &[
+            ("utils/__init__.py", "from .obs import wire\n"),
+            ("utils/obs.py", "def wire(app):\n    XRayMiddleware(app, r)\n"),
+            (
+                "utils/logger.py",
+                "from .handlers import make\ndef setup_logging(app):\n    make()\n",
+            ),
+            (
+                "utils/handlers.py",
+                "def make():\n    return watchtower.CloudWatchLogHandler(log_group_name='g')\n",
+            ),
+        ],
+    );
+    assert_eq!(live(&d), [(Marker::CloudWatchLogHandler, "utils/handlers.py", 2)]);
+    assert!(matches!(d.dead[0].1, Dead::NeverCalled { ref function, .. } if function == "wire"));
+}
+
+#[test]
+fn syntax_errors_name_their_line() {
+    let d = run("app = Flask(__name__)\ndef f(:\n    pass\n", &[]);
+    assert_eq!(d.syntax.len(), 1);
+    assert_eq!(d.syntax[0].0, "app.py");
+    assert_eq!(d.syntax[0].1.line, 2);
+    let p = syntax_problem("rollbar.init(a, root=1, root=2)\n").unwrap();
+    assert_eq!(p.line, 1);
+    assert_eq!(p.message, "keyword argument repeated: root");
+    assert_eq!(syntax_problem("\u{feff}x = 1\n"), None);
+}
+
+#[test]
+fn cycles_and_missing_modules_end() {
+    let d = run(
+        "import a\nfrom missing import thing\nthing()\napp = Flask(__name__)\n",
+        &[
+            ("a.py", "import b\ndef f():\n    b.g()\nf()\n"),
+            ("b.py", "import a\ndef g():\n    a.f()\n"),
+        ],
+    );
+    assert!(d.live.is_empty());
+    assert_eq!(d.followed, ["a.py", "b.py"]);
+}
