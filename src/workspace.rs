@@ -232,24 +232,57 @@ pub(crate) fn app_files(s: &crate::config::AppSettings) -> Result<Vec<PlannedFil
         what: "app.py",
         path: app_path.clone(),
     })?;
-    let app_plan = app::plan_app_py(&app_text, &app_label)?;
-    // Parts app.py instruments by hand: neither installed nor switched on twice.
-    let skip = app::parts_to_skip(&app_plan.existing).within(s.parts);
-    let parts = s.parts.minus(skip);
-    let mut app_new = app_plan.new_text.clone();
-    if app_plan.inserted && !skip.is_empty() {
-        app_new = replace_call_line(&app_new, &app::call_line(skip));
+    let req_path = dir.join("requirements.txt");
+    let req_label = req_path.display().to_string();
+    let req_text = files::read(&req_path)?;
+
+    // What app.py and the local modules it runs at import set up by hand.
+    let read_local = |rel: &str| files::read(&dir.join(rel)).ok().flatten();
+    let found = app::detect(&app_text, &read_local);
+    if let Some((_, p)) = found.syntax.iter().find(|(file, _)| file == "app.py") {
+        return Err(app::AppError::Syntax {
+            file: app_label,
+            line: p.line,
+            message: p.message.clone(),
+        }
+        .into());
     }
-    // Hand instrumentation is named once, with its line, by the planner's notes;
-    // the change line shows the `skip=(...)` that leaves it out.
-    let mut app_notes = app_plan.notes.clone();
-    for c in app::crashers(&app_text) {
+    // Parts set up by hand: neither installed nor switched on twice.
+    let skip = app::by_hand(&found, s.parts);
+    let parts = s.parts.minus(skip);
+    let left = parts.within(crate::parts::Parts::of(&crate::parts::Part::INSTRUMENTED));
+    let (app_new, mut app_notes, inserted) = if left.is_empty() {
+        (app_text.clone(), Vec::new(), false)
+    } else {
+        let plan = app::plan_app_py(&app_text, &app_label)?;
+        let mut new = plan.new_text;
+        if plan.inserted && !skip.is_empty() {
+            new = replace_call_line(&new, &app::call_line(skip));
+        }
+        (new, plan.notes, plan.inserted)
+    };
+    let shift = inserted_lines(&app_text, &app_new);
+    let at = |rel: &str, line: usize| {
+        if rel == "app.py" {
+            format!("{app_label}:{}", shift(line))
+        } else {
+            format!("{}:{line}", dir.join(rel).display())
+        }
+    };
+    app_notes.extend(app::hand_notes(
+        &found,
+        s.parts,
+        &at,
+        (&req_label, req_text.as_deref()),
+    ));
+    if left.is_empty() {
+        let names: Vec<&str> = skip.iter().map(app::part_label).collect();
         app_notes.push(format!(
-            "{app_label}:{}: {} ({})",
-            c.line, c.message, c.hint
+            "{app_label}: every part asked for is already set up by hand ({}): nothing to write",
+            names.join(", ")
         ));
     }
-    let app_changes = if app_plan.inserted {
+    let app_changes = if inserted {
         vec![format!(
             "+ {} after `app = Flask(...)`",
             app::call_line(skip)
@@ -258,10 +291,7 @@ pub(crate) fn app_files(s: &crate::config::AppSettings) -> Result<Vec<PlannedFil
         Vec::new()
     };
 
-    let req_path = dir.join("requirements.txt");
-    let req_label = req_path.display().to_string();
-    let req_text = files::read(&req_path)?;
-    let wanted = app::packages(parts);
+    let wanted = app::packages(left);
     let req_plan = app::plan_requirements(req_text.as_deref(), &req_label, &wanted)?;
 
     let module_path = dir.join(app::MODULE_PATH);
@@ -269,20 +299,23 @@ pub(crate) fn app_files(s: &crate::config::AppSettings) -> Result<Vec<PlannedFil
     let module_text = files::read(&module_path)?;
     let mut module_conflicts = Vec::new();
     let module_new = match &module_text {
+        // Nothing left to set up: the module is neither added nor updated.
+        None if left.is_empty() => None,
+        Some(old) if left.is_empty() => Some(old.clone()),
         Some(old) if old != app::MODULE && !s.force => {
             module_conflicts.push(crate::plan::FieldDiff::new(
                 app::MODULE_PATH,
                 Some("edited by hand".into()),
                 Some("this version's module".into()),
             ));
-            old.clone()
+            Some(old.clone())
         }
-        _ => app::MODULE.to_string(),
+        _ => Some(app::MODULE.to_string()),
     };
-    let module_changes = match &module_text {
-        None => vec![format!("+ {}", app::MODULE_PATH)],
-        Some(old) if *old != module_new => vec![format!("~ {}", app::MODULE_PATH)],
-        Some(_) => Vec::new(),
+    let module_changes = match (&module_text, &module_new) {
+        (None, _) => vec![format!("+ {}", app::MODULE_PATH)],
+        (Some(old), Some(new)) if old != new => vec![format!("~ {}", app::MODULE_PATH)],
+        _ => Vec::new(),
     };
     let report = |file: String, changes: Vec<String>, conflicts, notes: Vec<String>| FileReport {
         file,
@@ -294,7 +327,7 @@ pub(crate) fn app_files(s: &crate::config::AppSettings) -> Result<Vec<PlannedFil
         diff: None,
         next_steps: Vec::new(),
     };
-    Ok(vec![
+    let mut planned = vec![
         PlannedFile {
             path: req_path,
             report: report(
@@ -308,20 +341,46 @@ pub(crate) fn app_files(s: &crate::config::AppSettings) -> Result<Vec<PlannedFil
             force: s.force,
         },
         PlannedFile {
-            path: module_path,
-            report: report(module_label, module_changes, module_conflicts, Vec::new()),
-            old: module_text,
-            new: module_new,
-            force: s.force,
-        },
-        PlannedFile {
             path: app_path,
             report: report(app_label, app_changes, Vec::new(), app_notes),
             old: Some(app_text),
             new: app_new,
             force: s.force,
         },
-    ])
+    ];
+    if let Some(module_new) = module_new {
+        planned.insert(
+            1,
+            PlannedFile {
+                path: module_path,
+                report: report(module_label, module_changes, module_conflicts, Vec::new()),
+                old: module_text,
+                new: module_new,
+                force: s.force,
+            },
+        );
+    }
+    Ok(planned)
+}
+
+/// Maps a line of `old` to its line in `new`, where `new` is `old` with lines
+/// inserted at one place (what `plan_app_py` does).
+fn inserted_lines(old: &str, new: &str) -> impl Fn(usize) -> usize {
+    let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
+    let first_diff = old_lines
+        .iter()
+        .zip(&new_lines)
+        .position(|(a, b)| a != b)
+        .unwrap_or(old_lines.len());
+    let added = new_lines.len().saturating_sub(old_lines.len());
+    move |line| {
+        if line > first_diff {
+            line + added
+        } else {
+            line
+        }
+    }
 }
 
 /// Replaces the inserted `init_observability(app)` line (ours, just added).

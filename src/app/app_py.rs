@@ -8,74 +8,10 @@
 
 use super::requirements::detect_eol;
 use super::AppError;
-use crate::parts::{Part, Parts};
 
 /// The two lines `cruddur-obs` adds.
 pub(crate) const IMPORT_LINE: &str = "from lib.observability import init_observability";
 pub(crate) const CALL_LINE: &str = "init_observability(app)";
-
-/// Instrumentation found in `app.py`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) enum Instrumentation {
-    /// `FlaskInstrumentor(...)` — Honeycomb / OpenTelemetry by hand.
-    OpenTelemetry,
-    /// `XRayMiddleware(...)`.
-    Xray,
-    /// `rollbar.init(...)`.
-    Rollbar,
-    /// `CloudWatchLogHandler(...)` (watchtower).
-    Watchtower,
-    /// `init_observability(app)` is already called at module level.
-    OursPresent,
-}
-
-impl Instrumentation {
-    pub(crate) fn label(self) -> &'static str {
-        match self {
-            Instrumentation::OpenTelemetry => "OpenTelemetry (FlaskInstrumentor)",
-            Instrumentation::Xray => "AWS X-Ray (XRayMiddleware)",
-            Instrumentation::Rollbar => "Rollbar (rollbar.init)",
-            Instrumentation::Watchtower => "CloudWatch Logs (watchtower.CloudWatchLogHandler)",
-            Instrumentation::OursPresent => "cruddur-obs (init_observability)",
-        }
-    }
-
-    /// The part this hand instrumentation stands for (`None` for ours).
-    pub(crate) fn part(self) -> Option<Part> {
-        match self {
-            Instrumentation::OpenTelemetry => Some(Part::Honeycomb),
-            Instrumentation::Xray => Some(Part::Xray),
-            Instrumentation::Rollbar => Some(Part::Rollbar),
-            Instrumentation::Watchtower => Some(Part::Logs),
-            Instrumentation::OursPresent => None,
-        }
-    }
-}
-
-/// The parts to leave out because `app.py` already does them by hand: their
-/// packages are already installed and a second instrumentation would double
-/// every span, segment, log line or error report. Sorted, each once.
-pub(crate) fn parts_to_skip(existing: &[Instrumentation]) -> Parts {
-    existing.iter().filter_map(|i| i.part()).collect()
-}
-
-/// A known bootcamp line that makes the backend fail at start-up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum CrasherKind {
-    /// `@app.before_first_request`, removed in Flask 2.3.
-    BeforeFirstRequest,
-    /// `CloudWatchLogHandler(log_group=...)`, renamed in watchtower 3.
-    WatchtowerLogGroup,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Crasher {
-    pub kind: CrasherKind,
-    /// 1-based line.
-    pub line: usize,
-    pub message: String,
-    pub hint: String,
-}
 
 /// The planned `app.py`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,10 +20,9 @@ pub(crate) struct AppPyPlan {
     pub new_text: String,
     /// Whether a line (the import, the call or both) was inserted.
     pub inserted: bool,
-    /// What the file already instruments, in order of first appearance;
-    /// `OursPresent` when `init_observability(app)` is already called.
-    pub existing: Vec<Instrumentation>,
-    /// `file:line: ...` messages for the user (hand instrumentation, odd order).
+    /// `init_observability(app)` is already called at module level.
+    pub ours_present: bool,
+    /// `file:line: ...` messages for the user (our lines in an odd order).
     pub notes: Vec<String>,
 }
 
@@ -99,22 +34,7 @@ pub(crate) fn plan_app_py(text: &str, file: &str) -> Result<AppPyPlan, AppError>
     let scan = Scan::new(body);
     let w = Wiring::of(&scan);
 
-    let mut existing: Vec<(usize, Instrumentation)> = w.hand.iter().map(|&(k, l)| (l, k)).collect();
-    if let Some(&(first, _)) = w.calls.first() {
-        existing.push((first + 1, Instrumentation::OursPresent));
-    }
-    existing.sort();
-
     let mut notes = Vec::new();
-    for &(kind, line) in &w.hand {
-        if let Some(part) = kind.part() {
-            notes.push(format!(
-                "{file}:{line}: {} is already set up by hand; leave {} out rather than instrumenting twice",
-                kind.label(),
-                super::part_label(part)
-            ));
-        }
-    }
     if w.calls.len() > 1 {
         let lines: Vec<usize> = w.calls.iter().map(|&(a, _)| a + 1).collect();
         notes.push(format!(
@@ -126,7 +46,7 @@ pub(crate) fn plan_app_py(text: &str, file: &str) -> Result<AppPyPlan, AppError>
     let mut plan = AppPyPlan {
         new_text: text.to_owned(),
         inserted: false,
-        existing: existing.into_iter().map(|(_, k)| k).collect(),
+        ours_present: !w.calls.is_empty(),
         notes,
     };
 
@@ -177,51 +97,6 @@ pub(crate) fn plan_app_py(text: &str, file: &str) -> Result<AppPyPlan, AppError>
         }
     }
     Ok(plan)
-}
-
-/// Known start-up crashers of the bootcamp's `app.py`, in line order.
-pub(crate) fn crashers(text: &str) -> Vec<Crasher> {
-    let (_, body) = split_bom(text);
-    let scan = Scan::new(body);
-    let m = &scan.masked;
-    let mut out = Vec::new();
-
-    for at in find_word(m, b"before_first_request") {
-        if prev_non_ws(m, at) == Some(b'.') {
-            out.push(Crasher {
-                kind: CrasherKind::BeforeFirstRequest,
-                line: scan.line_of(at) + 1,
-                message:
-                    "`before_first_request` was removed in Flask 2.3; the app stops at import \
-                          with AttributeError"
-                        .into(),
-                hint: "initialise at start-up instead, e.g. `init_observability(app)` right after \
-                       `app = Flask(__name__)`"
-                    .into(),
-            });
-        }
-    }
-
-    for at in find_word(m, b"CloudWatchLogHandler") {
-        let Some(open) = call_paren(m, at + "CloudWatchLogHandler".len()) else {
-            continue;
-        };
-        if let Some(kw) = keyword_arg(m, open, b"log_group") {
-            out.push(Crasher {
-                kind: CrasherKind::WatchtowerLogGroup,
-                line: scan.line_of(kw) + 1,
-                message: "`CloudWatchLogHandler(log_group=...)`: watchtower 3 renamed `log_group` to \
-                          `log_group_name`; this raises TypeError at start-up"
-                    .into(),
-                hint: "use `log_group_name=`; and pass `create_log_group=False` with a group created \
-                       beforehand with a retention policy — otherwise the handler creates the group \
-                       and its logs are kept forever"
-                    .into(),
-            });
-        }
-    }
-    out.sort_by_key(|c| c.line);
-    out
 }
 
 fn split_bom(text: &str) -> (&str, &str) {
@@ -293,13 +168,11 @@ fn insert_before(scan: &Scan, idx: usize, new: &[&str]) -> String {
 
 // ---- what the file holds ---------------------------------------------------------
 
-/// Module-level statements of interest, as `(first line, last line)` 0-based,
-/// and the hand instrumentation with its 1-based line.
+/// Module-level statements of interest, as `(first line, last line)` 0-based.
 pub(crate) struct Wiring {
     assigns: Vec<(usize, usize)>,
     imports: Vec<(usize, usize)>,
     calls: Vec<(usize, usize)>,
-    pub(crate) hand: Vec<(Instrumentation, usize)>,
 }
 
 impl Wiring {
@@ -308,7 +181,6 @@ impl Wiring {
             assigns: Vec::new(),
             imports: Vec::new(),
             calls: Vec::new(),
-            hand: Vec::new(),
         };
         for (first, last) in scan.module_statements() {
             let code = scan.statement_code(first, last);
@@ -320,31 +192,6 @@ impl Wiring {
                 w.calls.push((first, last));
             }
         }
-        let m = &scan.masked;
-        let mut found: Vec<(usize, Instrumentation)> = Vec::new();
-        let mut note = |at: Option<usize>, kind| {
-            if let Some(at) = at {
-                found.push((at, kind));
-            }
-        };
-        note(
-            called(m, b"FlaskInstrumentor", b"(."),
-            Instrumentation::OpenTelemetry,
-        );
-        note(called(m, b"XRayMiddleware", b"("), Instrumentation::Xray);
-        note(
-            find_word(m, b"rollbar").find(|&at| is_rollbar_init(m, at)),
-            Instrumentation::Rollbar,
-        );
-        note(
-            called(m, b"CloudWatchLogHandler", b"("),
-            Instrumentation::Watchtower,
-        );
-        found.sort();
-        w.hand = found
-            .into_iter()
-            .map(|(at, kind)| (kind, scan.line_of(at) + 1))
-            .collect();
         w
     }
 }
@@ -424,68 +271,6 @@ fn is_our_call(code: &[u8]) -> bool {
     c.eat(b")") || c.eat(b",")
 }
 
-/// First offset of `name` followed by one of `then` (e.g. `(`), imports aside.
-fn called(m: &[u8], name: &[u8], then: &[u8]) -> Option<usize> {
-    find_word(m, name)
-        .find(|&at| next_non_ws(m, at + name.len()).is_some_and(|b| then.contains(&b)))
-}
-
-/// `rollbar . init (` at `at`, where `rollbar` is not an attribute itself.
-fn is_rollbar_init(m: &[u8], at: usize) -> bool {
-    if prev_non_ws(m, at) == Some(b'.') {
-        return false;
-    }
-    let mut c = Cur { s: m, i: at + 7 };
-    c.ws();
-    if !c.eat(b".") {
-        return false;
-    }
-    c.ws();
-    if !c.word(b"init") {
-        return false;
-    }
-    c.ws();
-    c.eat(b"(")
-}
-
-/// The `(` right after a name ending at `after`, if the name is called.
-fn call_paren(m: &[u8], after: usize) -> Option<usize> {
-    let mut c = Cur { s: m, i: after };
-    c.ws_nl();
-    (c.peek() == Some(b'(')).then_some(c.i)
-}
-
-/// Offset of keyword argument `name=` among the top-level arguments of the call
-/// whose `(` is at `open`.
-fn keyword_arg(m: &[u8], open: usize, name: &[u8]) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut i = open;
-    while i < m.len() {
-        match m[i] {
-            b'(' | b'[' | b'{' => depth += 1,
-            b')' | b']' | b'}' => {
-                depth -= 1;
-                if depth == 0 {
-                    return None;
-                }
-            }
-            _ if depth == 1 && m[i..].starts_with(name) && boundary(m, i, name.len()) => {
-                let mut c = Cur {
-                    s: m,
-                    i: i + name.len(),
-                };
-                c.ws_nl();
-                if c.eat(b"=") && c.peek() != Some(b'=') && prev_non_ws(m, i) != Some(b'.') {
-                    return Some(i);
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    None
-}
-
 // ---- byte helpers ------------------------------------------------------------------
 
 fn is_ident(b: u8) -> bool {
@@ -503,21 +288,6 @@ fn find_word<'a>(m: &'a [u8], word: &'a [u8]) -> impl Iterator<Item = usize> + '
         .filter(move |&i| m[i..].starts_with(word) && boundary(m, i, word.len()))
 }
 
-fn prev_non_ws(m: &[u8], at: usize) -> Option<u8> {
-    m[..at]
-        .iter()
-        .rev()
-        .copied()
-        .find(|b| !b.is_ascii_whitespace() && *b != b'\\')
-}
-
-fn next_non_ws(m: &[u8], from: usize) -> Option<u8> {
-    m.get(from..)?
-        .iter()
-        .copied()
-        .find(|b| !b.is_ascii_whitespace() && *b != b'\\')
-}
-
 struct Cur<'a> {
     s: &'a [u8],
     i: usize,
@@ -533,15 +303,6 @@ impl<'a> Cur<'a> {
     /// Spaces and tabs.
     fn ws(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t')) {
-            self.i += 1;
-        }
-    }
-    /// Any whitespace, newlines and continuations included.
-    fn ws_nl(&mut self) {
-        while self
-            .peek()
-            .is_some_and(|b| b.is_ascii_whitespace() || b == b'\\')
-        {
             self.i += 1;
         }
     }
@@ -748,13 +509,6 @@ impl<'a> Scan<'a> {
                 }
             })
             .collect()
-    }
-
-    /// 0-based line holding byte `at`.
-    fn line_of(&self, at: usize) -> usize {
-        self.lines
-            .partition_point(|l| l.start <= at)
-            .saturating_sub(1)
     }
 }
 

@@ -6,22 +6,25 @@
 //! found. Line numbers are 1-based.
 //!
 //! Contract with the command:
-//! 1. `plan_app_py` first. Its `existing` lists what `app.py` already instruments
-//!    by hand; `parts_to_skip(&existing)` maps that to the parts the command leaves
-//!    out (the issue: "do not add a second instrumentation of the same kind").
-//!    Those packages are already installed for the hand-written code, so they are
-//!    also left out of `requirements.txt`; the command reports them (the plan's
-//!    `notes` carry the line of each).
-//! 2. `plan_requirements` with `packages(&parts_wanted_minus_skipped)`.
-//! 3. `status` for the read-only check.
+//! 1. `detect` reads `app.py` and the local modules it runs at import (a real
+//!    Python parser): the parts set up by hand there (`by_hand`) are left out of
+//!    the call (`skip=(...)`) and of `requirements.txt` — a second
+//!    instrumentation doubles every span, segment, log line or error report, and
+//!    two X-Ray middlewares send nothing at all. `hand_notes` says what was found
+//!    where, what is written but never runs, and what costs something.
+//! 2. `plan_app_py` inserts the two lines (when anything is left to set up).
+//! 3. `plan_requirements` with `packages(&parts_wanted_minus_skipped)`.
 
 mod app_py;
 mod python;
 mod requirements;
 
 use crate::parts::{Part, Parts};
-pub(crate) use app_py::{crashers, parts_to_skip, plan_app_py, CALL_LINE};
+pub(crate) use app_py::{plan_app_py, CALL_LINE};
+pub(crate) use python::{detect, Detection};
 pub(crate) use requirements::{packages, plan_requirements};
+
+use python::{Dead, Risk};
 
 /// Why a file cannot be edited safely. Each carries the file name as given by
 /// the caller and, where there is one, the 1-based line.
@@ -49,6 +52,13 @@ pub(crate) enum AppError {
     UnclosedStatement { file: String, line: usize },
     #[error("{file}: `{name}` is not a valid package name (PEP 508)")]
     InvalidPackageName { file: String, name: String },
+    /// Python cannot parse `app.py`: nothing is written into it.
+    #[error("{file}:{line}: Python cannot parse this file ({message}); nothing was written")]
+    Syntax {
+        file: String,
+        line: usize,
+        message: String,
+    },
 }
 
 fn join_lines(lines: &[usize]) -> String {
@@ -69,6 +79,9 @@ impl AppError {
             }
             AppError::UnclosedStatement { .. } => "fix the line named (python app.py shows the same problem)".into(),
             AppError::InvalidPackageName { .. } => "fix the line named in requirements.txt".into(),
+            AppError::Syntax { .. } => {
+                "fix that line (`python -m py_compile app.py` shows the same), then run again".into()
+            }
         })
     }
 }
@@ -91,6 +104,130 @@ pub(crate) fn module_name(part: Part) -> &'static str {
         Part::Honeycomb => "honeycomb",
         Part::Xray => "xray",
         Part::Logs => "cloudwatch-logs",
+        Part::Rollbar => "rollbar",
+        Part::App => "app",
+    }
+}
+
+/// The parts whose setup runs by hand (within `wanted`).
+pub(crate) fn by_hand(d: &Detection, wanted: Parts) -> Parts {
+    d.live
+        .iter()
+        .map(|f| f.marker.part())
+        .collect::<Parts>()
+        .within(wanted)
+}
+
+/// Where things are, for notes: `at(rel, line)` gives `backend-flask/lib/x.py:4`
+/// (with `app.py`'s lines as they are after the insertion).
+pub(crate) type At<'a> = &'a dyn Fn(&str, usize) -> String;
+
+/// The notes `app write` prints about the hand code: each part set up by hand
+/// (where, and how `app.py` reaches it), each wanted part whose hand setup never
+/// runs (never called, never true, commented out) and will now be switched on,
+/// the costs of code that runs (`before_first_request` against the Flask pin,
+/// watchtower's deprecated `log_group=` and the group it creates with no
+/// retention), and local modules Python cannot parse.
+/// `requirements`: the file's label and text, for the Flask pin.
+pub(crate) fn hand_notes(
+    d: &Detection,
+    wanted: Parts,
+    at: At<'_>,
+    requirements: (&str, Option<&str>),
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    let hand = by_hand(d, wanted);
+    for part in hand.iter() {
+        let Some(f) = d.live.iter().find(|f| f.marker.part() == part) else {
+            continue;
+        };
+        let via = match &f.via {
+            Some((line, what)) => format!(", run by `{what}` at {}", at("app.py", *line)),
+            None => String::new(),
+        };
+        notes.push(format!(
+            "{}: {} is already set up by hand (`{}...)`{via}); left out rather than \
+             instrumented twice",
+            at(&f.file, f.line),
+            part_label(part),
+            f.marker.call()
+        ));
+    }
+    for part in wanted.minus(hand).iter() {
+        let Some((f, why)) = d.dead.iter().find(|(f, _)| f.marker.part() == part) else {
+            continue;
+        };
+        let why = match why {
+            Dead::NeverCalled { function, def_line } => format!(
+                "is in `{function}()` ({}), which nothing calls",
+                at(&f.file, *def_line)
+            ),
+            Dead::NeverTrue { line } => format!(
+                "is under a condition that is never true ({})",
+                at(&f.file, *line)
+            ),
+            Dead::Commented => "is commented out".to_string(),
+        };
+        notes.push(format!(
+            "{}: `{}...)` {why}: lib/observability.py switches {} on \
+             (pass `--without {}` to keep it off)",
+            at(&f.file, f.line),
+            f.marker.call(),
+            part_label(part),
+            cli_name(part)
+        ));
+    }
+    for r in &d.risks {
+        let place = at(&r.file, r.line);
+        notes.push(match r.risk {
+            Risk::BeforeFirstRequest => before_first_request(&place, requirements),
+            Risk::LogGroupKeyword => format!(
+                "{place}: `log_group=` is deprecated in watchtower 3 (a DeprecationWarning at \
+                 start-up; the new name is `log_group_name=`)"
+            ),
+            Risk::CreatesLogGroup => format!(
+                "{place}: this CloudWatchLogHandler creates its log group itself, with no \
+                 retention: its logs are kept forever (pass `create_log_group=False` and create \
+                 the group with `cruddur-obs logs create-group`)"
+            ),
+        });
+    }
+    for (file, p) in &d.syntax {
+        if file != "app.py" {
+            notes.push(format!(
+                "{}: Python cannot parse this file ({}); the app fails when it imports it",
+                at(file, p.line),
+                p.message
+            ));
+        }
+    }
+    notes
+}
+
+/// `before_first_request` is gone from Flask 2.3 on: a crash only where the
+/// requirements let pip install such a Flask.
+fn before_first_request(place: &str, (label, text): (&str, Option<&str>)) -> String {
+    let pin = text.and_then(|t| requirements::listed_spec(t, "flask"));
+    match pin {
+        Some((line, written, spec)) if requirements::excludes_from(&spec, "2.3") => format!(
+            "{place}: `before_first_request` works with the Flask pinned at {label}:{line} \
+             (`{written}`) but was removed in Flask 2.3: upgrading Flask stops the app at import \
+             (AttributeError); set things up at start-up instead"
+        ),
+        _ => format!(
+            "{place}: `before_first_request` was removed in Flask 2.3 and {label} allows a newer \
+             Flask: the app stops at import with AttributeError (set things up at start-up \
+             instead, as `init_observability(app)` does)"
+        ),
+    }
+}
+
+/// The part's name for `--without`.
+fn cli_name(part: Part) -> &'static str {
+    match part {
+        Part::Honeycomb => "honeycomb",
+        Part::Xray => "xray",
+        Part::Logs => "logs",
         Part::Rollbar => "rollbar",
         Part::App => "app",
     }

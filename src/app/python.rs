@@ -113,8 +113,32 @@ pub(crate) struct SyntaxProblem {
     pub message: String,
 }
 
+/// Hand code that runs but costs something, worth a note.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Risk {
+    /// `@app.before_first_request` / `app.before_first_request(f)`: removed in
+    /// Flask 2.3 (an AttributeError at import there).
+    BeforeFirstRequest,
+    /// `CloudWatchLogHandler(log_group=...)`: watchtower 3 still takes it,
+    /// with a DeprecationWarning (the name is `log_group_name`).
+    LogGroupKeyword,
+    /// `CloudWatchLogHandler(...)` without `create_log_group=False`: the handler
+    /// creates the group itself, with no retention.
+    CreatesLogGroup,
+}
+
+/// A risk, where it is written (1-based line).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct RiskAt {
+    pub file: String,
+    pub line: usize,
+    pub risk: Risk,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Detection {
+    /// Hand code that runs and is worth a note, in file and line order.
+    pub risks: Vec<RiskAt>,
     /// Setup calls that run, in file and line order.
     pub live: Vec<Found>,
     /// Setup calls that are written but never run.
@@ -123,18 +147,6 @@ pub(crate) struct Detection {
     pub syntax: Vec<(String, SyntaxProblem)>,
     /// The local modules that run when `app.py` is imported.
     pub followed: Vec<String>,
-}
-
-impl Detection {
-    /// The setup calls of one part that run.
-    pub(crate) fn live_of(&self, part: Part) -> impl Iterator<Item = &Found> {
-        self.live.iter().filter(move |f| f.marker.part() == part)
-    }
-}
-
-/// Parses `text` and returns its first syntax problem, if any.
-pub(crate) fn syntax_problem(text: &str) -> Option<SyntaxProblem> {
-    Module::parse(String::new(), text.to_string()).problem.clone()
 }
 
 /// Finds the setup calls that run when `app.py` (`app_text`) is imported.
@@ -146,6 +158,7 @@ pub(crate) fn detect(app_text: &str, read: &dyn Fn(&str) -> Option<String>) -> D
         executed: Vec::new(),
         walked: HashSet::new(),
         status: BTreeMap::new(),
+        risks: std::collections::BTreeSet::new(),
     };
     let app = Rc::new(Module::parse("app.py".into(), app_text.to_string()));
     w.modules.insert("app.py".into(), Some(app.clone()));
@@ -402,6 +415,7 @@ struct Walker<'r> {
     walked: HashSet<(String, String, bool)>,
     /// Every setup call met: (file, offset) → marker and status.
     status: BTreeMap<(String, TextSize), (Marker, usize, Status)>,
+    risks: std::collections::BTreeSet<RiskAt>,
 }
 
 impl Walker<'_> {
@@ -454,6 +468,7 @@ impl Walker<'_> {
             Stmt::FunctionDef(f) => {
                 for d in &f.decorator_list {
                     self.exprs(&d.expression, ctx);
+                    self.first_request_hook(&d.expression, ctx);
                     if is_hook(&d.expression) {
                         self.function_body(ctx.module.clone(), f, s.start(), ctx);
                     }
@@ -562,8 +577,42 @@ impl Walker<'_> {
         }
     }
 
+    fn risk(&mut self, ctx: &Ctx, at: TextSize, risk: Risk) {
+        if ctx.dead.is_none() {
+            self.risks.insert(RiskAt {
+                file: ctx.module.rel.clone(),
+                line: ctx.module.line(at),
+                risk,
+            });
+        }
+    }
+
+    fn first_request_hook(&mut self, e: &Expr, ctx: &Ctx) {
+        let e = match e {
+            Expr::Call(c) => &*c.func,
+            other => other,
+        };
+        if matches!(e, Expr::Attribute(a) if a.attr.as_str() == "before_first_request") {
+            self.risk(ctx, e.start(), Risk::BeforeFirstRequest);
+        }
+    }
+
     fn call(&mut self, call: &ast::ExprCall, ctx: &Ctx) {
         if let Some(marker) = Marker::of_call(&call.func) {
+            if marker == Marker::CloudWatchLogHandler {
+                let kw = |name: &str| {
+                    call.arguments
+                        .keywords
+                        .iter()
+                        .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == name))
+                };
+                if let Some(k) = kw("log_group") {
+                    self.risk(ctx, k.start(), Risk::LogGroupKeyword);
+                }
+                if !kw("create_log_group").is_some_and(|k| is_falsy(&k.value)) {
+                    self.risk(ctx, call.start(), Risk::CreatesLogGroup);
+                }
+            }
             let key = (ctx.module.rel.clone(), call.start());
             let status = match &ctx.dead {
                 None => Status::Live(ctx.via.clone()),
@@ -580,6 +629,7 @@ impl Walker<'_> {
         }
         // `app.before_first_request(setup)`: the function runs.
         if is_hook(&call.func) {
+            self.first_request_hook(&call.func, ctx);
             if let Some(Expr::Name(n)) = call.arguments.args.first() {
                 self.call_name(&[n.id.to_string()], call, ctx);
             }
@@ -697,8 +747,14 @@ impl Walker<'_> {
                 )),
             }
         }
-        d.dead.sort_by(|a, b| (&a.0.file, a.0.line).cmp(&(&b.0.file, b.0.line)));
-        d.followed = self.executed.into_iter().filter(|r| r != "app.py").collect();
+        d.dead
+            .sort_by(|a, b| (&a.0.file, a.0.line).cmp(&(&b.0.file, b.0.line)));
+        d.risks = self.risks.into_iter().collect();
+        d.followed = self
+            .executed
+            .into_iter()
+            .filter(|r| r != "app.py")
+            .collect();
         d
     }
 }
@@ -773,7 +829,8 @@ struct Unreached<'m> {
 impl<'a> Visitor<'a> for Unreached<'_> {
     fn visit_stmt(&mut self, s: &'a Stmt) {
         if let Stmt::FunctionDef(f) = s {
-            self.stack.push((f.name.to_string(), self.m.line(f.start())));
+            self.stack
+                .push((f.name.to_string(), self.m.line(f.start())));
             visitor::walk_stmt(self, s);
             self.stack.pop();
         } else {
@@ -782,7 +839,9 @@ impl<'a> Visitor<'a> for Unreached<'_> {
     }
     fn visit_expr(&mut self, e: &'a Expr) {
         if let Expr::Call(c) = e {
-            if let (Some(marker), Some((name, line))) = (Marker::of_call(&c.func), self.stack.first()) {
+            if let (Some(marker), Some((name, line))) =
+                (Marker::of_call(&c.func), self.stack.first())
+            {
                 self.found.push((c.start(), marker, name.clone(), *line));
             }
         }

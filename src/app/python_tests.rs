@@ -74,7 +74,10 @@ fn refactored_lib_modules_are_followed_through_imports_and_calls() {
     assert_eq!(via[1], (7, "init_honeycomb(...)".to_string()));
     assert_eq!(via[2], (9, "init_rollbar(...)".to_string()));
     assert_eq!(via[3], (6, "init_xray(...)".to_string()));
-    assert_eq!(d.followed, ["lib/xray.py", "lib/honeycomb.py", "lib/rollbar.py"]);
+    assert_eq!(
+        d.followed,
+        ["lib/xray.py", "lib/honeycomb.py", "lib/rollbar.py"]
+    );
 }
 
 #[test]
@@ -107,7 +110,11 @@ fn an_imported_function_that_is_never_called_does_not_count() {
         )],
     );
     assert!(d.live.is_empty());
-    let dead: Vec<_> = d.dead.iter().map(|(f, why)| (f.line, why.clone())).collect();
+    let dead: Vec<_> = d
+        .dead
+        .iter()
+        .map(|(f, why)| (f.line, why.clone()))
+        .collect();
     assert_eq!(
         dead,
         [
@@ -169,7 +176,10 @@ fn relative_and_package_imports_and_depth() {
         "from utils import logger\napp = Flask(__name__)\nlogger.setup_logging(app)\n",
         &[
             ("utils/__init__.py", "from .obs import wire\n"),
-            ("utils/obs.py", "def wire(app):\n    XRayMiddleware(app, r)\n"),
+            (
+                "utils/obs.py",
+                "def wire(app):\n    XRayMiddleware(app, r)\n",
+            ),
             (
                 "utils/logger.py",
                 "from .handlers import make\ndef setup_logging(app):\n    make()\n",
@@ -180,7 +190,10 @@ fn relative_and_package_imports_and_depth() {
             ),
         ],
     );
-    assert_eq!(live(&d), [(Marker::CloudWatchLogHandler, "utils/handlers.py", 2)]);
+    assert_eq!(
+        live(&d),
+        [(Marker::CloudWatchLogHandler, "utils/handlers.py", 2)]
+    );
     assert!(matches!(d.dead[0].1, Dead::NeverCalled { ref function, .. } if function == "wire"));
 }
 
@@ -190,10 +203,19 @@ fn syntax_errors_name_their_line() {
     assert_eq!(d.syntax.len(), 1);
     assert_eq!(d.syntax[0].0, "app.py");
     assert_eq!(d.syntax[0].1.line, 2);
-    let p = syntax_problem("rollbar.init(a, root=1, root=2)\n").unwrap();
-    assert_eq!(p.line, 1);
-    assert_eq!(p.message, "keyword argument repeated: root");
-    assert_eq!(syntax_problem("\u{feff}x = 1\n"), None);
+    let d = run(
+        "x = 1\n",
+        &[("lib/x.py", "rollbar.init(a, root=1,\n  root=2)\n")],
+    );
+    assert!(d.syntax.is_empty(), "lib/x.py is not imported");
+    let d = run(
+        "\u{feff}import lib.x\n",
+        &[("lib/x.py", "rollbar.init(a, root=1,\n  root=2)\n")],
+    );
+    assert_eq!(d.syntax.len(), 1);
+    assert_eq!(d.syntax[0].0, "lib/x.py");
+    assert_eq!(d.syntax[0].1.line, 2);
+    assert_eq!(d.syntax[0].1.message, "keyword argument repeated: root");
 }
 
 #[test]
@@ -207,4 +229,37 @@ fn cycles_and_missing_modules_end() {
     );
     assert!(d.live.is_empty());
     assert_eq!(d.followed, ["a.py", "b.py"]);
+}
+
+#[test]
+fn risks_of_code_that_runs() {
+    let d = run(
+        "app = Flask(__name__)\n\
+         # @app.before_first_request\n\
+         s = '@app.before_first_request'\n\
+         @app.before_first_request\n\
+         def init_rollbar():\n    rollbar.init('t')\n\
+         cw = watchtower.CloudWatchLogHandler(log_group='cruddur')\n\
+         ok = watchtower.CloudWatchLogHandler(log_group_name='cruddur', create_log_group=False)\n\
+         multi = CloudWatchLogHandler(\n    boto3_client=client(log_group='not this one'),\n    log_group = \"cruddur\",\n    create_log_group=False,\n)\n\
+         if False:\n    CloudWatchLogHandler(log_group='dead')\n",
+        &[],
+    );
+    let risks: Vec<(usize, Risk)> = d.risks.iter().map(|r| (r.line, r.risk)).collect();
+    assert_eq!(
+        risks,
+        [
+            (4, Risk::BeforeFirstRequest),
+            (7, Risk::LogGroupKeyword),
+            (7, Risk::CreatesLogGroup),
+            (11, Risk::LogGroupKeyword),
+        ]
+    );
+    // A BOM does not move lines; a hook given as a call counts too.
+    let d = run(
+        "\u{feff}app = Flask(__name__)\r\ndef f(): pass\r\napp.before_first_request(f)\r\n",
+        &[],
+    );
+    assert_eq!(d.risks.len(), 1);
+    assert_eq!(d.risks[0].line, 3);
 }

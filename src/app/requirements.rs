@@ -136,7 +136,19 @@ pub(crate) fn plan_requirements(
             .iter()
             .find(|e| matches!(&e.kind, Kind::Requirement(n) if *n == norm));
         match listed {
-            Some(entry) => present.push((name.to_owned(), entry.text.clone())),
+            Some(entry) => {
+                if let Some(min) = spec.strip_prefix(">=") {
+                    if excludes_from(spec_of_listed(&entry.text), min) {
+                        notes.push(format!(
+                            "{file}:{}: `{}` keeps {name} below {min}, the oldest lib/observability.py \
+                             works with; change it to `{name}{spec}`",
+                            entry.line,
+                            strip_comment(&entry.text).trim()
+                        ));
+                    }
+                }
+                present.push((name.to_owned(), entry.text.clone()));
+            }
             None => added.push(format!("{name}{spec}")),
         }
     }
@@ -152,6 +164,98 @@ pub(crate) fn plan_requirements(
         present,
         notes,
     })
+}
+
+/// The version clauses of a listed requirement: `==2.2.3`, `>=1,<2` (extras,
+/// markers, comments and URLs left out; empty when there is none).
+fn spec_of_listed(text: &str) -> &str {
+    let line = strip_comment(text).trim();
+    let Some(len) = name_len(line) else {
+        return "";
+    };
+    let mut rest = line[len..].trim_start();
+    if rest.starts_with('[') {
+        rest = rest.find(']').map_or("", |i| &rest[i + 1..]);
+    }
+    if rest.trim_start().starts_with('@') {
+        return "";
+    }
+    let end = rest.find(';').unwrap_or(rest.len());
+    rest[..end]
+        .trim()
+        .trim_start_matches('(')
+        .trim_end_matches(')')
+        .trim()
+}
+
+/// The version spec of `name` in a requirements file, with its 1-based line
+/// (`None` when the package is not listed; an empty spec when unpinned).
+pub(crate) fn listed_spec(text: &str, name: &str) -> Option<(usize, String, String)> {
+    let norm = normalize_name(name);
+    parse(text)
+        .into_iter()
+        .find(|e| matches!(&e.kind, Kind::Requirement(n) if *n == norm))
+        .map(|e| {
+            (
+                e.line,
+                strip_comment(&e.text).trim().to_string(),
+                spec_of_listed(&e.text).to_string(),
+            )
+        })
+}
+
+/// Whether `spec` (PEP 440 clauses, comma separated) allows no version at or
+/// above `min`: an exact pin below it, or an upper bound at or below it.
+/// Release numbers only (`0.66b1` reads as 0.66).
+pub(crate) fn excludes_from(spec: &str, min: &str) -> bool {
+    let min = release(min);
+    spec.split(',').any(|clause| {
+        let clause = clause.trim();
+        let (op, v) = match clause.find(|c: char| c.is_ascii_digit()) {
+            Some(i) => (clause[..i].trim(), clause[i..].trim()),
+            None => return false,
+        };
+        let wildcard = v.ends_with(".*");
+        let v = release(v.trim_end_matches(".*"));
+        match op {
+            "==" | "===" if wildcard => cmp_release(&v, &min[..v.len().min(min.len())]).is_lt(),
+            "==" | "===" => cmp_release(&v, &min).is_lt(),
+            "<" => cmp_release(&v, &min).is_le(),
+            "<=" => cmp_release(&v, &min).is_lt(),
+            "~=" if v.len() >= 2 => {
+                let mut upper = v[..v.len() - 1].to_vec();
+                if let Some(last) = upper.last_mut() {
+                    *last += 1;
+                }
+                cmp_release(&upper, &min).is_le()
+            }
+            _ => false,
+        }
+    })
+}
+
+/// `1.26.80` → `[1, 26, 80]`; stops at the first part that is not all digits
+/// (keeping its leading digits: `66b1` → 66).
+fn release(v: &str) -> Vec<u64> {
+    let mut out = Vec::new();
+    for part in v.split('.') {
+        let digits: String = part.chars().take_while(char::is_ascii_digit).collect();
+        let Ok(n) = digits.parse() else { break };
+        out.push(n);
+        if digits.len() != part.len() {
+            break;
+        }
+    }
+    out
+}
+
+fn cmp_release(a: &[u64], b: &[u64]) -> std::cmp::Ordering {
+    let n = a.len().max(b.len());
+    let at = |v: &[u64], i: usize| v.get(i).copied().unwrap_or(0);
+    (0..n)
+        .map(|i| at(a, i).cmp(&at(b, i)))
+        .find(|o| o.is_ne())
+        .unwrap_or(std::cmp::Ordering::Equal)
 }
 
 /// Append `lines` keeping the file's line ending and its final-newline state.
@@ -483,6 +587,40 @@ mod tests {
             classify("-c constraints.txt"),
             Kind::Include("constraints.txt".into())
         );
+    }
+
+    #[test]
+    fn pins_below_our_minimum_are_named() {
+        assert!(excludes_from("==1.26.80", "1.28.0"));
+        assert!(!excludes_from("==1.28.0", "1.28.0"));
+        assert!(!excludes_from("", "1.28.0"));
+        assert!(!excludes_from(">=1.20", "1.28.0"));
+        assert!(excludes_from(">=1.20,<1.28", "1.28.0"));
+        assert!(excludes_from("<=1.27.9", "1.28.0"));
+        assert!(excludes_from("~=1.27.0", "1.28.0"));
+        assert!(!excludes_from("~=1.27", "1.28.0"));
+        assert!(excludes_from("==1.27.*", "1.28.0"));
+        assert!(!excludes_from("==1.28.*", "1.28.0"));
+        assert!(excludes_from("==2.2.3", "2.3"));
+        assert!(!excludes_from("==0.66b1", "0.66b1"));
+        let p = plan_requirements(
+            Some("flask\nboto3==1.26.80  # old\nwatchtower[extra] >=3.4 ; python_version>'3'\n"),
+            "requirements.txt",
+            &[("boto3", ">=1.28.0"), ("watchtower", ">=3.4.0")],
+        )
+        .unwrap();
+        assert_eq!(
+            p.notes,
+            [
+                "requirements.txt:2: `boto3==1.26.80` keeps boto3 below 1.28.0, the oldest \
+              lib/observability.py works with; change it to `boto3>=1.28.0`"
+            ]
+        );
+        assert_eq!(
+            listed_spec("Flask==2.2.3\n", "flask"),
+            Some((1, "Flask==2.2.3".into(), "==2.2.3".into()))
+        );
+        assert_eq!(listed_spec("flask\n", "Flask").unwrap().2, "");
     }
 
     #[test]
