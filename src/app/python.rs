@@ -195,6 +195,10 @@ impl Module {
             .filter(|t| t.kind() == TokenKind::Comment)
             .map(Ranged::range)
             .collect();
+        let unclosed = parsed
+            .errors()
+            .first()
+            .and_then(|e| unclosed_bracket(parsed.tokens(), e.location.start()));
         let mut m = Module {
             rel,
             text: body,
@@ -207,9 +211,16 @@ impl Module {
             line_starts,
             problem: None,
         };
-        m.problem = parsed.errors().first().map(|e| SyntaxProblem {
-            line: m.line(e.location.start()),
-            message: e.error.to_string(),
+        m.problem = parsed.errors().first().map(|e| match unclosed {
+            // Where the parser gave up is often lines below: name the bracket.
+            Some((at, bracket)) if e.error.to_string().starts_with("Expected `") => SyntaxProblem {
+                line: m.line(at),
+                message: format!("`{bracket}` is never closed"),
+            },
+            _ => SyntaxProblem {
+                line: m.line(e.location.start()),
+                message: e.error.to_string(),
+            },
         });
         m.ast = parsed.into_syntax();
         if m.problem.is_none() {
@@ -340,6 +351,26 @@ fn for_each_module_level<'a>(stmts: &'a [Stmt], f: &mut dyn FnMut(&'a Stmt)) {
             _ => {}
         }
     }
+}
+
+/// The innermost bracket still open at `at`, with where it opens.
+fn unclosed_bracket(
+    tokens: &ruff_python_ast::token::Tokens,
+    at: TextSize,
+) -> Option<(TextSize, char)> {
+    let mut open: Vec<(TextSize, char)> = Vec::new();
+    for t in tokens.iter().take_while(|t| t.start() < at) {
+        match t.kind() {
+            TokenKind::Lpar => open.push((t.start(), '(')),
+            TokenKind::Lsqb => open.push((t.start(), '[')),
+            TokenKind::Lbrace => open.push((t.start(), '{')),
+            TokenKind::Rpar | TokenKind::Rsqb | TokenKind::Rbrace => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open.pop()
 }
 
 /// Python's "keyword argument repeated", which the parser leaves to the compiler.

@@ -15,6 +15,7 @@ mod harness;
 
 mod app;
 mod awscli_conformance;
+mod backends;
 mod collector;
 mod corpus;
 mod devcontainer;
