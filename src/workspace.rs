@@ -237,7 +237,12 @@ pub(crate) fn app_files(s: &crate::config::AppSettings) -> Result<Vec<PlannedFil
     let req_text = files::read(&req_path)?;
 
     // What app.py and the local modules it runs at import set up by hand.
-    let read_local = |rel: &str| files::read(&dir.join(rel)).ok().flatten();
+    // Our own module is not hand setup: it is not followed.
+    let read_local = |rel: &str| {
+        (rel != app::MODULE_PATH)
+            .then(|| files::read(&dir.join(rel)).ok().flatten())
+            .flatten()
+    };
     let found = app::detect(&app_text, &read_local);
     if let Some((_, p)) = found.syntax.iter().find(|(file, _)| file == "app.py") {
         return Err(app::AppError::Syntax {

@@ -17,6 +17,12 @@ then runs, all on 127.0.0.1:
   D. fixture: a week-2-style app.py (before_first_request) crashes on import.
   E. tests/test_observability.py in the venv: idempotency, missing packages, endpoint
      normalisation, the custom-span helper, SIGTERM chaining.
+  F. --week6-backend: a backend in the course's week-6 shape (X-Ray, Honeycomb and
+     Rollbar set up by hand in lib/), written by `app write` (which leaves those three
+     out): with every setting present, two GETs give exactly two X-Ray segments, two
+     Flask spans and two request lines in CloudWatch, and one error one Rollbar item
+     (environment as the hand code sets it). Then the control: the same backend with
+     a plain `init_observability(app)` (nothing skipped) does not.
 
 Prints `ok: ...` / `FAIL: ...` per assertion and `N passed, M failed`; exit 0 only
 if nothing failed. DIR/app.py is never modified (scenario D runs in a copy).
@@ -46,7 +52,7 @@ EXTRA_PACKAGES = ["opentelemetry-proto"]
 RULE_NAME = "cruddur-obs-e2e"
 HONEYCOMB_KEY = "test-key-e2e-0123456789"
 ROLLBAR_TOKEN = "e2e-rollbar-token-0123456789abcdef"
-RUN_BUDGET = 170  # seconds for everything after the install
+RUN_BUDGET = 240  # seconds for everything after the install
 
 _results = []
 _deadline = [0.0]
@@ -507,6 +513,109 @@ def scenario_all_on(args, work, moto_port):
         udp_sock.close()
 
 
+def scenario_week6(args, work, moto_port, backend, label, control=False):
+    py = venv_python(args.venv)
+    otlp = Recorder((HOST, 0), OtlpHandler).start()
+    rollbar = Recorder((HOST, 0), RollbarHandler).start()
+    xport, xudp, xapi, udp_sock = xray_daemon()
+    group = "cruddur-" + label
+    app = None
+    try:
+        logs_call(moto_port, "CreateLogGroup", {"logGroupName": group})
+        env = base_env(args.venv, work)
+        env.update({
+            "OTEL_SERVICE_NAME": "backend-flask",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://%s:%d" % (HOST, otlp.server_port),
+            "OTEL_EXPORTER_OTLP_HEADERS": "x-honeycomb-team=" + HONEYCOMB_KEY,
+            "AWS_XRAY_DAEMON_ADDRESS": "%s:%d" % (HOST, xport),
+            "AWS_XRAY_URL": "*127.0.0.1*",
+            "CLOUDWATCH_LOG_GROUP": group,
+            "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": "http://%s:%d" % (HOST, moto_port),
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "AKIAE2ETEST", "AWS_SECRET_ACCESS_KEY": "e2e-secret",
+            "ROLLBAR_ACCESS_TOKEN": ROLLBAR_TOKEN,
+            # with the final /: the hand code hands it to pyrollbar as is
+            "ROLLBAR_ENDPOINT": "http://%s:%d/api/1/" % (HOST, rollbar.server_port),
+        })
+        app = App(label, args.venv, backend, env, work)
+        if not check(app.wait_ready(), "%s: app started" % label, app.output()[-3000:]):
+            return None
+        gets = []
+        for _ in range(2):
+            gets.append(app.request("GET", "/api/activities/home")[0])
+            time.sleep(1.1)  # one sampled request per second by the SDK's default rule
+        post, _ = app.request("POST", "/api/activities", {})
+        # pyrollbar posts from a thread: let it finish before the app stops
+        wait_for(lambda: [r for r in rollbar.requests if r[1] == "/api/1/item/"], 5)
+        time.sleep(0.5)
+        app.terminate(20)
+        out = app.output()
+        home_segs = [s for s in xudp.segments
+                     if "/api/activities/home" in s.get("http", {}).get("request", {}).get("url", "")]
+        traces = [r[3] for r in otlp.requests if r[0] == "POST" and r[1] == "/v1/traces"]
+        try:
+            spans = decode_spans(py, traces, work)
+        except Exception as e:
+            spans = []
+            info("decode failed: %s" % e)
+        home_spans = [s for s in spans if s["attributes"].get("http.route") == "/api/activities/home"]
+        messages = [e["message"] for e in log_events(moto_port, group)]
+        lines = [m for m in messages if '"GET /api/activities/home HTTP/1.1" 200' in m]
+        wait_for(lambda: [r for r in rollbar.requests if r[1] == "/api/1/item/"], 3)
+        items = [r for r in rollbar.requests if r[1] == "/api/1/item/"]
+        envs = [json.loads(r[3]).get("data", {}).get("environment") for r in items]
+        counts = {"gets": gets, "post": post, "segments": len(home_segs), "spans": len(home_spans),
+                  "log_lines": len(lines), "rollbar_items": len(items), "rollbar_envs": envs,
+                  "double_warnings": [l for l in out.splitlines()
+                                      if "Overriding of current TracerProvider" in l
+                                      or "cannot find the current segment" in l.lower()][:3]}
+        info("%s: %s" % (label, json.dumps(counts)))
+        if control:
+            return counts
+        check(gets == [200, 200] and post == 500, "%s: GET, GET -> 200, POST {} -> 500" % label, repr(counts))
+        check(len(home_segs) == 2, "%s: exactly one X-Ray segment per request (2 for 2 GETs)" % label,
+              repr(counts))
+        check(len(home_spans) == 2, "%s: exactly one Flask span per request (2 for 2 GETs)" % label,
+              repr(counts))
+        check(len(lines) == 2, "%s: exactly one CloudWatch event per request line (2 for 2 GETs)" % label,
+              repr(counts))
+        check(len(items) == 1 and envs == ["production"],
+              "%s: exactly one Rollbar item for the error, environment as the hand code sets it" % label,
+              repr(counts))
+        check(not counts["double_warnings"], "%s: no double-instrumentation warnings" % label,
+              repr(counts["double_warnings"]))
+        return counts
+    finally:
+        if app:
+            app.kill()
+        for s in (otlp, rollbar, xapi):
+            s.shutdown()
+            s.server_close()
+        udp_sock.close()
+
+
+def scenario_week6_refactor(args, work, moto_port):
+    print("== F: the course's week-6 refactor (lib/), written by app write", flush=True)
+    backend = pathlib.Path(args.week6_backend)
+    written = backend / "app.py"
+    if "init_observability(app, skip=" not in written.read_text():
+        check(False, "F: app write left the hand-set parts out (skip=...)", written.read_text()[-800:])
+        return
+    scenario_week6(args, work, moto_port, backend, "F-written")
+    # The control: the same code with nothing skipped instruments three parts twice.
+    control = work / "week6-control"
+    shutil.copytree(backend, control, ignore=shutil.ignore_patterns("__pycache__"))
+    text = (control / "app.py").read_text()
+    (control / "app.py").write_text(re.sub(r"init_observability\(app, skip=\([^)]*\)\)",
+                                           "init_observability(app)", text))
+    counts = scenario_week6(args, work, moto_port, control, "F-control", control=True)
+    if counts is not None:
+        check(counts["segments"] != 2 or counts["spans"] != 2 or counts["rollbar_envs"] != ["production"],
+              "F-control: without skip the same backend is instrumented twice "
+              "(segments %s, spans %s, Rollbar environments %s)"
+              % (counts["segments"], counts["spans"], counts["rollbar_envs"]), repr(counts))
+
+
 def scenario_nothing_set(args, work):
     print("== B: no observability settings", flush=True)
     app = App("none", args.venv, args.backend, base_env(args.venv, work), work)
@@ -598,6 +707,8 @@ def main():
     p.add_argument("--week2-fixture", default=str(HERE / "fixtures" / "week2-app.py"))
     p.add_argument("--unit-tests", default=str(HERE / "tests"),
                    help="directory holding test_observability.py (skipped if absent)")
+    p.add_argument("--week6-backend", default=None,
+                   help="a week-6-shaped backend already written by app write (scenario F)")
     p.add_argument("--keep", action="store_true", help="keep the work directory (logs, raw bodies)")
     args = p.parse_args()
     args.backend = args.backend.resolve()
@@ -632,6 +743,8 @@ def main():
         scenario_broken_setting(args, work)
         if moto.poll() is None:
             scenario_week2_fixture(args, work, moto_port)
+        if moto.poll() is None and args.week6_backend:
+            scenario_week6_refactor(args, work, moto_port)
         scenario_unit_tests(args, work)
     except Exception as e:  # a harness bug is a failure, not a crash
         check(False, "harness error", "%s: %s" % (type(e).__name__, e))

@@ -44,6 +44,17 @@ fn app_write_on_week1_then_the_real_sdks_deliver_to_every_backend() {
         .run()
         .snapshot("app_write_week1_again_in_sync");
 
+    // The course's week-6 refactor, written by app write: scenario F runs it.
+    let week6 = tempfile::tempdir().unwrap();
+    copy_dir(
+        &repo().join("tests/fixtures/backends/week6-refactor"),
+        &week6.path().join("backend-flask"),
+    );
+    Test::in_dir(week6.path())
+        .args(["app", "write", "--dir", "backend-flask", "--yes"])
+        .status(0)
+        .run();
+
     let venv = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("app-e2e-venv");
     let python = tool("CRUDDUR_OBS_PYTHON", "python3");
     let moto = tool("CRUDDUR_OBS_MOTO_SERVER", "moto_server");
@@ -59,6 +70,8 @@ fn app_write_on_week1_then_the_real_sdks_deliver_to_every_backend() {
         .arg(repo().join("tests/fixtures/app/week2-app.py"))
         .arg("--unit-tests")
         .arg(repo().join("scripts/app_e2e"))
+        .arg("--week6-backend")
+        .arg(week6.path().join("backend-flask"))
         .output()
         .unwrap_or_else(|e| panic!("cannot run {} ({e}): run scripts/test.sh", python.display()));
     let said = format!(
@@ -73,6 +86,8 @@ fn app_write_on_week1_then_the_real_sdks_deliver_to_every_backend() {
         "X-Ray",
         "Rollbar",
         "before_first_request",
+        "ok: F-written: exactly one X-Ray segment per request",
+        "ok: F-control: without skip",
         " 0 failed",
     ] {
         assert!(said.contains(expected), "{expected:?} missing:\n{said}");
