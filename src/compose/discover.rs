@@ -101,7 +101,12 @@ pub(crate) enum DiscoverError {
         existing: Vec<String>,
     },
     #[error("{file} has no service {DEFAULT_SERVICE:?} and no service whose build context holds app.py; its services are: {}", list(existing))]
-    NoCandidate { file: String, existing: Vec<String> },
+    NoCandidate {
+        file: String,
+        existing: Vec<String>,
+        /// The one service named like a backend (`backend`, `api`, `*flask*`), if any.
+        by_name: Option<String>,
+    },
     #[error("{file} has no service {DEFAULT_SERVICE:?} and several whose build context holds app.py: {}", candidates.iter().map(|(n, c)| format!("{n} ({c})")).collect::<Vec<_>>().join(", "))]
     SeveralCandidates {
         file: String,
@@ -119,7 +124,13 @@ impl DiscoverError {
             DiscoverError::NoSuchService { .. } => {
                 "pass --service NAME with one of the services above".into()
             }
-            DiscoverError::NoCandidate { .. } => {
+            DiscoverError::NoCandidate {
+                by_name: Some(name),
+                ..
+            } => format!(
+                "pass --service {name} (it looks like the Flask backend by its name), or --service NAME with another of the services above"
+            ),
+            DiscoverError::NoCandidate { by_name: None, .. } => {
                 "pass --service NAME with the Flask backend's service".into()
             }
             DiscoverError::SeveralCandidates { .. } => {
@@ -198,11 +209,29 @@ pub(crate) fn choose_service(
         [] => Err(DiscoverError::NoCandidate {
             file: file.to_string(),
             existing: names().unwrap_or_default(),
+            by_name: backend_by_name(services),
         }),
         _ => Err(DiscoverError::SeveralCandidates {
             file: file.to_string(),
             candidates,
         }),
+    }
+}
+
+/// The one service named like a backend (`backend`, `api`, `*flask*`), if exactly one.
+fn backend_by_name(services: &[ServiceInfo]) -> Option<String> {
+    let looks = |n: &str| {
+        let n = n.to_ascii_lowercase();
+        n.contains("backend") || n.contains("flask") || n == "api"
+    };
+    match services
+        .iter()
+        .filter(|s| looks(&s.name))
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [one] => Some(one.name.clone()),
+        _ => None,
     }
 }
 
@@ -359,6 +388,14 @@ mod tests {
             "{message}"
         );
         assert!(message.ends_with("its services are: web, db"), "{message}");
+        assert_eq!(
+            err.help().unwrap(),
+            "pass --service NAME with the Flask backend's service"
+        );
+        // A service named like a backend, without an app.py: the hint names it.
+        let named = [svc("api", None, false), svc("db", None, false)];
+        let err = choose_service("f.yml", None, Some(&named)).unwrap_err();
+        assert!(err.help().unwrap().starts_with("pass --service api "), "{err:?}");
         let empty: [ServiceInfo; 0] = [];
         assert!(choose_service("f", None, Some(&empty))
             .unwrap_err()
