@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use crate::aws::AwsSettings;
 use crate::cli::{
-    AppArgs, Cli, Command, ComposeArgs, ComposeCommand, GitpodCommand, HoneycombArgs, HoneycombCommand,
-    LogGroupArgs, LogsCommand, OutputFormat, RuleArgs, SetupArgs, XrayCommand,
+    AppArgs, Cli, Command, ComposeArgs, ComposeCommand, GitpodCommand, HoneycombArgs,
+    HoneycombCommand, LogGroupArgs, LogsCommand, OutputFormat, RuleArgs, SetupArgs, XrayCommand,
 };
 use crate::compose::discover::{self, DiscoverError, ServiceChoice, ServiceInfo};
 use crate::error::Error;
@@ -260,10 +260,9 @@ impl Config {
         // init asks for the compose file and the service on a terminal: what it
         // cannot find is asked for there. destroy reads no file.
         let setup = |mode: SetupMode, a: &SetupArgs, notes: &mut Vec<String>| {
-            let lenient = mode == SetupMode::Destroy
-                || (mode == SetupMode::Init && interactive && !g.yes);
-            setup_settings(a, g.timeout, lenient, notes)
-                .map(|s| Action::Setup(mode, Box::new(s)))
+            let lenient =
+                mode == SetupMode::Destroy || (mode == SetupMode::Init && interactive && !g.yes);
+            setup_settings(a, g.timeout, lenient, notes).map(|s| Action::Setup(mode, Box::new(s)))
         };
         let action = match cli.command {
             Command::Honeycomb(HoneycombCommand::Check(a)) => Action::HoneycombCheck(hc(&a)?),
@@ -433,7 +432,11 @@ struct Located {
 impl Located {
     /// The notes for what was found rather than given.
     fn notes(&self, service: &ServiceChoice) -> Vec<String> {
-        self.file_note.iter().cloned().chain(service.note()).collect()
+        self.file_note
+            .iter()
+            .cloned()
+            .chain(service.note())
+            .collect()
     }
 
     /// The service found, else (where a failure to find it is not an error

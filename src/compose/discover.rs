@@ -94,7 +94,10 @@ pub(crate) struct Choice {
 pub(crate) enum DiscoverError {
     #[error("no compose file here: looked for {}", FILE_NAMES.join(", "))]
     NoFile,
-    #[error("service {service:?} does not exist in {file}; its services are: {}", list(existing))]
+    #[error(
+        "service {service:?} does not exist in {file}; its services are: {}",
+        list(existing)
+    )]
     NoSuchService {
         file: String,
         service: String,
@@ -299,10 +302,14 @@ mod tests {
         );
         let all = choose_file([true; 4]).unwrap();
         assert_eq!(all.ignored.len(), 3);
-        assert!(all.note().unwrap().contains(
-            "compose.yml, docker-compose.yaml and docker-compose.yml are also here"
-        ));
-        assert_eq!(choose_file([false, true, false, false]).unwrap().note(), None);
+        assert!(all
+            .note()
+            .unwrap()
+            .contains("compose.yml, docker-compose.yaml and docker-compose.yml are also here"));
+        assert_eq!(
+            choose_file([false, true, false, false]).unwrap().note(),
+            None
+        );
     }
 
     #[test]
@@ -395,7 +402,10 @@ mod tests {
         // A service named like a backend, without an app.py: the hint names it.
         let named = [svc("api", None, false), svc("db", None, false)];
         let err = choose_service("f.yml", None, Some(&named)).unwrap_err();
-        assert!(err.help().unwrap().starts_with("pass --service api "), "{err:?}");
+        assert!(
+            err.help().unwrap().starts_with("pass --service api "),
+            "{err:?}"
+        );
         let empty: [ServiceInfo; 0] = [];
         assert!(choose_service("f", None, Some(&empty))
             .unwrap_err()

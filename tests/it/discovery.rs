@@ -157,7 +157,13 @@ fn without_a_compose_file_or_a_backend_the_four_names_are_named() {
         &["verify", "--without", "rollbar"][..],
     ]
     .into_iter()
-    .map(|args| Test::new().args(args.iter().copied()).status(2).stdout("").run())
+    .map(|args| {
+        Test::new()
+            .args(args.iter().copied())
+            .status(2)
+            .stdout("")
+            .run()
+    })
     .collect();
     for ran in &runs {
         let line = ran
@@ -168,7 +174,10 @@ fn without_a_compose_file_or_a_backend_the_four_names_are_named() {
         for name in FOUR {
             assert!(line.contains(name), "{name} missing: {line}");
         }
-        assert_has(ran, "help: run it in the repository root, or pass --file PATH");
+        assert_has(
+            ran,
+            "help: run it in the repository root, or pass --file PATH",
+        );
     }
     let ran = plan_files_only(Test::new()).status(2).run();
     assert_has(&ran, "failed: compose file: no compose file here: looked for compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml");

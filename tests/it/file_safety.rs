@@ -630,9 +630,9 @@ fn a_missing_service_names_the_flask_looking_candidate() {
         .unchanged("docker-compose.yml")
         .run();
     assert!(
-        by_build_dir
-            .stderr
-            .starts_with("note: using service api-server: its build context ./server holds app.py\n"),
+        by_build_dir.stderr.starts_with(
+            "note: using service api-server: its build context ./server holds app.py\n"
+        ),
         "{}",
         by_build_dir.transcript()
     );
