@@ -100,7 +100,8 @@ pub(crate) enum Command {
     /// Rollbar: check an access token's scopes, prove it with a test item
     #[command(subcommand)]
     Rollbar(RollbarCommand),
-    /// docker-compose.yml: the app's observability entries and the xray-daemon service
+    /// The compose file (compose.yaml, docker-compose.yml, ...): the app's
+    /// observability entries and the xray-daemon service
     #[command(subcommand)]
     Compose(ComposeCommand),
     /// .gitpod.yml: open the app's ports publicly; print the `gp env` lines it needs
@@ -285,11 +286,13 @@ pub(crate) enum ComposeCommand {
 #[derive(Debug, Args, Clone)]
 pub(crate) struct ComposeArgs {
     /// The compose file
-    #[arg(long, value_name = "PATH", default_value = "docker-compose.yml")]
-    pub file: std::path::PathBuf,
+    /// [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml, as docker compose looks]
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<std::path::PathBuf>,
     /// The Flask service to instrument
-    #[arg(long, value_name = "NAME", default_value = "backend-flask")]
-    pub service: String,
+    /// [default: backend-flask, else the service whose build context holds app.py]
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
     /// Leave a part out (repeatable)
     #[arg(long, value_name = "PART", value_parser = crate::parts::compose_part_parser())]
     pub without: Vec<Part>,
@@ -333,11 +336,13 @@ pub(crate) enum GitpodCommand {
 #[derive(Debug, Args, Clone)]
 pub(crate) struct SetupArgs {
     /// The compose file
-    #[arg(long, value_name = "PATH", default_value = "docker-compose.yml")]
-    pub file: std::path::PathBuf,
+    /// [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml, as docker compose looks]
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<std::path::PathBuf>,
     /// The Flask service to instrument
-    #[arg(long, value_name = "NAME", default_value = "backend-flask")]
-    pub service: String,
+    /// [default: backend-flask, else the service whose build context holds app.py]
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
     /// The Gitpod file
     #[arg(long, value_name = "PATH", default_value = ".gitpod.yml")]
     pub gitpod_file: std::path::PathBuf,
@@ -489,11 +494,13 @@ pub(crate) enum AppCommand {
 #[derive(Debug, Args, Clone)]
 pub(crate) struct AppArgs {
     /// The compose file (the backend directory is the service's build: context)
-    #[arg(long, value_name = "PATH", default_value = "docker-compose.yml")]
-    pub file: std::path::PathBuf,
+    /// [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml, as docker compose looks]
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<std::path::PathBuf>,
     /// The Flask service to instrument
-    #[arg(long, value_name = "NAME", default_value = "backend-flask")]
-    pub service: String,
+    /// [default: backend-flask, else the service whose build context holds app.py]
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
     /// The backend directory (holding app.py) [default: the service's build: context]
     #[arg(long, value_name = "DIR")]
     pub dir: Option<std::path::PathBuf>,
@@ -600,11 +607,13 @@ pub(crate) struct RollbarArgs {
 #[derive(Debug, Args, Clone)]
 pub(crate) struct VerifyArgs {
     /// The compose file (the app's credentials and region come from it)
-    #[arg(long, value_name = "PATH", default_value = "docker-compose.yml")]
-    pub file: std::path::PathBuf,
+    /// [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml, as docker compose looks]
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<std::path::PathBuf>,
     /// The Flask service
-    #[arg(long, value_name = "NAME", default_value = "backend-flask")]
-    pub service: String,
+    /// [default: backend-flask, else the service whose build context holds app.py]
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
     /// Leave a part out (repeatable): honeycomb, xray, logs or rollbar
     #[arg(long, value_enum, value_name = "PART")]
     pub without: Vec<Part>,

@@ -2,14 +2,15 @@
 //! argv or our own environment variables. Input files named on the command line are
 //! read and validated here, so bad input fails before any network call.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::aws::AwsSettings;
 use crate::cli::{
-    Cli, Command, ComposeArgs, ComposeCommand, GitpodCommand, HoneycombArgs, HoneycombCommand,
-    LogGroupArgs, LogsCommand, OutputFormat, RuleArgs, SetupArgs, XrayCommand,
+    AppArgs, Cli, Command, ComposeArgs, ComposeCommand, GitpodCommand, HoneycombArgs,
+    HoneycombCommand, LogGroupArgs, LogsCommand, OutputFormat, RuleArgs, SetupArgs, XrayCommand,
 };
+use crate::compose::discover::{self, DiscoverError, ServiceChoice, ServiceInfo};
 use crate::error::Error;
 use crate::honeycomb::{self, Endpoints, Region};
 use crate::logs::{self, LogGroupSpec};
@@ -183,7 +184,12 @@ pub(crate) struct SetupSettings {
 /// What `compose write` writes where. The region is resolved at run time.
 #[derive(Debug, Clone)]
 pub(crate) struct ComposeSettings {
+    /// The compose file: `--file`, else the one docker compose would use, else
+    /// (see `none_found`) `docker-compose.yml`, for the paths beside it.
     pub file: std::path::PathBuf,
+    /// `--file` was not given and none of the names docker compose looks for
+    /// exists: the compose file is reported missing with the names looked for.
+    pub none_found: bool,
     pub service: String,
     pub parts: Parts,
     pub force: bool,
@@ -219,6 +225,9 @@ pub(crate) struct Config {
     pub ui: Ui,
     pub aws: AwsSettings,
     pub action: Action,
+    /// What was found rather than given (the compose file, the service, the
+    /// backend directory), for the user to read before anything else.
+    pub notes: Vec<String>,
 }
 
 impl Config {
@@ -247,6 +256,14 @@ impl Config {
             interactive,
         };
         let hc = |a: &HoneycombArgs| honeycomb_settings(a, g.timeout);
+        let mut notes = Vec::new();
+        // init asks for the compose file and the service on a terminal: what it
+        // cannot find is asked for there. destroy reads no file.
+        let setup = |mode: SetupMode, a: &SetupArgs, notes: &mut Vec<String>| {
+            let lenient =
+                mode == SetupMode::Destroy || (mode == SetupMode::Init && interactive && !g.yes);
+            setup_settings(a, g.timeout, lenient, notes).map(|s| Action::Setup(mode, Box::new(s)))
+        };
         let action = match cli.command {
             Command::Honeycomb(HoneycombCommand::Check(a)) => Action::HoneycombCheck(hc(&a)?),
             Command::Honeycomb(HoneycombCommand::SendTestSpan {
@@ -258,20 +275,12 @@ impl Config {
                 service,
                 dataset,
             },
-            Command::Init(a) => {
-                Action::Setup(SetupMode::Init, Box::new(setup_settings(&a, g.timeout)?))
-            }
-            Command::Plan(a) => {
-                Action::Setup(SetupMode::Plan, Box::new(setup_settings(&a, g.timeout)?))
-            }
-            Command::Status(a) => {
-                Action::Setup(SetupMode::Status, Box::new(setup_settings(&a, g.timeout)?))
-            }
-            Command::Destroy(a) => {
-                Action::Setup(SetupMode::Destroy, Box::new(setup_settings(&a, g.timeout)?))
-            }
+            Command::Init(a) => setup(SetupMode::Init, &a, &mut notes)?,
+            Command::Plan(a) => setup(SetupMode::Plan, &a, &mut notes)?,
+            Command::Status(a) => setup(SetupMode::Status, &a, &mut notes)?,
+            Command::Destroy(a) => setup(SetupMode::Destroy, &a, &mut notes)?,
             Command::Compose(ComposeCommand::Write(a)) => {
-                Action::ComposeWrite(compose_settings(&a)?)
+                Action::ComposeWrite(compose_settings(&a, &mut notes)?)
             }
             Command::Gitpod(GitpodCommand::Write { file, force }) => {
                 Action::GitpodWrite(GitpodSettings {
@@ -294,9 +303,13 @@ impl Config {
                 if let Some(group) = &a.log_group {
                     logs::validate_name(group)?;
                 }
+                let found = locate(a.file.as_deref(), a.service.as_deref());
+                let service = found.service.clone()?;
+                let compose_file = found.file.clone().ok_or(DiscoverError::NoFile)?;
+                notes.extend(found.notes(&service));
                 Action::Verify(Box::new(VerifySettings {
-                    compose_file: a.file.clone(),
-                    service: a.service.clone(),
+                    compose_file,
+                    service: service.name().to_string(),
                     parts: Parts::without(&a.without),
                     log_group: a.log_group.clone(),
                     filter: a.filter_expression.clone(),
@@ -348,13 +361,9 @@ impl Config {
                     .filter(|_| std::env::var("CODESPACES").is_ok_and(|v| v == "true"));
                 Action::DevcontainerWrite(file, codespace)
             }
-            Command::App(crate::cli::AppCommand::Write(a)) => Action::AppWrite(AppSettings {
-                compose_file: a.file,
-                service: a.service,
-                dir: a.dir,
-                parts: Parts::without(&a.without),
-                force: a.force,
-            }),
+            Command::App(crate::cli::AppCommand::Write(a)) => {
+                Action::AppWrite(app_settings(&a, &mut notes)?)
+            }
             Command::Iam(crate::cli::IamCommand::Policy {
                 log_groups,
                 without,
@@ -400,8 +409,158 @@ impl Config {
             endpoint_url: g.endpoint_url,
             timeout: Duration::from_secs_f64(g.timeout),
         };
-        Ok(Config { ui, aws, action })
+        Ok(Config {
+            ui,
+            aws,
+            action,
+            notes,
+        })
     }
+}
+
+/// The compose file and the Flask service: as given, else as docker compose
+/// finds the file and [`discover::choose_service`] the service.
+#[derive(Debug, Clone)]
+struct Located {
+    /// `None`: `--file` not given, and none of [`discover::FILE_NAMES`] exists.
+    file: Option<PathBuf>,
+    /// The note naming the file used and the ones ignored, if several exist.
+    file_note: Option<String>,
+    service: Result<ServiceChoice, DiscoverError>,
+}
+
+impl Located {
+    /// The notes for what was found rather than given.
+    fn notes(&self, service: &ServiceChoice) -> Vec<String> {
+        self.file_note
+            .iter()
+            .cloned()
+            .chain(service.note())
+            .collect()
+    }
+
+    /// The service found, else (where a failure to find it is not an error
+    /// here) the one given, else `backend-flask`.
+    fn service_or(&self, given: Option<&str>) -> ServiceChoice {
+        self.service.clone().unwrap_or_else(|_| {
+            given.map_or(ServiceChoice::Default, |s| {
+                ServiceChoice::Given(s.to_string())
+            })
+        })
+    }
+}
+
+/// Probes the current directory and the compose file for [`discover`].
+fn locate(file: Option<&Path>, service: Option<&str>) -> Located {
+    if let Some(file) = file {
+        let services = probe_services(file);
+        return Located {
+            file: Some(file.to_path_buf()),
+            file_note: None,
+            service: discover::choose_service(
+                &file.display().to_string(),
+                service,
+                services.as_deref(),
+            ),
+        };
+    }
+    let present = discover::FILE_NAMES.map(|name| Path::new(name).exists());
+    let chosen = discover::choose_file(present).ok();
+    let services = chosen
+        .as_ref()
+        .and_then(|f| probe_services(Path::new(f.name)));
+    Located {
+        file: chosen.as_ref().map(|f| PathBuf::from(f.name)),
+        file_note: chosen.as_ref().and_then(discover::FileChoice::note),
+        service: discover::choose(present, service, services.as_deref()).map(|c| c.service),
+    }
+}
+
+/// The services of a compose file with their `build:` contexts, and whether
+/// each context holds `app.py`. `None` when the file cannot be read or parsed
+/// or has no `services:` mapping: the planner reports that, as before.
+fn probe_services(file: &Path) -> Option<Vec<ServiceInfo>> {
+    let text = crate::files::read(file).ok().flatten()?;
+    let doc = crate::compose::parse_strict(&text, "").ok()?;
+    let services = doc.get("services")?.as_object()?;
+    let base = repo_root(file);
+    Some(
+        services
+            .iter()
+            .map(|(name, body)| {
+                let context = crate::compose::build_context(body, base);
+                let holds_app_py = context
+                    .as_ref()
+                    .is_some_and(|c| base.join(c).join("app.py").is_file());
+                ServiceInfo {
+                    name: name.clone(),
+                    context,
+                    holds_app_py,
+                }
+            })
+            .collect(),
+    )
+}
+
+/// `./backend-flask`, when it holds `app.py`: the backend without a compose file.
+fn backend_without_compose() -> Option<PathBuf> {
+    let dir = PathBuf::from(discover::DEFAULT_BACKEND_DIR);
+    dir.join("app.py").is_file().then_some(dir)
+}
+
+/// The note for [`backend_without_compose`].
+fn backend_note(dir: &Path) -> String {
+    format!(
+        "no compose file here (looked for {}): using ./{}, which holds app.py",
+        discover::FILE_NAMES.join(", "),
+        dir.display()
+    )
+}
+
+/// What `app write` instruments: `--dir`, else the service's build context in
+/// the compose file, else `./backend-flask` when there is no compose file.
+fn app_settings(a: &AppArgs, notes: &mut Vec<String>) -> Result<AppSettings, Error> {
+    let parts = Parts::without(&a.without);
+    if let Some(dir) = &a.dir {
+        // The compose file is not read: the directory is given.
+        return Ok(AppSettings {
+            compose_file: a.file.clone().unwrap_or_else(placeholder_file),
+            service: a
+                .service
+                .clone()
+                .unwrap_or_else(|| discover::DEFAULT_SERVICE.into()),
+            dir: Some(dir.clone()),
+            parts,
+            force: a.force,
+        });
+    }
+    let found = locate(a.file.as_deref(), a.service.as_deref());
+    let Some(file) = found.file.clone() else {
+        let dir = backend_without_compose().ok_or(DiscoverError::NoFile)?;
+        notes.push(backend_note(&dir));
+        return Ok(AppSettings {
+            compose_file: placeholder_file(),
+            service: found.service_or(a.service.as_deref()).name().to_string(),
+            dir: Some(dir),
+            parts,
+            force: a.force,
+        });
+    };
+    let service = found.service.clone()?;
+    notes.extend(found.notes(&service));
+    Ok(AppSettings {
+        compose_file: file,
+        service: service.name().to_string(),
+        dir: None,
+        parts,
+        force: a.force,
+    })
+}
+
+/// The compose file's path when there is none: the course's name, for the
+/// paths beside it (all in the current directory).
+fn placeholder_file() -> PathBuf {
+    PathBuf::from(discover::FILE_NAMES[3])
 }
 
 /// The values `gp env` needs for the chosen parts, from our environment.
@@ -421,8 +580,36 @@ fn gp_env_values(parts: Parts) -> Vec<(String, Option<Secret>)> {
         .collect()
 }
 
-fn setup_settings(a: &SetupArgs, timeout: f64) -> Result<SetupSettings, Error> {
+/// `lenient`: a service that cannot be found is not an error here (init's
+/// wizard asks for it; destroy reads no file): the one given, else backend-flask.
+fn setup_settings(
+    a: &SetupArgs,
+    timeout: f64,
+    lenient: bool,
+    notes: &mut Vec<String>,
+) -> Result<SetupSettings, Error> {
     let parts = Parts::without(&a.without);
+    let found = locate(a.file.as_deref(), a.service.as_deref());
+    let service = if lenient {
+        found.service_or(a.service.as_deref())
+    } else {
+        found.service.clone()?
+    };
+    let service_name = service.name().to_string();
+    // Without a compose file, the parts that need one fail as a missing file
+    // does; the app's code is still found in ./backend-flask.
+    let (file, app_dir) = match found.file.clone() {
+        Some(file) => {
+            notes.extend(found.notes(&service));
+            (file, None)
+        }
+        None => {
+            let dir = backend_without_compose();
+            notes.extend(dir.as_deref().map(backend_note));
+            (placeholder_file(), dir)
+        }
+    };
+    let none_found = found.file.is_none();
     let CloudSpecs {
         group,
         rule,
@@ -438,13 +625,14 @@ fn setup_settings(a: &SetupArgs, timeout: f64) -> Result<SetupSettings, Error> {
     Ok(SetupSettings {
         parts,
         compose: ComposeSettings {
-            file: a.file.clone(),
-            service: a.service.clone(),
+            file: file.clone(),
+            none_found,
+            service: service_name.clone(),
             parts,
             force: a.force,
             honeycomb_region: a.honeycomb.honeycomb_region.unwrap_or(Region::Us),
             via: a.via,
-            dev_env: dev_env(&a.file, a.dev_env),
+            dev_env: dev_env(&file, a.dev_env),
             log_group: parts
                 .has(Part::Logs)
                 .then(|| log_groups.first().map(|g| g.name.clone()))
@@ -460,13 +648,13 @@ fn setup_settings(a: &SetupArgs, timeout: f64) -> Result<SetupSettings, Error> {
         log_groups,
         honeycomb: honeycomb_settings(&a.honeycomb, timeout)?,
         app: AppSettings {
-            compose_file: a.file.clone(),
-            service: a.service.clone(),
-            dir: None,
+            compose_file: file,
+            service: service_name.clone(),
+            dir: app_dir,
             parts: Parts::without(&a.without),
             force: a.force,
         },
-        board: board_for_setup(a, timeout)?,
+        board: board_for_setup(a, &service_name, timeout)?,
         rollbar: if parts.has(Part::Rollbar) && a.rollbar_access_token.is_some() {
             Some(rollbar_settings(
                 &crate::cli::RollbarArgs {
@@ -482,7 +670,11 @@ fn setup_settings(a: &SetupArgs, timeout: f64) -> Result<SetupSettings, Error> {
 }
 
 /// The board part of init/plan/status/destroy: on only with a configuration key.
-fn board_for_setup(a: &SetupArgs, timeout: f64) -> Result<Option<BoardSettings>, Error> {
+fn board_for_setup(
+    a: &SetupArgs,
+    service: &str,
+    timeout: f64,
+) -> Result<Option<BoardSettings>, Error> {
     let Some(key) = a
         .config_key
         .as_deref()
@@ -500,7 +692,7 @@ fn board_for_setup(a: &SetupArgs, timeout: f64) -> Result<Option<BoardSettings>,
     Ok(Some(BoardSettings {
         key: Some(key),
         name: "Cruddur".into(),
-        dataset: a.service.clone(),
+        dataset: service.to_string(),
         destroy: false,
         base: match a.honeycomb.honeycomb_region.unwrap_or(Region::Us) {
             Region::Us => endpoints.us,
@@ -632,22 +824,23 @@ fn export_settings(command: crate::cli::ExportCommand) -> Result<ExportSettings,
     })
 }
 
-fn compose_settings(a: &ComposeArgs) -> Result<ComposeSettings, Error> {
+fn compose_settings(a: &ComposeArgs, notes: &mut Vec<String>) -> Result<ComposeSettings, Error> {
     logs::validate_name(&a.log_group)?;
-    Ok(compose_settings_unchecked(a))
-}
-
-fn compose_settings_unchecked(a: &ComposeArgs) -> ComposeSettings {
-    ComposeSettings {
-        file: a.file.clone(),
-        service: a.service.clone(),
+    let found = locate(a.file.as_deref(), a.service.as_deref());
+    let service = found.service.clone()?;
+    let file = found.file.clone().ok_or(DiscoverError::NoFile)?;
+    notes.extend(found.notes(&service));
+    Ok(ComposeSettings {
+        dev_env: dev_env(&file, a.dev_env),
+        file,
+        none_found: false,
+        service: service.name().to_string(),
         parts: Parts::without(&a.without).minus(Parts::of(&[Part::App])),
         force: a.force,
         honeycomb_region: a.honeycomb_region,
         via: a.via,
         log_group: (!a.without.contains(&Part::Logs)).then(|| a.log_group.clone()),
-        dev_env: dev_env(&a.file, a.dev_env),
-    }
+    })
 }
 
 /// The directory the repository's files are in: the compose file's.

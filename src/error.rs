@@ -42,6 +42,9 @@ pub(crate) enum Error {
     Logs(#[from] LogsError),
     #[error(transparent)]
     Compose(#[from] ComposeError),
+    /// No compose file or no Flask service found (see [`crate::compose::discover`]).
+    #[error(transparent)]
+    Discover(#[from] crate::compose::discover::DiscoverError),
     #[error(transparent)]
     Gitpod(#[from] crate::gitpod::GitpodError),
     #[error(transparent)]
@@ -126,9 +129,10 @@ impl Error {
                     exit::FAILURE
                 }
             }
-            Error::Logs(_) | Error::HoneycombInput(_) | Error::MissingFile { .. } => {
-                exit::BAD_INPUT
-            }
+            Error::Logs(_)
+            | Error::HoneycombInput(_)
+            | Error::MissingFile { .. }
+            | Error::Discover(_) => exit::BAD_INPUT,
             Error::Compose(e) if e.is_bad_input() => exit::BAD_INPUT,
             Error::Gitpod(e) if e.is_bad_input() => exit::BAD_INPUT,
             Error::Gitpod(_) => exit::FAILURE,
@@ -160,6 +164,7 @@ impl Error {
             Error::Logs(e) => e.help(),
             Error::HoneycombInput(e) => e.help(),
             Error::Compose(e) => e.help(),
+            Error::Discover(e) => e.help(),
             Error::Gitpod(e) => e.help(),
             Error::App(e) => e.help(),
             Error::Rollbar(e) => e.help(),

@@ -353,6 +353,12 @@ pub(crate) fn err(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{}", sanitize(&scrub(text)));
 }
 
+/// A `note:` line on stderr: something found rather than given (the compose
+/// file, the service), for the user to check.
+pub(crate) fn note(text: &str) {
+    err(&format!("note: {text}"));
+}
+
 /// Writes one line (or block) to stdout. The only place that writes stdout. A
 /// closed stdout (`cruddur-obs ... | head -1`) ends the program quietly with exit 0,
 /// as ripgrep does: nobody is left to read the rest.

@@ -68,6 +68,10 @@ pub(crate) async fn ask(
         .interact_on(&term)
         .map_err(prompt_error)?;
     s.compose.service = services[chosen].clone();
+    // The app's code follows the answers: the chosen service's build context.
+    s.app.compose_file = s.compose.file.clone();
+    s.app.service = s.compose.service.clone();
+    s.app.dir = None;
 
     // The AWS region: from the configuration, else asked.
     let region = configured_region(aws)

@@ -421,6 +421,16 @@ pub(crate) fn backend_dir(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
+    if let Some(services) = doc.get("services").and_then(|s| s.as_object()) {
+        if !services.contains_key(service) {
+            return Err(compose::discover::DiscoverError::NoSuchService {
+                file: label,
+                service: service.to_string(),
+                existing: services.keys().cloned().collect(),
+            }
+            .into());
+        }
+    }
     let context = compose::build_context(&doc["services"][service], base).ok_or_else(|| {
         Error::Usage(format!(
             "{label}: service {service} has no build: context to find its app.py in; pass --dir"

@@ -20,6 +20,7 @@ use crate::honeycomb::Region as HoneycombRegion;
 use crate::plan::FieldDiff;
 
 pub(crate) mod desired;
+pub(crate) mod discover;
 pub(crate) mod edit;
 mod lint;
 pub(crate) mod services;

@@ -52,7 +52,12 @@ pub(crate) fn run(cli: Cli) -> ExitCode {
         }
     }
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    let result = Config::from_cli(cli, interactive).and_then(|config| execute(&config));
+    let result = Config::from_cli(cli, interactive).and_then(|config| {
+        for note in &config.notes {
+            ui::note(note);
+        }
+        execute(&config)
+    });
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => error::report(&e, verbose, output),

@@ -115,11 +115,19 @@ pub(super) async fn read_all(
             compose_settings.honeycomb_region = hc.region;
         }
         let region = aws.as_ref().map(|a| a.region.clone());
+        let compose_label = compose_settings.file.display().to_string();
+        // No --file and none of the names docker compose looks for (the wizard
+        // may have named one since): missing, with the names looked for.
+        let none_found = compose_settings.none_found && !compose_settings.file.exists();
         match region {
+            _ if none_found => failures.push(Failure::new(
+                "compose file",
+                crate::compose::discover::DiscoverError::NoFile.into(),
+            )),
             Some(region) => {
                 match workspace::compose_file(&compose_settings, &region) {
                     Ok(f) => files.push(f),
-                    Err(e) => failures.push(Failure::new("docker-compose.yml", e)),
+                    Err(e) => failures.push(Failure::new(&compose_label, e)),
                 }
                 match workspace::collector_file(&compose_settings, &region) {
                     Ok(f) => files.extend(f),
@@ -129,7 +137,7 @@ pub(super) async fn read_all(
             None if s.parts.has(Part::Xray) => {}
             None => match workspace::compose_file(&compose_settings, "") {
                 Ok(f) => files.push(f),
-                Err(e) => failures.push(Failure::new("docker-compose.yml", e)),
+                Err(e) => failures.push(Failure::new(&compose_label, e)),
             },
         }
         let env = s.compose.dev_env.env;

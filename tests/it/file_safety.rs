@@ -618,17 +618,27 @@ fn kept_conflicts_are_the_headline_not_in_sync() {
 
 #[test]
 fn a_missing_service_names_the_flask_looking_candidate() {
+    // The one service whose build directory holds app.py is used (with a note).
     let text =
         "services:\n  web:\n    build: ./frontend-react-js\n  api-server:\n    build: ./server\n";
     let (dir, _file) = workdir(text);
     let by_build_dir = at(dir.path())
         .write("server/app.py", "from flask import Flask\n")
         .args(COMPOSE)
-        .arg("--yes")
-        .status(2)
-        .stdout("")
+        .arg("--dry-run")
+        .status(3)
         .unchanged("docker-compose.yml")
         .run();
+    assert!(
+        by_build_dir.stderr.starts_with(
+            "note: using service api-server: its build context ./server holds app.py\n"
+        ),
+        "{}",
+        by_build_dir.transcript()
+    );
+    assert!(by_build_dir
+        .all_output()
+        .contains("api-server.environment.OTEL_SERVICE_NAME"));
 
     // By name, without a build directory.
     let (dir, _file) =
@@ -640,10 +650,7 @@ fn a_missing_service_names_the_flask_looking_candidate() {
         .stdout("")
         .unchanged("docker-compose.yml")
         .run();
-    snapshot_all(
-        "file_safety_missing_service_candidates",
-        [&by_build_dir, &by_name],
-    );
+    snapshot_all("file_safety_missing_service_candidates", [&by_name]);
 }
 
 // --- 1 (bonus). On a terminal, a file changed while asking is planned again --------

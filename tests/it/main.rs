@@ -21,6 +21,7 @@ mod corpus;
 mod devcontainer;
 mod devcontainer_properties;
 mod devenv;
+mod discovery;
 mod export;
 mod file_safety;
 mod files;
