@@ -486,7 +486,8 @@ pub(crate) enum AppCommand {
     /// on only when its variables are set) and two lines after `app = Flask(...)`
     ///
     /// Shows a diff and writes only on agreement; everything else stays byte for
-    /// byte. Parts app.py already instruments by hand are left out.
+    /// byte. Parts set up by hand (in app.py or a local module it runs, such as
+    /// lib/xray.py) are left out; --migrate moves app.py's own hand setup to the module.
     /// Example: cruddur-obs app write --dry-run
     Write(AppArgs),
 }
@@ -510,6 +511,11 @@ pub(crate) struct AppArgs {
     /// Replace a lib/observability.py edited by hand with this version's
     #[arg(long)]
     pub force: bool,
+    /// Remove app.py's own hand setup (the course's OpenTelemetry, X-Ray and
+    /// watchtower lines, the before_first_request Rollbar hook) so that the module
+    /// does it; shown in the diff. Imports and everything else stay
+    #[arg(long)]
+    pub migrate: bool,
 }
 
 #[derive(Debug, Subcommand)]

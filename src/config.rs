@@ -134,6 +134,8 @@ pub(crate) struct AppSettings {
     pub dir: Option<std::path::PathBuf>,
     pub parts: Parts,
     pub force: bool,
+    /// Move app.py's own hand setup to the module (`app write --migrate`).
+    pub migrate: bool,
 }
 
 /// Which infrastructure-as-code dialect `export` writes.
@@ -532,6 +534,7 @@ fn app_settings(a: &AppArgs, notes: &mut Vec<String>) -> Result<AppSettings, Err
             dir: Some(dir.clone()),
             parts,
             force: a.force,
+            migrate: a.migrate,
         });
     }
     let found = locate(a.file.as_deref(), a.service.as_deref());
@@ -544,6 +547,7 @@ fn app_settings(a: &AppArgs, notes: &mut Vec<String>) -> Result<AppSettings, Err
             dir: Some(dir),
             parts,
             force: a.force,
+            migrate: a.migrate,
         });
     };
     let service = found.service.clone()?;
@@ -554,6 +558,7 @@ fn app_settings(a: &AppArgs, notes: &mut Vec<String>) -> Result<AppSettings, Err
         dir: None,
         parts,
         force: a.force,
+        migrate: a.migrate,
     })
 }
 
@@ -653,6 +658,7 @@ fn setup_settings(
             dir: app_dir,
             parts: Parts::without(&a.without),
             force: a.force,
+            migrate: false,
         },
         board: board_for_setup(a, &service_name, timeout)?,
         rollbar: if parts.has(Part::Rollbar) && a.rollbar_access_token.is_some() {

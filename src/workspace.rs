@@ -252,21 +252,35 @@ pub(crate) fn app_files(s: &crate::config::AppSettings) -> Result<Vec<PlannedFil
         }
         .into());
     }
+    // `--migrate`: app.py's own hand setup goes; the module does it instead.
+    let (base, found, migrated) = if s.migrate {
+        let wanted: Vec<crate::parts::Part> = s.parts.iter().collect();
+        let m = app::migrate(&app_text, &wanted).map_err(|e| app::AppError::Migrate {
+            file: app_label.clone(),
+            message: e.to_string(),
+        })?;
+        let found = app::detect(&m.new_text, &read_local);
+        (m.new_text, found, m.removed)
+    } else {
+        (app_text.clone(), found, Vec::new())
+    };
     // Parts set up by hand: neither installed nor switched on twice.
     let skip = app::by_hand(&found, s.parts);
     let parts = s.parts.minus(skip);
     let left = parts.within(crate::parts::Parts::of(&crate::parts::Part::INSTRUMENTED));
-    let (app_new, mut app_notes, inserted) = if left.is_empty() {
-        (app_text.clone(), Vec::new(), false)
+    // Every part asked for is set up by hand: nothing to add anywhere.
+    let all_by_hand = left.is_empty() && !skip.is_empty();
+    let (app_new, mut app_notes, inserted) = if all_by_hand {
+        (base.clone(), Vec::new(), false)
     } else {
-        let plan = app::plan_app_py(&app_text, &app_label)?;
+        let plan = app::plan_app_py(&base, &app_label)?;
         let mut new = plan.new_text;
         if plan.inserted && !skip.is_empty() {
             new = replace_call_line(&new, &app::call_line(skip));
         }
         (new, plan.notes, plan.inserted)
     };
-    let shift = inserted_lines(&app_text, &app_new);
+    let shift = inserted_lines(&base, &app_new);
     let at = |rel: &str, line: usize| {
         if rel == "app.py" {
             format!("{app_label}:{}", shift(line))
@@ -280,21 +294,30 @@ pub(crate) fn app_files(s: &crate::config::AppSettings) -> Result<Vec<PlannedFil
         &at,
         (&req_label, req_text.as_deref()),
     ));
-    if left.is_empty() {
+    if all_by_hand {
         let names: Vec<&str> = skip.iter().map(app::part_label).collect();
         app_notes.push(format!(
             "{app_label}: every part asked for is already set up by hand ({}): nothing to write",
             names.join(", ")
         ));
     }
-    let app_changes = if inserted {
-        vec![format!(
+    let mut app_changes: Vec<String> = migrated
+        .iter()
+        .map(|(first, last, text)| {
+            let lines = if first == last {
+                format!("line {first}")
+            } else {
+                format!("lines {first}-{last}")
+            };
+            format!("- {lines}: `{}` (the module does this now)", text.trim())
+        })
+        .collect();
+    if inserted {
+        app_changes.push(format!(
             "+ {} after `app = Flask(...)`",
             app::call_line(skip)
-        )]
-    } else {
-        Vec::new()
-    };
+        ));
+    }
 
     let wanted = app::packages(left);
     let req_plan = app::plan_requirements(req_text.as_deref(), &req_label, &wanted)?;
@@ -305,8 +328,8 @@ pub(crate) fn app_files(s: &crate::config::AppSettings) -> Result<Vec<PlannedFil
     let mut module_conflicts = Vec::new();
     let module_new = match &module_text {
         // Nothing left to set up: the module is neither added nor updated.
-        None if left.is_empty() => None,
-        Some(old) if left.is_empty() => Some(old.clone()),
+        None if all_by_hand => None,
+        Some(old) if all_by_hand => Some(old.clone()),
         Some(old) if old != app::MODULE && !s.force => {
             module_conflicts.push(crate::plan::FieldDiff::new(
                 app::MODULE_PATH,

@@ -23,6 +23,9 @@ then runs, all on 127.0.0.1:
      Flask spans and two request lines in CloudWatch, and one error one Rollbar item
      (environment as the hand code sets it). Then the control: the same backend with
      a plain `init_observability(app)` (nothing skipped) does not.
+  G. --week2-migrated: the week-2 app.py (D) after `app write --migrate`: it starts on
+     today's Flask and sends what the module-only backend sends (the same counts as F,
+     the Rollbar item from the module).
 
 Prints `ok: ...` / `FAIL: ...` per assertion and `N passed, M failed`; exit 0 only
 if nothing failed. DIR/app.py is never modified (scenario D runs in a copy).
@@ -513,7 +516,7 @@ def scenario_all_on(args, work, moto_port):
         udp_sock.close()
 
 
-def scenario_week6(args, work, moto_port, backend, label, control=False):
+def scenario_counts(args, work, moto_port, backend, label, control=False, rollbar_env="production"):
     py = venv_python(args.venv)
     otlp = Recorder((HOST, 0), OtlpHandler).start()
     rollbar = Recorder((HOST, 0), RollbarHandler).start()
@@ -579,8 +582,8 @@ def scenario_week6(args, work, moto_port, backend, label, control=False):
               repr(counts))
         check(len(lines) == 2, "%s: exactly one CloudWatch event per request line (2 for 2 GETs)" % label,
               repr(counts))
-        check(len(items) == 1 and envs == ["production"],
-              "%s: exactly one Rollbar item for the error, environment as the hand code sets it" % label,
+        check(len(items) == 1 and envs == [rollbar_env],
+              "%s: exactly one Rollbar item for the error (environment %s)" % (label, rollbar_env),
               repr(counts))
         check(not counts["double_warnings"], "%s: no double-instrumentation warnings" % label,
               repr(counts["double_warnings"]))
@@ -601,19 +604,28 @@ def scenario_week6_refactor(args, work, moto_port):
     if "init_observability(app, skip=" not in written.read_text():
         check(False, "F: app write left the hand-set parts out (skip=...)", written.read_text()[-800:])
         return
-    scenario_week6(args, work, moto_port, backend, "F-written")
+    scenario_counts(args, work, moto_port, backend, "F-written")
     # The control: the same code with nothing skipped instruments three parts twice.
     control = work / "week6-control"
     shutil.copytree(backend, control, ignore=shutil.ignore_patterns("__pycache__"))
     text = (control / "app.py").read_text()
     (control / "app.py").write_text(re.sub(r"init_observability\(app, skip=\([^)]*\)\)",
                                            "init_observability(app)", text))
-    counts = scenario_week6(args, work, moto_port, control, "F-control", control=True)
+    counts = scenario_counts(args, work, moto_port, control, "F-control", control=True)
     if counts is not None:
         check(counts["segments"] != 2 or counts["spans"] != 2 or counts["rollbar_envs"] != ["production"],
               "F-control: without skip the same backend is instrumented twice "
               "(segments %s, spans %s, Rollbar environments %s)"
               % (counts["segments"], counts["spans"], counts["rollbar_envs"]), repr(counts))
+
+
+def scenario_week2_migrated(args, work, moto_port):
+    print("== G: the week-2 app.py after app write --migrate", flush=True)
+    backend = pathlib.Path(args.week2_migrated)
+    text = (backend / "app.py").read_text()
+    check("\n@app.before_first_request" not in text and "init_observability(app)" in text,
+          "G: --migrate removed the hand setup and added init_observability(app)", text[-1500:])
+    scenario_counts(args, work, moto_port, backend, "G-migrated", rollbar_env="development")
 
 
 def scenario_nothing_set(args, work):
@@ -709,6 +721,8 @@ def main():
                    help="directory holding test_observability.py (skipped if absent)")
     p.add_argument("--week6-backend", default=None,
                    help="a week-6-shaped backend already written by app write (scenario F)")
+    p.add_argument("--week2-migrated", default=None,
+                   help="the week-2 app.py after app write --migrate, in a backend (scenario G)")
     p.add_argument("--keep", action="store_true", help="keep the work directory (logs, raw bodies)")
     args = p.parse_args()
     args.backend = args.backend.resolve()
@@ -745,6 +759,8 @@ def main():
             scenario_week2_fixture(args, work, moto_port)
         if moto.poll() is None and args.week6_backend:
             scenario_week6_refactor(args, work, moto_port)
+        if moto.poll() is None and args.week2_migrated:
+            scenario_week2_migrated(args, work, moto_port)
         scenario_unit_tests(args, work)
     except Exception as e:  # a harness bug is a failure, not a crash
         check(False, "harness error", "%s: %s" % (type(e).__name__, e))

@@ -21,7 +21,7 @@ mod requirements;
 
 use crate::parts::{Part, Parts};
 pub(crate) use app_py::{plan_app_py, CALL_LINE};
-pub(crate) use python::{detect, Detection};
+pub(crate) use python::{detect, migrate, Detection};
 pub(crate) use requirements::{packages, plan_requirements};
 
 use python::{Dead, Risk};
@@ -52,6 +52,9 @@ pub(crate) enum AppError {
     UnclosedStatement { file: String, line: usize },
     #[error("{file}: `{name}` is not a valid package name (PEP 508)")]
     InvalidPackageName { file: String, name: String },
+    /// `--migrate` cannot remove the hand setup safely.
+    #[error("{file}: cannot migrate: {message}; nothing was written")]
+    Migrate { file: String, message: String },
     /// Python cannot parse `app.py`: nothing is written into it.
     #[error("{file}:{line}: Python cannot parse this file ({message}); nothing was written")]
     Syntax {
@@ -79,6 +82,11 @@ impl AppError {
             }
             AppError::UnclosedStatement { .. } => "fix the line named (python app.py shows the same problem)".into(),
             AppError::InvalidPackageName { .. } => "fix the line named in requirements.txt".into(),
+            AppError::Migrate { .. } => {
+                "remove that setup by hand, or run without --migrate (the module then leaves \
+                 those parts to the hand code)"
+                    .into()
+            }
             AppError::Syntax { .. } => {
                 "fix that line (`python -m py_compile app.py` shows the same), then run again".into()
             }

@@ -263,3 +263,102 @@ fn risks_of_code_that_runs() {
     assert_eq!(d.risks.len(), 1);
     assert_eq!(d.risks[0].line, 3);
 }
+
+#[test]
+fn migrate_removes_the_course_setup_and_keeps_the_rest() {
+    let text = "\
+import os
+import logging
+from flask import Flask, got_request_exception
+provider = TracerProvider()
+provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+trace.set_tracer_provider(provider)
+tracer = trace.get_tracer('app')  # used by the routes: kept
+LOGGER = logging.getLogger(__name__)
+cw_handler = watchtower.CloudWatchLogHandler(log_group='cruddur')
+LOGGER.addHandler(cw_handler)
+app = Flask(__name__)
+FlaskInstrumentor().instrument_app(app)
+RequestsInstrumentor().instrument()
+xray_recorder.configure(service='backend-flask')
+XRayMiddleware(app, xray_recorder)
+
+@app.before_first_request
+def init_rollbar():
+    \"\"\"init rollbar module\"\"\"
+    token = os.getenv('ROLLBAR_ACCESS_TOKEN')
+    rollbar.init(
+        token,
+        'production')
+    got_request_exception.connect(rollbar.contrib.flask.report_exception, app)
+
+@app.route('/')
+def home():
+    LOGGER.info('home')
+    with tracer.start_as_current_span('x'):
+        return 'ok'
+";
+    let m = migrate(text, &Part::INSTRUMENTED).unwrap();
+    assert_eq!(
+        m.new_text,
+        "\
+import os
+import logging
+from flask import Flask, got_request_exception
+tracer = trace.get_tracer('app')  # used by the routes: kept
+LOGGER = logging.getLogger(__name__)
+app = Flask(__name__)
+
+
+@app.route('/')
+def home():
+    LOGGER.info('home')
+    with tracer.start_as_current_span('x'):
+        return 'ok'
+"
+    );
+    let firsts: Vec<usize> = m.removed.iter().map(|r| r.0).collect();
+    assert_eq!(firsts, [4, 9, 12, 17]);
+    assert_eq!(m.removed[3], (17, 24, "@app.before_first_request".into()));
+    // Nothing that runs is left, and a second migration removes nothing.
+    assert!(run(&m.new_text, &[]).live.is_empty());
+    assert!(migrate(&m.new_text, &Part::INSTRUMENTED)
+        .unwrap()
+        .removed
+        .is_empty());
+    // Parts left out stay by hand.
+    let only_rollbar = migrate(text, &[Part::Rollbar]).unwrap();
+    assert_eq!(only_rollbar.removed.len(), 1);
+    assert!(only_rollbar
+        .new_text
+        .contains("XRayMiddleware(app, xray_recorder)"));
+}
+
+#[test]
+fn migrate_refuses_what_it_cannot_remove_cleanly() {
+    assert_eq!(
+        migrate(
+            "provider = TracerProvider()\ntrace.set_tracer_provider(provider)\nx = provider.get_tracer('a')\n",
+            &Part::INSTRUMENTED
+        ),
+        Err(MigrateError::StillUsed {
+            line: 1,
+            name: "provider".into(),
+            used: 3
+        })
+    );
+    assert_eq!(
+        migrate(
+            "app = Flask(__name__); XRayMiddleware(app, r)\n",
+            &Part::INSTRUMENTED
+        ),
+        Err(MigrateError::SharedLine { line: 1 })
+    );
+    // A `with` whose body all goes, goes with it; CRLF and the BOM are kept.
+    let m = migrate(
+        "\u{feff}app = Flask(__name__)\r\nwith app.app_context():\r\n    rollbar.init('t')\r\nx = 1\r\n",
+        &Part::INSTRUMENTED,
+    )
+    .unwrap();
+    assert_eq!(m.new_text, "\u{feff}app = Flask(__name__)\r\nx = 1\r\n");
+}

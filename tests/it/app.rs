@@ -55,6 +55,29 @@ fn app_write_on_week1_then_the_real_sdks_deliver_to_every_backend() {
         .status(0)
         .run();
 
+    // The week-2 app.py (which fails on today's Flask), migrated: scenario G runs it.
+    let week2 = tempfile::tempdir().unwrap();
+    copy_dir(
+        &repo().join("examples/cruddur-like/backend-flask"),
+        &week2.path().join("backend-flask"),
+    );
+    std::fs::copy(
+        repo().join("tests/fixtures/app/week2-app.py"),
+        week2.path().join("backend-flask/app.py"),
+    )
+    .unwrap();
+    Test::in_dir(week2.path())
+        .args([
+            "app",
+            "write",
+            "--dir",
+            "backend-flask",
+            "--migrate",
+            "--yes",
+        ])
+        .status(0)
+        .run();
+
     let venv = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("app-e2e-venv");
     let python = tool("CRUDDUR_OBS_PYTHON", "python3");
     let moto = tool("CRUDDUR_OBS_MOTO_SERVER", "moto_server");
@@ -72,6 +95,8 @@ fn app_write_on_week1_then_the_real_sdks_deliver_to_every_backend() {
         .arg(repo().join("scripts/app_e2e"))
         .arg("--week6-backend")
         .arg(week6.path().join("backend-flask"))
+        .arg("--week2-migrated")
+        .arg(week2.path().join("backend-flask"))
         .output()
         .unwrap_or_else(|e| panic!("cannot run {} ({e}): run scripts/test.sh", python.display()));
     let said = format!(
@@ -88,6 +113,8 @@ fn app_write_on_week1_then_the_real_sdks_deliver_to_every_backend() {
         "before_first_request",
         "ok: F-written: exactly one X-Ray segment per request",
         "ok: F-control: without skip",
+        "ok: G-migrated: exactly one X-Ray segment per request",
+        "ok: G-migrated: exactly one Rollbar item for the error (environment development)",
         " 0 failed",
     ] {
         assert!(said.contains(expected), "{expected:?} missing:\n{said}");

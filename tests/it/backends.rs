@@ -169,3 +169,52 @@ fn flask_2_2_pinned_before_first_request_is_not_called_a_crash() {
     );
     ran.snapshot("backends_flask22_pinned");
 }
+
+#[test]
+fn migrate_moves_the_week2_hand_setup_into_the_module() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(
+        &repo().join("examples/cruddur-like/backend-flask"),
+        &dir.path().join("backend"),
+    );
+    let week2 = std::fs::read_to_string(repo().join("tests/fixtures/app/week2-app.py")).unwrap();
+    std::fs::write(dir.path().join("backend/app.py"), &week2).unwrap();
+    // Without --migrate: additive, the hand parts left out and the crash named.
+    let plain = Test::in_dir(dir.path())
+        .args(["app", "write", "--dir", "backend", "--dry-run"])
+        .unchanged("backend/app.py")
+        .status(3)
+        .run();
+    assert!(plain
+        .all_output()
+        .contains("`before_first_request` was removed in Flask 2.3"));
+    // With it: the hand setup goes (shown in the diff), the rest stays.
+    let ran = Test::in_dir(dir.path())
+        .args(["app", "write", "--dir", "backend", "--migrate", "--yes"])
+        .status(0)
+        .run()
+        .snapshot("backends_week2_migrate");
+    let after = ran.read("backend/app.py");
+    assert!(!after.contains("\n@app.before_first_request"), "{after}");
+    assert!(after.contains("\ninit_observability(app)\n"), "{after}");
+    // Only removed lines, no edited ones: every line of the result was in the input
+    // (but the two added).
+    for line in after.lines() {
+        assert!(
+            week2.lines().any(|l| l == line)
+                || line == "from lib.observability import init_observability"
+                || line == "init_observability(app)",
+            "new line {line:?}"
+        );
+    }
+    // A second run, with or without --migrate, changes nothing.
+    for extra in [&[][..], &["--migrate"][..]] {
+        Test::in_dir(dir.path())
+            .args(["app", "write", "--dir", "backend", "--dry-run"])
+            .args(extra.iter().copied())
+            .unchanged("backend/app.py")
+            .unchanged("backend/requirements.txt")
+            .status(0)
+            .run();
+    }
+}
