@@ -1,7 +1,6 @@
 //! The command line, as clap parses it. Nothing here does any work: [`crate::config`]
 //! turns it into a validated configuration once, and nothing after that reads argv.
 
-use crate::parts::Part;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Set up observability for the Cruddur app (AWS Cloud Project Bootcamp, week 2) in
@@ -49,6 +48,57 @@ pub(crate) struct GlobalArgs {
     /// included (each AWS call, the Honeycomb key check, a test span or item)
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30.0)]
     pub timeout: f64,
+}
+
+/// How traces leave the app's machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ViaArg {
+    /// The AWS X-Ray daemon (as in the course; in maintenance mode, support ends 2027-02-25)
+    Daemon,
+    /// One ADOT OpenTelemetry Collector exporting to X-Ray and Honeycomb
+    Collector,
+}
+
+/// The two Honeycomb regions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum HoneycombRegionArg {
+    Us,
+    Eu,
+}
+
+/// A CloudWatch Logs log group class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "SCREAMING_SNAKE_CASE")]
+pub(crate) enum LogClassArg {
+    Standard,
+    InfrequentAccess,
+}
+
+/// A dev environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DevEnvArg {
+    Gitpod,
+    Codespaces,
+    Both,
+    None,
+}
+
+/// `--without` of the file commands: the parts the app's code instruments.
+fn instrumented_part() -> impl clap::builder::TypedValueParser<Value = PartArg> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(["honeycomb", "xray", "logs", "rollbar"])
+        .try_map(|s: String| <PartArg as ValueEnum>::from_str(&s, false))
+}
+
+/// A part of the setup, as `--without` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PartArg {
+    Honeycomb,
+    Xray,
+    Logs,
+    Rollbar,
+    /// The Flask backend's code (`app write`)
+    App,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -212,7 +262,7 @@ pub(crate) struct LogGroupArgs {
     pub retention_days: i64,
     /// Log group class (fixed at creation) [default: STANDARD for new groups; any for existing]
     #[arg(long, value_enum, value_name = "CLASS")]
-    pub class: Option<crate::logs::LogClass>,
+    pub class: Option<LogClassArg>,
     /// KMS key to encrypt the logs with
     #[arg(long, value_name = "ARN")]
     pub kms_key_id: Option<String>,
@@ -264,7 +314,7 @@ pub(crate) struct HoneycombArgs {
     pub api_key: Option<String>,
     /// Honeycomb region, us or eu [default: try US, then EU] (the global --region is the AWS region)
     #[arg(long, value_enum, value_name = "REGION")]
-    pub honeycomb_region: Option<crate::honeycomb::Region>,
+    pub honeycomb_region: Option<HoneycombRegionArg>,
     /// Honeycomb API base URL, for both regions (a proxy, or a local stub)
     #[arg(long, value_name = "URL", env = "HONEYCOMB_API_ENDPOINT")]
     pub api_endpoint: Option<String>,
@@ -294,21 +344,21 @@ pub(crate) struct ComposeArgs {
     #[arg(long, value_name = "NAME")]
     pub service: Option<String>,
     /// Leave a part out (repeatable)
-    #[arg(long, value_name = "PART", value_parser = crate::parts::compose_part_parser())]
-    pub without: Vec<Part>,
+    #[arg(long, value_name = "PART", value_parser = instrumented_part())]
+    pub without: Vec<PartArg>,
     /// Replace entries that exist with another value (default: report and keep them)
     #[arg(long)]
     pub force: bool,
     /// Honeycomb region for OTEL_EXPORTER_OTLP_ENDPOINT
     #[arg(long, value_enum, value_name = "REGION", default_value = "us")]
-    pub honeycomb_region: crate::honeycomb::Region,
+    pub honeycomb_region: HoneycombRegionArg,
     /// How traces leave: the X-Ray daemon (the course's way) or one OpenTelemetry Collector
     #[arg(long, value_enum, value_name = "HOW", default_value = "daemon")]
-    pub via: crate::compose::Via,
+    pub via: ViaArg,
     /// The dev environment whose URLs AWS_XRAY_URL matches [default: detected from
     /// .gitpod.yml / devcontainer.json, the compose file's URLs, where it runs]
     #[arg(long, value_enum, value_name = "ENV")]
-    pub dev_env: Option<crate::devenv::DevEnv>,
+    pub dev_env: Option<DevEnvArg>,
     /// The app's CloudWatch log group (CLOUDWATCH_LOG_GROUP, read by lib/observability.py)
     #[arg(long, value_name = "NAME", default_value = crate::logs::DEFAULT_GROUP)]
     pub log_group: String,
@@ -349,10 +399,10 @@ pub(crate) struct SetupArgs {
     /// The dev environment: which of .gitpod.yml and devcontainer.json are written,
     /// and whose URLs AWS_XRAY_URL matches [default: detected]
     #[arg(long, value_enum, value_name = "ENV")]
-    pub dev_env: Option<crate::devenv::DevEnv>,
+    pub dev_env: Option<DevEnvArg>,
     /// Leave a part out (repeatable)
     #[arg(long, value_enum, value_name = "PART")]
-    pub without: Vec<Part>,
+    pub without: Vec<PartArg>,
     /// Days to keep the app's logs
     #[arg(long, value_name = "DAYS", default_value_t = crate::logs::DEFAULT_RETENTION_DAYS.into())]
     pub retention_days: i64,
@@ -369,7 +419,7 @@ pub(crate) struct SetupArgs {
     /// How traces leave: the X-Ray daemon (the course's way; support ends 2027-02-25)
     /// or one OpenTelemetry Collector exporting to X-Ray and Honeycomb
     #[arg(long, value_enum, value_name = "HOW", default_value = "daemon")]
-    pub via: crate::compose::Via,
+    pub via: ViaArg,
     #[command(flatten)]
     pub honeycomb: HoneycombArgs,
     /// A Honeycomb configuration key: adds the `board` part (the course's saved
@@ -431,7 +481,7 @@ pub(crate) enum ExportCommand {
 pub(crate) struct ExportArgs {
     /// Leave a part out (repeatable): xray or logs
     #[arg(long, value_enum, value_name = "PART")]
-    pub without: Vec<Part>,
+    pub without: Vec<PartArg>,
     /// Days to keep the app's logs
     #[arg(long, value_name = "DAYS", default_value_t = crate::logs::DEFAULT_RETENTION_DAYS.into())]
     pub retention_days: i64,
@@ -440,7 +490,7 @@ pub(crate) struct ExportArgs {
     pub log_groups: Vec<String>,
     /// Log group class [default: STANDARD]
     #[arg(long, value_enum, value_name = "CLASS")]
-    pub class: Option<crate::logs::LogClass>,
+    pub class: Option<LogClassArg>,
     /// KMS key to encrypt the logs with
     #[arg(long, value_name = "ARN")]
     pub kms_key_id: Option<String>,
@@ -472,7 +522,7 @@ pub(crate) enum IamCommand {
         log_groups: Vec<String>,
         /// Leave a part out (repeatable): xray or logs
         #[arg(long, value_enum, value_name = "PART")]
-        without: Vec<Part>,
+        without: Vec<PartArg>,
         /// Narrow the log group ARNs to this account [default: any]
         #[arg(long, value_name = "ID")]
         account: Option<String>,
@@ -507,7 +557,7 @@ pub(crate) struct AppArgs {
     pub dir: Option<std::path::PathBuf>,
     /// Leave a part out (repeatable)
     #[arg(long, value_enum, value_name = "PART")]
-    pub without: Vec<Part>,
+    pub without: Vec<PartArg>,
     /// Replace a lib/observability.py edited by hand with this version's
     #[arg(long)]
     pub force: bool,
@@ -560,7 +610,7 @@ pub(crate) struct BoardArgs {
     pub destroy: bool,
     /// Honeycomb region, us or eu
     #[arg(long, value_enum, value_name = "REGION", default_value = "us")]
-    pub honeycomb_region: crate::honeycomb::Region,
+    pub honeycomb_region: HoneycombRegionArg,
     /// Honeycomb API base URL (a proxy, or a local stub)
     #[arg(long, value_name = "URL", env = "HONEYCOMB_API_ENDPOINT")]
     pub api_endpoint: Option<String>,
@@ -622,7 +672,7 @@ pub(crate) struct VerifyArgs {
     pub service: Option<String>,
     /// Leave a part out (repeatable): honeycomb, xray, logs or rollbar
     #[arg(long, value_enum, value_name = "PART")]
-    pub without: Vec<Part>,
+    pub without: Vec<PartArg>,
     /// The app's log group [default: the compose file's CLOUDWATCH_LOG_GROUP, else cruddur]
     #[arg(long = "log-group", value_name = "NAME")]
     pub log_group: Option<String>,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::aws::AwsSettings;
 use crate::cli::{
     AppArgs, Cli, Command, ComposeArgs, ComposeCommand, GitpodCommand, HoneycombArgs,
-    HoneycombCommand, LogGroupArgs, LogsCommand, OutputFormat, RuleArgs, SetupArgs, XrayCommand,
+    HoneycombCommand, LogGroupArgs, LogsCommand, OutputFormat, PartArg, RuleArgs, ViaArg, HoneycombRegionArg, LogClassArg, DevEnvArg, SetupArgs, XrayCommand,
 };
 use crate::compose::discover::{self, DiscoverError, ServiceChoice, ServiceInfo};
 use crate::error::Error;
@@ -16,19 +16,70 @@ use crate::honeycomb::{self, Endpoints, Region};
 use crate::logs::{self, LogGroupSpec};
 use crate::parts::{Part, Parts};
 use crate::secret::Secret;
+use crate::ui::{Output, Ui};
 use crate::xray::{self, GroupSpec, RuleSpec};
 
 /// The longest `--timeout` (an hour): beyond it is a typo, not a wait.
 pub(crate) const MAX_TIMEOUT_SECS: f64 = 3600.0;
 
-/// How the run talks to the user.
-#[derive(Debug, Clone)]
-pub(crate) struct Ui {
-    pub output: OutputFormat,
-    pub yes: bool,
-    pub dry_run: bool,
-    /// Whether we may prompt (stdin and stderr are terminals).
-    pub interactive: bool,
+impl From<ViaArg> for crate::compose::Via {
+    fn from(v: ViaArg) -> Self {
+        match v {
+            ViaArg::Daemon => Self::Daemon,
+            ViaArg::Collector => Self::Collector,
+        }
+    }
+}
+
+impl From<HoneycombRegionArg> for Region {
+    fn from(r: HoneycombRegionArg) -> Self {
+        match r {
+            HoneycombRegionArg::Us => Region::Us,
+            HoneycombRegionArg::Eu => Region::Eu,
+        }
+    }
+}
+
+impl From<LogClassArg> for logs::LogClass {
+    fn from(c: LogClassArg) -> Self {
+        match c {
+            LogClassArg::Standard => Self::Standard,
+            LogClassArg::InfrequentAccess => Self::InfrequentAccess,
+        }
+    }
+}
+
+impl From<DevEnvArg> for crate::devenv::DevEnv {
+    fn from(d: DevEnvArg) -> Self {
+        match d {
+            DevEnvArg::Gitpod => Self::Gitpod,
+            DevEnvArg::Codespaces => Self::Codespaces,
+            DevEnvArg::Both => Self::Both,
+            DevEnvArg::None => Self::None,
+        }
+    }
+}
+
+/// `--output`, for the renderer.
+pub(crate) fn output(format: OutputFormat) -> Output {
+    match format {
+        OutputFormat::Text => Output::Text,
+        OutputFormat::Json => Output::Json,
+    }
+}
+
+/// The parts `--without` names.
+fn off(without: &[PartArg]) -> Vec<Part> {
+    without
+        .iter()
+        .map(|p| match p {
+            PartArg::Honeycomb => Part::Honeycomb,
+            PartArg::Xray => Part::Xray,
+            PartArg::Logs => Part::Logs,
+            PartArg::Rollbar => Part::Rollbar,
+            PartArg::App => Part::App,
+        })
+        .collect()
 }
 
 /// What to do, validated.
@@ -252,7 +303,7 @@ impl Config {
             )));
         }
         let ui = Ui {
-            output: g.output,
+            output: output(g.output),
             yes: g.yes,
             dry_run: g.dry_run,
             interactive,
@@ -301,7 +352,7 @@ impl Config {
                 Action::RollbarSendTestItem(rollbar_settings(&token, g.timeout)?, environment)
             }
             Command::Verify(a) => {
-                let on = |p: Part| !a.without.contains(&p);
+                let on = |p: Part| !off(&a.without).contains(&p);
                 if let Some(group) = &a.log_group {
                     logs::validate_name(group)?;
                 }
@@ -312,7 +363,7 @@ impl Config {
                 Action::Verify(Box::new(VerifySettings {
                     compose_file,
                     service: service.name().to_string(),
-                    parts: Parts::without(&a.without),
+                    parts: Parts::without(&off(&a.without)),
                     log_group: a.log_group.clone(),
                     filter: a.filter_expression.clone(),
                     wait: Duration::from_secs(a.wait.min(600)),
@@ -349,7 +400,7 @@ impl Config {
                     name: a.name,
                     dataset: a.dataset,
                     destroy: a.destroy,
-                    base: match a.honeycomb_region {
+                    base: match Region::from(a.honeycomb_region) {
                         Region::Us => endpoints.us,
                         Region::Eu => endpoints.eu,
                     },
@@ -371,8 +422,8 @@ impl Config {
                 without,
                 account,
             }) => Action::IamPolicy {
-                xray: !without.contains(&Part::Xray),
-                log_groups: if without.contains(&Part::Logs) {
+                xray: !off(&without).contains(&Part::Xray),
+                log_groups: if off(&without).contains(&Part::Logs) {
                     Vec::new()
                 } else {
                     logs::names_or_default(&log_groups)?
@@ -522,7 +573,7 @@ fn backend_note(dir: &Path) -> String {
 /// What `app write` instruments: `--dir`, else the service's build context in
 /// the compose file, else `./backend-flask` when there is no compose file.
 fn app_settings(a: &AppArgs, notes: &mut Vec<String>) -> Result<AppSettings, Error> {
-    let parts = Parts::without(&a.without);
+    let parts = Parts::without(&off(&a.without));
     if let Some(dir) = &a.dir {
         // The compose file is not read: the directory is given.
         return Ok(AppSettings {
@@ -574,13 +625,12 @@ fn gp_env_values(parts: Parts) -> Vec<(String, Option<Secret>)> {
         .iter()
         .filter(|(name, _)| parts.wants_env(name))
         .map(|(name, secret)| {
-            if *secret {
-                if let Ok(value) = std::env::var(name) {
-                    crate::ui::register_secret(&value);
-                }
-            }
             let value = std::env::var(name).ok().filter(|v| !v.is_empty());
-            (name.to_string(), value.map(Secret::new))
+            let value = match secret {
+                true => value.map(Secret::new),
+                false => value.map(Secret::shown),
+            };
+            (name.to_string(), value)
         })
         .collect()
 }
@@ -593,7 +643,7 @@ fn setup_settings(
     lenient: bool,
     notes: &mut Vec<String>,
 ) -> Result<SetupSettings, Error> {
-    let parts = Parts::without(&a.without);
+    let parts = Parts::without(&off(&a.without));
     let found = locate(a.file.as_deref(), a.service.as_deref());
     let service = if lenient {
         found.service_or(a.service.as_deref())
@@ -635,9 +685,9 @@ fn setup_settings(
             service: service_name.clone(),
             parts,
             force: a.force,
-            honeycomb_region: a.honeycomb.honeycomb_region.unwrap_or(Region::Us),
-            via: a.via,
-            dev_env: dev_env(&file, a.dev_env),
+            honeycomb_region: a.honeycomb.honeycomb_region.map_or(Region::Us, Region::from),
+            via: a.via.into(),
+            dev_env: dev_env(&file, a.dev_env.map(Into::into)),
             log_group: parts
                 .has(Part::Logs)
                 .then(|| log_groups.first().map(|g| g.name.clone()))
@@ -656,7 +706,7 @@ fn setup_settings(
             compose_file: file,
             service: service_name.clone(),
             dir: app_dir,
-            parts: Parts::without(&a.without),
+            parts: Parts::without(&off(&a.without)),
             force: a.force,
             migrate: false,
         },
@@ -700,7 +750,7 @@ fn board_for_setup(
         name: "Cruddur".into(),
         dataset: service.to_string(),
         destroy: false,
-        base: match a.honeycomb.honeycomb_region.unwrap_or(Region::Us) {
+        base: match a.honeycomb.honeycomb_region.map_or(Region::Us, Region::from) {
             Region::Us => endpoints.us,
             Region::Eu => endpoints.eu,
         },
@@ -787,7 +837,7 @@ fn export_settings(command: crate::cli::ExportCommand) -> Result<ExportSettings,
         ),
         ExportCommand::Terraform { what, import } => (ExportFormat::Terraform, what, import, None),
     };
-    let parts = Parts::without(&a.without);
+    let parts = Parts::without(&off(&a.without));
     let (xray_on, logs_on) = (parts.has(Part::Xray), parts.has(Part::Logs));
     if !(xray_on || logs_on) {
         return Err(Error::Usage(
@@ -799,7 +849,7 @@ fn export_settings(command: crate::cli::ExportCommand) -> Result<ExportSettings,
         a.cli_input_json.as_deref(),
         &a.log_groups,
         a.retention_days,
-        a.class,
+        a.class.map(Into::into),
         a.kms_key_id.clone(),
     )?;
     let log_groups = if logs_on {
@@ -837,15 +887,15 @@ fn compose_settings(a: &ComposeArgs, notes: &mut Vec<String>) -> Result<ComposeS
     let file = found.file.clone().ok_or(DiscoverError::NoFile)?;
     notes.extend(found.notes(&service));
     Ok(ComposeSettings {
-        dev_env: dev_env(&file, a.dev_env),
+        dev_env: dev_env(&file, a.dev_env.map(Into::into)),
         file,
         none_found: false,
         service: service.name().to_string(),
-        parts: Parts::without(&a.without).minus(Parts::of(&[Part::App])),
+        parts: Parts::without(&off(&a.without)).minus(Parts::of(&[Part::App])),
         force: a.force,
-        honeycomb_region: a.honeycomb_region,
-        via: a.via,
-        log_group: (!a.without.contains(&Part::Logs)).then(|| a.log_group.clone()),
+        honeycomb_region: a.honeycomb_region.into(),
+        via: a.via.into(),
+        log_group: (!off(&a.without).contains(&Part::Logs)).then(|| a.log_group.clone()),
     })
 }
 
@@ -901,7 +951,7 @@ fn dev_env(compose_file: &Path, given: Option<crate::devenv::DevEnv>) -> crate::
 
 /// Honeycomb's region is `--honeycomb-region`; the global `--region` is AWS's only.
 fn honeycomb_settings(a: &HoneycombArgs, timeout: f64) -> Result<HoneycombSettings, Error> {
-    let region = a.honeycomb_region;
+    let region = a.honeycomb_region.map(Region::from);
     let key = a
         .api_key
         .as_deref()
@@ -999,8 +1049,21 @@ fn log_specs(a: &LogGroupArgs) -> Result<Vec<LogGroupSpec>, Error> {
     Ok(logs::group_specs(
         &a.names,
         a.retention_days,
-        a.class,
+        a.class.map(Into::into),
         a.kms_key_id.clone(),
         &a.tags,
     )?)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_part_named_on_the_command_line_is_that_part() {
+        use clap::ValueEnum as _;
+        for arg in super::PartArg::value_variants() {
+            let name = arg.to_possible_value().map(|v| v.get_name().to_string());
+            let part = super::off(&[*arg])[0];
+            assert_eq!(name.as_deref(), Some(part.name()));
+        }
+    }
 }

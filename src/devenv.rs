@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 /// A dev environment, detected or given with `--dev-env`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DevEnv {
     Gitpod,

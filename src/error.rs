@@ -5,10 +5,8 @@
 //! places that decide what the user sees as an exit code and a `help:` line.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use crate::aws::AwsError;
-use crate::cli::OutputFormat;
 use crate::compose::ComposeError;
 use crate::files::FileError;
 use crate::honeycomb::{self, api::HoneycombError};
@@ -183,46 +181,4 @@ impl Error {
             Error::Partial(p) => p.error.help(),
         }
     }
-}
-
-/// Prints the error as one line (plus a `help:` line) on stderr and returns its exit code.
-/// With `--output json` the same is also printed on stdout as one `{"error": ...}`
-/// document (with the `report` of what was done before it, if any): stdout holds
-/// exactly one JSON document whatever happened.
-pub(crate) fn report(err: &Error, verbose: u8, output: OutputFormat) -> ExitCode {
-    let partial = match err {
-        Error::Partial(p) => Some(p),
-        _ => None,
-    };
-    match output {
-        OutputFormat::Json => {
-            let mut doc = serde_json::json!({
-                "error": err.to_string(),
-                "help": err.help(),
-                "exit_code": err.exit_code(),
-            });
-            if let Some(p) = partial {
-                doc["report"] = p.json.clone();
-            }
-            crate::ui::out_json(doc);
-        }
-        OutputFormat::Text => {
-            if let Some(p) = partial.filter(|p| !p.text.is_empty()) {
-                crate::ui::out(&p.text);
-            }
-        }
-    }
-    let err = partial.map_or(err, |p| &p.error);
-    crate::ui::err(&format!("error: {err}"));
-    if let Some(help) = err.help() {
-        crate::ui::err(&format!("help: {help}"));
-    }
-    if verbose > 0 {
-        if let Error::Aws(e) = err {
-            if let Some(detail) = e.detail() {
-                crate::ui::err(&format!("detail: {detail}"));
-            }
-        }
-    }
-    ExitCode::from(err.exit_code())
 }

@@ -266,7 +266,7 @@ pub(crate) fn read(path: &Path) -> Result<Option<String>, FileError> {
                 path: path.to_path_buf(),
             })?;
             for secret in crate::secret::literal_secrets(&text) {
-                crate::ui::register_secret(&secret);
+                crate::secret::register_secret(&secret);
             }
             Ok(Some(text))
         }
@@ -295,7 +295,7 @@ pub(crate) fn read_dotenv_or_warn(path: &Path) -> Vec<(String, String)> {
             new
         });
         if first {
-            crate::ui::err(&format!("warning: {e}: its variables are not used"));
+            tracing::warn!("{e}: its variables are not used");
         }
         Vec::new()
     })

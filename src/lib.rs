@@ -117,54 +117,7 @@ pub mod testing {
     }
 }
 
-use std::process::ExitCode;
-
-use clap::Parser;
-
 /// The whole program: parse argv, run, return the exit code.
-pub fn main() -> ExitCode {
-    match cli::Cli::try_parse() {
-        Ok(cli) => run::run(cli),
-        Err(e) => argument_error(e),
-    }
-}
-
-/// A command line clap refused (or `--help`, `--version`). Under `--output json`
-/// an error is also one JSON document on stdout, as every other error is.
-fn argument_error(e: clap::Error) -> ExitCode {
-    use clap::error::ErrorKind;
-    let informational = matches!(
-        e.kind(),
-        ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-    );
-    if informational || !json_asked(std::env::args_os().skip(1)) {
-        e.exit()
-    }
-    let rendered = e.render().to_string();
-    let message = rendered
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .trim_start_matches("error: ")
-        .to_string();
-    let help = rendered
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("tip: "))
-        .map(str::to_string)
-        .unwrap_or_else(|| "run with --help for the arguments".into());
-    let code = error::exit::BAD_INPUT;
-    ui::out_json(serde_json::json!({"error": message, "help": help, "exit_code": code}));
-    ui::err(rendered.trim_end());
-    ExitCode::from(code)
-}
-
-/// Whether the raw arguments ask for `--output json` (before they are parsed:
-/// for the document an argument error still owes).
-fn json_asked(args: impl Iterator<Item = std::ffi::OsString>) -> bool {
-    let args: Vec<String> = args.map(|a| a.to_string_lossy().into_owned()).collect();
-    args.iter().enumerate().any(|(i, a)| {
-        a == "--output=json" || (a == "--output" && args.get(i + 1).is_some_and(|n| n == "json"))
-    })
+pub fn main() -> std::process::ExitCode {
+    run::main()
 }

@@ -8,7 +8,7 @@ use std::fmt;
 use serde::Serialize;
 
 /// One part of the setup.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Part {
     Honeycomb,
@@ -147,14 +147,6 @@ impl Serialize for Parts {
     }
 }
 
-/// `--without` of `compose write`: the parts with compose entries (not `app`).
-pub(crate) fn compose_part_parser() -> impl clap::builder::TypedValueParser<Value = Part> {
-    use clap::builder::TypedValueParser as _;
-    clap::builder::PossibleValuesParser::new(
-        Part::INSTRUMENTED.map(|p| clap::builder::PossibleValue::new(p.name())),
-    )
-    .try_map(|s: String| <Part as clap::ValueEnum>::from_str(&s, false))
-}
 
 #[cfg(test)]
 mod tests {
@@ -197,12 +189,5 @@ mod tests {
         assert!(!p.wants_env("AWS_SECRET_ACCESS_KEY"));
         assert!(!p.wants_env("ROLLBAR_ACCESS_TOKEN"));
         assert!(Parts::of(&[Part::Logs]).wants_env("AWS_DEFAULT_REGION"));
-    }
-
-    #[test]
-    fn names_match_the_command_line() {
-        for p in Part::ALL {
-            assert_eq!(<Part as clap::ValueEnum>::from_str(p.name(), false), Ok(p));
-        }
     }
 }

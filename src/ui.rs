@@ -8,72 +8,267 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::cli::OutputFormat;
-use crate::config::Ui;
+use std::process::ExitCode;
+
 use crate::error::Error;
+use crate::secret::{sanitize, scrub, scrub_value};
 use crate::secret::Secret;
 
-/// Asks the user to agree to `what`. `--yes` agrees in advance; without a terminal
-/// and without `--yes` this is [`Error::NeedsConfirmation`] (exit 5).
-pub(crate) fn agree(ui: &Ui, what: &str, question: &str) -> Result<bool, Error> {
-    if ui.yes {
-        return Ok(true);
-    }
-    if !ui.interactive {
-        return Err(Error::NeedsConfirmation {
-            what: what.to_string(),
-        });
-    }
-    dialoguer::Confirm::new()
-        .with_prompt(question)
-        .default(false)
-        .interact_on(&dialoguer::console::Term::stderr())
-        .map_err(|e| Error::Prompt(e.to_string()))
+/// How results are printed on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Output {
+    Text,
+    Json,
 }
 
-/// Asks for a secret with hidden input on a terminal; `None` without a terminal.
-pub(crate) fn ask_secret(ui: &Ui, prompt: &str) -> Result<Option<Secret>, Error> {
-    if !ui.interactive {
-        return Ok(None);
-    }
-    let value = dialoguer::Password::new()
-        .with_prompt(prompt)
-        .interact_on(&dialoguer::console::Term::stderr())
-        .map_err(|e| Error::Prompt(e.to_string()))?;
-    let value = value.trim();
-    register_secret(value);
-    Ok((!value.is_empty()).then(|| Secret::new(value)))
+/// How the run talks to the user.
+#[derive(Debug, Clone)]
+pub(crate) struct Ui {
+    pub output: Output,
+    pub yes: bool,
+    pub dry_run: bool,
+    /// Whether we may prompt (stdin and stderr are terminals).
+    pub interactive: bool,
 }
 
-/// Runs `fut` with a spinner on stderr (drawn only when stderr is a terminal).
-pub(crate) async fn spin<F: Future>(message: &str, fut: F) -> F::Output {
-    let bar = ProgressBar::new_spinner();
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    bar.set_message(message.to_string());
-    bar.enable_steady_tick(Duration::from_millis(80));
-    let out = fut.await;
-    bar.finish_and_clear();
-    out
-}
-
-/// Prints a result on stdout in the chosen format. JSON is masked value by
-/// value before it is serialised (never the serialised text: escaping changes a
-/// secret's bytes, and a secret of spaces would eat the indentation).
-pub(crate) fn emit<T: Serialize + std::fmt::Display>(ui: &Ui, result: &T) {
-    match ui.output {
-        OutputFormat::Text => {
-            let text = result.to_string();
-            if !text.is_empty() {
-                out(&text);
-            }
+impl Ui {
+    /// Asks the user to agree to `what`. `--yes` agrees in advance; without a terminal
+    /// and without `--yes` this is [`Error::NeedsConfirmation`] (exit 5).
+    pub(crate) fn agree(&self, what: &str, question: &str) -> Result<bool, Error> {
+        if self.yes {
+            return Ok(true);
         }
-        OutputFormat::Json => match serde_json::to_value(result) {
-            Ok(value) => out_json(value),
-            Err(e) => err(&format!("error: cannot render the result as JSON: {e}")),
-        },
+        if !self.interactive {
+            return Err(Error::NeedsConfirmation {
+                what: what.to_string(),
+            });
+        }
+        dialoguer::Confirm::new()
+            .with_prompt(question)
+            .default(false)
+            .interact_on(&dialoguer::console::Term::stderr())
+            .map_err(|e| Error::Prompt(e.to_string()))
+    }
+
+    /// Asks for a secret with hidden input on a terminal; `None` without a terminal.
+    pub(crate) fn ask_secret(&self, prompt: &str) -> Result<Option<Secret>, Error> {
+        if !self.interactive {
+            return Ok(None);
+        }
+        let value = dialoguer::Password::new()
+            .with_prompt(prompt)
+            .interact_on(&dialoguer::console::Term::stderr())
+            .map_err(|e| Error::Prompt(e.to_string()))?;
+        let value = value.trim();
+        Ok((!value.is_empty()).then(|| Secret::new(value)))
+    }
+
+    /// Runs `fut` with a spinner on stderr (drawn only when stderr is a terminal).
+    pub(crate) async fn spin<F: Future>(&self, message: &str, fut: F) -> F::Output {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.set_message(message.to_string());
+        bar.enable_steady_tick(Duration::from_millis(80));
+        let out = fut.await;
+        bar.finish_and_clear();
+        out
+    }
+
+    /// A line for the user on stderr while the command runs: the plan, a diff,
+    /// a step done (results go in the command's [`Done`]).
+    pub(crate) fn say(&self, text: &str) {
+        err(text);
+    }
+
+    /// A `warning:` line on stderr, with a `help:` line when the user can act.
+    pub(crate) fn warn(&self, message: &str, help: Option<&str>) {
+        warn(message, help);
+    }
+}
+
+/// What a command did: its report (shown as text or as JSON) and the exit code.
+/// Commands return it; [`crate::run::run`] hands it to [`render`].
+#[derive(Debug)]
+pub(crate) struct Done {
+    text: String,
+    json: serde_json::Value,
+    pub(crate) code: u8,
+    /// Why the code is not 0, and what to do: the `error` and `help` of the
+    /// JSON document (the text report says it in its own words).
+    reason: Option<(String, Option<String>)>,
+}
+
+impl Done {
+    pub(crate) fn new<T: Serialize + std::fmt::Display>(report: &T, code: u8) -> Done {
+        Done {
+            text: report.to_string(),
+            json: serde_json::to_value(report).unwrap_or(serde_json::Value::Null),
+            code,
+            reason: None,
+        }
+    }
+
+    /// A report whose work is not all done (exit 3): `reason` says what is left.
+    pub(crate) fn pending<T: Serialize + std::fmt::Display>(
+        report: &T,
+        reason: impl Into<String>,
+        help: Option<&str>,
+    ) -> Done {
+        Done {
+            reason: Some((reason.into(), help.map(str::to_string))),
+            ..Done::new(report, crate::error::exit::PENDING)
+        }
+    }
+
+    /// The same report with another exit code and its reason.
+    pub(crate) fn with_code(self, code: u8, reason: impl Into<String>, help: Option<&str>) -> Done {
+        Done {
+            code,
+            reason: Some((reason.into(), help.map(str::to_string))),
+            ..self
+        }
+    }
+
+    /// Output that is neither text nor a report (a completion script, a policy
+    /// document): printed as it is in both formats.
+    pub(crate) fn raw(text: String, code: u8) -> Done {
+        Done {
+            json: serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text.clone())),
+            text,
+            code,
+            reason: None,
+        }
+    }
+}
+
+/// Prints what a command did, in the chosen format; returns its exit code.
+pub(crate) fn render(ui: &Ui, done: Done) -> ExitCode {
+    match ui.output {
+        Output::Text if !done.text.is_empty() => out(&done.text),
+        Output::Text => {}
+        Output::Json if done.code == crate::error::exit::OK => out_json(done.json),
+        Output::Json => {
+            let (error, help) = done
+                .reason
+                .unwrap_or_else(|| (format!("exit code {}", done.code), None));
+            out_json(serde_json::json!({
+                "error": error,
+                "help": help,
+                "exit_code": done.code,
+                "report": done.json,
+            }));
+        }
+    }
+    ExitCode::from(done.code)
+}
+
+/// A `warning:` line (and a `help:` line) on stderr.
+pub(crate) fn warn(message: &str, help: Option<&str>) {
+    err(&format!("warning: {message}"));
+    if let Some(help) = help {
+        err(&format!("help: {help}"));
+    }
+}
+
+/// Sends log lines to stderr through the scrubber at every `-v` level; our own
+/// warnings (`tracing::warn!` anywhere in the crate, with an optional `help`
+/// field) read as `warning:`/`help:` lines. `-v` shows other crates' warnings,
+/// `-vv` our debug lines, `-vvv` everyone's.
+pub(crate) fn init_logging(verbose: u8) {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::prelude::*;
+    let (others, ours) = match verbose {
+        0 => (LevelFilter::ERROR, LevelFilter::WARN),
+        1 => (LevelFilter::WARN, LevelFilter::WARN),
+        2 => (LevelFilter::INFO, LevelFilter::DEBUG),
+        _ => (LevelFilter::DEBUG, LevelFilter::DEBUG),
+    };
+    let filter = Targets::new()
+        .with_default(others)
+        .with_target("cruddur_obs", ours);
+    let _ = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(|| ScrubbedStderr)
+        .without_time()
+        .event_format(LogFormat(
+            tracing_subscriber::fmt::format().without_time().with_ansi(false),
+        ))
+        .finish()
+        .with(filter)
+        .try_init();
+}
+
+/// Stderr for log lines: each formatted event is scrubbed of secrets and
+/// control characters before it is written.
+struct ScrubbedStderr;
+
+impl std::io::Write for ScrubbedStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        std::io::stderr()
+            .lock()
+            .write_all(sanitize(&scrub(&text)).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+/// Our warnings as `warning:` lines; every other event as tracing formats it.
+struct LogFormat<F>(F);
+
+impl<S, N, F> tracing_subscriber::fmt::FormatEvent<S, N> for LogFormat<F>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+    F: tracing_subscriber::fmt::FormatEvent<S, N>,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let meta = event.metadata();
+        if *meta.level() != tracing::Level::WARN || !meta.target().starts_with("cruddur_obs") {
+            return self.0.format_event(ctx, writer, event);
+        }
+        let mut fields = WarningFields::default();
+        event.record(&mut fields);
+        writeln!(writer, "warning: {}", fields.message)?;
+        if let Some(help) = fields.help {
+            writeln!(writer, "help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct WarningFields {
+    message: String,
+    help: Option<String>,
+}
+
+impl tracing::field::Visit for WarningFields {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        match field.name() {
+            "message" => self.message = value.to_string(),
+            "help" => self.help = Some(value.to_string()),
+            _ => {}
+        }
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        match field.name() {
+            "message" => self.message = format!("{value:?}"),
+            "help" => self.help = Some(format!("{value:?}")),
+            _ => {}
+        }
     }
 }
 
@@ -83,268 +278,6 @@ pub(crate) fn out_json(mut value: serde_json::Value) {
     scrub_value(&mut value);
     let text = serde_json::to_string_pretty(&value).unwrap_or_else(|_| "null".into());
     out_bytes(format!("{text}\n").as_bytes());
-}
-
-/// Scrubs every string of a JSON value in place (see [`scrub`]).
-pub(crate) fn scrub_value(value: &mut serde_json::Value) {
-    use serde_json::Value;
-    match value {
-        Value::String(s) => {
-            let clean = sanitize(&scrub(s)).into_owned();
-            *s = clean;
-        }
-        Value::Array(items) => items.iter_mut().for_each(scrub_value),
-        Value::Object(map) => {
-            let entries = std::mem::take(map);
-            for (k, mut v) in entries {
-                scrub_value(&mut v);
-                map.insert(sanitize(&scrub(&k)).into_owned(), v);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Values that are never secrets, whatever their name says: common words and
-/// placeholders (`POSTGRES_PASSWORD: password` must not mask the word
-/// everywhere), and the app's own names.
-const NOT_SECRETS: &[&str] = &[
-    "password",
-    "passw0rd",
-    "password1",
-    "password123",
-    "changeme",
-    "change-me",
-    "changeit",
-    "secret",
-    "secretkey",
-    "secret-key",
-    "example",
-    "default",
-    "undefined",
-    "placeholder",
-    "localhost",
-    "development",
-    "production",
-    "postgres",
-    "postgresql",
-    "cruddur",
-    "backend-flask",
-    "frontend-react-js",
-    "xray-daemon",
-    "otel-collector",
-    "dynamodb-local",
-];
-
-/// The secrets of this run (keys, tokens, the AWS secret, literal secrets found
-/// in files) and the names that are not secrets (compose services): nothing
-/// this program shows contains a secret or any 8-character piece of one.
-/// Registered as soon as they are known.
-#[derive(Default)]
-struct Registry {
-    secrets: Vec<String>,
-    known: std::collections::HashSet<String>,
-    public: std::collections::HashSet<String>,
-    /// Built from the above on first use after a change.
-    matcher: Option<std::sync::Arc<Matcher>>,
-}
-
-/// What [`scrub`] looks for: every secret whole (Aho-Corasick, leftmost
-/// longest), and every 8-character piece of one (hashed, looked up per window),
-/// so masking is linear in the text whatever the number of secrets.
-struct Matcher {
-    whole: Option<aho_corasick::AhoCorasick>,
-    masked: Vec<String>,
-    pieces: std::collections::HashSet<u64>,
-}
-
-/// The most bytes of secrets matched whole (see [`Registry::matcher`]).
-const MAX_WHOLE_BYTES: usize = 512 * 1024;
-
-static REGISTRY: std::sync::LazyLock<std::sync::Mutex<Registry>> =
-    std::sync::LazyLock::new(Default::default);
-
-/// Adds a secret to those masked in every output (shorter than 8: ignored).
-pub(crate) fn register_secret(value: &str) {
-    let value = value.trim();
-    if value.chars().count() < 8 {
-        return;
-    }
-    if let Ok(mut r) = REGISTRY.lock() {
-        if r.known.insert(value.to_string()) {
-            r.secrets.push(value.to_string());
-            r.matcher = None;
-        }
-    }
-}
-
-/// Adds a name of the app's own (a compose service): never masked, even when a
-/// secret-named entry holds it as its value.
-pub(crate) fn register_public(name: &str) {
-    if let Ok(mut r) = REGISTRY.lock() {
-        if r.public.insert(name.trim().to_lowercase()) {
-            r.matcher = None;
-        }
-    }
-}
-
-fn piece_hash(piece: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::hash::DefaultHasher::new();
-    piece.hash(&mut h);
-    h.finish()
-}
-
-/// The 8-character windows of `text`, with their byte ranges.
-fn windows(text: &str) -> impl Iterator<Item = (usize, usize, &str)> {
-    let mut bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-    bounds.push(text.len());
-    let n = bounds.len();
-    (0..n.saturating_sub(8)).map(move |i| {
-        let (a, b) = (bounds[i], bounds[i + 8]);
-        (a, b, &text[a..b])
-    })
-}
-
-impl Registry {
-    fn matcher(&mut self) -> std::sync::Arc<Matcher> {
-        if let Some(m) = &self.matcher {
-            return m.clone();
-        }
-        let not_secret: Vec<String> = NOT_SECRETS
-            .iter()
-            .map(|s| s.to_string())
-            .chain(self.public.iter().cloned())
-            .collect();
-        let public_pieces: std::collections::HashSet<u64> = not_secret
-            .iter()
-            .flat_map(|w| {
-                windows(w)
-                    .map(|(_, _, p)| piece_hash(p))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        let usable: Vec<&String> = self
-            .secrets
-            .iter()
-            .filter(|s| {
-                let lower = s.to_lowercase();
-                !not_secret.contains(&lower) && s.chars().any(char::is_alphanumeric)
-            })
-            .collect();
-        let masked: Vec<String> = usable.iter().map(|s| crate::secret::mask(s)).collect();
-        let mut pieces = std::collections::HashSet::new();
-        for (secret, masked) in usable.iter().zip(&masked) {
-            for (_, _, piece) in windows(secret) {
-                // Pieces of the masked form itself are fine (the prefix and last 4),
-                // and so are pieces of blanks and of names that are not secrets.
-                if piece.trim().is_empty()
-                    || masked.contains(piece)
-                    || public_pieces.contains(&piece_hash(piece))
-                {
-                    continue;
-                }
-                pieces.insert(piece_hash(piece));
-            }
-        }
-        // Past a few hundred KiB of secrets the automaton would cost more
-        // memory than the masking is worth: the pieces alone mask them (as ****).
-        let total: usize = usable.iter().map(|s| s.len()).sum();
-        let whole = (total <= MAX_WHOLE_BYTES)
-            .then(|| {
-                aho_corasick::AhoCorasick::builder()
-                    .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-                    // The compact automaton: thousands of long secrets stay small.
-                    .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-                    .build(&usable)
-                    .ok()
-            })
-            .flatten();
-        let m = std::sync::Arc::new(Matcher {
-            whole,
-            masked,
-            pieces,
-        });
-        self.matcher = Some(m.clone());
-        m
-    }
-}
-
-/// `text` with every registered secret, and every 8-character piece of one,
-/// replaced by its masked form, and the credentials of URLs masked.
-pub(crate) fn scrub(text: &str) -> String {
-    let Ok(matcher) = REGISTRY.lock().map(|mut r| r.matcher()) else {
-        return crate::secret::mask_url_credentials(text).into_owned();
-    };
-    scrub_with(&matcher, text)
-}
-
-/// [`scrub`] with a given matcher.
-fn scrub_with(matcher: &Matcher, text: &str) -> String {
-    let text = crate::secret::mask_url_credentials(text);
-    let mut out = String::with_capacity(text.len());
-    let Some(whole) = &matcher.whole else {
-        mask_pieces(&text, &matcher.pieces, &mut out);
-        return out;
-    };
-    let mut last = 0;
-    for m in whole.find_iter(text.as_ref()) {
-        mask_pieces(&text[last..m.start()], &matcher.pieces, &mut out);
-        out.push_str(&matcher.masked[m.pattern().as_usize()]);
-        last = m.end();
-    }
-    mask_pieces(&text[last..], &matcher.pieces, &mut out);
-    out
-}
-
-/// Appends `segment` with every run of 8-character pieces of secrets as `****`.
-fn mask_pieces(segment: &str, pieces: &std::collections::HashSet<u64>, out: &mut String) {
-    if pieces.is_empty() || segment.len() < 8 {
-        out.push_str(segment);
-        return;
-    }
-    let mut last = 0;
-    let mut covered: Option<(usize, usize)> = None;
-    for (a, b, piece) in windows(segment) {
-        if !pieces.contains(&piece_hash(piece)) {
-            continue;
-        }
-        covered = match covered {
-            Some((start, end)) if a <= end => Some((start, end.max(b))),
-            Some((start, end)) => {
-                out.push_str(&segment[last..start]);
-                out.push_str("****");
-                last = end;
-                Some((a, b))
-            }
-            None => Some((a, b)),
-        };
-    }
-    if let Some((start, end)) = covered {
-        out.push_str(&segment[last..start]);
-        out.push_str("****");
-        last = end;
-    }
-    out.push_str(&segment[last..]);
-}
-
-/// `text` without terminal control sequences: every control character but
-/// newline, tab and carriage return (ESC, BEL, the C1 set with CSI) is shown as
-/// `�`, so a server's team name cannot clear the screen, set the title or
-/// write the clipboard.
-pub(crate) fn sanitize(text: &str) -> std::borrow::Cow<'_, str> {
-    let bad = |c: char| {
-        (c.is_control() && !matches!(c, '\n' | '\t' | '\r')) || matches!(c, '\u{2028}' | '\u{2029}')
-    };
-    if text.chars().any(bad) {
-        std::borrow::Cow::Owned(
-            text.chars()
-                .map(|c| if bad(c) { '\u{fffd}' } else { c })
-                .collect(),
-        )
-    } else {
-        std::borrow::Cow::Borrowed(text)
-    }
 }
 
 /// Writes to stderr, scrubbed of secrets (diffs, the plan, warnings).
@@ -381,61 +314,44 @@ pub(crate) fn out_bytes(bytes: &[u8]) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secrets_are_masked_whole_and_by_piece_and_names_are_not() {
-        register_secret("Kq7vB2xN9mPzR4tW8yLc");
-        register_secret("backend-flask");
-        register_secret("        ");
-        register_public("backend-flask");
-        assert_eq!(scrub("key Kq7vB2xN9mPzR4tW8yLc end"), "key …8yLc end");
-        assert_eq!(scrub("cut xN9mPzR4tW here"), "cut **** here");
-        assert_eq!(scrub("service backend-flask"), "service backend-flask");
-        assert_eq!(scrub("a        b"), "a        b");
+/// Prints the error as one line (plus a `help:` line) on stderr and returns its exit code.
+/// With `--output json` the same is also printed on stdout as one `{"error": ...}`
+/// document (with the `report` of what was done before it, if any): stdout holds
+/// exactly one JSON document whatever happened.
+pub(crate) fn render_error(error: &Error, verbose: u8, output: Output) -> ExitCode {
+    let partial = match error {
+        Error::Partial(p) => Some(p),
+        _ => None,
+    };
+    match output {
+        Output::Json => {
+            let mut doc = serde_json::json!({
+                "error": error.to_string(),
+                "help": error.help(),
+                "exit_code": error.exit_code(),
+            });
+            if let Some(p) = partial {
+                doc["report"] = p.json.clone();
+            }
+            out_json(doc);
+        }
+        Output::Text => {
+            if let Some(p) = partial.filter(|p| !p.text.is_empty()) {
+                out(&p.text);
+            }
+        }
     }
-
-    #[test]
-    fn many_secrets_are_masked_by_piece_past_the_whole_match_budget() {
-        let many: Vec<String> = (0..3000)
-            .map(|i| {
-                format!(
-                    "zz{i:05}Hq3Wm8Rt5Yp2Vn6Lb9Xc4Jd7Fg1Sk0Ae{}",
-                    "Q".repeat(150)
-                )
-            })
-            .collect();
-        // A registry of its own: the global one is shared by the other tests.
-        let mut registry = Registry {
-            secrets: many.clone(),
-            ..Registry::default()
-        };
-        let matcher = registry.matcher();
-        assert!(matcher.whole.is_none(), "over the budget: pieces only");
-        let text = format!("a {} b {}", many[17], &many[2999][..12]);
-        let shown = scrub_with(&matcher, &text);
-        assert!(!shown.contains(&many[17][..12]), "{shown}");
-        assert!(!shown.contains("zz02999H"), "{shown}");
-        assert!(shown.starts_with("a ****"), "{shown}");
+    let error = partial.map_or(error, |p| &p.error);
+    err(&format!("error: {error}"));
+    if let Some(help) = error.help() {
+        err(&format!("help: {help}"));
     }
-
-    #[test]
-    fn json_values_are_scrubbed_not_their_serialised_form() {
-        register_secret("ab\"cdefgh0123456789XYZ");
-        let mut v = serde_json::json!({"diff": "TOKEN: 'ab\"cdefgh0123456789XYZ'", "n": 1});
-        scrub_value(&mut v);
-        assert_eq!(v["diff"], "TOKEN: '…9XYZ'");
-        assert_eq!(v["n"], 1);
+    if verbose > 0 {
+        if let Error::Aws(e) = error {
+            if let Some(detail) = e.detail() {
+                err(&format!("detail: {detail}"));
+            }
+        }
     }
-
-    #[test]
-    fn control_characters_are_replaced() {
-        assert_eq!(
-            sanitize("a\u{1b}[2Jb\u{7}\u{9b}c\n\td"),
-            "a\u{fffd}[2Jb\u{fffd}\u{fffd}c\n\td"
-        );
-        assert!(matches!(sanitize("plain"), std::borrow::Cow::Borrowed(_)));
-    }
+    ExitCode::from(error.exit_code())
 }

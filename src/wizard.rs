@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::files;
 use crate::logs::{self, RETENTION_DAYS};
 use crate::parts::Part;
+use crate::ui::Ui;
 
 fn prompt_error(e: dialoguer::Error) -> Error {
     Error::Prompt(e.to_string())
@@ -20,11 +21,12 @@ fn prompt_error(e: dialoguer::Error) -> Error {
 /// Asks for the compose file, the service, the region, the parts and the log
 /// retention; returns the settings with the answers.
 pub(crate) async fn ask(
+    ui: &Ui,
     mut s: SetupSettings,
     aws: &mut AwsSettings,
 ) -> Result<SetupSettings, Error> {
     let term = Term::stderr();
-    crate::ui::err(
+    ui.say(
         "cruddur-obs init: Honeycomb, X-Ray, CloudWatch Logs and your compose/Gitpod files, in one plan.",
     );
 
@@ -48,13 +50,13 @@ pub(crate) async fn ask(
                         if !names.is_empty() {
                             break names;
                         }
-                        crate::ui::err(&format!("{} has no services", s.compose.file.display()));
+                        ui.say(&format!("{} has no services", s.compose.file.display()));
                     }
-                    Err(e) => crate::ui::err(&format!("{e}")),
+                    Err(e) => ui.say(&format!("{e}")),
                 }
             }
-            Ok(None) => crate::ui::err(&format!("no file at {}", s.compose.file.display())),
-            Err(e) => crate::ui::err(&format!("{e}")),
+            Ok(None) => ui.say(&format!("no file at {}", s.compose.file.display())),
+            Err(e) => ui.say(&format!("{e}")),
         }
     };
     let default = services

@@ -17,7 +17,7 @@ pub(crate) fn compose_file(settings: &ComposeSettings, region: &str) -> Result<P
         path: settings.file.clone(),
     })?;
     for secret in compose::literal_secrets(&text) {
-        crate::ui::register_secret(&secret);
+        crate::secret::register_secret(&secret);
     }
     let spec = ComposeSpec {
         service: settings.service.clone(),
@@ -464,9 +464,9 @@ pub(crate) fn backend_dir(
             .components()
             .any(|c| matches!(c, std::path::Component::ParentDir));
     if lexical_out {
-        crate::ui::err(&format!(
-            "warning: {service} builds from {context}, outside the project: its files there are the ones planned"
-        ));
+        tracing::warn!(
+            "{service} builds from {context}, outside the project: its files there are the ones planned"
+        );
     }
     // `./backend-flask` under `.`: keep the path as a person would write it.
     Ok(base

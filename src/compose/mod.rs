@@ -63,7 +63,7 @@ pub struct ComposeSpec {
 }
 
 /// How traces leave the app's machine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Via {
     /// The AWS X-Ray daemon (as in the course; in maintenance mode, support ends 2027-02-25)

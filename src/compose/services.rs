@@ -27,7 +27,7 @@ pub fn parse_strict(text: &str, file: &str) -> Result<Value, ComposeError> {
 pub(crate) fn register_names(doc: &Value) {
     if let Some(services) = doc.get("services").and_then(Value::as_object) {
         for name in services.keys() {
-            crate::ui::register_public(name);
+            crate::secret::register_public(name);
         }
     }
 }

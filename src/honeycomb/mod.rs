@@ -20,7 +20,7 @@ pub(crate) use crate::http::join;
 use crate::secret::Secret;
 
 /// The two Honeycomb regions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Region {
     Us,
@@ -171,7 +171,7 @@ pub(crate) fn check_key_text(key: &str) -> Result<Secret, InputError> {
             position: i + 1,
         });
     }
-    crate::ui::register_secret(key);
+    crate::secret::register_secret(key);
     Ok(Secret::new(key))
 }
 

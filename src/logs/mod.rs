@@ -73,9 +73,8 @@ impl LogsError {
 }
 
 /// The log group class, fixed at creation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[value(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum LogClass {
     Standard,
     InfrequentAccess,

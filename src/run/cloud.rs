@@ -7,7 +7,7 @@ pub(super) async fn xray_run(
     config: &Config,
     targets: Vec<crate::resource::Target<xray::ops::Object>>,
     change: bool,
-) -> Result<u8, Error> {
+) -> Result<Done, Error> {
     let aws = Aws::load(&config.aws).await?;
     let api = XrayApi::new(&aws);
     converge(
@@ -26,7 +26,7 @@ pub(super) async fn logs_run(
     config: &Config,
     targets: Vec<crate::resource::Target<logs::LogGroupSpec>>,
     change: bool,
-) -> Result<u8, Error> {
+) -> Result<Done, Error> {
     let aws = Aws::load(&config.aws).await?;
     let api = LogsApi::new(&aws);
     converge(
@@ -52,7 +52,7 @@ async fn converge<T, P, PF, PFut, AF, AFut>(
     service: &str,
     plan: PF,
     apply: AF,
-) -> Result<u8, Error>
+) -> Result<Done, Error>
 where
     P: Planned,
     PF: Fn(T) -> PFut,
@@ -60,7 +60,7 @@ where
     AF: Fn(P) -> AFut,
     AFut: Future<Output = Result<Outcome, AwsError>>,
 {
-    let planned = ui::spin(
+    let planned = config.ui.spin(
         &format!("reading {service} in {}", aws.region),
         try_join_all(targets.into_iter().map(plan)),
     )
@@ -76,11 +76,11 @@ where
             .iter()
             .map(|p| p.unapplied(config.ui.dry_run))
             .collect();
-        return Ok(finish(config, &report(outcomes)));
+        return Ok(finish(config, &report(outcomes), change));
     }
 
     let agreed = ask_for_changes(config, &planned)?;
-    let results = ui::spin(
+    let results = config.ui.spin(
         &format!("applying changes to {service}"),
         join_all(planned.into_iter().map(|p| {
             let skip = p.step().needs_agreement() && !agreed;
@@ -109,16 +109,23 @@ where
         // Report what did happen before the error.
         Some(e) if outcomes.is_empty() => Err(e.into()),
         Some(e) => Err(Error::partial(&report(outcomes), e.into())),
-        None => Ok(finish(config, &report(outcomes))),
+        None => Ok(finish(config, &report(outcomes), change)),
     }
 }
 
-fn finish(config: &Config, report: &Report) -> u8 {
-    ui::emit(&config.ui, report);
-    if report.is_pending() {
-        exit::PENDING
+fn finish(config: &Config, report: &Report, change: bool) -> Done {
+    if !report.is_pending() {
+        Done::new(report, exit::OK)
+    } else if !change {
+        Done::pending(report, "not in sync: see the report", None)
+    } else if config.ui.dry_run {
+        Done::pending(
+            report,
+            "dry run: nothing was changed",
+            Some("run it again without --dry-run to make these changes"),
+        )
     } else {
-        exit::OK
+        Done::pending(report, "not everything asked for was done", None)
     }
 }
 
@@ -134,11 +141,11 @@ fn ask_for_changes<P: Planned>(config: &Config, planned: &[P]) -> Result<bool, E
         return Ok(true);
     }
     for outcome in &asking {
-        ui::err(&outcome.to_string());
+        config.ui.say(&outcome.to_string());
     }
     let what = match asking.as_slice() {
         [one] => format!("changing {} {}", one.kind, one.name),
         many => format!("applying these {} changes", many.len()),
     };
-    ui::agree(&config.ui, &what, "Apply these changes?")
+    config.ui.agree(&what, "Apply these changes?")
 }

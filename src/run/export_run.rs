@@ -8,7 +8,7 @@ use super::*;
 pub(super) async fn export(
     config: &Config,
     s: &crate::config::ExportSettings,
-) -> Result<u8, Error> {
+) -> Result<Done, Error> {
     use crate::config::ExportFormat;
     use crate::export::{self, ExistingIds};
     if s.format == ExportFormat::Cloudformation {
@@ -41,23 +41,37 @@ pub(super) async fn export(
             exit::OK
         } else {
             let quiet = Config {
-                ui: crate::config::Ui {
-                    output: crate::cli::OutputFormat::Text,
+                ui: Ui {
+                    output: Output::Text,
                     ..config.ui.clone()
                 },
                 ..config.clone()
             };
             write_files_reporting_to_stderr(&quiet, planned)?
         };
-        match config.ui.output {
-            crate::cli::OutputFormat::Text => ui::out(template.trim_end_matches('\n')),
-            crate::cli::OutputFormat::Json => ui::out_json(
-                serde_json::json!({"format": format!("{:?}", s.format).to_lowercase(), "template": template}),
-            ),
-        }
-        return Ok(code);
+        let shown = Template {
+            format: format!("{:?}", s.format).to_lowercase(),
+            template,
+        };
+        return Ok(match code {
+            exit::OK => Done::new(&shown, code),
+            _ => Done::pending(&shown, "the files were not written", None),
+        });
     }
     write_files(config, planned)
+}
+
+/// The template as the result: the text itself, or `{"format", "template"}`.
+#[derive(serde::Serialize)]
+struct Template {
+    format: String,
+    template: String,
+}
+
+impl std::fmt::Display for Template {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.template.trim_end_matches('\n'))
+    }
 }
 
 /// The identifiers of the objects that exist already (for import).
@@ -92,7 +106,7 @@ async fn read_existing(
             .await
             .map(|o| o.map(|found| found.name))
     }));
-    let (group_arn, rule_arn, log_groups) = ui::spin(
+    let (group_arn, rule_arn, log_groups) = config.ui.spin(
         &format!("reading the existing objects in {}", aws.region),
         async { tokio::try_join!(group, rule, groups) },
     )

@@ -12,7 +12,7 @@ use futures_util::future::{join_all, try_join_all};
 use crate::aws::{Aws, AwsError};
 use crate::cli::Cli;
 use crate::config::{Action, ComposeSettings, Config, GitpodSettings, HoneycombSettings};
-use crate::error::{self, exit, Error};
+use crate::error::{exit, Error};
 use crate::files::{FileError, FileReport, FileStatus, FilesReport, PlannedFile};
 use crate::honeycomb::api::{HoneycombApi, HoneycombError};
 use crate::honeycomb::SpanReport;
@@ -20,7 +20,7 @@ use crate::logs::api::LogsApi;
 use crate::parts::Part;
 use crate::plan::{Outcome, Planned, Report};
 use crate::secret::Secret;
-use crate::ui;
+use crate::ui::{self, Done, Output, Ui};
 use crate::workspace;
 use crate::xray::api::XrayApi;
 use crate::{honeycomb, logs, xray};
@@ -40,15 +40,64 @@ use saas::{
 use verify_run::verify;
 use write::{compose_write, gitpod_write, make_port_public, plan_and_write, which};
 
+/// The whole program: parse argv, run, return the exit code.
+pub(crate) fn main() -> ExitCode {
+    use clap::Parser;
+    match Cli::try_parse() {
+        Ok(cli) => run(cli),
+        Err(e) => argument_error(e),
+    }
+}
+
+/// A command line clap refused (or `--help`, `--version`). Under `--output json`
+/// an error is also one JSON document on stdout, as every other error is.
+fn argument_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let informational = matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if informational || !json_asked(std::env::args_os().skip(1)) {
+        e.exit()
+    }
+    let rendered = e.render().to_string();
+    let message = rendered
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_string();
+    let help = rendered
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("tip: "))
+        .map(str::to_string)
+        .unwrap_or_else(|| "run with --help for the arguments".into());
+    let code = exit::BAD_INPUT;
+    ui::out_json(serde_json::json!({"error": message, "help": help, "exit_code": code}));
+    ui::err(rendered.trim_end());
+    ExitCode::from(code)
+}
+
+/// Whether the raw arguments ask for `--output json` (before they are parsed:
+/// for the document an argument error still owes).
+fn json_asked(args: impl Iterator<Item = std::ffi::OsString>) -> bool {
+    let args: Vec<String> = args.map(|a| a.to_string_lossy().into_owned()).collect();
+    args.iter().enumerate().any(|(i, a)| {
+        a == "--output=json" || (a == "--output" && args.get(i + 1).is_some_and(|n| n == "json"))
+    })
+}
+
 /// Runs the parsed command line and returns the process exit code.
 pub(crate) fn run(cli: Cli) -> ExitCode {
     let verbose = cli.global.verbose;
-    let output = cli.global.output;
-    init_logging(verbose);
+    let output = crate::config::output(cli.global.output);
+    ui::init_logging(verbose);
     // Secrets the SDK reads by itself: never shown either.
     for name in ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] {
         if let Ok(value) = std::env::var(name) {
-            ui::register_secret(&value);
+            crate::secret::register_secret(&value);
         }
     }
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
@@ -56,44 +105,21 @@ pub(crate) fn run(cli: Cli) -> ExitCode {
         for note in &config.notes {
             ui::note(note);
         }
-        execute(&config)
+        execute(&config).map(|done| (config.ui, done))
     });
     match result {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => error::report(&e, verbose, output),
+        Ok((shell, done)) => ui::render(&shell, done),
+        Err(e) => ui::render_error(&e, verbose, output),
     }
 }
 
-fn init_logging(verbose: u8) {
-    use tracing_subscriber::filter::{LevelFilter, Targets};
-    use tracing_subscriber::prelude::*;
-    let (others, ours) = match verbose {
-        0 => (LevelFilter::ERROR, LevelFilter::WARN),
-        1 => (LevelFilter::WARN, LevelFilter::WARN),
-        2 => (LevelFilter::INFO, LevelFilter::DEBUG),
-        _ => (LevelFilter::DEBUG, LevelFilter::DEBUG),
-    };
-    let filter = Targets::new()
-        .with_default(others)
-        .with_target("cruddur_obs", ours);
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let _ = tracing_subscriber::fmt()
-        .with_ansi(color)
-        .with_writer(std::io::stderr)
-        .without_time()
-        .finish()
-        .with(filter)
-        .try_init();
-}
-
 /// Executes a validated configuration; returns the exit code.
-pub(crate) fn execute(config: &Config) -> Result<u8, Error> {
+pub(crate) fn execute(config: &Config) -> Result<Done, Error> {
     if let Action::Completions(shell) = &config.action {
         let mut cmd = Cli::command();
         let mut script = Vec::new();
         clap_complete::generate(*shell, &mut cmd, "cruddur-obs", &mut script);
-        ui::out_bytes(&script);
-        return Ok(exit::OK);
+        return Ok(Done::raw(String::from_utf8_lossy(&script).into_owned(), exit::OK));
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -103,7 +129,7 @@ pub(crate) fn execute(config: &Config) -> Result<u8, Error> {
     runtime.block_on(execute_async(config))
 }
 
-async fn execute_async(config: &Config) -> Result<u8, Error> {
+async fn execute_async(config: &Config) -> Result<Done, Error> {
     use crate::resource::Target;
     use xray::ops::Object as X;
     match &config.action {
@@ -111,7 +137,7 @@ async fn execute_async(config: &Config) -> Result<u8, Error> {
             if config.ui.interactive && !config.ui.yes =>
         {
             let mut aws = config.aws.clone();
-            let settings = crate::wizard::ask((**settings).clone(), &mut aws).await?;
+            let settings = crate::wizard::ask(&config.ui, (**settings).clone(), &mut aws).await?;
             let config = Config {
                 aws,
                 ..config.clone()
@@ -179,27 +205,32 @@ async fn execute_async(config: &Config) -> Result<u8, Error> {
             })?;
             let client = http_client(s.timeout)?;
             if config.ui.dry_run {
-                let report = ui::spin(
-                    "checking the Rollbar token",
-                    crate::rollbar::check(&client, &s.base, &token),
+                let report = config
+                    .ui
+                    .spin(
+                        "checking the Rollbar token",
+                        crate::rollbar::check(&client, &s.base, &token),
+                    )
+                    .await?;
+                return Ok(Done::pending(
+                    &report,
+                    "dry run: the token is valid; no item was sent",
+                    None,
+                ));
+            }
+            let report = config
+                .ui
+                .spin(
+                    "sending a test item to Rollbar",
+                    crate::rollbar::send_test_item(&client, &s.base, &token, environment),
                 )
                 .await?;
-                crate::ui::err("dry run: the token is valid; no item was sent");
-                ui::emit(&config.ui, &report);
-                return Ok(exit::PENDING);
-            }
-            let report = ui::spin(
-                "sending a test item to Rollbar",
-                crate::rollbar::send_test_item(&client, &s.base, &token, environment),
-            )
-            .await?;
-            ui::emit(&config.ui, &report);
-            Ok(exit::OK)
+            Ok(Done::new(&report, exit::OK))
         }
         Action::HoneycombBoard(s) => honeycomb_board(config, s).await,
         Action::Verify(s) => verify(config, s).await,
         Action::DevcontainerWrite(file, codespace) => {
-            let code = plan_and_write(config, || {
+            let done = plan_and_write(config, || {
                 Ok(vec![workspace::devcontainer_file(
                     file,
                     crate::parts::Parts::ALL,
@@ -209,13 +240,14 @@ async fn execute_async(config: &Config) -> Result<u8, Error> {
             match (codespace, which("gh")) {
                 (Some(name), Some(gh)) => {
                     let made = make_port_public(config, &gh, name)?;
-                    Ok(if made == exit::FAILURE {
-                        made
-                    } else {
-                        code.max(made)
-                    })
+                    Ok(write::then(
+                        done,
+                        made,
+                        "gh",
+                        "the port was not made public",
+                    ))
                 }
-                _ => Ok(code),
+                _ => Ok(done),
             }
         }
         Action::AppWrite(settings) => plan_and_write(config, || workspace::app_files(settings)),
@@ -225,10 +257,10 @@ async fn execute_async(config: &Config) -> Result<u8, Error> {
             account,
         } => {
             let policy = crate::iam::app_policy(*xray, log_groups, None, account.as_deref());
-            ui::out_json(policy);
-            Ok(exit::OK)
+            let text = serde_json::to_string_pretty(&policy).unwrap_or_default();
+            Ok(Done::raw(text, exit::OK))
         }
         // Printed before the runtime starts.
-        Action::Completions(_) => Ok(exit::OK),
+        Action::Completions(_) => Ok(Done::raw(String::new(), exit::OK)),
     }
 }

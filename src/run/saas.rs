@@ -6,7 +6,7 @@ use super::*;
 fn honeycomb_key(config: &Config, settings: &HoneycombSettings) -> Result<Secret, Error> {
     match &settings.key {
         Some(key) => Ok(key.clone()),
-        None => ui::ask_secret(&config.ui, "Honeycomb API key")?
+        None => config.ui.ask_secret("Honeycomb API key")?
             .ok_or_else(|| honeycomb::InputError::NoKey.into()),
     }
 }
@@ -14,24 +14,21 @@ fn honeycomb_key(config: &Config, settings: &HoneycombSettings) -> Result<Secret
 pub(super) async fn honeycomb_check(
     config: &Config,
     settings: &HoneycombSettings,
-) -> Result<u8, Error> {
+) -> Result<Done, Error> {
     let key = honeycomb_key(config, settings)?;
     let api = HoneycombApi::new(settings.timeout);
-    let report = ui::spin(
+    let report = config.ui.spin(
         "checking the Honeycomb API key",
         api.check(&key, settings.region, &settings.endpoints),
     )
     .await?;
-    ui::emit(&config.ui, &report);
     if report.can_send_traces {
-        Ok(exit::OK)
+        Ok(Done::new(&report, exit::OK))
     } else {
-        let e = HoneycombError::CannotSend { key: report.key };
-        ui::err(&format!("error: {e}"));
-        if let Some(help) = e.help() {
-            ui::err(&format!("help: {help}"));
-        }
-        Ok(exit::AUTH)
+        let e = HoneycombError::CannotSend {
+            key: report.key.clone(),
+        };
+        Err(Error::partial(&report, e.into()))
     }
 }
 
@@ -40,10 +37,10 @@ pub(super) async fn honeycomb_send_test_span(
     settings: &HoneycombSettings,
     service: &str,
     dataset: Option<&str>,
-) -> Result<u8, Error> {
+) -> Result<Done, Error> {
     let key = honeycomb_key(config, settings)?;
     let api = HoneycombApi::new(settings.timeout);
-    let report = ui::spin(
+    let report = config.ui.spin(
         "checking the Honeycomb API key",
         api.check(&key, settings.region, &settings.endpoints),
     )
@@ -52,17 +49,16 @@ pub(super) async fn honeycomb_send_test_span(
         return Err(HoneycombError::CannotSend { key: report.key }.into());
     }
     if config.ui.dry_run {
-        crate::ui::err("dry run: the key can send traces; no span was sent");
-        ui::emit(&config.ui, &report);
-        return Ok(exit::PENDING);
+        let reason = "dry run: the key can send traces; no span was sent";
+        config.ui.say(reason);
+        return Ok(Done::pending(&report, reason, None));
     }
-    let sent = ui::spin(
+    let sent = config.ui.spin(
         "sending a test span",
         send_span(&api, settings, &key, report, service, dataset),
     )
     .await?;
-    ui::emit(&config.ui, &sent);
-    Ok(exit::OK)
+    Ok(Done::new(&sent, exit::OK))
 }
 
 /// Sends one test span with a key already checked (`report`); returns its link.
@@ -116,19 +112,19 @@ pub(super) fn secret_or_ask(
 ) -> Result<Secret, Error> {
     match given {
         Some(s) => Ok(s.clone()),
-        None => ui::ask_secret(&config.ui, prompt)?.ok_or_else(missing),
+        None => config.ui.ask_secret(prompt)?.ok_or_else(missing),
     }
 }
 
 pub(super) async fn rollbar_check(
     config: &Config,
     s: &crate::config::RollbarSettings,
-) -> Result<u8, Error> {
+) -> Result<Done, Error> {
     let token = secret_or_ask(config, &s.token, "Rollbar access token", || {
         Error::Usage("no Rollbar access token: pass --access-token or set ROLLBAR_ACCESS_TOKEN (Rollbar: Project settings → Project Access Tokens)".into())
     })?;
     let client = http_client(s.timeout)?;
-    let report = ui::spin(
+    let report = config.ui.spin(
         "checking the Rollbar token",
         crate::rollbar::check(&client, &s.base, &token),
     )
@@ -141,14 +137,13 @@ pub(super) async fn rollbar_check(
         };
         return Err(Error::partial(&report, e.into()));
     }
-    ui::emit(&config.ui, &report);
-    Ok(exit::OK)
+    Ok(Done::new(&report, exit::OK))
 }
 
 pub(super) async fn honeycomb_board(
     config: &Config,
     s: &crate::config::BoardSettings,
-) -> Result<u8, Error> {
+) -> Result<Done, Error> {
     use crate::honeycomb::board;
     let key = secret_or_ask(config, &s.key, "Honeycomb configuration key", || {
         Error::Usage("no Honeycomb configuration key: pass --config-key or set HONEYCOMB_CONFIG_KEY (Honeycomb: Team settings → API keys → Configuration)".into())
@@ -157,41 +152,45 @@ pub(super) async fn honeycomb_board(
     let desired = board::desired(&s.name, &s.dataset);
     if s.destroy {
         if config.ui.dry_run {
-            let report = ui::spin("reading the board", board::ensure(&api, &desired, true)).await?;
-            ui::emit(&config.ui, &report);
-            return Ok(exit::PENDING);
+            let report = config
+                .ui
+                .spin("reading the board", board::ensure(&api, &desired, true))
+                .await?;
+            return Ok(Done::pending(&report, "dry run: the board was not removed", None));
         }
-        if !ui::agree(
-            &config.ui,
-            &format!("removing the board {}", s.name),
+        if !config.ui.agree(&format!("removing the board {}", s.name),
             &format!("Remove the board {} and its saved queries?", s.name),
         )? {
-            return Ok(exit::PENDING);
+            return Ok(Done::pending(&"", "the board was not removed (not agreed)", None));
         }
-        let report = ui::spin("removing the board", board::destroy(&api, &desired)).await?;
-        ui::emit(&config.ui, &report);
-        return Ok(exit::OK);
+        let report = config
+            .ui
+            .spin("removing the board", board::destroy(&api, &desired))
+            .await?;
+        return Ok(Done::new(&report, exit::OK));
     }
     // Read and plan first; write only after agreement (creating is agreed by
     // running the command; changing a board someone may have edited is asked).
-    let preview = ui::spin("reading Honeycomb", board::ensure(&api, &desired, true)).await?;
+    let preview = config.ui.spin("reading Honeycomb", board::ensure(&api, &desired, true)).await?;
     let writes = preview.plan.writes();
-    if config.ui.dry_run || writes == 0 {
-        ui::emit(&config.ui, &preview);
-        return Ok(if writes == 0 { exit::OK } else { exit::PENDING });
+    if writes == 0 {
+        return Ok(Done::new(&preview, exit::OK));
+    }
+    if config.ui.dry_run {
+        return Ok(Done::pending(
+            &preview,
+            "dry run: the board was not written",
+            Some("run it again without --dry-run to write it"),
+        ));
     }
     if matches!(preview.plan.outcome, board::BoardOutcome::Update { .. }) {
-        ui::err(&preview.to_string());
-        if !ui::agree(
-            &config.ui,
-            &format!("updating the board {}", s.name),
+        config.ui.say(&preview.to_string());
+        if !config.ui.agree(&format!("updating the board {}", s.name),
             "Apply these changes to the board?",
         )? {
-            ui::emit(&config.ui, &preview);
-            return Ok(exit::PENDING);
+            return Ok(Done::pending(&preview, "the board was not changed (not agreed)", None));
         }
     }
-    let report = ui::spin("writing the board", board::ensure(&api, &desired, false)).await?;
-    ui::emit(&config.ui, &report);
-    Ok(exit::OK)
+    let report = config.ui.spin("writing the board", board::ensure(&api, &desired, false)).await?;
+    Ok(Done::new(&report, exit::OK))
 }

@@ -7,7 +7,7 @@ use super::*;
 pub(super) async fn verify(
     config: &Config,
     s: &crate::config::VerifySettings,
-) -> Result<u8, Error> {
+) -> Result<Done, Error> {
     use crate::verify::{self, VerifyReport};
     let text = crate::files::read(&s.compose_file)?.ok_or_else(|| Error::MissingFile {
         what: "compose file",
@@ -22,7 +22,7 @@ pub(super) async fn verify(
     let mut aws_settings = config.aws.clone();
     let mut source = "the standard AWS chain (the compose file passes none)".to_string();
     if let (Some(id), Some(secret)) = (app("AWS_ACCESS_KEY_ID"), app("AWS_SECRET_ACCESS_KEY")) {
-        ui::register_secret(&secret);
+        crate::secret::register_secret(&secret);
         aws_settings.credentials = Some(crate::aws::StaticCredentials {
             access_key_id: id,
             secret_access_key: Secret::new(secret),
@@ -137,7 +137,7 @@ pub(super) async fn verify(
             },
         )
     };
-    let (x, l, h, r) = ui::spin(
+    let (x, l, h, r) = config.ui.spin(
         "verifying X-Ray, CloudWatch Logs, Honeycomb and Rollbar",
         async { tokio::join!(xray, logs, honeycomb, rollbar) },
     )
@@ -147,6 +147,17 @@ pub(super) async fn verify(
         region,
         parts: [x, l, h, r].into_iter().flatten().collect(),
     };
-    ui::emit(&config.ui, &report);
-    Ok(report.exit_code())
+    Ok(match report.exit_code() {
+        exit::OK => Done::new(&report, exit::OK),
+        exit::PENDING => Done::new(&report, exit::OK).with_code(
+            exit::PENDING,
+            "not every record is visible yet",
+            Some("run it again with a longer --wait"),
+        ),
+        code => Done::new(&report, exit::OK).with_code(
+            code,
+            "not every backend accepted the test data: see the report",
+            None,
+        ),
+    })
 }

@@ -7,7 +7,7 @@ use super::*;
 pub(super) async fn compose_write(
     config: &Config,
     settings: &ComposeSettings,
-) -> Result<u8, Error> {
+) -> Result<Done, Error> {
     let region = if settings.parts.has(Part::Xray) {
         let region = crate::aws::configured_region(&config.aws)
             .await
@@ -24,21 +24,33 @@ pub(super) async fn compose_write(
     })
 }
 
-pub(super) async fn gitpod_write(config: &Config, settings: &GitpodSettings) -> Result<u8, Error> {
-    let code = plan_and_write(config, || Ok(vec![workspace::gitpod_file(settings)?]))?;
+pub(super) async fn gitpod_write(
+    config: &Config,
+    settings: &GitpodSettings,
+) -> Result<Done, Error> {
+    let done = plan_and_write(config, || Ok(vec![workspace::gitpod_file(settings)?]))?;
     // Only inside a Gitpod workspace: another program may be called `gp`.
     let gp = which("gp").filter(|_| std::env::var_os("GITPOD_WORKSPACE_ID").is_some());
     match gp {
         Some(gp) => {
             let saved = save_gp_env(config, settings, &gp)?;
-            // A failure outranks work left.
-            Ok(if saved == exit::FAILURE {
-                saved
-            } else {
-                code.max(saved)
-            })
+            Ok(then(done, saved, "gp env", "the variables were not saved with gp env"))
         }
-        None => Ok(code),
+        None => Ok(done),
+    }
+}
+
+/// The files' report after a follow-up step (`gp env`, `gh`) that ended with
+/// `code`: a failure outranks work left, work left outranks done.
+pub(super) fn then(done: Done, code: u8, step: &str, left: &str) -> Done {
+    match code {
+        exit::FAILURE => done.with_code(
+            exit::FAILURE,
+            format!("{step} failed (see the warning above)"),
+            None,
+        ),
+        exit::PENDING if done.code == exit::OK => done.with_code(exit::PENDING, left, None),
+        _ => done,
     }
 }
 
@@ -68,13 +80,11 @@ fn save_gp_env(
     }
     let names = todo.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
     if config.ui.dry_run {
-        crate::ui::err(&format!("would save {names} with gp env"));
+        config.ui.say(&format!("would save {names} with gp env"));
         return Ok(exit::PENDING);
     }
     let what = format!("saving {names} with gp env");
-    if !ui::agree(
-        &config.ui,
-        &what,
+    if !config.ui.agree(&what,
         &format!("Save {names} with gp env for the next workspaces?"),
     )? {
         return Ok(exit::PENDING);
@@ -82,19 +92,19 @@ fn save_gp_env(
     let mut code = exit::OK;
     for (name, value) in todo {
         match gp_run(&["env".to_string(), format!("{name}={}", value.expose())]) {
-            Ok(out) if out.status.success() => crate::ui::err(&format!("saved {name} with gp env")),
+            Ok(out) if out.status.success() => config.ui.say(&format!("saved {name} with gp env")),
             Ok(out) => {
                 let said =
                     String::from_utf8_lossy(&out.stderr).replace(value.expose(), &value.masked());
                 let said = said.lines().next().unwrap_or_default().to_string();
-                ui::err(&format!("warning: gp env {name}=… failed: {said}\nhelp: run `gp env {name}=<value>` yourself"));
+                config.ui.say(&format!("warning: gp env {name}=… failed: {said}\nhelp: run `gp env {name}=<value>` yourself"));
                 code = exit::FAILURE;
             }
             Err(e) => {
-                crate::ui::err(&format!(
-                    "warning: cannot run {}: {e}\nhelp: run `gp env {name}=<value>` yourself",
-                    gp.display()
-                ));
+                config.ui.warn(
+                    &format!("cannot run {}: {e}", gp.display()),
+                    Some(&format!("run `gp env {name}=<value>` yourself")),
+                );
                 code = exit::FAILURE;
             }
         }
@@ -109,7 +119,7 @@ fn save_gp_env(
 pub(super) fn plan_and_write(
     config: &Config,
     plan: impl Fn() -> Result<Vec<PlannedFile>, Error>,
-) -> Result<u8, Error> {
+) -> Result<Done, Error> {
     let mut again = 0;
     loop {
         match write_files(config, plan()?) {
@@ -117,7 +127,7 @@ pub(super) fn plan_and_write(
                 if config.ui.interactive && !config.ui.yes && again < 3 =>
             {
                 again += 1;
-                crate::ui::err(&format!(
+                config.ui.say(&format!(
                     "{} changed while you were deciding: planning again from the new file",
                     path.display()
                 ));
@@ -128,22 +138,20 @@ pub(super) fn plan_and_write(
 }
 
 /// Shows the diffs, asks once, and writes the files whose bytes change.
-pub(super) fn write_files(config: &Config, planned: Vec<PlannedFile>) -> Result<u8, Error> {
+pub(super) fn write_files(config: &Config, planned: Vec<PlannedFile>) -> Result<Done, Error> {
     let changing: Vec<&PlannedFile> = planned.iter().filter(|p| p.changes()).collect();
     let agreed = if changing.is_empty() || config.ui.dry_run {
         false
     } else {
         for p in &changing {
-            ui::err(p.diff().trim_end_matches('\n'));
+            config.ui.say(p.diff().trim_end_matches('\n'));
         }
         let names: Vec<String> = changing
             .iter()
             .map(|p| p.path.display().to_string())
             .collect();
         let names = names.join(" and ");
-        ui::agree(
-            &config.ui,
-            &format!("writing {names}"),
+        config.ui.agree(&format!("writing {names}"),
             &format!("Write {names}?"),
         )?
     };
@@ -161,7 +169,7 @@ pub(super) fn write_files(config: &Config, planned: Vec<PlannedFile>) -> Result<
         files: reports
             .into_iter()
             .map(|mut r| {
-                if config.ui.output == crate::cli::OutputFormat::Text
+                if config.ui.output == Output::Text
                     && r.status != FileStatus::WouldChange
                 {
                     r.diff = None;
@@ -170,8 +178,15 @@ pub(super) fn write_files(config: &Config, planned: Vec<PlannedFile>) -> Result<
             })
             .collect(),
     };
-    ui::emit(&config.ui, &shown);
-    Ok(if pending { exit::PENDING } else { exit::OK })
+    Ok(match (pending, config.ui.dry_run) {
+        (false, _) => Done::new(&shown, exit::OK),
+        (true, true) => Done::pending(
+            &shown,
+            "dry run: no file was written",
+            Some("run it again without --dry-run to write them"),
+        ),
+        (true, false) => Done::pending(&shown, "the files were not written (not agreed)", None),
+    })
 }
 
 /// Like [`write_files`], with the report on stderr (stdout holds the result).
@@ -182,7 +197,7 @@ pub(super) fn write_files_reporting_to_stderr(
     let changing: Vec<&PlannedFile> = planned.iter().filter(|p| p.changes()).collect();
     if changing.is_empty() || config.ui.dry_run {
         for p in &changing {
-            ui::err(p.diff().trim_end_matches('\n'));
+            config.ui.say(p.diff().trim_end_matches('\n'));
         }
         return Ok(if changing.is_empty() {
             exit::OK
@@ -195,16 +210,14 @@ pub(super) fn write_files_reporting_to_stderr(
         .map(|p| p.path.display().to_string())
         .collect();
     let names = names.join(" and ");
-    if !ui::agree(
-        &config.ui,
-        &format!("writing {names}"),
+    if !config.ui.agree(&format!("writing {names}"),
         &format!("Write {names}?"),
     )? {
         return Ok(exit::PENDING);
     }
     for p in planned {
         let report = p.apply()?;
-        ui::err(&report.to_string());
+        config.ui.say(&report.to_string());
     }
     Ok(exit::OK)
 }
@@ -226,12 +239,10 @@ pub(super) fn make_port_public(
     ];
     let shown = format!("gh {}", args.join(" "));
     if config.ui.dry_run {
-        crate::ui::err(&format!("would run: {shown}"));
+        config.ui.say(&format!("would run: {shown}"));
         return Ok(exit::PENDING);
     }
-    if !ui::agree(
-        &config.ui,
-        &format!("running {shown}"),
+    if !config.ui.agree(&format!("running {shown}"),
         "Make the backend's port 4567 public in this codespace (gh)?",
     )? {
         return Ok(exit::PENDING);
@@ -242,19 +253,19 @@ pub(super) fn make_port_public(
         .output()
     {
         Ok(out) if out.status.success() => {
-            crate::ui::err(&format!("port 4567 is public in {codespace}"));
+            config.ui.say(&format!("port 4567 is public in {codespace}"));
             Ok(exit::OK)
         }
         Ok(out) => {
             let said = String::from_utf8_lossy(&out.stderr);
-            crate::ui::err(&format!(
-                "warning: {shown} failed: {}\nhelp: run it yourself, or set the port's visibility in the Ports tab",
-                said.lines().next().unwrap_or_default()
-            ));
+            config.ui.warn(
+                &format!("{shown} failed: {}", said.lines().next().unwrap_or_default()),
+                Some("run it yourself, or set the port's visibility in the Ports tab"),
+            );
             Ok(exit::FAILURE)
         }
         Err(e) => {
-            crate::ui::err(&format!("warning: cannot run {}: {e}", gh.display()));
+            config.ui.warn(&format!("cannot run {}: {e}", gh.display()), None);
             Ok(exit::FAILURE)
         }
     }

@@ -22,7 +22,8 @@ use crate::plan::{Outcome, Planned as _, Step};
 use crate::resource::{self, Planned, Target};
 use crate::secret::Secret;
 use crate::xray::api::XrayApi;
-use crate::{compose, ui, workspace, xray};
+use crate::ui::{Done, Output};
+use crate::{compose, workspace, xray};
 
 mod checks;
 mod read;
@@ -61,7 +62,7 @@ fn next_steps(report: &SetupReport, planned_files: &[FileReport]) -> Vec<String>
 }
 
 /// Runs `init`, `plan`, `status` or `destroy`; returns the exit code.
-pub(crate) async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> Result<u8, Error> {
+pub(crate) async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> Result<Done, Error> {
     let mut early = Vec::new();
     let key = match honeycomb_key(config, s, mode).await {
         Ok(Some(key)) => Some(key),
@@ -104,8 +105,7 @@ pub(crate) async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> 
         let inputs = read_status_inputs(s, &reading).await;
         report.checks = checks(s, &reading, &inputs);
         report.failures.clear();
-        ui::emit(&config.ui, &report);
-        return Ok(report.exit_code());
+        return Ok(finished(&report, mode, config.ui.dry_run));
     }
 
     let cloud = |dry_run: bool| -> Vec<Outcome> {
@@ -139,8 +139,7 @@ pub(crate) async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> 
         if mode == SetupMode::Init {
             report.next_steps = next_steps(&report, &report.files.clone());
         }
-        ui::emit(&config.ui, &report);
-        return Ok(report.exit_code());
+        return Ok(finished(&report, mode, config.ui.dry_run));
     }
 
     // One plan, one question.
@@ -154,13 +153,13 @@ pub(crate) async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> 
     };
     if !config.ui.yes && !config.ui.interactive {
         let what = match config.ui.output {
-            crate::cli::OutputFormat::Text => format!("{command} (the plan above)"),
-            crate::cli::OutputFormat::Json => format!("{command} (the plan in \"report\")"),
+            Output::Text => format!("{command} (the plan above)"),
+            Output::Json => format!("{command} (the plan in \"report\")"),
         };
         return Err(Error::partial(&plan, Error::NeedsConfirmation { what }));
     }
-    ui::err(&plan.to_string());
-    let agreed = ui::agree(&config.ui, command, "Apply this plan?")?;
+    config.ui.say(&plan.to_string());
+    let agreed = config.ui.agree(command, "Apply this plan?")?;
     if !agreed {
         report.cloud = cloud(false);
         report.files = reading
@@ -168,8 +167,7 @@ pub(crate) async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> 
             .into_iter()
             .map(|f| f.unapplied(true))
             .collect();
-        ui::emit(&config.ui, &report);
-        return Ok(exit::PENDING);
+        return Ok(Done::pending(&report, "nothing was applied (not agreed)", None));
     }
 
     // Apply everything concurrently.
@@ -221,7 +219,7 @@ pub(crate) async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> 
         })
     };
     let (xray_results, logs_results, file_results, board_result) =
-        ui::spin("applying the plan", async {
+        config.ui.spin("applying the plan", async {
             tokio::join!(xray_apply, logs_apply, files_apply, board_apply)
         })
         .await;
@@ -244,7 +242,7 @@ pub(crate) async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> 
     for result in file_results {
         match result {
             Ok(mut file) => {
-                if config.ui.output == crate::cli::OutputFormat::Text {
+                if config.ui.output == Output::Text {
                     file.diff = None;
                 }
                 report.files.push(file)
@@ -255,6 +253,24 @@ pub(crate) async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> 
     if mode == SetupMode::Init {
         report.next_steps = next_steps(&report, &preview_files);
     }
-    ui::emit(&config.ui, &report);
-    Ok(report.exit_code())
+    Ok(finished(&report, mode, false))
+}
+
+/// The report with its exit code and, when that is not 0, why.
+fn finished(report: &SetupReport, mode: SetupMode, dry_run: bool) -> Done {
+    let code = report.exit_code();
+    let done = Done::new(report, exit::OK);
+    match code {
+        exit::OK => done,
+        exit::PENDING if mode == SetupMode::Status => {
+            done.with_code(code, "not in sync: see the checks in the report", None)
+        }
+        exit::PENDING if mode == SetupMode::Plan || dry_run => done.with_code(
+            code,
+            "changes pending: nothing was changed",
+            Some("run `cruddur-obs init` (without --dry-run) to make them"),
+        ),
+        exit::PENDING => done.with_code(code, "not everything was done: see the report", None),
+        _ => done.with_code(code, "some parts failed: see \"failures\" in the report", None),
+    }
 }

@@ -78,7 +78,7 @@ pub(super) async fn read_all(
         let targets = s.log_groups.iter().cloned().map(|g| target(g, destroying));
         Some(try_join_all(targets.map(|t| resource::plan(api, t))).await)
     };
-    let (honeycomb, xray, logs) = ui::spin("reading Honeycomb, X-Ray and CloudWatch Logs", async {
+    let (honeycomb, xray, logs) = config.ui.spin("reading Honeycomb, X-Ray and CloudWatch Logs", async {
         tokio::join!(honeycomb, xray, logs)
     })
     .await;
@@ -266,9 +266,7 @@ pub(super) async fn honeycomb_key(
     }
     let api = HoneycombApi::new(s.honeycomb.timeout);
     for _ in 0..3 {
-        let Some(key) = ui::ask_secret(
-            &config.ui,
-            "Honeycomb API key (Environment settings → API keys)",
+        let Some(key) = config.ui.ask_secret("Honeycomb API key (Environment settings → API keys)",
         )?
         else {
             return Ok(None);
@@ -278,7 +276,7 @@ pub(super) async fn honeycomb_key(
             .check(&key, s.honeycomb.region, &s.honeycomb.endpoints)
             .await
         {
-            Err(e) if e.is_auth() => crate::ui::err(&format!("{e}; try again")),
+            Err(e) if e.is_auth() => config.ui.say(&format!("{e}; try again")),
             _ => return Ok(Some(key)),
         }
     }

@@ -3,12 +3,24 @@
 
 use std::fmt;
 
+mod scrub;
+pub(crate) use scrub::{register_public, register_secret, sanitize, scrub, scrub_value};
+
 /// A secret value. Only [`Secret::expose`] gives the value, for the one header it goes in.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
+    /// A secret, registered at once so that no output shows it (see [`crate::scrub`]).
     pub fn new(value: impl Into<String>) -> Secret {
+        let value = value.into();
+        register_secret(&value);
+        Secret(value)
+    }
+
+    /// A value that travels with secrets (a region beside the keys for `gp env`)
+    /// but is not one: not registered, so output shows it.
+    pub(crate) fn shown(value: impl Into<String>) -> Secret {
         Secret(value.into())
     }
 
