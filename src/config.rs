@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use crate::aws::AwsSettings;
 use crate::cli::{
-    AppArgs, Cli, Command, ComposeArgs, ComposeCommand, GitpodCommand, HoneycombArgs,
-    HoneycombCommand, LogGroupArgs, LogsCommand, OutputFormat, PartArg, RuleArgs, ViaArg, HoneycombRegionArg, LogClassArg, DevEnvArg, SetupArgs, XrayCommand,
+    AppArgs, Cli, Command, ComposeArgs, ComposeCommand, DevEnvArg, GitpodCommand, HoneycombArgs,
+    HoneycombCommand, HoneycombRegionArg, LogClassArg, LogGroupArgs, LogsCommand, OutputFormat,
+    PartArg, RuleArgs, SetupArgs, ViaArg, XrayCommand,
 };
 use crate::compose::discover::{self, DiscoverError, ServiceChoice, ServiceInfo};
 use crate::error::Error;
@@ -685,7 +686,10 @@ fn setup_settings(
             service: service_name.clone(),
             parts,
             force: a.force,
-            honeycomb_region: a.honeycomb.honeycomb_region.map_or(Region::Us, Region::from),
+            honeycomb_region: a
+                .honeycomb
+                .honeycomb_region
+                .map_or(Region::Us, Region::from),
             via: a.via.into(),
             dev_env: dev_env(&file, a.dev_env.map(Into::into)),
             log_group: parts
@@ -750,7 +754,11 @@ fn board_for_setup(
         name: "Cruddur".into(),
         dataset: service.to_string(),
         destroy: false,
-        base: match a.honeycomb.honeycomb_region.map_or(Region::Us, Region::from) {
+        base: match a
+            .honeycomb
+            .honeycomb_region
+            .map_or(Region::Us, Region::from)
+        {
             Region::Us => endpoints.us,
             Region::Eu => endpoints.eu,
         },

@@ -147,7 +147,6 @@ impl Serialize for Parts {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

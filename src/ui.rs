@@ -11,8 +11,8 @@ use serde::Serialize;
 use std::process::ExitCode;
 
 use crate::error::Error;
-use crate::secret::{sanitize, scrub, scrub_value};
 use crate::secret::Secret;
+use crate::secret::{sanitize, scrub, scrub_value};
 
 /// How results are printed on stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,7 +194,9 @@ pub(crate) fn init_logging(verbose: u8) {
         .with_writer(|| ScrubbedStderr)
         .without_time()
         .event_format(LogFormat(
-            tracing_subscriber::fmt::format().without_time().with_ansi(false),
+            tracing_subscriber::fmt::format()
+                .without_time()
+                .with_ansi(false),
         ))
         .finish()
         .with(filter)

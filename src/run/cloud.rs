@@ -60,11 +60,13 @@ where
     AF: Fn(P) -> AFut,
     AFut: Future<Output = Result<Outcome, AwsError>>,
 {
-    let planned = config.ui.spin(
-        &format!("reading {service} in {}", aws.region),
-        try_join_all(targets.into_iter().map(plan)),
-    )
-    .await?;
+    let planned = config
+        .ui
+        .spin(
+            &format!("reading {service} in {}", aws.region),
+            try_join_all(targets.into_iter().map(plan)),
+        )
+        .await?;
     let report = |outcomes| Report {
         region: Some(aws.region.clone()),
         dry_run: config.ui.dry_run,
@@ -80,21 +82,23 @@ where
     }
 
     let agreed = ask_for_changes(config, &planned)?;
-    let results = config.ui.spin(
-        &format!("applying changes to {service}"),
-        join_all(planned.into_iter().map(|p| {
-            let skip = p.step().needs_agreement() && !agreed;
-            let apply = &apply;
-            async move {
-                if skip {
-                    Ok(p.unapplied(false))
-                } else {
-                    apply(p).await
+    let results = config
+        .ui
+        .spin(
+            &format!("applying changes to {service}"),
+            join_all(planned.into_iter().map(|p| {
+                let skip = p.step().needs_agreement() && !agreed;
+                let apply = &apply;
+                async move {
+                    if skip {
+                        Ok(p.unapplied(false))
+                    } else {
+                        apply(p).await
+                    }
                 }
-            }
-        })),
-    )
-    .await;
+            })),
+        )
+        .await;
     let mut outcomes = Vec::new();
     let mut first_error = None;
     for result in results {

@@ -106,11 +106,13 @@ async fn read_existing(
             .await
             .map(|o| o.map(|found| found.name))
     }));
-    let (group_arn, rule_arn, log_groups) = config.ui.spin(
-        &format!("reading the existing objects in {}", aws.region),
-        async { tokio::try_join!(group, rule, groups) },
-    )
-    .await?;
+    let (group_arn, rule_arn, log_groups) = config
+        .ui
+        .spin(
+            &format!("reading the existing objects in {}", aws.region),
+            async { tokio::try_join!(group, rule, groups) },
+        )
+        .await?;
     Ok(crate::export::ExistingIds {
         group_arn,
         rule_arn,

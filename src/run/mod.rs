@@ -119,7 +119,10 @@ pub(crate) fn execute(config: &Config) -> Result<Done, Error> {
         let mut cmd = Cli::command();
         let mut script = Vec::new();
         clap_complete::generate(*shell, &mut cmd, "cruddur-obs", &mut script);
-        return Ok(Done::raw(String::from_utf8_lossy(&script).into_owned(), exit::OK));
+        return Ok(Done::raw(
+            String::from_utf8_lossy(&script).into_owned(),
+            exit::OK,
+        ));
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -6,7 +6,9 @@ use super::*;
 fn honeycomb_key(config: &Config, settings: &HoneycombSettings) -> Result<Secret, Error> {
     match &settings.key {
         Some(key) => Ok(key.clone()),
-        None => config.ui.ask_secret("Honeycomb API key")?
+        None => config
+            .ui
+            .ask_secret("Honeycomb API key")?
             .ok_or_else(|| honeycomb::InputError::NoKey.into()),
     }
 }
@@ -17,11 +19,13 @@ pub(super) async fn honeycomb_check(
 ) -> Result<Done, Error> {
     let key = honeycomb_key(config, settings)?;
     let api = HoneycombApi::new(settings.timeout);
-    let report = config.ui.spin(
-        "checking the Honeycomb API key",
-        api.check(&key, settings.region, &settings.endpoints),
-    )
-    .await?;
+    let report = config
+        .ui
+        .spin(
+            "checking the Honeycomb API key",
+            api.check(&key, settings.region, &settings.endpoints),
+        )
+        .await?;
     if report.can_send_traces {
         Ok(Done::new(&report, exit::OK))
     } else {
@@ -40,11 +44,13 @@ pub(super) async fn honeycomb_send_test_span(
 ) -> Result<Done, Error> {
     let key = honeycomb_key(config, settings)?;
     let api = HoneycombApi::new(settings.timeout);
-    let report = config.ui.spin(
-        "checking the Honeycomb API key",
-        api.check(&key, settings.region, &settings.endpoints),
-    )
-    .await?;
+    let report = config
+        .ui
+        .spin(
+            "checking the Honeycomb API key",
+            api.check(&key, settings.region, &settings.endpoints),
+        )
+        .await?;
     if !report.can_send_traces {
         return Err(HoneycombError::CannotSend { key: report.key }.into());
     }
@@ -53,11 +59,13 @@ pub(super) async fn honeycomb_send_test_span(
         config.ui.say(reason);
         return Ok(Done::pending(&report, reason, None));
     }
-    let sent = config.ui.spin(
-        "sending a test span",
-        send_span(&api, settings, &key, report, service, dataset),
-    )
-    .await?;
+    let sent = config
+        .ui
+        .spin(
+            "sending a test span",
+            send_span(&api, settings, &key, report, service, dataset),
+        )
+        .await?;
     Ok(Done::new(&sent, exit::OK))
 }
 
@@ -124,11 +132,13 @@ pub(super) async fn rollbar_check(
         Error::Usage("no Rollbar access token: pass --access-token or set ROLLBAR_ACCESS_TOKEN (Rollbar: Project settings → Project Access Tokens)".into())
     })?;
     let client = http_client(s.timeout)?;
-    let report = config.ui.spin(
-        "checking the Rollbar token",
-        crate::rollbar::check(&client, &s.base, &token),
-    )
-    .await?;
+    let report = config
+        .ui
+        .spin(
+            "checking the Rollbar token",
+            crate::rollbar::check(&client, &s.base, &token),
+        )
+        .await?;
     if report.can_post_server_items == Some(false) {
         let e = crate::rollbar::RollbarError::LacksScope {
             token: report.token.clone(),
@@ -156,12 +166,21 @@ pub(super) async fn honeycomb_board(
                 .ui
                 .spin("reading the board", board::ensure(&api, &desired, true))
                 .await?;
-            return Ok(Done::pending(&report, "dry run: the board was not removed", None));
+            return Ok(Done::pending(
+                &report,
+                "dry run: the board was not removed",
+                None,
+            ));
         }
-        if !config.ui.agree(&format!("removing the board {}", s.name),
+        if !config.ui.agree(
+            &format!("removing the board {}", s.name),
             &format!("Remove the board {} and its saved queries?", s.name),
         )? {
-            return Ok(Done::pending(&"", "the board was not removed (not agreed)", None));
+            return Ok(Done::pending(
+                &"",
+                "the board was not removed (not agreed)",
+                None,
+            ));
         }
         let report = config
             .ui
@@ -171,7 +190,10 @@ pub(super) async fn honeycomb_board(
     }
     // Read and plan first; write only after agreement (creating is agreed by
     // running the command; changing a board someone may have edited is asked).
-    let preview = config.ui.spin("reading Honeycomb", board::ensure(&api, &desired, true)).await?;
+    let preview = config
+        .ui
+        .spin("reading Honeycomb", board::ensure(&api, &desired, true))
+        .await?;
     let writes = preview.plan.writes();
     if writes == 0 {
         return Ok(Done::new(&preview, exit::OK));
@@ -185,12 +207,20 @@ pub(super) async fn honeycomb_board(
     }
     if matches!(preview.plan.outcome, board::BoardOutcome::Update { .. }) {
         config.ui.say(&preview.to_string());
-        if !config.ui.agree(&format!("updating the board {}", s.name),
+        if !config.ui.agree(
+            &format!("updating the board {}", s.name),
             "Apply these changes to the board?",
         )? {
-            return Ok(Done::pending(&preview, "the board was not changed (not agreed)", None));
+            return Ok(Done::pending(
+                &preview,
+                "the board was not changed (not agreed)",
+                None,
+            ));
         }
     }
-    let report = config.ui.spin("writing the board", board::ensure(&api, &desired, false)).await?;
+    let report = config
+        .ui
+        .spin("writing the board", board::ensure(&api, &desired, false))
+        .await?;
     Ok(Done::new(&report, exit::OK))
 }

@@ -137,11 +137,13 @@ pub(super) async fn verify(
             },
         )
     };
-    let (x, l, h, r) = config.ui.spin(
-        "verifying X-Ray, CloudWatch Logs, Honeycomb and Rollbar",
-        async { tokio::join!(xray, logs, honeycomb, rollbar) },
-    )
-    .await;
+    let (x, l, h, r) = config
+        .ui
+        .spin(
+            "verifying X-Ray, CloudWatch Logs, Honeycomb and Rollbar",
+            async { tokio::join!(xray, logs, honeycomb, rollbar) },
+        )
+        .await;
     let report = VerifyReport {
         credentials: s.parts.aws().then_some(source),
         region,

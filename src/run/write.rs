@@ -34,7 +34,12 @@ pub(super) async fn gitpod_write(
     match gp {
         Some(gp) => {
             let saved = save_gp_env(config, settings, &gp)?;
-            Ok(then(done, saved, "gp env", "the variables were not saved with gp env"))
+            Ok(then(
+                done,
+                saved,
+                "gp env",
+                "the variables were not saved with gp env",
+            ))
         }
         None => Ok(done),
     }
@@ -84,7 +89,8 @@ fn save_gp_env(
         return Ok(exit::PENDING);
     }
     let what = format!("saving {names} with gp env");
-    if !config.ui.agree(&what,
+    if !config.ui.agree(
+        &what,
         &format!("Save {names} with gp env for the next workspaces?"),
     )? {
         return Ok(exit::PENDING);
@@ -151,9 +157,9 @@ pub(super) fn write_files(config: &Config, planned: Vec<PlannedFile>) -> Result<
             .map(|p| p.path.display().to_string())
             .collect();
         let names = names.join(" and ");
-        config.ui.agree(&format!("writing {names}"),
-            &format!("Write {names}?"),
-        )?
+        config
+            .ui
+            .agree(&format!("writing {names}"), &format!("Write {names}?"))?
     };
     let mut reports = Vec::new();
     for p in planned {
@@ -169,9 +175,7 @@ pub(super) fn write_files(config: &Config, planned: Vec<PlannedFile>) -> Result<
         files: reports
             .into_iter()
             .map(|mut r| {
-                if config.ui.output == Output::Text
-                    && r.status != FileStatus::WouldChange
-                {
+                if config.ui.output == Output::Text && r.status != FileStatus::WouldChange {
                     r.diff = None;
                 }
                 r
@@ -210,9 +214,10 @@ pub(super) fn write_files_reporting_to_stderr(
         .map(|p| p.path.display().to_string())
         .collect();
     let names = names.join(" and ");
-    if !config.ui.agree(&format!("writing {names}"),
-        &format!("Write {names}?"),
-    )? {
+    if !config
+        .ui
+        .agree(&format!("writing {names}"), &format!("Write {names}?"))?
+    {
         return Ok(exit::PENDING);
     }
     for p in planned {
@@ -242,7 +247,8 @@ pub(super) fn make_port_public(
         config.ui.say(&format!("would run: {shown}"));
         return Ok(exit::PENDING);
     }
-    if !config.ui.agree(&format!("running {shown}"),
+    if !config.ui.agree(
+        &format!("running {shown}"),
         "Make the backend's port 4567 public in this codespace (gh)?",
     )? {
         return Ok(exit::PENDING);
@@ -253,19 +259,26 @@ pub(super) fn make_port_public(
         .output()
     {
         Ok(out) if out.status.success() => {
-            config.ui.say(&format!("port 4567 is public in {codespace}"));
+            config
+                .ui
+                .say(&format!("port 4567 is public in {codespace}"));
             Ok(exit::OK)
         }
         Ok(out) => {
             let said = String::from_utf8_lossy(&out.stderr);
             config.ui.warn(
-                &format!("{shown} failed: {}", said.lines().next().unwrap_or_default()),
+                &format!(
+                    "{shown} failed: {}",
+                    said.lines().next().unwrap_or_default()
+                ),
                 Some("run it yourself, or set the port's visibility in the Ports tab"),
             );
             Ok(exit::FAILURE)
         }
         Err(e) => {
-            config.ui.warn(&format!("cannot run {}: {e}", gh.display()), None);
+            config
+                .ui
+                .warn(&format!("cannot run {}: {e}", gh.display()), None);
             Ok(exit::FAILURE)
         }
     }

@@ -21,8 +21,8 @@ use crate::parts::Part;
 use crate::plan::{Outcome, Planned as _, Step};
 use crate::resource::{self, Planned, Target};
 use crate::secret::Secret;
-use crate::xray::api::XrayApi;
 use crate::ui::{Done, Output};
+use crate::xray::api::XrayApi;
 use crate::{compose, workspace, xray};
 
 mod checks;
@@ -62,7 +62,11 @@ fn next_steps(report: &SetupReport, planned_files: &[FileReport]) -> Vec<String>
 }
 
 /// Runs `init`, `plan`, `status` or `destroy`; returns the exit code.
-pub(crate) async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> Result<Done, Error> {
+pub(crate) async fn run(
+    config: &Config,
+    s: &SetupSettings,
+    mode: SetupMode,
+) -> Result<Done, Error> {
     let mut early = Vec::new();
     let key = match honeycomb_key(config, s, mode).await {
         Ok(Some(key)) => Some(key),
@@ -167,7 +171,11 @@ pub(crate) async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> 
             .into_iter()
             .map(|f| f.unapplied(true))
             .collect();
-        return Ok(Done::pending(&report, "nothing was applied (not agreed)", None));
+        return Ok(Done::pending(
+            &report,
+            "nothing was applied (not agreed)",
+            None,
+        ));
     }
 
     // Apply everything concurrently.
@@ -218,8 +226,9 @@ pub(crate) async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> 
             _ => board::ensure(api, &desired, false).await.map(Ok),
         })
     };
-    let (xray_results, logs_results, file_results, board_result) =
-        config.ui.spin("applying the plan", async {
+    let (xray_results, logs_results, file_results, board_result) = config
+        .ui
+        .spin("applying the plan", async {
             tokio::join!(xray_apply, logs_apply, files_apply, board_apply)
         })
         .await;
@@ -271,6 +280,10 @@ fn finished(report: &SetupReport, mode: SetupMode, dry_run: bool) -> Done {
             Some("run `cruddur-obs init` (without --dry-run) to make them"),
         ),
         exit::PENDING => done.with_code(code, "not everything was done: see the report", None),
-        _ => done.with_code(code, "some parts failed: see \"failures\" in the report", None),
+        _ => done.with_code(
+            code,
+            "some parts failed: see \"failures\" in the report",
+            None,
+        ),
     }
 }

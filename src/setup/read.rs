@@ -78,10 +78,12 @@ pub(super) async fn read_all(
         let targets = s.log_groups.iter().cloned().map(|g| target(g, destroying));
         Some(try_join_all(targets.map(|t| resource::plan(api, t))).await)
     };
-    let (honeycomb, xray, logs) = config.ui.spin("reading Honeycomb, X-Ray and CloudWatch Logs", async {
-        tokio::join!(honeycomb, xray, logs)
-    })
-    .await;
+    let (honeycomb, xray, logs) = config
+        .ui
+        .spin("reading Honeycomb, X-Ray and CloudWatch Logs", async {
+            tokio::join!(honeycomb, xray, logs)
+        })
+        .await;
 
     let honeycomb = match honeycomb {
         Some(Ok(report)) => Some(report),
@@ -266,8 +268,9 @@ pub(super) async fn honeycomb_key(
     }
     let api = HoneycombApi::new(s.honeycomb.timeout);
     for _ in 0..3 {
-        let Some(key) = config.ui.ask_secret("Honeycomb API key (Environment settings → API keys)",
-        )?
+        let Some(key) = config
+            .ui
+            .ask_secret("Honeycomb API key (Environment settings → API keys)")?
         else {
             return Ok(None);
         };

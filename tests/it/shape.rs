@@ -12,6 +12,8 @@ use xray_emulator::{Emulator, Fault, FaultKind};
 
 const WEEK1: &str = "compose/bootcamp-week1.yml";
 const KEY: &str = "hcaik_01j9zzzzzzzzzzzzzzzzzzzzzzq8t3m4k5n6p7r8s9t0v1w2x3y4z5a6b7";
+/// A key Honeycomb knows that may not send events.
+const READ_ONLY_KEY: &str = "hcaik_01j9yyyyyyyyyyyyyyyyyyyyyyq8t3m4k5n6p7r8s9t0v1w2x3y4z5r0k9";
 
 /// A temp dir holding the course's week-1 compose file.
 fn week1() -> tempfile::TempDir {
@@ -257,6 +259,17 @@ async fn every_command_and_outcome_prints_exactly_one_json_document() {
         .respond_with(ResponseTemplate::new(200).set_body_json(auth_ok()))
         .mount(&stub)
         .await;
+    let mut read_only = auth_ok();
+    read_only["api_key_access"]["events"] = json!(false);
+    Mock::given(method("GET"))
+        .and(path("/1/auth"))
+        .and(wiremock::matchers::header(
+            "x-honeycomb-team",
+            READ_ONLY_KEY,
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(read_only))
+        .mount(&stub)
+        .await;
     Mock::given(method("GET"))
         .and(path("/1/auth"))
         .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": "unknown API key"})))
@@ -272,8 +285,16 @@ async fn every_command_and_outcome_prints_exactly_one_json_document() {
     std::fs::write(bad.path().join("docker-compose.yml"), "services: [\n").unwrap();
     std::fs::write(bad.path().join(".gitpod.yml"), "ports: 3000\n").unwrap();
 
-    // (args, where, key, expected exit code, top-level field the document must have)
+    // (args, where, key, expected exit code, field the report must have: at the
+    // top on exit 0, under "report" otherwise; "error" when there is no report)
     let cases: Vec<(Vec<&str>, &std::path::Path, &str, i32, &str)> = vec![
+        (
+            vec!["honeycomb", "check"],
+            dir.path(),
+            READ_ONLY_KEY,
+            4,
+            "can_send_traces",
+        ),
         (
             vec!["honeycomb", "check"],
             dir.path(),
@@ -369,7 +390,7 @@ async fn every_command_and_outcome_prints_exactly_one_json_document() {
         (vec!["destroy", "--yes"], dir.path(), KEY, 0, "cloud"),
     ];
     for (args, cwd, key, code, field) in cases {
-        // Also with -vv (debug logs): neither the key nor the AWS secret in any output.
+        // Also with -vvv (every crate's debug logs): neither the key nor the AWS secret in any output.
         let loud = isolated("cruddur-obs")
             .current_dir(cwd)
             .env("HONEYCOMB_API_KEY", key)
@@ -378,14 +399,14 @@ async fn every_command_and_outcome_prints_exactly_one_json_document() {
             .env("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", &moto.url)
             .env("AWS_ENDPOINT_URL_STS", &moto.url)
             .args(&args)
-            .args(["--output", "json", "-vv", "--dry-run"])
+            .args(["--output", "json", "-vvv", "--dry-run"])
             .output()
             .unwrap();
         let all = format!("{}{}", stdout(&loud), stderr(&loud));
         for secret in [KEY, crate::common::SECRET_KEY] {
             assert!(
                 !all.contains(&secret[..20]),
-                "{args:?} -vv: a secret leaked:\n{all}"
+                "{args:?} -vvv: a secret leaked:\n{all}"
             );
         }
         let out = isolated("cruddur-obs")
@@ -406,9 +427,19 @@ async fn every_command_and_outcome_prints_exactly_one_json_document() {
             "{args:?}: {doc:#}\n{}",
             stderr(&out)
         );
-        assert!(doc.get(field).is_some(), "{args:?}: no {field}: {doc:#}");
-        if field == "error" {
-            assert_eq!(doc["exit_code"], code, "{args:?}");
+        if code == 0 {
+            assert!(doc.get(field).is_some(), "{args:?}: no {field}: {doc:#}");
+            assert!(doc.get("error").is_none(), "{args:?}: {doc:#}");
+        } else {
+            assert_eq!(doc["exit_code"], code, "{args:?}: {doc:#}");
+            assert!(doc["error"].is_string(), "{args:?}: no error: {doc:#}");
+            assert!(doc.get("help").is_some(), "{args:?}: no help: {doc:#}");
+            if field != "error" {
+                assert!(
+                    doc["report"].get(field).is_some(),
+                    "{args:?}: no report.{field}: {doc:#}"
+                );
+            }
         }
         assert!(!stdout(&out).contains(KEY), "{args:?}: the key leaked");
     }

@@ -171,10 +171,13 @@ fn dry_run_on_a_fresh_account_reports_pending_work_and_writes_nothing() {
         .status(3)
         .run()
         .json();
-    assert_eq!(doc["dry_run"], true);
-    assert_eq!(doc["region"], "us-east-1");
-    assert_eq!(doc["outcomes"][0]["kind"], "xray-group");
-    assert_eq!(doc["outcomes"][0]["status"], "would-create");
+    assert_eq!(doc["error"], "dry run: nothing was changed");
+    assert_eq!(doc["exit_code"], 3);
+    let report = &doc["report"];
+    assert_eq!(report["dry_run"], true);
+    assert_eq!(report["region"], "us-east-1");
+    assert_eq!(report["outcomes"][0]["kind"], "xray-group");
+    assert_eq!(report["outcomes"][0]["status"], "would-create");
     assert!(emu.mutating_requests().is_empty());
     assert!(group_named(&emu, "us-east-1", "Cruddur").is_none());
 }
