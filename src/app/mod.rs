@@ -24,7 +24,7 @@ pub(crate) use app_py::{plan_app_py, CALL_LINE};
 pub(crate) use python::{detect, migrate, Detection};
 pub(crate) use requirements::{packages, plan_requirements};
 
-use python::{Dead, Risk};
+use python::{Dead, Marker, Risk};
 
 /// Why a file cannot be edited safely. Each carries the file name as given by
 /// the caller and, where there is one, the 1-based line.
@@ -121,9 +121,17 @@ pub(crate) fn module_name(part: Part) -> &'static str {
 pub(crate) fn by_hand(d: &Detection, wanted: Parts) -> Parts {
     d.live
         .iter()
+        .filter(|f| counts(f.marker))
         .map(|f| f.marker.part())
         .collect::<Parts>()
         .within(wanted)
+}
+
+/// Whether a live call sets its part up: `FlaskInstrumentor` alone makes spans
+/// for a tracer provider nobody set, so they go nowhere; Honeycomb is set up by
+/// `set_tracer_provider`.
+fn counts(marker: Marker) -> bool {
+    marker != Marker::FlaskInstrumentor
 }
 
 /// Where things are, for notes: `at(rel, line)` gives `backend-flask/lib/x.py:4`
@@ -146,7 +154,7 @@ pub(crate) fn hand_notes(
     let mut notes = Vec::new();
     let hand = by_hand(d, wanted);
     for part in hand.iter() {
-        let Some(f) = d.live.iter().find(|f| f.marker.part() == part) else {
+        let Some(f) = d.live.iter().find(|f| f.marker.part() == part && counts(f.marker)) else {
             continue;
         };
         let via = match &f.via {
@@ -160,6 +168,23 @@ pub(crate) fn hand_notes(
             part_label(part),
             f.marker.call()
         ));
+    }
+    let instrumentor = d
+        .live
+        .iter()
+        .find(|f| f.marker == Marker::FlaskInstrumentor);
+    if let (Some(f), false) = (instrumentor, hand.has(Part::Honeycomb)) {
+        if wanted.has(Part::Honeycomb) {
+            let via = match &f.via {
+                Some((line, what)) => format!(" (by `{what}` at {})", at("app.py", *line)),
+                None => String::new(),
+            };
+            notes.push(format!(
+                "{}: `FlaskInstrumentor(...)` runs{via} but no tracer provider is set, so its \
+                 spans go nowhere: lib/observability.py sets one up for Honeycomb (OpenTelemetry)",
+                at(&f.file, f.line)
+            ));
+        }
     }
     for part in wanted.minus(hand).iter() {
         let Some((f, why)) = d.dead.iter().find(|(f, _)| f.marker.part() == part) else {

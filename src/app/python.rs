@@ -168,6 +168,7 @@ pub(crate) fn detect(app_text: &str, read: &dyn Fn(&str) -> Option<String>) -> D
         dead: None,
         via: None,
         depth: 0,
+        off: Rc::default(),
     };
     w.stmts(&app.ast.body, &ctx);
     w.finish()
@@ -264,6 +265,17 @@ impl Module {
             hit
         }
         find(&self.ast.body, name)
+    }
+
+    /// The `__init__` of the module-level class `name`.
+    fn constructor(&self, name: &str) -> Option<&ast::StmtFunctionDef> {
+        self.ast.body.iter().find_map(|s| match s {
+            Stmt::ClassDef(c) if c.name.as_str() == name => c.body.iter().find_map(|s| match s {
+                Stmt::FunctionDef(f) if f.name.as_str() == "__init__" => Some(f),
+                _ => None,
+            }),
+            _ => None,
+        })
     }
 
     /// What module-level imports bind each name to, as absolute dotted paths
@@ -410,6 +422,10 @@ struct Ctx {
     /// Where `app.py` leaves for another file on the way here.
     via: Option<(usize, String)>,
     depth: usize,
+    /// The parameters of the function being walked that the call (or their
+    /// default) sets to a false literal: `if xray_active:` never runs for
+    /// `Telemetry(app, xray_active=False)`.
+    off: Rc<HashSet<String>>,
 }
 
 impl Ctx {
@@ -427,6 +443,7 @@ impl Ctx {
             dead: self.dead.clone(),
             via,
             depth: self.depth + 1,
+            off: Rc::default(),
         }
     }
 }
@@ -501,7 +518,7 @@ impl Walker<'_> {
                     self.exprs(&d.expression, ctx);
                     self.first_request_hook(&d.expression, ctx);
                     if is_hook(&d.expression) {
-                        self.function_body(ctx.module.clone(), f, s.start(), ctx);
+                        self.function_body(ctx.module.clone(), f, (s.start(), None), ctx);
                     }
                 }
             }
@@ -516,7 +533,8 @@ impl Walker<'_> {
                 self.exprs(&i.test, ctx);
                 let never = |test: &Expr, ctx: &Ctx| -> Ctx {
                     let mut c = ctx.clone();
-                    if c.dead.is_none() && is_falsy(test) {
+                    let off = matches!(test, Expr::Name(n) if ctx.off.contains(n.id.as_str()));
+                    if c.dead.is_none() && (is_falsy(test) || off) {
                         c.dead = Some(Dead::NeverTrue {
                             line: ctx.module.line(test.start()),
                         });
@@ -640,7 +658,9 @@ impl Walker<'_> {
                 if let Some(k) = kw("log_group") {
                     self.risk(ctx, k.start(), Risk::LogGroupKeyword);
                 }
-                if !kw("create_log_group").is_some_and(|k| is_falsy(&k.value)) {
+                if !kw("create_log_group").is_some_and(|k| is_falsy(&k.value))
+                    && kw("log_group_retention_days").is_none()
+                {
                     self.risk(ctx, call.start(), Risk::CreatesLogGroup);
                 }
             }
@@ -679,7 +699,11 @@ impl Walker<'_> {
         let module = ctx.module.clone();
         if path.len() == 1 {
             if let Some(f) = module.function(&path[0]) {
-                self.function_body(module.clone(), f, call.start(), ctx);
+                self.function_body(module.clone(), f, (call.start(), Some(call)), ctx);
+                return;
+            }
+            if let Some(init) = module.constructor(&path[0]) {
+                self.method_body(module.clone(), init, call, ctx);
                 return;
             }
         }
@@ -696,15 +720,37 @@ impl Walker<'_> {
             return;
         };
         if let Some(f) = target.function(name) {
-            self.function_body(target.clone(), f, call.start(), ctx);
+            self.function_body(target.clone(), f, (call.start(), Some(call)), ctx);
+        } else if let Some(init) = target.constructor(name) {
+            self.method_body(target.clone(), init, call, ctx);
         }
     }
 
+    /// A class's `__init__`, run by `Class(...)`: the call's arguments start
+    /// after `self`.
+    fn method_body(
+        &mut self,
+        module: Rc<Module>,
+        init: &ast::StmtFunctionDef,
+        call: &ast::ExprCall,
+        ctx: &Ctx,
+    ) {
+        let key = (module.rel.clone(), init.name.to_string(), ctx.dead.is_none());
+        if !self.walked.insert(key) {
+            return;
+        }
+        let name = init.name.to_string();
+        let mut inner = ctx.hop(module, call.start(), || format!("{name}(...)"));
+        inner.off = Rc::new(false_parameters(init, call, 1));
+        self.stmts(&init.body, &inner);
+    }
+
+    /// A function's body, run from `at` (by `call`, when it is a call).
     fn function_body(
         &mut self,
         module: Rc<Module>,
         f: &ast::StmtFunctionDef,
-        at: TextSize,
+        (at, call): (TextSize, Option<&ast::ExprCall>),
         ctx: &Ctx,
     ) {
         let key = (module.rel.clone(), f.name.to_string(), ctx.dead.is_none());
@@ -712,7 +758,10 @@ impl Walker<'_> {
             return;
         }
         let name = f.name.to_string();
-        let inner = ctx.hop(module, at, || format!("{name}(...)"));
+        let mut inner = ctx.hop(module, at, || format!("{name}(...)"));
+        if let Some(call) = call {
+            inner.off = Rc::new(false_parameters(f, call, 0));
+        }
         self.stmts(&f.body, &inner);
     }
 
@@ -801,6 +850,42 @@ fn is_hook(e: &Expr) -> bool {
         a.attr.as_str(),
         "before_first_request" | "before_request" | "before_app_first_request" | "before_app_request"
     ))
+}
+
+/// The parameters of `f` that `call` (or, when it does not set them, their
+/// default) sets to a false literal. `skip`: leading parameters the call does
+/// not pass (`self`). Positional arguments after a `*args` are not matched.
+fn false_parameters(f: &ast::StmtFunctionDef, call: &ast::ExprCall, skip: usize) -> HashSet<String> {
+    let p = &f.parameters;
+    let keyword = |name: &str| {
+        call.arguments
+            .keywords
+            .iter()
+            .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == name))
+            .map(|k| &k.value)
+    };
+    let starred = call
+        .arguments
+        .args
+        .iter()
+        .position(|a| matches!(a, Expr::Starred(_)))
+        .unwrap_or(call.arguments.args.len());
+    let positional = p.posonlyargs.iter().chain(p.args.iter()).skip(skip);
+    let mut out = HashSet::new();
+    for (i, param) in positional.enumerate() {
+        let name = param.parameter.name.as_str();
+        let given = keyword(name).or_else(|| call.arguments.args[..starred].get(i));
+        if given.or(param.default.as_deref()).is_some_and(is_falsy) {
+            out.insert(name.to_string());
+        }
+    }
+    for param in &p.kwonlyargs {
+        let name = param.parameter.name.as_str();
+        if keyword(name).or(param.default.as_deref()).is_some_and(is_falsy) {
+            out.insert(name.to_string());
+        }
+    }
+    out
 }
 
 fn is_falsy(e: &Expr) -> bool {

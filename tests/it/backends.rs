@@ -86,6 +86,29 @@ fn the_course_refactor_into_lib_is_not_instrumented_twice() {
 }
 
 #[test]
+fn a_class_that_sets_everything_up_counts_with_the_switches_its_caller_passes() {
+    let (_dir, ran) = write("telemetry-class");
+    // X-Ray is switched off by `xray_active=False`: not by hand, so the module
+    // does it (and says why); the other three run in Telemetry.__init__.
+    assert_eq!(
+        call_line(&ran),
+        "init_observability(app, skip=(\"honeycomb\", \"cloudwatch-logs\", \"rollbar\",))"
+    );
+    let out = ran.all_output();
+    assert!(!out.contains("which nothing calls"), "{out}");
+    // The handler sets a retention: no "kept forever" note.
+    assert!(!out.contains("kept forever"), "{out}");
+    ran.snapshot("backends_telemetry_class");
+}
+
+#[test]
+fn flask_instrumentor_without_a_tracer_provider_is_not_honeycomb() {
+    let (_dir, ran) = write("instrumentor-only");
+    assert_eq!(call_line(&ran), "init_observability(app)");
+    ran.snapshot("backends_instrumentor_only");
+}
+
+#[test]
 fn a_rollbar_setup_nobody_calls_is_not_trusted() {
     let (_dir, ran) = write("rollbar-never-called");
     assert_eq!(call_line(&ran), "init_observability(app)");
