@@ -63,7 +63,9 @@ fn next_steps(report: &SetupReport, planned_files: &[FileReport]) -> Vec<String>
 /// Runs `init`, `plan`, `status` or `destroy`; returns the exit code.
 pub(crate) async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> Result<u8, Error> {
     let mut early = Vec::new();
-    let key = match honeycomb_key(config, s, mode).await {
+    // The run's one HTTP client; a part that needs it fails when it cannot be made.
+    let http = crate::http::HttpClient::new(s.honeycomb.timeout, s.honeycomb.timeout);
+    let key = match honeycomb_key(config, s, mode, &http).await {
         Ok(Some(key)) => Some(key),
         Ok(None) if s.parts.has(Part::Honeycomb) && mode != SetupMode::Destroy => {
             early.push(Failure::new(
@@ -75,7 +77,7 @@ pub(crate) async fn run(config: &Config, s: &SetupSettings, mode: SetupMode) -> 
         Ok(None) => None,
         Err(e) => return Err(e),
     };
-    let mut reading = read_all(config, s, mode, key).await;
+    let mut reading = read_all(config, s, mode, key, &http).await;
     reading.failures.splice(0..0, early);
     let region = reading.aws.as_ref().map(|a| a.region.clone());
     let command = match mode {
