@@ -51,8 +51,8 @@ pub(crate) enum Error {
     Rollbar(#[from] crate::rollbar::RollbarError),
     #[error(transparent)]
     Board(#[from] crate::honeycomb::board::BoardError),
-    #[error("cannot set up the HTTP client: {0}")]
-    Http(String),
+    #[error(transparent)]
+    Http(#[from] crate::http::ClientInitError),
     #[error(transparent)]
     Devcontainer(#[from] crate::devcontainer::DevcontainerError),
     #[error(transparent)]
@@ -136,16 +136,17 @@ impl Error {
             Error::Gitpod(_) => exit::FAILURE,
             Error::App(_) => exit::BAD_INPUT,
             Error::Rollbar(e) if e.is_auth() => exit::AUTH,
-            Error::Rollbar(crate::rollbar::RollbarError::Insecure { .. }) => exit::BAD_INPUT,
+            Error::Rollbar(e) if e.is_bad_input() => exit::BAD_INPUT,
             Error::Rollbar(_) | Error::Http(_) => exit::FAILURE,
             Error::Board(e) if e.is_auth() => exit::AUTH,
-            Error::Board(crate::honeycomb::board::BoardError::Insecure { .. }) => exit::BAD_INPUT,
+            Error::Board(e) if e.is_bad_input() => exit::BAD_INPUT,
             Error::Board(_) => exit::FAILURE,
             Error::Devcontainer(e) if e.is_bad_input() => exit::BAD_INPUT,
             Error::Devcontainer(_) => exit::FAILURE,
             Error::File(e) if e.is_bad_input() => exit::BAD_INPUT,
             Error::Compose(_) | Error::File(_) => exit::FAILURE,
             Error::Honeycomb(e) if e.is_auth() => exit::AUTH,
+            Error::Honeycomb(e) if e.is_bad_input() => exit::BAD_INPUT,
             Error::Honeycomb(_) => exit::FAILURE,
             Error::NeedsConfirmation { .. } => exit::NEEDS_CONFIRMATION,
             Error::ReadFile { .. } | Error::Usage(_) => exit::BAD_INPUT,

@@ -15,6 +15,9 @@
 //!
 //! [`Reply`] holds the raw body and stays inside the crate: whatever is shown from
 //! it goes through [`scrub`] first.
+//!
+//! Whatever goes wrong on the way is a [`TransportError`], one type for every
+//! service, naming the [`Service`] it was talking to in its messages and help.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -85,40 +88,49 @@ impl HttpClient {
 
     /// Picks the client for `url`: https → the normal one; http to loopback → the
     /// one without proxy; anything else is refused before a byte is sent.
-    fn client_for(&self, url: &Url) -> Result<&reqwest::Client, Failure> {
+    fn client_for(
+        &self,
+        service: &'static Service,
+        url: &Url,
+    ) -> Result<&reqwest::Client, TransportError> {
         match url.scheme() {
             "https" => Ok(&self.proxied),
             "http" if is_loopback(url) => Ok(&self.direct),
-            _ => Err(Failure::Insecure {
+            _ => Err(TransportError::Insecure {
+                service,
                 url: url.to_string(),
             }),
         }
     }
 
     /// Sends one request (with the retries described in the module docs) and
-    /// reads the body, capped. 429, 5xx and 3xx come back as [`Failure`]s.
+    /// reads the body, capped. 429, 5xx and 3xx come back as [`TransportError`]s
+    /// naming `service`.
     pub(crate) async fn send(
         &self,
+        service: &'static Service,
         method: Method,
         url: Url,
         auth: (&'static str, &Secret),
         json_body: Option<String>,
-    ) -> Result<Reply, Failure> {
-        self.send_with_headers(method, url, auth, HeaderMap::new(), json_body)
+    ) -> Result<Reply, TransportError> {
+        self.send_with_headers(service, method, url, auth, HeaderMap::new(), json_body)
             .await
     }
 
     /// [`HttpClient::send`] with more (non-secret) headers.
     pub(crate) async fn send_with_headers(
         &self,
+        service: &'static Service,
         method: Method,
         url: Url,
         auth: (&'static str, &Secret),
         mut headers: HeaderMap,
         json_body: Option<String>,
-    ) -> Result<Reply, Failure> {
-        let client = self.client_for(&url)?;
-        let mut value = HeaderValue::from_str(auth.1.expose()).map_err(|_| Failure::BadSecret)?;
+    ) -> Result<Reply, TransportError> {
+        let client = self.client_for(service, &url)?;
+        let mut value = HeaderValue::from_str(auth.1.expose())
+            .map_err(|_| TransportError::BadSecret { service })?;
         value.set_sensitive(true);
         headers.insert(HeaderName::from_static(auth.0), value);
         if json_body.is_some() {
@@ -137,12 +149,13 @@ impl HttpClient {
             let mut response = request
                 .send()
                 .await
-                .map_err(|e| self.transport(&url, idempotent, e))?;
+                .map_err(|e| self.transport(service, &url, idempotent, e))?;
             let status = response.status();
             if status == StatusCode::TOO_MANY_REQUESTS {
                 let after = retry_after(response.headers());
                 return Err(Attempt {
-                    failure: Failure::RateLimited {
+                    failure: TransportError::RateLimited {
+                        service,
                         url: url.to_string(),
                         retry_after: after.map(|d| d.as_secs()),
                     },
@@ -156,7 +169,8 @@ impl HttpClient {
             }
             if status.is_server_error() {
                 return Err(Attempt {
-                    failure: Failure::Server {
+                    failure: TransportError::Server {
+                        service,
                         url: url.to_string(),
                         status: status.as_u16(),
                         retried: idempotent,
@@ -172,7 +186,8 @@ impl HttpClient {
                     .map(|v| scrub(&String::from_utf8_lossy(v.as_bytes()), secret))
                     .unwrap_or_else(|| "(no Location header)".into());
                 return Err(Attempt {
-                    failure: Failure::Redirect {
+                    failure: TransportError::Redirect {
+                        service,
                         url: url.to_string(),
                         status: status.as_u16(),
                         location,
@@ -181,11 +196,12 @@ impl HttpClient {
                     after: None,
                 });
             }
-            let body = read_capped(&mut response, &url)
+            let body = read_capped(service, &mut response, &url)
                 .await
                 .map_err(|f| match f {
-                    Failure::Lost { url, cause, .. } => Attempt {
-                        failure: Failure::Lost {
+                    TransportError::Lost { url, cause, .. } => Attempt {
+                        failure: TransportError::Lost {
+                            service,
                             url,
                             cause,
                             retried: idempotent,
@@ -216,10 +232,17 @@ impl HttpClient {
             .map_err(|a| a.failure)
     }
 
-    fn transport(&self, url: &Url, idempotent: bool, e: reqwest::Error) -> Attempt {
+    fn transport(
+        &self,
+        service: &'static Service,
+        url: &Url,
+        idempotent: bool,
+        e: reqwest::Error,
+    ) -> Attempt {
         if e.is_timeout() {
             Attempt {
-                failure: Failure::Timeout {
+                failure: TransportError::Timeout {
+                    service,
                     url: url.to_string(),
                     secs: self.request_timeout.as_secs_f64(),
                 },
@@ -229,7 +252,8 @@ impl HttpClient {
         } else if e.is_connect() {
             // Never connected: nothing was sent, so even a POST may be tried again.
             Attempt {
-                failure: Failure::Connect {
+                failure: TransportError::Connect {
+                    service,
                     url: url.to_string(),
                     cause: innermost_cause(&e),
                 },
@@ -238,7 +262,8 @@ impl HttpClient {
             }
         } else {
             Attempt {
-                failure: Failure::Lost {
+                failure: TransportError::Lost {
+                    service,
                     url: url.to_string(),
                     cause: innermost_cause(&e),
                     retried: idempotent,
@@ -253,7 +278,7 @@ impl HttpClient {
 /// One attempt's failure: what it was, whether to try again, and when.
 #[derive(Debug)]
 struct Attempt {
-    failure: Failure,
+    failure: TransportError,
     retry: bool,
     after: Option<Duration>,
 }
@@ -265,48 +290,176 @@ pub(crate) struct Reply {
     pub body: String,
 }
 
-/// What went wrong on the way. Every field is safe to show (no secret).
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Failure {
+impl Reply {
+    /// This reply as an answer `service` does not give: its status and its body,
+    /// scrubbed of `secret` and shortened.
+    pub(crate) fn unexpected(
+        &self,
+        service: &'static Service,
+        url: &Url,
+        secret: &Secret,
+    ) -> TransportError {
+        TransportError::Unexpected {
+            service,
+            url: url.to_string(),
+            status: Some(self.status.as_u16()),
+            detail: if self.body.trim().is_empty() {
+                "an empty reply".into()
+            } else {
+                scrub_short(&self.body, secret, 300)
+            },
+        }
+    }
+}
+
+/// The service at the other end, as its errors name it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Service {
+    /// "Honeycomb", "Rollbar".
+    pub name: &'static str,
+    /// What its secret is called: "key", "token".
+    pub secret: &'static str,
+    /// How the user points us elsewhere, short ("--api-endpoint").
+    pub endpoint: &'static str,
+    /// The same with its environment variable ("--api-endpoint / HONEYCOMB_API_ENDPOINT").
+    pub endpoint_long: &'static str,
+    /// Where the service reports its own outages.
+    pub status_page: &'static str,
+    /// Why a redirect is not followed.
+    pub redirect_note: &'static str,
+}
+
+/// What went wrong on the way to a service, the same for every service: each
+/// service's error carries it as its one `Transport` variant. Every field is safe
+/// to show (no secret; bodies are scrubbed before they get here).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TransportError {
+    #[error("no answer from {url} within {secs}s")]
     Timeout {
+        service: &'static Service,
         url: String,
         secs: f64,
     },
+    /// Never connected (DNS, refused, TLS): nothing was sent.
+    #[error("cannot connect to {url}: {cause}")]
     Connect {
+        service: &'static Service,
         url: String,
         cause: String,
     },
+    #[error("the connection to {url} was lost{}: {cause}", if *retried { " on every try" } else { "" })]
     Lost {
+        service: &'static Service,
         url: String,
         cause: String,
+        /// Whether it was tried again (a request that changes nothing). When not
+        /// (a POST), it may have arrived.
         retried: bool,
     },
-    Insecure {
-        url: String,
-    },
-    TooLarge {
-        url: String,
-    },
-    Redirect {
-        url: String,
-        status: u16,
-        location: String,
-    },
+    #[error("{url} is rate limiting (429){}", retry_after.map(|s| format!(", retry after {s}s")).unwrap_or_default())]
     RateLimited {
+        service: &'static Service,
         url: String,
         retry_after: Option<u64>,
     },
+    #[error("{url} answered {status}{}", if *retried { " after retries" } else { "" })]
     Server {
+        service: &'static Service,
         url: String,
         status: u16,
         /// Whether it was tried again (a request that changes nothing).
         retried: bool,
     },
-    BadSecret,
+    #[error("unexpected answer from {url}: HTTP {status} redirecting to {}: not followed ({})", location.chars().take(200).collect::<String>(), service.redirect_note)]
+    Redirect {
+        service: &'static Service,
+        url: String,
+        status: u16,
+        /// Scrubbed of the secret.
+        location: String,
+    },
+    #[error("unexpected answer from {url}: the answer is larger than {} KiB", BODY_LIMIT / 1024)]
+    TooLarge {
+        service: &'static Service,
+        url: String,
+    },
+    /// An answer that is not what the service gives (not JSON, an unknown status).
+    #[error("unexpected answer from {url}{}: {detail}", status.map(|s| format!(" ({s})")).unwrap_or_default())]
+    Unexpected {
+        service: &'static Service,
+        url: String,
+        status: Option<u16>,
+        /// Scrubbed of the secret.
+        detail: String,
+    },
+    #[error("refusing to send the {} {} over plain http to {url}", service.name, service.secret)]
+    Insecure {
+        service: &'static Service,
+        url: String,
+    },
+    #[error("the {} {} contains characters that cannot be sent in a header", service.name, service.secret)]
+    BadSecret { service: &'static Service },
 }
 
-async fn read_capped(response: &mut reqwest::Response, url: &Url) -> Result<String, Failure> {
-    let too_large = || Failure::TooLarge {
+impl TransportError {
+    pub(crate) fn service(&self) -> &'static Service {
+        match self {
+            TransportError::Timeout { service, .. }
+            | TransportError::Connect { service, .. }
+            | TransportError::Lost { service, .. }
+            | TransportError::RateLimited { service, .. }
+            | TransportError::Server { service, .. }
+            | TransportError::Redirect { service, .. }
+            | TransportError::TooLarge { service, .. }
+            | TransportError::Unexpected { service, .. }
+            | TransportError::Insecure { service, .. }
+            | TransportError::BadSecret { service } => service,
+        }
+    }
+
+    /// A secret that cannot be sent: exit 4, like a rejected one.
+    pub(crate) fn is_auth(&self) -> bool {
+        matches!(self, TransportError::BadSecret { .. })
+    }
+
+    /// Plain http off loopback: exit 2. The rest is trouble on the way: exit 1.
+    pub(crate) fn is_bad_input(&self) -> bool {
+        matches!(self, TransportError::Insecure { .. })
+    }
+
+    pub(crate) fn help(&self) -> Option<String> {
+        let s = self.service();
+        Some(match self {
+            TransportError::Timeout { .. } => format!("check the network or {}, or raise --timeout", s.endpoint),
+            TransportError::Connect { .. } => format!("check the network, DNS and {}", s.endpoint_long),
+            TransportError::Lost { retried: true, .. } => "something on the way (a proxy, VPN or firewall) cuts the connections: check the network and run again".into(),
+            TransportError::Lost { retried: false, .. } => "it may or may not have arrived (a send is not repeated on its own): check the network and run again".into(),
+            TransportError::RateLimited { retry_after: Some(secs), .. } => format!("{} asks to wait {}: run again after that", s.name, human_wait(*secs)),
+            TransportError::RateLimited { .. } => "wait a minute and run again".into(),
+            TransportError::Server { .. } => format!("{} seems to have trouble: see {} and run again later", s.name, s.status_page),
+            TransportError::Redirect { .. } | TransportError::TooLarge { .. } | TransportError::Unexpected { .. } => format!("is {} really {}? run again with -v", s.endpoint, s.name),
+            TransportError::Insecure { .. } => "use https, or http only to a loopback address (127.0.0.1, ::1, localhost)".into(),
+            TransportError::BadSecret { .. } => format!("copy the {} again: it holds a line break or another character no {} {} has", s.secret, s.name, s.secret),
+        })
+    }
+}
+
+/// A wait in words: "45 s", "12 min", "about 28 h".
+fn human_wait(secs: u64) -> String {
+    match secs {
+        0..=119 => format!("{secs} s"),
+        120..=7199 => format!("{} min", secs.div_ceil(60)),
+        _ => format!("about {} h", secs.div_ceil(3600)),
+    }
+}
+
+async fn read_capped(
+    service: &'static Service,
+    response: &mut reqwest::Response,
+    url: &Url,
+) -> Result<String, TransportError> {
+    let too_large = || TransportError::TooLarge {
+        service,
         url: url.to_string(),
     };
     if response
@@ -326,7 +479,8 @@ async fn read_capped(response: &mut reqwest::Response, url: &Url) -> Result<Stri
             }
             Ok(None) => break,
             Err(e) => {
-                return Err(Failure::Lost {
+                return Err(TransportError::Lost {
+                    service,
                     url: url.to_string(),
                     cause: innermost_cause(&e),
                     retried: false,
@@ -472,25 +626,78 @@ mod tests {
     fn only_loopback_may_be_plain_http() {
         let c = HttpClient::new(Duration::from_secs(1), Duration::from_secs(2)).unwrap();
         assert!(c
-            .client_for(&Url::parse("http://127.0.0.1:9/").unwrap())
+            .client_for(
+                &crate::rollbar::SERVICE,
+                &Url::parse("http://127.0.0.1:9/").unwrap()
+            )
             .is_ok());
         assert!(c
-            .client_for(&Url::parse("http://[::1]:9/").unwrap())
+            .client_for(
+                &crate::rollbar::SERVICE,
+                &Url::parse("http://[::1]:9/").unwrap()
+            )
             .is_ok());
         assert!(c
-            .client_for(&Url::parse("http://localhost/").unwrap())
+            .client_for(
+                &crate::rollbar::SERVICE,
+                &Url::parse("http://localhost/").unwrap()
+            )
             .is_ok());
         assert!(c
-            .client_for(&Url::parse("https://api.rollbar.com/").unwrap())
+            .client_for(
+                &crate::rollbar::SERVICE,
+                &Url::parse("https://api.rollbar.com/").unwrap()
+            )
             .is_ok());
         assert!(matches!(
-            c.client_for(&Url::parse("http://api.rollbar.com/").unwrap()),
-            Err(Failure::Insecure { .. })
+            c.client_for(
+                &crate::rollbar::SERVICE,
+                &Url::parse("http://api.rollbar.com/").unwrap()
+            ),
+            Err(TransportError::Insecure { .. })
         ));
         assert!(matches!(
-            c.client_for(&Url::parse("ftp://127.0.0.1/").unwrap()),
-            Err(Failure::Insecure { .. })
+            c.client_for(
+                &crate::rollbar::SERVICE,
+                &Url::parse("ftp://127.0.0.1/").unwrap()
+            ),
+            Err(TransportError::Insecure { .. })
         ));
+    }
+
+    #[test]
+    fn one_mapping_names_each_service() {
+        let server = |service| TransportError::Server {
+            service,
+            url: "https://x/y".into(),
+            status: 503,
+            retried: true,
+        };
+        let help = |e: TransportError| e.help().unwrap_or_default();
+        assert!(help(server(&crate::rollbar::SERVICE)).contains("https://status.rollbar.com"));
+        assert!(help(server(&crate::honeycomb::SERVICE)).contains("https://status.honeycomb.io"));
+        let waited = TransportError::RateLimited {
+            service: &crate::rollbar::SERVICE,
+            url: "https://x/y".into(),
+            retry_after: Some(300),
+        };
+        assert_eq!(
+            help(waited),
+            "Rollbar asks to wait 5 min: run again after that"
+        );
+        let insecure = TransportError::Insecure {
+            service: &crate::rollbar::SERVICE,
+            url: "http://api.rollbar.com/".into(),
+        };
+        assert!(insecure.is_bad_input() && !insecure.is_auth());
+        assert_eq!(
+            insecure.to_string(),
+            "refusing to send the Rollbar token over plain http to http://api.rollbar.com/"
+        );
+        let bad = TransportError::BadSecret {
+            service: &crate::honeycomb::SERVICE,
+        };
+        assert!(bad.is_auth() && !bad.is_bad_input());
     }
 
     #[test]
@@ -555,9 +762,15 @@ mod transport_tests {
     fn a_body_cut_short_on_a_get_is_tried_again_and_says_so() {
         let (url, count) = server(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly ten b");
         let key = Secret::new("k");
-        let get = run(client(5).send(Method::GET, url.clone(), ("x-key", &key), None));
+        let get = run(client(5).send(
+            &crate::rollbar::SERVICE,
+            Method::GET,
+            url.clone(),
+            ("x-key", &key),
+            None,
+        ));
         assert!(
-            matches!(get, Err(Failure::Lost { retried: true, .. })),
+            matches!(get, Err(TransportError::Lost { retried: true, .. })),
             "{get:?}"
         );
         assert_eq!(
@@ -566,9 +779,15 @@ mod transport_tests {
             "a GET is tried three times"
         );
         let before = count.load(Ordering::SeqCst);
-        let post = run(client(5).send(Method::POST, url, ("x-key", &key), Some("{}".into())));
+        let post = run(client(5).send(
+            &crate::rollbar::SERVICE,
+            Method::POST,
+            url,
+            ("x-key", &key),
+            Some("{}".into()),
+        ));
         assert!(
-            matches!(post, Err(Failure::Lost { retried: false, .. })),
+            matches!(post, Err(TransportError::Lost { retried: false, .. })),
             "{post:?}"
         );
         assert_eq!(
@@ -585,11 +804,17 @@ mod transport_tests {
         );
         let key = Secret::new("k");
         let started = std::time::Instant::now();
-        let got = run(client(3).send(Method::GET, url, ("x-key", &key), None));
+        let got = run(client(3).send(
+            &crate::rollbar::SERVICE,
+            Method::GET,
+            url,
+            ("x-key", &key),
+            None,
+        ));
         assert!(
             matches!(
                 got,
-                Err(Failure::RateLimited {
+                Err(TransportError::RateLimited {
                     retry_after: Some(3),
                     ..
                 })

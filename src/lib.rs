@@ -89,7 +89,7 @@ pub mod testing {
         }
     }
     pub mod http {
-        pub use crate::http::HttpClient;
+        pub use crate::http::{HttpClient, TransportError};
     }
     pub mod logs {
         pub use crate::logs::group_specs;

@@ -42,10 +42,20 @@ use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::http::{join, scrub_short, Failure, HttpClient, Reply};
+use crate::http::{join, scrub_short, HttpClient, Reply, Service, TransportError};
 use crate::secret::Secret;
 
 const HEADER: &str = "x-rollbar-access-token";
+
+/// Rollbar, as its transport errors name it.
+pub(crate) static SERVICE: Service = Service {
+    name: "Rollbar",
+    secret: "token",
+    endpoint: "the endpoint (ROLLBAR_ENDPOINT)",
+    endpoint_long: "the endpoint (ROLLBAR_ENDPOINT)",
+    status_page: "https://status.rollbar.com",
+    redirect_note: "the token would go along",
+};
 
 /// Rollbar failures, each with what the user can do about it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -58,38 +68,23 @@ pub enum RollbarError {
         scope: String,
         has: Vec<String>,
     },
-    #[error("unexpected answer from {url}{}: {detail}", status.map(|s| format!(" ({s})")).unwrap_or_default())]
-    Unexpected {
-        url: String,
-        status: Option<u16>,
-        /// Scrubbed of the token.
-        detail: String,
-    },
-    #[error("cannot reach {url}: {cause}")]
-    Network {
-        url: String,
-        cause: String,
-        /// Whether the item may have arrived anyway (a POST cut off mid-way).
-        maybe_sent: bool,
-    },
-    #[error("no answer from {url} within {secs}s")]
-    Timeout { url: String, secs: f64 },
-    #[error("{url} is rate limiting (429){}", retry_after.map(|s| format!(", retry after {s}s")).unwrap_or_default())]
-    RateLimited {
-        url: String,
-        retry_after: Option<u64>,
-    },
-    #[error("refusing to send the Rollbar token over plain http to {url}")]
-    Insecure { url: String },
+    /// Trouble on the way (see [`crate::http`]).
+    #[error(transparent)]
+    Transport(#[from] TransportError),
 }
 
 impl RollbarError {
     /// Rejected or lacking a scope: exit 4. The rest is trouble on the way.
     pub fn is_auth(&self) -> bool {
-        matches!(
-            self,
-            RollbarError::Rejected { .. } | RollbarError::LacksScope { .. }
-        )
+        match self {
+            RollbarError::Rejected { .. } | RollbarError::LacksScope { .. } => true,
+            RollbarError::Transport(e) => e.is_auth(),
+        }
+    }
+
+    /// Plain http off loopback: exit 2.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(self, RollbarError::Transport(e) if e.is_bad_input())
     }
 
     pub fn help(&self) -> Option<String> {
@@ -97,59 +92,8 @@ impl RollbarError {
             RollbarError::Rejected { .. } => "check ROLLBAR_ACCESS_TOKEN for typos, and that the token is a project access token that is enabled (Rollbar: Project → Settings → Project Access Tokens)".into(),
             RollbarError::LacksScope { scope, .. } if scope == "read" => "this is normal for a post-only token; run `cruddur-obs rollbar send-test-item` to prove it can post".into(),
             RollbarError::LacksScope { scope, .. } => format!("use a token with the `{scope}` scope (the backend needs `post_server_item`), or add the scope under Project → Settings → Project Access Tokens"),
-            RollbarError::Unexpected { .. } => "is the endpoint really Rollbar (https://api.rollbar.com)? run again with -v".into(),
-            RollbarError::Network { maybe_sent: true, .. } => "the item may or may not have arrived (a send is not repeated on its own): look in Rollbar before sending again".into(),
-            RollbarError::Network { .. } => "check the network, DNS, a proxy or the --endpoint".into(),
-            RollbarError::Timeout { .. } => "check the network or the endpoint, or raise --timeout".into(),
-            RollbarError::RateLimited { .. } => "the token's rate limit is reached: wait for the next window (Project Access Tokens shows it) and run again".into(),
-            RollbarError::Insecure { .. } => "use https, or http only to a loopback address (127.0.0.1, ::1, localhost)".into(),
+            RollbarError::Transport(e) => return e.help(),
         })
-    }
-
-    fn from_failure(f: Failure, post: bool) -> RollbarError {
-        match f {
-            Failure::Timeout { url, secs } => RollbarError::Timeout { url, secs },
-            Failure::Connect { url, cause } => RollbarError::Network {
-                url,
-                cause,
-                maybe_sent: false,
-            },
-            Failure::Lost { url, cause, .. } => RollbarError::Network {
-                url,
-                cause,
-                maybe_sent: post,
-            },
-            Failure::Insecure { url } => RollbarError::Insecure { url },
-            Failure::TooLarge { url } => RollbarError::Unexpected {
-                url,
-                status: None,
-                detail: format!(
-                    "the reply is larger than {} KiB",
-                    crate::http::BODY_LIMIT / 1024
-                ),
-            },
-            Failure::Redirect {
-                url,
-                status,
-                location,
-            } => RollbarError::Unexpected {
-                url,
-                status: Some(status),
-                detail: format!("a redirect to {location} (not followed)"),
-            },
-            Failure::RateLimited { url, retry_after } => {
-                RollbarError::RateLimited { url, retry_after }
-            }
-            Failure::Server { url, status, .. } => RollbarError::Unexpected {
-                url,
-                status: Some(status),
-                detail: "Rollbar has trouble (see https://status.rollbar.com)".into(),
-            },
-            Failure::BadSecret => RollbarError::Rejected {
-                token: "****".into(),
-                message: "the token contains characters that cannot be sent in a header".into(),
-            },
-        }
     }
 }
 
@@ -228,9 +172,8 @@ pub async fn check(
     let secs = client.operation_timeout().as_secs_f64();
     let work = async {
         let reply = client
-            .send(Method::GET, url.clone(), (HEADER, token), None)
-            .await
-            .map_err(|f| RollbarError::from_failure(f, false))?;
+            .send(&SERVICE, Method::GET, url.clone(), (HEADER, token), None)
+            .await?;
         match reply.status {
             StatusCode::OK => {
                 let body = json_body(&reply, &url, token)?;
@@ -280,10 +223,12 @@ pub async fn check(
     tokio::time::timeout(client.operation_timeout(), work)
         .await
         .unwrap_or_else(|_| {
-            Err(RollbarError::Timeout {
+            Err(TransportError::Timeout {
+                service: &SERVICE,
                 url: url.to_string(),
                 secs,
-            })
+            }
+            .into())
         })
 }
 
@@ -298,7 +243,7 @@ pub async fn send_test_item(
     let url = join(base, "api/1/item/");
     let uuid = {
         // A version-4 UUID from 16 random bytes (no extra crate for it).
-        let hex = crate::honeycomb::random_hex(16);
+        let hex = crate::secret::random_hex(16);
         let variant =
             ["8", "9", "a", "b"][usize::from_str_radix(&hex[16..17], 16).unwrap_or(0) % 4];
         format!(
@@ -316,13 +261,13 @@ pub async fn send_test_item(
     let work = async {
         let reply = client
             .send(
+                &SERVICE,
                 Method::POST,
                 url.clone(),
                 (HEADER, token),
                 Some(body.to_string()),
             )
-            .await
-            .map_err(|f| RollbarError::from_failure(f, true))?;
+            .await?;
         match reply.status {
             s if s.is_success() => {
                 let answer = json_body(&reply, &url, token)?;
@@ -356,10 +301,12 @@ pub async fn send_test_item(
     tokio::time::timeout(client.operation_timeout(), work)
         .await
         .unwrap_or_else(|_| {
-            Err(RollbarError::Timeout {
+            Err(TransportError::Timeout {
+                service: &SERVICE,
                 url: url.to_string(),
                 secs,
-            })
+            }
+            .into())
         })
 }
 
@@ -435,22 +382,14 @@ fn json_body(reply: &Reply, url: &Url, token: &Secret) -> Result<Value, RollbarE
     serde_json::from_str(&reply.body).map_err(|_| unexpected(url, reply, token))
 }
 
+fn unexpected(url: &Url, reply: &Reply, token: &Secret) -> RollbarError {
+    reply.unexpected(&SERVICE, url, token).into()
+}
+
 fn rejected(reply: &Reply, token: &Secret) -> RollbarError {
     RollbarError::Rejected {
         token: token.masked(),
         message: scrub_short(&message_of(&reply.body), token, 200),
-    }
-}
-
-fn unexpected(url: &Url, reply: &Reply, token: &Secret) -> RollbarError {
-    RollbarError::Unexpected {
-        url: url.to_string(),
-        status: Some(reply.status.as_u16()),
-        detail: if reply.body.trim().is_empty() {
-            "an empty reply".into()
-        } else {
-            scrub_short(&reply.body, token, 300)
-        },
     }
 }
 

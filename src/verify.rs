@@ -239,10 +239,10 @@ pub(crate) async fn xray(
         }
     }
     let now = now_secs();
-    let trace_id = format!("1-{:08x}-{}", now as u64, crate::honeycomb::random_hex(12));
+    let trace_id = format!("1-{:08x}-{}", now as u64, crate::secret::random_hex(12));
     let segment = json!({
         "name": service,
-        "id": crate::honeycomb::random_hex(8),
+        "id": crate::secret::random_hex(8),
         "trace_id": trace_id,
         "start_time": now - 0.05,
         "end_time": now,
@@ -282,7 +282,7 @@ pub(crate) async fn xray(
     }
     let statistics = SamplingStatisticsDocument::builder()
         .rule_name("Default")
-        .client_id(crate::honeycomb::random_hex(12))
+        .client_id(crate::secret::random_hex(12))
         .timestamp(DateTime::from_secs(now as i64))
         .request_count(1)
         .sampled_count(1)
@@ -395,7 +395,7 @@ pub(crate) async fn logs(aws: &Aws, group: &str, wait: Duration, policy: &Value)
             _ => return aws_failure("CloudWatch Logs", "logs", e, policy),
         }
     }
-    let message = format!("cruddur-obs verify {}", crate::honeycomb::random_hex(8));
+    let message = format!("cruddur-obs verify {}", crate::secret::random_hex(8));
     let event = InputLogEvent::builder()
         .timestamp((now_secs() * 1000.0) as i64)
         .message(&message)

@@ -9,37 +9,16 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 
-use super::{join, key_kind, report_v1, report_v2, Endpoints, KeyKind, KeyReport, Region};
-use crate::http::{Failure, HttpClient};
+use super::{join, key_kind, report_v1, report_v2, Endpoints, KeyKind, KeyReport, Region, SERVICE};
+use crate::http::{HttpClient, Reply, TransportError};
 use crate::secret::Secret;
 
 /// Honeycomb failures, each with what the user can do about it.
 #[derive(Debug, Clone, thiserror::Error)]
 pub(crate) enum HoneycombError {
-    #[error("no answer from {url} within {secs}s")]
-    Timeout { url: String, secs: f64 },
-    #[error("cannot connect to {url}: {reason}")]
-    Connect { url: String, reason: String },
-    #[error("the connection to {url} was lost{}: {reason}", if *retried { " on every try" } else { "" })]
-    Lost {
-        url: String,
-        reason: String,
-        /// Whether it was tried again (a request that changes nothing).
-        retried: bool,
-    },
-    #[error("{url} is rate limiting (429){}", retry_after.map(|s| format!(", retry after {s}s")).unwrap_or_default())]
-    RateLimited {
-        url: String,
-        retry_after: Option<u64>,
-    },
-    #[error("{url} answered {status}{}", if *retried { " after retries" } else { "" })]
-    Server {
-        url: String,
-        status: u16,
-        retried: bool,
-    },
-    #[error("unexpected answer from {url}: {reason}")]
-    Unexpected { url: String, reason: String },
+    /// Trouble on the way (see [`crate::http`]).
+    #[error(transparent)]
+    Transport(#[from] TransportError),
     #[error("Honeycomb rejected the {key} in {regions} (401 Unauthorized)")]
     Rejected { key: String, regions: String },
     #[error("Honeycomb refused the {key} (403 Forbidden): {message}")]
@@ -53,31 +32,26 @@ pub(crate) enum HoneycombError {
 impl HoneycombError {
     /// Rejected or unable to send: exit 4. The rest is trouble on the way: exit 1.
     pub(crate) fn is_auth(&self) -> bool {
-        matches!(
-            self,
+        match self {
+            HoneycombError::Transport(e) => e.is_auth(),
             HoneycombError::Rejected { .. }
-                | HoneycombError::Forbidden { .. }
-                | HoneycombError::CannotSend { .. }
-                | HoneycombError::SpanRefused {
-                    status: 401 | 403,
-                    ..
-                }
-        )
+            | HoneycombError::Forbidden { .. }
+            | HoneycombError::CannotSend { .. }
+            | HoneycombError::SpanRefused {
+                status: 401 | 403, ..
+            } => true,
+            HoneycombError::SpanRefused { .. } => false,
+        }
+    }
+
+    /// Plain http off loopback: exit 2.
+    pub(crate) fn is_bad_input(&self) -> bool {
+        matches!(self, HoneycombError::Transport(e) if e.is_bad_input())
     }
 
     pub(crate) fn help(&self) -> Option<String> {
         Some(match self {
-            HoneycombError::Timeout { .. } => "check the network or --api-endpoint, or raise --timeout".into(),
-            HoneycombError::Connect { .. } => "check the network, DNS and --api-endpoint / HONEYCOMB_API_ENDPOINT".into(),
-            HoneycombError::Lost { retried: true, .. } => "something on the way (a proxy, VPN or firewall) cuts the connections: check the network and run again".into(),
-            HoneycombError::Lost { retried: false, .. } => "it may or may not have arrived (a send is not repeated on its own): check the network and run again".into(),
-            HoneycombError::RateLimited {
-                retry_after: Some(s),
-                ..
-            } => format!("Honeycomb asks to wait {}: run again after that", human_wait(*s)),
-            HoneycombError::RateLimited { .. } => "wait a minute and run again".into(),
-            HoneycombError::Server { .. } => "Honeycomb seems to have trouble: see https://status.honeycomb.io and run again later".into(),
-            HoneycombError::Unexpected { .. } => "is --api-endpoint really Honeycomb? run again with -v".into(),
+            HoneycombError::Transport(e) => return e.help(),
             HoneycombError::Rejected { .. } => "check the key for typos and that it is from the right team; copy it again from Environment settings → API keys".into(),
             HoneycombError::Forbidden { .. } => "the key may be disabled: check it under Environment settings → API keys".into(),
             HoneycombError::CannotSend { .. } => "create an ingest key (or give this key the Send Events permission) under Environment settings → API keys".into(),
@@ -86,83 +60,29 @@ impl HoneycombError {
     }
 }
 
-impl HoneycombError {
-    /// A failure on the way (see [`crate::http`]), in Honeycomb's terms.
-    fn from_failure(f: Failure) -> HoneycombError {
-        match f {
-            Failure::Timeout { url, secs } => HoneycombError::Timeout { url, secs },
-            Failure::Connect { url, cause } => HoneycombError::Connect { url, reason: cause },
-            Failure::Lost {
-                url,
-                cause,
-                retried,
-            } => HoneycombError::Lost {
-                url,
-                reason: cause,
-                retried,
-            },
-            Failure::RateLimited { url, retry_after } => {
-                HoneycombError::RateLimited { url, retry_after }
-            }
-            Failure::Server {
-                url,
-                status,
-                retried,
-            } => HoneycombError::Server {
-                url,
-                status,
-                retried,
-            },
-            Failure::Redirect {
-                url,
-                status,
-                location,
-            } => HoneycombError::Unexpected {
-                url,
-                reason: format!(
-                    "HTTP {status} redirecting to {}: not followed (Honeycomb's API does not redirect, and the key would go along)",
-                    location.chars().take(200).collect::<String>()
-                ),
-            },
-            Failure::TooLarge { url } => HoneycombError::Unexpected {
-                url,
-                reason: format!(
-                    "the answer is larger than {} KiB",
-                    crate::http::BODY_LIMIT / 1024
-                ),
-            },
-            Failure::Insecure { url } => HoneycombError::Unexpected {
-                url,
-                reason: "plain http goes to a loopback address only (the key would cross the network in clear text)".into(),
-            },
-            Failure::BadSecret => HoneycombError::Unexpected {
-                url: String::new(),
-                reason: "the key contains characters that cannot be sent in a header".into(),
-            },
-        }
-    }
-}
-
-/// A wait in words: "45 s", "12 min", "about 28 h".
-fn human_wait(secs: u64) -> String {
-    match secs {
-        0..=119 => format!("{secs} s"),
-        120..=7199 => format!("{} min", secs.div_ceil(60)),
-        _ => format!("about {} h", secs.div_ceil(3600)),
-    }
-}
-
+/// Honeycomb's `/1/auth` and `/v1/traces`, through the run's one [`HttpClient`].
 #[derive(Clone)]
 pub(crate) struct HoneycombApi {
     http: HttpClient,
-    timeout: Duration,
 }
 
 impl HoneycombApi {
-    pub(crate) fn new(timeout: Duration) -> HoneycombApi {
-        #[allow(clippy::expect_used)]
-        let http = HttpClient::new(timeout, timeout).expect("the TLS backend initialises");
-        HoneycombApi { http, timeout }
+    pub(crate) fn new(http: HttpClient) -> HoneycombApi {
+        HoneycombApi { http }
+    }
+
+    /// Bounds a whole operation: every try and every wait between.
+    fn timeout(&self) -> Duration {
+        self.http.operation_timeout()
+    }
+
+    fn timed_out(&self, url: String) -> HoneycombError {
+        TransportError::Timeout {
+            service: &SERVICE,
+            url,
+            secs: self.timeout().as_secs_f64(),
+        }
+        .into()
     }
 
     /// Sends one request (retried as [`HttpClient`] does); returns the status and
@@ -175,11 +95,11 @@ impl HoneycombApi {
         headers: HeaderMap,
         body: Option<String>,
     ) -> Result<(StatusCode, String), HoneycombError> {
-        self.http
-            .send_with_headers(method, url, auth, headers, body)
-            .await
-            .map(|reply| (reply.status, reply.body))
-            .map_err(HoneycombError::from_failure)
+        let reply = self
+            .http
+            .send_with_headers(&SERVICE, method, url, auth, headers, body)
+            .await?;
+        Ok((reply.status, reply.body))
     }
 
     /// Checks the key: `region` if given, else US then EU (a 401 moves on to the
@@ -200,10 +120,9 @@ impl HoneycombApi {
             Region::Eu => &endpoints.eu,
         };
         let url = join(base, "1/auth").to_string();
-        let secs = self.timeout.as_secs_f64();
-        tokio::time::timeout(self.timeout, self.check_within(key, region, endpoints))
+        tokio::time::timeout(self.timeout(), self.check_within(key, region, endpoints))
             .await
-            .unwrap_or(Err(HoneycombError::Timeout { url, secs }))
+            .unwrap_or_else(|_| Err(self.timed_out(url)))
     }
 
     async fn check_within(
@@ -232,9 +151,11 @@ impl HoneycombApi {
             match status {
                 StatusCode::OK => {
                     let body: Value =
-                        serde_json::from_str(&text).map_err(|e| HoneycombError::Unexpected {
+                        serde_json::from_str(&text).map_err(|e| TransportError::Unexpected {
+                            service: &SERVICE,
                             url: url.to_string(),
-                            reason: format!("the body is not JSON: {e}"),
+                            status: None,
+                            detail: format!("the body is not JSON: {e}"),
                         })?;
                     return Ok(if kind == KeyKind::Management {
                         report_v2(key, region, base, &body)
@@ -249,11 +170,9 @@ impl HoneycombApi {
                         message: error_message(&text),
                     })
                 }
-                other => {
-                    return Err(HoneycombError::Unexpected {
-                        url: url.to_string(),
-                        reason: format!("status {other}"),
-                    })
+                _ => {
+                    let reply = Reply { status, body: text };
+                    return Err(reply.unexpected(&SERVICE, &url, key).into());
                 }
             }
         }
@@ -272,13 +191,12 @@ impl HoneycombApi {
         body: &Value,
     ) -> Result<(), HoneycombError> {
         let url = join(base, "v1/traces").to_string();
-        let secs = self.timeout.as_secs_f64();
         tokio::time::timeout(
-            self.timeout,
+            self.timeout(),
             self.send_traces_within(base, key, dataset, body),
         )
         .await
-        .unwrap_or(Err(HoneycombError::Timeout { url, secs }))
+        .unwrap_or_else(|_| Err(self.timed_out(url)))
     }
 
     async fn send_traces_within(
@@ -291,9 +209,11 @@ impl HoneycombApi {
         let url = join(base, "v1/traces");
         let mut headers = HeaderMap::new();
         if let Some(dataset) = dataset {
-            let value = HeaderValue::from_str(dataset).map_err(|_| HoneycombError::Unexpected {
+            let value = HeaderValue::from_str(dataset).map_err(|_| TransportError::Unexpected {
+                service: &SERVICE,
                 url: url.to_string(),
-                reason: format!("dataset name {dataset:?} cannot be sent as a header"),
+                status: None,
+                detail: format!("dataset name {dataset:?} cannot be sent as a header"),
             })?;
             headers.insert("x-honeycomb-dataset", value);
         }
@@ -347,7 +267,8 @@ mod tests {
     #[test]
     fn transport_failures_keep_honeycombs_words() {
         let url = "https://api.honeycomb.io/1/auth".to_string();
-        let e = HoneycombError::from_failure(Failure::Redirect {
+        let e = HoneycombError::from(TransportError::Redirect {
+            service: &SERVICE,
             url: url.clone(),
             status: 302,
             location: "https://elsewhere.example/1/auth".into(),
@@ -358,19 +279,34 @@ mod tests {
              https://elsewhere.example/1/auth: not followed (Honeycomb's API does not redirect, \
              and the key would go along)"
         );
-        let get = HoneycombError::from_failure(Failure::Server {
-            url: url.clone(),
-            status: 500,
-            retried: true,
-        });
-        assert_eq!(get.to_string(), format!("{url} answered 500 after retries"));
-        let post = HoneycombError::from_failure(Failure::Server {
-            url: url.clone(),
-            status: 500,
-            retried: false,
-        });
+        let server = |retried| {
+            HoneycombError::from(TransportError::Server {
+                service: &SERVICE,
+                url: url.clone(),
+                status: 500,
+                retried,
+            })
+        };
+        assert_eq!(
+            server(true).to_string(),
+            format!("{url} answered 500 after retries")
+        );
+        let post = server(false);
         assert_eq!(post.to_string(), format!("{url} answered 500"));
-        assert!(!post.is_auth() && post.help().is_some());
+        assert!(!post.is_auth() && !post.is_bad_input());
+        assert_eq!(
+            post.help().as_deref(),
+            Some("Honeycomb seems to have trouble: see https://status.honeycomb.io and run again later")
+        );
+        let insecure = HoneycombError::from(TransportError::Insecure {
+            service: &SERVICE,
+            url: "http://api.honeycomb.io/1/auth".into(),
+        });
+        assert!(insecure.is_bad_input());
+        assert_eq!(
+            insecure.to_string(),
+            "refusing to send the Honeycomb key over plain http to http://api.honeycomb.io/1/auth"
+        );
     }
 
     #[test]

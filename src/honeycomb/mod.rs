@@ -15,9 +15,19 @@ use reqwest::Url;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::http::is_loopback;
 pub(crate) use crate::http::join;
+use crate::http::{is_loopback, Service};
 use crate::secret::Secret;
+
+/// Honeycomb, as its transport errors name it ([`api`] and [`board`] alike).
+pub(crate) static SERVICE: Service = Service {
+    name: "Honeycomb",
+    secret: "key",
+    endpoint: "--api-endpoint",
+    endpoint_long: "--api-endpoint / HONEYCOMB_API_ENDPOINT",
+    status_page: "https://status.honeycomb.io",
+    redirect_note: "Honeycomb's API does not redirect, and the key would go along",
+};
 
 /// The two Honeycomb regions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -424,15 +434,6 @@ fn verdict(
     }
 }
 
-/// A random id of `bytes` bytes, as lowercase hex (OTLP JSON trace and span ids).
-pub(crate) fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    // Without a random source no trace id can be made; every OS we run on has one.
-    #[allow(clippy::expect_used)]
-    getrandom::fill(&mut buf).expect("the OS has a random source");
-    buf.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// One OTLP/HTTP JSON span for `service`.
 pub(crate) fn test_span(
     service: &str,
@@ -599,7 +600,13 @@ mod tests {
 
     #[test]
     fn the_test_span_is_otlp_json() {
-        let span = test_span("backend-flask", &random_hex(16), &random_hex(8), 1, 2);
+        let span = test_span(
+            "backend-flask",
+            &crate::secret::random_hex(16),
+            &crate::secret::random_hex(8),
+            1,
+            2,
+        );
         let s = &span["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
         assert_eq!(s["traceId"].as_str().unwrap().len(), 32);
         assert_eq!(s["spanId"].as_str().unwrap().len(), 16);

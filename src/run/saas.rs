@@ -18,7 +18,7 @@ pub(super) async fn honeycomb_check(
     settings: &HoneycombSettings,
 ) -> Result<Done, Error> {
     let key = honeycomb_key(config, settings)?;
-    let api = HoneycombApi::new(settings.timeout);
+    let api = HoneycombApi::new(http_client(settings.timeout)?);
     let report = config
         .ui
         .spin(
@@ -43,7 +43,7 @@ pub(super) async fn honeycomb_send_test_span(
     dataset: Option<&str>,
 ) -> Result<Done, Error> {
     let key = honeycomb_key(config, settings)?;
-    let api = HoneycombApi::new(settings.timeout);
+    let api = HoneycombApi::new(http_client(settings.timeout)?);
     let report = config
         .ui
         .spin(
@@ -83,7 +83,7 @@ pub(crate) async fn send_span(
         honeycomb::Region::Eu => &settings.endpoints.eu,
     };
     let dataset = dataset.unwrap_or(service);
-    let trace_id = honeycomb::random_hex(16);
+    let trace_id = crate::secret::random_hex(16);
     let end = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default()
@@ -91,7 +91,7 @@ pub(crate) async fn send_span(
     let body = honeycomb::test_span(
         service,
         &trace_id,
-        &honeycomb::random_hex(8),
+        &crate::secret::random_hex(8),
         end - 50_000_000,
         end,
     );
@@ -107,8 +107,9 @@ pub(crate) async fn send_span(
     })
 }
 
+/// The run's one HTTP client (every request and operation bounded by `timeout`).
 pub(super) fn http_client(timeout: std::time::Duration) -> Result<crate::http::HttpClient, Error> {
-    crate::http::HttpClient::new(timeout, timeout).map_err(|e| Error::Http(e.to_string()))
+    Ok(crate::http::HttpClient::new(timeout, timeout)?)
 }
 
 /// A secret from the settings, else asked for (hidden) on a terminal.

@@ -77,12 +77,22 @@ pub(super) async fn verify(
             _ => None,
         }
     };
+    // One HTTP client for Honeycomb and Rollbar (both bounded by --timeout).
+    let http = s
+        .honeycomb
+        .as_ref()
+        .map(|h| h.timeout)
+        .or(s.rollbar.as_ref().map(|r| r.timeout))
+        .map(|t| crate::http::HttpClient::new(t, t));
     let honeycomb = async {
         let settings = s.honeycomb.as_ref()?;
         let Some(key) = &settings.key else {
             return Some(verify::not_configured("Honeycomb", "HONEYCOMB_API_KEY"));
         };
-        let api = HoneycombApi::new(settings.timeout);
+        let api = match http.as_ref()? {
+            Ok(client) => HoneycombApi::new(client.clone()),
+            Err(e) => return Some(verify::failed("Honeycomb", &e.clone().into())),
+        };
         let sent = async {
             let report = api.check(key, settings.region, &settings.endpoints).await?;
             if !report.can_send_traces {
@@ -112,13 +122,13 @@ pub(super) async fn verify(
         let Some(token) = &settings.token else {
             return Some(verify::not_configured("Rollbar", "ROLLBAR_ACCESS_TOKEN"));
         };
-        let client = match http_client(settings.timeout) {
-            Ok(c) => c,
-            Err(e) => return Some(verify::failed("Rollbar", &e)),
+        let client = match http.as_ref()? {
+            Ok(client) => client,
+            Err(e) => return Some(verify::failed("Rollbar", &e.clone().into())),
         };
         Some(
             match crate::rollbar::send_test_item(
-                &client,
+                client,
                 &settings.base,
                 token,
                 &s.rollbar_environment,

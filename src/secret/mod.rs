@@ -1,5 +1,6 @@
 //! Secrets (API keys, tokens) that must never be printed, logged or written in full.
 //! [`Secret`] has no `Display`, and its `Debug` shows only the masked form.
+//! Also the random ids ([`random_hex`]) the SaaS and verify modules make.
 
 use std::fmt;
 
@@ -38,6 +39,16 @@ impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Secret({})", self.masked())
     }
+}
+
+/// A random id of `bytes` bytes, as lowercase hex (OTLP trace and span ids, X-Ray
+/// ids, Rollbar item uuids).
+pub(crate) fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    // Without a random source no id can be made; every OS we run on has one.
+    #[allow(clippy::expect_used)]
+    getrandom::fill(&mut buf).expect("the OS has a random source");
+    buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Masks a secret: a known non-secret prefix (such as Honeycomb's `hcaik_`) and

@@ -68,7 +68,9 @@ pub(crate) async fn run(
     mode: SetupMode,
 ) -> Result<Done, Error> {
     let mut early = Vec::new();
-    let key = match honeycomb_key(config, s, mode).await {
+    // The run's one HTTP client; a part that needs it fails when it cannot be made.
+    let http = crate::http::HttpClient::new(s.honeycomb.timeout, s.honeycomb.timeout);
+    let key = match honeycomb_key(config, s, mode, &http).await {
         Ok(Some(key)) => Some(key),
         Ok(None) if s.parts.has(Part::Honeycomb) && mode != SetupMode::Destroy => {
             early.push(Failure::new(
@@ -80,7 +82,7 @@ pub(crate) async fn run(
         Ok(None) => None,
         Err(e) => return Err(e),
     };
-    let mut reading = read_all(config, s, mode, key).await;
+    let mut reading = read_all(config, s, mode, key, &http).await;
     reading.failures.splice(0..0, early);
     let region = reading.aws.as_ref().map(|a| a.region.clone());
     let command = match mode {

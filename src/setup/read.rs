@@ -3,6 +3,7 @@
 //! Failures are collected per part, not returned.
 
 use super::*;
+use crate::http::{ClientInitError, HttpClient};
 
 /// Everything read and planned, before anything is applied.
 pub(super) struct Reading {
@@ -27,6 +28,7 @@ pub(super) async fn read_all(
     s: &SetupSettings,
     mode: SetupMode,
     key: Option<Secret>,
+    http: &Http,
 ) -> Reading {
     let mut failures = Vec::new();
     let destroying = mode == SetupMode::Destroy;
@@ -55,13 +57,13 @@ pub(super) async fn read_all(
 
     let honeycomb = async {
         match (&key, s.parts.has(Part::Honeycomb) && !destroying) {
-            (Some(key), true) => {
-                let api = HoneycombApi::new(s.honeycomb.timeout);
-                Some(
-                    api.check(key, s.honeycomb.region, &s.honeycomb.endpoints)
-                        .await,
-                )
-            }
+            (Some(key), true) => Some(match client(http) {
+                Ok(http) => HoneycombApi::new(http.clone())
+                    .check(key, s.honeycomb.region, &s.honeycomb.endpoints)
+                    .await
+                    .map_err(Error::from),
+                Err(e) => Err(e),
+            }),
             _ => None,
         }
     };
@@ -88,7 +90,7 @@ pub(super) async fn read_all(
     let honeycomb = match honeycomb {
         Some(Ok(report)) => Some(report),
         Some(Err(e)) => {
-            failures.push(Failure::new("Honeycomb", e.into()));
+            failures.push(Failure::new("Honeycomb", e));
             None
         }
         None => None,
@@ -168,7 +170,7 @@ pub(super) async fn read_all(
         }
     }
     let board = match &s.board {
-        Some(b) => match read_board(b).await {
+        Some(b) => match read_board(b, http).await {
             Ok(found) => Some(found),
             Err(e) => {
                 failures.push(Failure::new("Honeycomb board", e));
@@ -178,7 +180,7 @@ pub(super) async fn read_all(
         None => None,
     };
     let rollbar = match (&s.rollbar, destroying) {
-        (Some(r), false) => match check_rollbar(r).await {
+        (Some(r), false) => match check_rollbar(r, http).await {
             Ok(report) => Some(report),
             Err(e) => {
                 failures.push(Failure::new("Rollbar", e));
@@ -199,9 +201,17 @@ pub(super) async fn read_all(
     }
 }
 
+/// The run's one HTTP client, or why it could not be made.
+pub(super) type Http = Result<HttpClient, ClientInitError>;
+
+fn client(http: &Http) -> Result<&HttpClient, Error> {
+    http.as_ref().map_err(|e| e.clone().into())
+}
+
 /// The board part: what `honeycomb board --dry-run` would say.
 async fn read_board(
     b: &crate::config::BoardSettings,
+    http: &Http,
 ) -> Result<
     (
         crate::honeycomb::board::BoardApi,
@@ -210,10 +220,8 @@ async fn read_board(
     Error,
 > {
     use crate::honeycomb::board;
-    let http = crate::http::HttpClient::new(b.timeout, b.timeout)
-        .map_err(|e| Error::Http(e.to_string()))?;
     let key = b.key.clone().ok_or(crate::honeycomb::InputError::NoKey)?;
-    let api = board::BoardApi::new(http, b.base.clone(), key);
+    let api = board::BoardApi::new(client(http)?.clone(), b.base.clone(), key);
     let report = board::ensure(&api, &board::desired(&b.name, &b.dataset), true).await?;
     Ok((api, report))
 }
@@ -221,14 +229,14 @@ async fn read_board(
 /// The Rollbar token check; a token that cannot post server items fails.
 async fn check_rollbar(
     r: &crate::config::RollbarSettings,
+    http: &Http,
 ) -> Result<crate::rollbar::TokenReport, Error> {
-    let http = crate::http::HttpClient::new(r.timeout, r.timeout)
-        .map_err(|e| Error::Http(e.to_string()))?;
+    let http = client(http)?;
     let token = r
         .token
         .clone()
         .ok_or_else(|| Error::Usage("no Rollbar access token".into()))?;
-    let report = crate::rollbar::check(&http, &r.base, &token).await?;
+    let report = crate::rollbar::check(http, &r.base, &token).await?;
     if report.can_post_server_items == Some(false) {
         return Err(crate::rollbar::RollbarError::LacksScope {
             token: report.token.clone(),
@@ -255,6 +263,7 @@ pub(super) async fn honeycomb_key(
     config: &Config,
     s: &SetupSettings,
     mode: SetupMode,
+    http: &Http,
 ) -> Result<Option<Secret>, Error> {
     // `destroy` never uses the key: it removes only AWS resources.
     if !s.parts.has(Part::Honeycomb) || mode == SetupMode::Destroy {
@@ -266,7 +275,7 @@ pub(super) async fn honeycomb_key(
     if config.ui.yes {
         return Ok(None);
     }
-    let api = HoneycombApi::new(s.honeycomb.timeout);
+    let api = HoneycombApi::new(client(http)?.clone());
     for _ in 0..3 {
         let Some(key) = config
             .ui

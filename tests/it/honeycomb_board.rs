@@ -9,7 +9,7 @@ use std::time::Duration;
 use cruddur_obs::testing::honeycomb::board::{
     self as board, desired, BoardApi, BoardError, BoardOutcome, QueryAction, MARKER,
 };
-use cruddur_obs::testing::http::HttpClient;
+use cruddur_obs::testing::http::{HttpClient, TransportError};
 use cruddur_obs::testing::secret::Secret;
 use reqwest::Url;
 use serde::Serialize;
@@ -591,10 +591,10 @@ async fn statuses_are_mapped() {
     assert!(
         matches!(
             e,
-            BoardError::RateLimited {
+            BoardError::Transport(TransportError::RateLimited {
                 retry_after: Some(60),
                 ..
-            }
+            })
         ),
         "{e:?}"
     );
@@ -605,10 +605,7 @@ async fn statuses_are_mapped() {
     assert!(
         matches!(
             e,
-            BoardError::Unexpected {
-                status: Some(302),
-                ..
-            }
+            BoardError::Transport(TransportError::Redirect { status: 302, .. })
         ),
         "{e:?}"
     );

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cruddur_obs::testing::http::HttpClient;
+use cruddur_obs::testing::http::{HttpClient, TransportError};
 use cruddur_obs::testing::rollbar::{self, RollbarError};
 use cruddur_obs::testing::secret::Secret;
 use reqwest::Url;
@@ -263,10 +263,10 @@ async fn a_long_rate_limit_is_reported_not_waited_out() {
     assert!(
         matches!(
             e,
-            RollbarError::RateLimited {
+            RollbarError::Transport(TransportError::RateLimited {
                 retry_after: Some(60),
                 ..
-            }
+            })
         ),
         "{e:?}"
     );
@@ -311,15 +311,22 @@ async fn a_redirect_is_not_followed_and_names_the_location() {
         .await
         .unwrap_err();
     match &e {
-        RollbarError::Unexpected { status, detail, .. } => {
-            assert_eq!(*status, Some(301));
+        RollbarError::Transport(TransportError::Redirect {
+            status, location, ..
+        }) => {
+            assert_eq!(*status, 301);
             assert!(
-                detail.contains(&format!("{}/api/1/items/", other.uri())),
-                "{detail}"
+                location.contains(&format!("{}/api/1/items/", other.uri())),
+                "{location}"
             );
         }
         other => panic!("{other:?}"),
     }
+    assert!(
+        e.to_string()
+            .contains("not followed (the token would go along)"),
+        "{e}"
+    );
     assert_error_clean(&e, READ_POST);
     assert!(other.received_requests().await.unwrap().is_empty());
 }
@@ -336,9 +343,10 @@ async fn an_oversized_body_is_cut_off() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, RollbarError::Unexpected { detail, .. } if detail.contains("larger than 256 KiB")),
+        matches!(&e, RollbarError::Transport(TransportError::TooLarge { .. })),
         "{e:?}"
     );
+    assert!(e.to_string().contains("larger than 256 KiB"), "{e:?}");
 }
 
 /// A server that answers every request with a chunked body that never ends.
@@ -373,7 +381,7 @@ async fn an_endless_body_is_cut_off() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, RollbarError::Unexpected { detail, .. } if detail.contains("larger than")),
+        matches!(&e, RollbarError::Transport(TransportError::TooLarge { .. })),
         "{e:?}"
     );
     assert!(started.elapsed() < Duration::from_secs(5));
@@ -405,10 +413,7 @@ async fn a_post_cut_off_is_not_sent_again() {
     assert!(
         matches!(
             e,
-            RollbarError::Network {
-                maybe_sent: true,
-                ..
-            }
+            RollbarError::Transport(TransportError::Lost { retried: false, .. })
         ),
         "{e:?}"
     );
@@ -425,10 +430,7 @@ async fn a_get_cut_off_is_tried_again() {
     assert!(
         matches!(
             e,
-            RollbarError::Network {
-                maybe_sent: false,
-                ..
-            }
+            RollbarError::Transport(TransportError::Lost { retried: true, .. })
         ),
         "{e:?}"
     );
@@ -447,7 +449,10 @@ async fn a_silent_server_times_out() {
     let e = rollbar::check(&quick, &base, &Secret::new(READ_POST))
         .await
         .unwrap_err();
-    assert!(matches!(e, RollbarError::Timeout { .. }), "{e:?}");
+    assert!(
+        matches!(e, RollbarError::Transport(TransportError::Timeout { .. })),
+        "{e:?}"
+    );
 }
 
 #[tokio::test]
@@ -458,7 +463,10 @@ async fn the_operation_has_an_overall_deadline() {
     let e = rollbar::check(&tight, &base, &Secret::new(READ_POST))
         .await
         .unwrap_err();
-    assert!(matches!(e, RollbarError::Timeout { .. }), "{e:?}");
+    assert!(
+        matches!(e, RollbarError::Transport(TransportError::Timeout { .. })),
+        "{e:?}"
+    );
 }
 
 #[tokio::test]
@@ -467,7 +475,11 @@ async fn plain_http_is_refused_off_loopback() {
     let e = rollbar::check(&client(), &base, &Secret::new(READ_POST))
         .await
         .unwrap_err();
-    assert!(matches!(e, RollbarError::Insecure { .. }), "{e:?}");
+    assert!(
+        matches!(e, RollbarError::Transport(TransportError::Insecure { .. })),
+        "{e:?}"
+    );
+    assert!(e.is_bad_input());
     assert!(e.help().unwrap().contains("loopback"));
 }
 
@@ -488,10 +500,10 @@ async fn an_unexpected_status_shows_the_masked_body() {
     assert!(
         matches!(
             e,
-            RollbarError::Unexpected {
+            RollbarError::Transport(TransportError::Unexpected {
                 status: Some(418),
                 ..
-            }
+            })
         ),
         "{e:?}"
     );
