@@ -3,11 +3,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
+use serde_json::{json, Map, Value};
+use serde_saphyr::{FlowSeq, SpaceAfter};
 
 use super::*;
 
-/// The CloudFormation template (YAML).
-/// Refuses what CloudFormation would not take as a literal: a sampling rule
+/// Checks the input before [`cloudformation`]. Refuses what CloudFormation would not take as a literal: a sampling rule
 /// attribute whose key is an intrinsic function (`Fn::ImportValue`, `Ref`, …) —
 /// as the only key of a mapping, CloudFormation would evaluate it.
 pub(crate) fn check_cloudformation(input: &ExportInput) -> Result<(), String> {
@@ -25,36 +26,135 @@ pub(crate) fn check_cloudformation(input: &ExportInput) -> Result<(), String> {
     Ok(())
 }
 
+/// The CloudFormation template (YAML): the header comment, then the template written by
+/// serde-saphyr, a blank line between sections and between their entries.
 pub(crate) fn cloudformation(input: &ExportInput) -> String {
     let plan = Plan::new(input);
-    let params = cfn_parameters(&plan);
-    let mut out = String::new();
-    header_comment(&mut out, input, !params.is_empty());
-    out.push_str("\nAWSTemplateFormatVersion: \"2010-09-09\"\n");
-    out.push_str(&format!(
-        "Description: {}\n",
-        yaml_str("Cruddur observability: AWS X-Ray group and sampling rule, CloudWatch Logs log groups (exported by cruddur-obs)")
-    ));
-
-    if !params.is_empty() {
-        out.push_str("\nParameters:\n");
-        emit_map(&mut out, 2, &params, true);
-    }
-
-    let resources = cfn_resources(&plan);
-    if resources.is_empty() {
-        out.push_str("\nResources: {}\n");
-    } else {
-        out.push_str("\nResources:\n");
-        emit_map(&mut out, 2, &resources, true);
-    }
-
+    let parameters = cfn_parameters(&plan);
     let outputs = cfn_outputs(&plan);
-    if !outputs.is_empty() {
-        out.push_str("\nOutputs:\n");
-        emit_map(&mut out, 2, &outputs, true);
-    }
+    let template = Template {
+        format_version: "2010-09-09",
+        description: SpaceAfter(
+            "Cruddur observability: AWS X-Ray group and sampling rule, CloudWatch Logs log groups (exported by cruddur-obs)",
+        ),
+        parameters: Spaced(Section(parameters), true),
+        resources: Spaced(Section(cfn_resources(&plan)), !outputs.is_empty()),
+        outputs: Section(outputs),
+    };
+    let mut out = String::new();
+    header_comment(&mut out, input, !template.parameters.0.is_empty());
+    out.push('\n');
+    out.push_str(&to_yaml(&template));
     out
+}
+
+/// `value` as block-style YAML. Serializing these plain structs, strings, numbers and
+/// string-keyed maps does not fail; should it, the JSON form (also YAML, and a valid
+/// template) is written instead.
+fn to_yaml<T: Serialize>(value: &T) -> String {
+    let options = serde_saphyr::ser_options! {
+        // Long descriptions and filter expressions stay one quoted line each.
+        prefer_block_scalars: false,
+        // Sequence items indented under their key, as in the CloudFormation docs.
+        compact_list_indent: false,
+    };
+    serde_saphyr::to_string_with_options(value, options)
+        .or_else(|_| serde_json::to_string_pretty(value).map(|json| json + "\n"))
+        .unwrap_or_default()
+}
+
+#[derive(Serialize)]
+struct Template {
+    #[serde(rename = "AWSTemplateFormatVersion")]
+    format_version: &'static str,
+    #[serde(rename = "Description")]
+    description: SpaceAfter<&'static str>,
+    #[serde(rename = "Parameters", skip_serializing_if = "Spaced::is_empty")]
+    parameters: Spaced<Section<Parameter>>,
+    #[serde(rename = "Resources")]
+    resources: Spaced<Section<Resource>>,
+    #[serde(rename = "Outputs", skip_serializing_if = "Section::is_empty")]
+    outputs: Section<Output>,
+}
+
+/// Named entries in order, a blank line between them.
+struct Section<T>(Vec<(String, T)>);
+
+impl<T> Section<T> {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<T: Serialize> Serialize for Section<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let last = self.0.len().saturating_sub(1);
+        s.collect_map(
+            self.0
+                .iter()
+                .enumerate()
+                .map(|(i, (k, v))| (k, Spaced(v, i < last))),
+        )
+    }
+}
+
+/// A value with a blank line after it when the flag is set.
+struct Spaced<T>(T, bool);
+
+impl<T> Spaced<Section<T>> {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<T: Serialize> Serialize for Spaced<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.1 {
+            SpaceAfter(&self.0).serialize(s)
+        } else {
+            self.0.serialize(s)
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Parameter {
+    #[serde(rename = "Type")]
+    kind: &'static str,
+    description: &'static str,
+    default: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min_length: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allowed_values: Option<FlowSeq<&'static [i32]>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Resource {
+    #[serde(rename = "Type")]
+    kind: &'static str,
+    deletion_policy: &'static str,
+    update_replace_policy: &'static str,
+    properties: Value,
+}
+
+/// A resource that stays when the stack is deleted or the resource replaced.
+fn retained(kind: &'static str, properties: Value) -> Resource {
+    Resource {
+        kind,
+        deletion_policy: "Retain",
+        update_replace_policy: "Retain",
+        properties,
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Output {
+    description: &'static str,
+    value: Value,
 }
 
 fn header_comment(out: &mut String, input: &ExportInput, has_params: bool) {
@@ -132,73 +232,46 @@ fn header_comment(out: &mut String, input: &ExportInput, has_params: bool) {
     }
 }
 
-fn cfn_parameters(plan: &Plan) -> Vec<(String, Y)> {
+fn cfn_parameters(plan: &Plan) -> Vec<(String, Parameter)> {
     let mut params = Vec::new();
     if plan.uses_service_param() {
         params.push((
             PARAM_SERVICE.to_string(),
-            Y::map([
-                ("Type", Y::str("String")),
-                (
-                    "Description",
-                    Y::str("The service name the application reports to X-Ray"),
-                ),
-                ("Default", Y::str(&plan.input.service_name)),
-                ("MinLength", Y::Int(1)),
-            ]),
+            Parameter {
+                kind: "String",
+                description: "The service name the application reports to X-Ray",
+                default: json!(plan.input.service_name),
+                min_length: Some(1),
+                allowed_values: None,
+            },
         ));
     }
     if let Some(days) = plan.retention_default {
         params.push((
             PARAM_RETENTION.to_string(),
-            Y::map([
-                ("Type", Y::str("Number")),
-                (
-                    "Description",
-                    Y::str("How many days CloudWatch Logs keeps the log events"),
-                ),
-                ("Default", Y::Int(i64::from(days))),
-                (
-                    "AllowedValues",
-                    Y::Seq(
-                        RETENTION_DAYS
-                            .iter()
-                            .map(|d| Y::Int(i64::from(*d)))
-                            .collect(),
-                    ),
-                ),
-            ]),
+            Parameter {
+                kind: "Number",
+                description: "How many days CloudWatch Logs keeps the log events",
+                default: json!(days),
+                min_length: None,
+                allowed_values: Some(FlowSeq(RETENTION_DAYS)),
+            },
         ));
     }
     params
 }
 
-fn cfn_tags(tags: &BTreeMap<String, String>) -> Y {
-    Y::Seq(
-        export_tags(tags, "cloudformation")
-            .into_iter()
-            .map(|(k, v)| Y::map([("Key", Y::Str(k)), ("Value", Y::Str(v))]))
-            .collect(),
-    )
-}
-
-fn retained(kind: &str, properties: Vec<(String, Y)>) -> Y {
-    Y::map([
-        ("Type", Y::str(kind)),
-        ("DeletionPolicy", Y::str("Retain")),
-        ("UpdateReplacePolicy", Y::str("Retain")),
-        ("Properties", Y::Map(properties)),
-    ])
-}
-
-fn prop(pairs: &mut Vec<(String, Y)>, key: &str, value: Y) {
-    pairs.push((key.to_string(), value));
+fn cfn_tags(tags: &BTreeMap<String, String>) -> Value {
+    export_tags(tags, "cloudformation")
+        .into_iter()
+        .map(|(k, v)| json!({"Key": k, "Value": v}))
+        .collect()
 }
 
 /// The filter expression as an `Fn::Sub` over `ServiceName` (literal `${` escaped as `${!`).
-fn cfn_filter(plan: &Plan, filter: &str) -> Y {
+fn cfn_filter(plan: &Plan, filter: &str) -> Value {
     if !plan.service_in_filter {
-        return Y::str(filter);
+        return json!(filter);
     }
     let quoted = quoted_service(&plan.input.service_name);
     let sub = filter
@@ -206,110 +279,93 @@ fn cfn_filter(plan: &Plan, filter: &str) -> Y {
         .map(|piece| piece.replace("${", "${!"))
         .collect::<Vec<_>>()
         .join(&format!("\"${{{PARAM_SERVICE}}}\""));
-    Y::map([("Fn::Sub", Y::Str(sub))])
+    json!({"Fn::Sub": sub})
 }
 
-fn cfn_resources(plan: &Plan) -> Vec<(String, Y)> {
+fn cfn_resources(plan: &Plan) -> Vec<(String, Resource)> {
     let mut resources = Vec::new();
     if let Some(group) = &plan.input.group {
-        let mut p = Vec::new();
-        prop(&mut p, "GroupName", Y::str(&group.name));
-        prop(
-            &mut p,
-            "FilterExpression",
+        let mut p = Map::new();
+        p.insert("GroupName".into(), json!(group.name));
+        p.insert(
+            "FilterExpression".into(),
             cfn_filter(plan, &group.filter_expression),
         );
         if let Some(insights) = group.insights {
-            prop(
-                &mut p,
-                "InsightsConfiguration",
-                Y::map([
-                    ("InsightsEnabled", Y::Bool(insights)),
-                    ("NotificationsEnabled", Y::Bool(false)),
-                ]),
+            p.insert(
+                "InsightsConfiguration".into(),
+                json!({"InsightsEnabled": insights, "NotificationsEnabled": false}),
             );
         }
-        prop(&mut p, "Tags", cfn_tags(&group.tags));
-        resources.push((GROUP_ID.to_string(), retained("AWS::XRay::Group", p)));
+        p.insert("Tags".into(), cfn_tags(&group.tags));
+        resources.push((
+            GROUP_ID.to_string(),
+            retained("AWS::XRay::Group", Value::Object(p)),
+        ));
     }
     if let Some(spec) = &plan.input.rule {
         let r = &spec.rule;
-        let mut rule = Vec::new();
-        prop(&mut rule, "RuleName", Y::str(&spec.name));
-        prop(&mut rule, "ResourceARN", Y::str(&r.resource_arn));
-        prop(&mut rule, "Priority", Y::Int(r.priority));
-        prop(&mut rule, "FixedRate", Y::Num(r.fixed_rate));
-        prop(&mut rule, "ReservoirSize", Y::Int(r.reservoir_size));
         let service = if plan.service_in_rule {
-            Y::map([("Ref", Y::str(PARAM_SERVICE))])
+            json!({"Ref": PARAM_SERVICE})
         } else {
-            Y::str(&r.service_name)
+            json!(r.service_name)
         };
-        prop(&mut rule, "ServiceName", service);
-        prop(&mut rule, "ServiceType", Y::str(&r.service_type));
-        prop(&mut rule, "Host", Y::str(&r.host));
-        prop(&mut rule, "HTTPMethod", Y::str(&r.http_method));
-        prop(&mut rule, "URLPath", Y::str(&r.url_path));
-        prop(&mut rule, "Version", Y::Int(r.version));
+        let mut rule = Map::new();
+        rule.insert("RuleName".into(), json!(spec.name));
+        rule.insert("ResourceARN".into(), json!(r.resource_arn));
+        rule.insert("Priority".into(), json!(r.priority));
+        rule.insert("FixedRate".into(), json!(r.fixed_rate));
+        rule.insert("ReservoirSize".into(), json!(r.reservoir_size));
+        rule.insert("ServiceName".into(), service);
+        rule.insert("ServiceType".into(), json!(r.service_type));
+        rule.insert("Host".into(), json!(r.host));
+        rule.insert("HTTPMethod".into(), json!(r.http_method));
+        rule.insert("URLPath".into(), json!(r.url_path));
+        rule.insert("Version".into(), json!(r.version));
         if !r.attributes.is_empty() {
-            prop(
-                &mut rule,
-                "Attributes",
-                Y::Map(
-                    r.attributes
-                        .iter()
-                        .map(|(k, v)| (k.clone(), Y::str(v)))
-                        .collect(),
-                ),
-            );
+            rule.insert("Attributes".into(), json!(r.attributes));
         }
         if let Some(boost) = &r.sampling_rate_boost {
-            prop(
-                &mut rule,
-                "SamplingRateBoost",
-                Y::map([
-                    ("MaxRate", Y::Num(boost.max_rate)),
-                    (
-                        "CooldownWindowMinutes",
-                        Y::Int(boost.cooldown_window_minutes),
-                    ),
-                ]),
+            rule.insert(
+                "SamplingRateBoost".into(),
+                json!({
+                    "MaxRate": boost.max_rate,
+                    "CooldownWindowMinutes": boost.cooldown_window_minutes,
+                }),
             );
         }
-        let mut p = Vec::new();
-        prop(&mut p, "SamplingRule", Y::Map(rule));
-        prop(&mut p, "Tags", cfn_tags(&spec.tags));
+        let p = json!({"SamplingRule": rule, "Tags": cfn_tags(&spec.tags)});
         resources.push((RULE_ID.to_string(), retained("AWS::XRay::SamplingRule", p)));
     }
     for lg in &plan.log_groups {
         let s = lg.spec;
-        let mut p = Vec::new();
-        prop(&mut p, "LogGroupName", Y::str(&s.name));
         let retention = if lg.retention_param {
-            Y::map([("Ref", Y::str(PARAM_RETENTION))])
+            json!({"Ref": PARAM_RETENTION})
         } else {
-            Y::Int(i64::from(s.retention_days))
+            json!(s.retention_days)
         };
-        prop(&mut p, "RetentionInDays", retention);
+        let mut p = Map::new();
+        p.insert("LogGroupName".into(), json!(s.name));
+        p.insert("RetentionInDays".into(), retention);
         if let Some(class) = s.class {
-            prop(&mut p, "LogGroupClass", Y::str(class.as_str()));
+            p.insert("LogGroupClass".into(), json!(class.as_str()));
         }
         if let Some(key) = &s.kms_key_id {
-            prop(&mut p, "KmsKeyId", Y::str(key));
+            p.insert("KmsKeyId".into(), json!(key));
         }
-        prop(&mut p, "Tags", cfn_tags(&s.tags));
-        resources.push((lg.cfn_id.clone(), retained("AWS::Logs::LogGroup", p)));
+        p.insert("Tags".into(), cfn_tags(&s.tags));
+        resources.push((
+            lg.cfn_id.clone(),
+            retained("AWS::Logs::LogGroup", Value::Object(p)),
+        ));
     }
     if let Some(policy) = &plan.input.iam_policy {
         // AWS::IAM::ManagedPolicy takes no Tags. No ManagedPolicyName: CloudFormation names
         // it, so CAPABILITY_IAM (not CAPABILITY_NAMED_IAM) is enough.
-        let mut p = Vec::new();
-        prop(
-            &mut p,
-            "Description",
-            Y::str("Permissions for the Cruddur observability setup (exported by cruddur-obs)"),
-        );
-        prop(&mut p, "PolicyDocument", Y::from_json(policy));
+        let p = json!({
+            "Description": "Permissions for the Cruddur observability setup (exported by cruddur-obs)",
+            "PolicyDocument": policy,
+        });
         resources.push((
             POLICY_ID.to_string(),
             retained("AWS::IAM::ManagedPolicy", p),
@@ -318,12 +374,9 @@ fn cfn_resources(plan: &Plan) -> Vec<(String, Y)> {
     resources
 }
 
-fn cfn_outputs(plan: &Plan) -> Vec<(String, Y)> {
-    let output = |description: &str, value: Y| {
-        Y::map([("Description", Y::str(description)), ("Value", value)])
-    };
-    let get_att =
-        |id: &str, attr: &str| Y::map([("Fn::GetAtt", Y::Seq(vec![Y::str(id), Y::str(attr)]))]);
+fn cfn_outputs(plan: &Plan) -> Vec<(String, Output)> {
+    let output = |description, value| Output { description, value };
+    let get_att = |id: &str, attr: &str| json!({"Fn::GetAtt": [id, attr]});
     let mut outputs = Vec::new();
     if plan.input.group.is_some() {
         outputs.push((
@@ -343,19 +396,13 @@ fn cfn_outputs(plan: &Plan) -> Vec<(String, Y)> {
     for lg in &plan.log_groups {
         outputs.push((
             lg.cfn_output.clone(),
-            output(
-                "Name of the log group",
-                Y::map([("Ref", Y::str(&lg.cfn_id))]),
-            ),
+            output("Name of the log group", json!({"Ref": lg.cfn_id})),
         ));
     }
     if plan.input.iam_policy.is_some() {
         outputs.push((
             "PolicyArn".to_string(),
-            output(
-                "ARN of the IAM managed policy",
-                Y::map([("Ref", Y::str(POLICY_ID))]),
-            ),
+            output("ARN of the IAM managed policy", json!({"Ref": POLICY_ID})),
         ));
     }
     outputs
@@ -413,162 +460,6 @@ pub(crate) fn cloudformation_import(input: &ExportInput, existing: &ExistingIds)
     let mut text = serde_json::to_string_pretty(&list).unwrap_or_else(|_| "[]".into());
     text.push('\n');
     text
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Y {
-    Str(String),
-    Int(i64),
-    Num(f64),
-    /// A number already in its text form (from JSON).
-    Raw(String),
-    Bool(bool),
-    Null,
-    Map(Vec<(String, Y)>),
-    Seq(Vec<Y>),
-}
-
-impl Y {
-    fn str(s: &str) -> Y {
-        Y::Str(s.to_string())
-    }
-
-    fn map<const N: usize>(pairs: [(&str, Y); N]) -> Y {
-        Y::Map(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
-    }
-
-    fn from_json(v: &serde_json::Value) -> Y {
-        use serde_json::Value;
-        match v {
-            Value::Null => Y::Null,
-            Value::Bool(b) => Y::Bool(*b),
-            Value::Number(n) => Y::Raw(n.to_string()),
-            Value::String(s) => Y::Str(s.clone()),
-            Value::Array(a) => Y::Seq(a.iter().map(Y::from_json).collect()),
-            Value::Object(o) => Y::Map(
-                o.iter()
-                    .map(|(k, v)| (k.clone(), Y::from_json(v)))
-                    .collect(),
-            ),
-        }
-    }
-
-    /// The one-line form, for scalars and empty or all-integer collections.
-    fn inline(&self) -> Option<String> {
-        match self {
-            Y::Str(s) => Some(yaml_str(s)),
-            Y::Int(i) => Some(i.to_string()),
-            Y::Num(f) => Some(yaml_f64(*f)),
-            Y::Raw(r) => Some(r.clone()),
-            Y::Bool(b) => Some(b.to_string()),
-            Y::Null => Some("null".into()),
-            Y::Map(m) if m.is_empty() => Some("{}".into()),
-            Y::Seq(s) if s.iter().all(|i| matches!(i, Y::Int(_))) => Some(format!(
-                "[{}]",
-                s.iter()
-                    .filter_map(Y::inline)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-            Y::Map(_) | Y::Seq(_) => None,
-        }
-    }
-}
-
-fn emit_map(out: &mut String, indent: usize, entries: &[(String, Y)], blank_between: bool) {
-    let pad = " ".repeat(indent);
-    for (i, (k, v)) in entries.iter().enumerate() {
-        if blank_between && i > 0 {
-            out.push('\n');
-        }
-        let key = yaml_str(k);
-        match v.inline() {
-            Some(text) => out.push_str(&format!("{pad}{key}: {text}\n")),
-            None => {
-                out.push_str(&format!("{pad}{key}:\n"));
-                emit_block(out, indent + 2, v);
-            }
-        }
-    }
-}
-
-fn emit_block(out: &mut String, indent: usize, v: &Y) {
-    match v {
-        Y::Map(m) => emit_map(out, indent, m, false),
-        Y::Seq(items) => {
-            let pad = " ".repeat(indent);
-            for item in items {
-                match (item.inline(), item) {
-                    (Some(text), _) => out.push_str(&format!("{pad}- {text}\n")),
-                    (None, Y::Map(m)) => {
-                        // Render the mapping two columns in, then hang its first line on "- ".
-                        let mut inner = String::new();
-                        emit_map(&mut inner, indent + 2, m, false);
-                        out.push_str(&pad);
-                        out.push_str("- ");
-                        out.push_str(&inner[indent + 2..]);
-                    }
-                    (None, _) => {
-                        out.push_str(&format!("{pad}-\n"));
-                        emit_block(out, indent + 2, item);
-                    }
-                }
-            }
-        }
-        _ => {
-            if let Some(text) = v.inline() {
-                out.push_str(&format!("{}{text}\n", " ".repeat(indent)));
-            }
-        }
-    }
-}
-
-/// A YAML scalar for `s`: plain when that is unambiguous in YAML 1.1 and 1.2 (letters,
-/// digits and `_./:-`, starting with a letter or `/`, not a boolean/null word, not ending
-/// in `:`), double-quoted otherwise.
-fn yaml_str(s: &str) -> String {
-    const WORDS: &[&str] = &["y", "yes", "n", "no", "true", "false", "on", "off", "null"];
-    let plain = s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/')
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | ':' | '-'))
-        && !s.ends_with(':')
-        && !WORDS.contains(&s.to_ascii_lowercase().as_str());
-    if plain {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            // YAML's printable set: escape C0/C1 controls, DEL, and the non-characters.
-            c if (c as u32) < 0x20
-                || (0x7f..=0x9f).contains(&(c as u32))
-                || c == '\u{feff}'
-                || c == '\u{fffe}'
-                || c == '\u{ffff}' =>
-            {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-fn yaml_f64(f: f64) -> String {
-    if f.is_nan() {
-        ".nan".into()
-    } else if f.is_infinite() {
-        if f > 0.0 { ".inf" } else { "-.inf" }.into()
-    } else {
-        float_text(f)
-    }
 }
 
 #[cfg(test)]

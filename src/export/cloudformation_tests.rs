@@ -176,51 +176,54 @@ fn header_says_how_to_deploy_and_adopt() {
 }
 
 #[test]
-fn yaml_strings_are_quoted_when_needed() {
-    for (s, want) in [
-        ("Cruddur", "Cruddur"),
-        ("AWS::XRay::Group", "AWS::XRay::Group"),
-        ("/cruddur/x", "/cruddur/x"),
-        ("*", "\"*\""),
-        ("yes", "\"yes\""),
-        ("Off", "\"Off\""),
-        ("null", "\"null\""),
-        ("2010-09-09", "\"2010-09-09\""),
-        ("123", "\"123\""),
-        ("a: b", "\"a: b\""),
-        ("key:", "\"key:\""),
-        ("#x", "\"#x\""),
-        ("", "\"\""),
-        (
-            "service(\"backend-flask\")",
-            "\"service(\\\"backend-flask\\\")\"",
-        ),
-        ("tab\there\n\u{7f}", "\"tab\\there\\n\\u007f\""),
-    ] {
-        assert_eq!(yaml_str(s), want, "{s:?}");
-    }
-    // Whatever the text, it reads back unchanged.
+fn yaml_strings_and_keys_read_back_unchanged() {
+    // Whatever the text, as a value and as a key (IAM condition keys, sampling rule
+    // attributes, tags), it reads back unchanged.
     for s in [
-        "*", "yes", "a: b", "- x", "{x}", "[1]", "&a", "!Ref x", "'q'", "\"", "\\", "é ☃", "\u{85}",
+        "Cruddur",
+        "AWS::XRay::Group",
+        "/cruddur/x",
+        "*",
+        "yes",
+        "Off",
+        "null",
+        "2010-09-09",
+        "123",
+        "a: b",
+        "key:",
+        "#x",
+        "",
+        "service(\"backend-flask\")",
+        "tab\there\n\u{7f}",
+        "- x",
+        "{x}",
+        "[1]",
+        "&a",
+        "!Ref x",
+        "'q'",
+        "\"",
+        "\\",
+        "é ☃",
+        "\u{85}",
+        "aws:SourceArn",
+        "${x} %{y}",
     ] {
-        let doc = parse_yaml(&format!("k: {}\n", yaml_str(s)));
-        assert_eq!(doc["k"], s, "{s:?}");
+        let mut map = Map::new();
+        map.insert(s.to_string(), json!(s));
+        let doc = Value::Object(map);
+        let text = to_yaml(&doc);
+        assert_eq!(parse_yaml(&text), doc, "{s:?}\n{text}");
     }
-    // Keys go through the same quoting (IAM condition keys, sampling rule attributes).
-    let key_doc = Y::map([
-        ("aws:SourceArn", Y::str("x")),
-        ("a: b", Y::str("y")),
-        ("", Y::str("z")),
-    ]);
-    let mut text = String::new();
-    emit_block(&mut text, 0, &key_doc);
-    assert_eq!(
-        parse_yaml(&text),
-        json!({"aws:SourceArn": "x", "a: b": "y", "": "z"})
-    );
-    assert_eq!(yaml_f64(1.0), "1.0");
-    assert_eq!(yaml_f64(0.1), "0.1");
-    assert_eq!(yaml_f64(1e-7), "0.0000001");
+    // YAML 1.1 readers (PyYAML in cfn-lint) take these for booleans, null, dates or
+    // numbers unless they are quoted.
+    for s in ["yes", "Off", "y", "null", "~", "2010-09-09", "123", "0.1"] {
+        let text = to_yaml(&json!({"k": s}));
+        assert_ne!(text, format!("k: {s}\n"), "{s:?} is not quoted");
+    }
+    for f in [1.0, 0.1, 1e-7] {
+        let text = to_yaml(&json!({"k": f}));
+        assert_eq!(parse_yaml(&text)["k"].as_f64(), Some(f), "{text}");
+    }
 }
 
 #[test]
