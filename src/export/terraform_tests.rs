@@ -19,12 +19,13 @@ fn default_configuration_snapshot() {
 
 #[test]
 fn hcl_escaping() {
-    assert_eq!(hcl_escape("${var.x}"), "$${var.x}");
-    assert_eq!(hcl_escape("%{ if x }"), "%%{ if x }");
-    assert_eq!(hcl_escape("$$ %% $x %x"), "$$ %% $x %x");
-    assert_eq!(hcl_escape("$${x}"), "$$${x}");
-    assert_eq!(hcl_escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
-    // And hcl-rs reads every one of them back as the original text.
+    assert_eq!(quoted_literal("${var.x}"), "$${var.x}");
+    assert_eq!(quoted_literal("%{ if x }"), "%%{ if x }");
+    assert_eq!(quoted_literal("$$ %% $x %x"), "$$ %% $x %x");
+    assert_eq!(quoted_literal("$${x}"), "$$${x}");
+    assert_eq!(quoted_literal("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    // And hcl-rs reads every one of them back as the original text, as a string value
+    // and as a literal piece of a template.
     for s in [
         "${var.x}",
         "%{ if x }",
@@ -35,7 +36,11 @@ fn hcl_escaping() {
         "é ☃",
         "\u{1}",
     ] {
-        let text = format!("x = {}\n", hcl_str(s));
+        let block = Block::builder("b").add_attribute(("x", s)).build();
+        let text = format_block(&block, false);
+        let v: Value = hcl::from_str(&text).unwrap_or_else(|e| panic!("{s:?}: {e}\n{text}"));
+        assert_eq!(v["b"]["x"], s, "{s:?}");
+        let text = format!("x = \"{}\"\n", quoted_literal(s));
         let v: Value = hcl::from_str(&text).unwrap_or_else(|e| panic!("{s:?}: {e}\n{text}"));
         assert_eq!(v["x"], s, "{s:?}");
     }
