@@ -679,8 +679,9 @@ pub(crate) struct VerifyArgs {
     /// The X-Ray group whose filter must find the test segment
     #[arg(long, value_name = "EXPR", default_value = crate::xray::DEFAULT_FILTER)]
     pub filter_expression: String,
-    /// How long to wait for the test records to be readable
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    /// How long to wait for the test records to be readable (at most 600)
+    #[arg(long, value_name = "SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(0..=600))]
     pub wait: u64,
     #[command(flatten)]
     pub honeycomb: HoneycombArgs,

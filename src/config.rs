@@ -305,6 +305,7 @@ impl Config {
         }
         let ui = Ui {
             output: output(g.output),
+            verbose: g.verbose,
             yes: g.yes,
             dry_run: g.dry_run,
             interactive,
@@ -367,7 +368,7 @@ impl Config {
                     parts: Parts::without(&off(&a.without)),
                     log_group: a.log_group.clone(),
                     filter: a.filter_expression.clone(),
-                    wait: Duration::from_secs(a.wait.min(600)),
+                    wait: Duration::from_secs(a.wait),
                     honeycomb: if on(Part::Honeycomb) {
                         Some(honeycomb_settings(&a.honeycomb, g.timeout)?)
                     } else {

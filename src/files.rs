@@ -403,6 +403,39 @@ pub(crate) fn resolve_links(path: &Path) -> PathBuf {
 }
 
 /// A unified diff of `old` → `new`, labelled with `path`.
+/// The line ending every editor writes new lines with: that of the file's
+/// first line; `\n` when it has none.
+pub(crate) fn line_ending(text: &str) -> &'static str {
+    match text.find('\n') {
+        Some(i) if text[..i].ends_with('\r') => "\r\n",
+        _ => "\n",
+    }
+}
+
+/// `diff` with the added lines of each new file (a hunk `@@ -0,0 +1,N @@`)
+/// replaced by one line saying how many there are.
+pub(crate) fn brief_diff(diff: &str) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in diff.split_inclusive('\n') {
+        if let Some(count) = line
+            .strip_prefix("@@ -0,0 +1,")
+            .and_then(|rest| rest.split_once(' '))
+            .map(|(n, _)| n)
+        {
+            out.push_str(&format!("(a new file of {count} lines: -v shows them)\n"));
+            skipping = true;
+            continue;
+        }
+        if skipping && line.starts_with('+') && !line.starts_with("+++ ") {
+            continue;
+        }
+        skipping = false;
+        out.push_str(line);
+    }
+    out
+}
+
 pub(crate) fn unified_diff(path: &Path, old: &str, new: &str) -> String {
     let name = path.display().to_string();
     similar::TextDiff::from_lines(old, new)

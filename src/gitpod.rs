@@ -322,7 +322,7 @@ fn plan_edit(text: Option<&str>, file: &str, force: bool) -> Result<GitpodPlan, 
         });
     }
 
-    let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let nl = crate::files::line_ending(text);
     let new_text = match &ports {
         Value::Array(_) => {
             let doc = Document::from_str(text).map_err(|e| GitpodError::Parse {

@@ -29,6 +29,8 @@ pub(crate) struct Ui {
     pub dry_run: bool,
     /// Whether we may prompt (stdin and stderr are terminals).
     pub interactive: bool,
+    /// `-v` count: with one or more, a new file's diff is shown whole.
+    pub verbose: u8,
 }
 
 impl Ui {
@@ -81,6 +83,15 @@ impl Ui {
     /// a step done (results go in the command's [`Done`]).
     pub(crate) fn say(&self, text: &str) {
         err(text);
+    }
+
+    /// A diff as the user reads it on a terminal: a new file in one line
+    /// (`-v` shows it whole; JSON reports always hold it whole).
+    pub(crate) fn diff_text(&self, diff: &str) -> String {
+        if self.verbose > 0 {
+            return diff.to_string();
+        }
+        crate::files::brief_diff(diff)
     }
 
     /// A `warning:` line on stderr, with a `help:` line when the user can act.

@@ -6,7 +6,7 @@
 //! string literals (including `"""`/`'''` blocks) are blanked out, brackets and
 //! `\` continuations are followed, so only real code at module level counts.
 
-use super::requirements::detect_eol;
+use crate::files::line_ending as detect_eol;
 use super::AppError;
 
 /// The two lines `cruddur-obs` adds.

@@ -260,7 +260,7 @@ fn cmp_release(a: &[u64], b: &[u64]) -> std::cmp::Ordering {
 
 /// Append `lines` keeping the file's line ending and its final-newline state.
 fn append_lines(text: &str, lines: &[String]) -> String {
-    let eol = detect_eol(text);
+    let eol = crate::files::line_ending(text);
     let no_final_newline = !text.is_empty() && !text.ends_with('\n');
     let mut out =
         String::with_capacity(text.len() + lines.iter().map(|l| l.len() + 2).sum::<usize>() + 2);
@@ -285,13 +285,6 @@ fn append_lines(text: &str, lines: &[String]) -> String {
     out
 }
 
-/// The file's line ending: that of its first line; `\n` when it has none.
-pub(crate) fn detect_eol(text: &str) -> &'static str {
-    match text.find('\n') {
-        Some(i) if text[..i].ends_with('\r') => "\r\n",
-        _ => "\n",
-    }
-}
 
 fn ends_in_continuation(text: &str) -> bool {
     text.split_inclusive('\n')
@@ -902,7 +895,7 @@ mod tests {
         #[test]
         fn appends_only_and_is_idempotent((text, names, dangling) in file()) {
             let p = plan(Some(&text));
-            let eol = detect_eol(&text);
+            let eol = crate::files::line_ending(&text);
 
             // Every input byte kept, in order, at the start.
             prop_assert!(p.new_text.starts_with(&text));

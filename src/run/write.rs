@@ -150,7 +150,7 @@ pub(super) fn write_files(config: &Config, planned: Vec<PlannedFile>) -> Result<
         false
     } else {
         for p in &changing {
-            config.ui.say(p.diff().trim_end_matches('\n'));
+            config.ui.say(config.ui.diff_text(&p.diff()).trim_end_matches('\n'));
         }
         let names: Vec<String> = changing
             .iter()
@@ -175,8 +175,11 @@ pub(super) fn write_files(config: &Config, planned: Vec<PlannedFile>) -> Result<
         files: reports
             .into_iter()
             .map(|mut r| {
-                if config.ui.output == Output::Text && r.status != FileStatus::WouldChange {
-                    r.diff = None;
+                if config.ui.output == Output::Text {
+                    r.diff = match r.status {
+                        FileStatus::WouldChange => r.diff.map(|d| config.ui.diff_text(&d)),
+                        _ => None,
+                    };
                 }
                 r
             })
@@ -201,7 +204,7 @@ pub(super) fn write_files_reporting_to_stderr(
     let changing: Vec<&PlannedFile> = planned.iter().filter(|p| p.changes()).collect();
     if changing.is_empty() || config.ui.dry_run {
         for p in &changing {
-            config.ui.say(p.diff().trim_end_matches('\n'));
+            config.ui.say(config.ui.diff_text(&p.diff()).trim_end_matches('\n'));
         }
         return Ok(if changing.is_empty() {
             exit::OK

@@ -127,7 +127,13 @@ pub(crate) async fn run(
         .files
         .iter()
         .cloned()
-        .map(|f| f.unapplied(false))
+        .map(|f| {
+            let mut r = f.unapplied(false);
+            if config.ui.output == Output::Text {
+                r.diff = r.diff.map(|d| config.ui.diff_text(&d));
+            }
+            r
+        })
         .collect();
     let applicable = |step: &Step| step.is_pending() && !matches!(step, Step::Conflict { .. });
     let work = reading.xray.iter().any(|p| applicable(&p.step))
