@@ -6,8 +6,8 @@
 //! string literals (including `"""`/`'''` blocks) are blanked out, brackets and
 //! `\` continuations are followed, so only real code at module level counts.
 
-use crate::files::line_ending as detect_eol;
 use super::AppError;
+use crate::files::line_ending as detect_eol;
 
 /// The two lines `cruddur-obs` adds.
 pub(crate) const IMPORT_LINE: &str = "from lib.observability import init_observability";

@@ -154,7 +154,11 @@ pub(crate) fn hand_notes(
     let mut notes = Vec::new();
     let hand = by_hand(d, wanted);
     for part in hand.iter() {
-        let Some(f) = d.live.iter().find(|f| f.marker.part() == part && counts(f.marker)) else {
+        let Some(f) = d
+            .live
+            .iter()
+            .find(|f| f.marker.part() == part && counts(f.marker))
+        else {
             continue;
         };
         let via = match &f.via {

@@ -735,7 +735,11 @@ impl Walker<'_> {
         call: &ast::ExprCall,
         ctx: &Ctx,
     ) {
-        let key = (module.rel.clone(), init.name.to_string(), ctx.dead.is_none());
+        let key = (
+            module.rel.clone(),
+            init.name.to_string(),
+            ctx.dead.is_none(),
+        );
         if !self.walked.insert(key) {
             return;
         }
@@ -855,7 +859,11 @@ fn is_hook(e: &Expr) -> bool {
 /// The parameters of `f` that `call` (or, when it does not set them, their
 /// default) sets to a false literal. `skip`: leading parameters the call does
 /// not pass (`self`). Positional arguments after a `*args` are not matched.
-fn false_parameters(f: &ast::StmtFunctionDef, call: &ast::ExprCall, skip: usize) -> HashSet<String> {
+fn false_parameters(
+    f: &ast::StmtFunctionDef,
+    call: &ast::ExprCall,
+    skip: usize,
+) -> HashSet<String> {
     let p = &f.parameters;
     let keyword = |name: &str| {
         call.arguments
@@ -881,7 +889,10 @@ fn false_parameters(f: &ast::StmtFunctionDef, call: &ast::ExprCall, skip: usize)
     }
     for param in &p.kwonlyargs {
         let name = param.parameter.name.as_str();
-        if keyword(name).or(param.default.as_deref()).is_some_and(is_falsy) {
+        if keyword(name)
+            .or(param.default.as_deref())
+            .is_some_and(is_falsy)
+        {
             out.insert(name.to_string());
         }
     }

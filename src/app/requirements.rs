@@ -285,7 +285,6 @@ fn append_lines(text: &str, lines: &[String]) -> String {
     out
 }
 
-
 fn ends_in_continuation(text: &str) -> bool {
     text.split_inclusive('\n')
         .next_back()

@@ -150,7 +150,9 @@ pub(super) fn write_files(config: &Config, planned: Vec<PlannedFile>) -> Result<
         false
     } else {
         for p in &changing {
-            config.ui.say(config.ui.diff_text(&p.diff()).trim_end_matches('\n'));
+            config
+                .ui
+                .say(config.ui.diff_text(&p.diff()).trim_end_matches('\n'));
         }
         let names: Vec<String> = changing
             .iter()
@@ -204,7 +206,9 @@ pub(super) fn write_files_reporting_to_stderr(
     let changing: Vec<&PlannedFile> = planned.iter().filter(|p| p.changes()).collect();
     if changing.is_empty() || config.ui.dry_run {
         for p in &changing {
-            config.ui.say(config.ui.diff_text(&p.diff()).trim_end_matches('\n'));
+            config
+                .ui
+                .say(config.ui.diff_text(&p.diff()).trim_end_matches('\n'));
         }
         return Ok(if changing.is_empty() {
             exit::OK

@@ -25,8 +25,11 @@ async fn main() -> std::io::Result<()> {
     use xray_emulator::{serve, Options, Shared};
     let args = Args::parse();
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await?;
-    println!("http://{}", listener.local_addr()?);
-    std::io::stdout().flush()?;
+    // The one line a test reads: where to send requests.
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "http://{}", listener.local_addr()?)?;
+    stdout.flush()?;
+    drop(stdout);
     let shared = Shared::new(Options {
         page_size: args.page_size,
     });

@@ -757,7 +757,7 @@ struct Stored {
 
 /// Why a segment document was refused: an `UnprocessedTraceSegment`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
+pub(crate) struct Refusal {
     /// The document's `id`, when it has a string one.
     pub id: Option<String>,
     pub code: &'static str,
@@ -783,7 +783,7 @@ fn is_hex(s: &str, len: usize) -> bool {
 }
 
 /// `1-<8 hex digits>-<24 hex digits>`.
-pub fn valid_trace_id(s: &str) -> bool {
+pub(crate) fn valid_trace_id(s: &str) -> bool {
     let mut parts = s.split('-');
     parts.next() == Some("1")
         && parts.next().is_some_and(|t| is_hex(t, 8))
@@ -792,7 +792,7 @@ pub fn valid_trace_id(s: &str) -> bool {
 }
 
 /// A segment name: 1 to 200 of Unicode letters, numbers, whitespace and `_ . : / % & # = + \ - @`.
-pub fn valid_segment_name(s: &str) -> bool {
+pub(crate) fn valid_segment_name(s: &str) -> bool {
     let n = s.chars().count();
     (1..=200).contains(&n)
         && s.chars()
@@ -985,7 +985,7 @@ fn attach(e: &mut Value, parent: &str, sub: &Value) -> bool {
 
 /// A filter expression the emulator understands.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Filter {
+pub(crate) enum Filter {
     /// `service("NAME")`, `service(id(name: "NAME"))`, `service(id(name: "NAME", type: "TYPE"))`:
     /// traces through that service.
     Service { name: String, kind: Option<String> },
@@ -1064,7 +1064,7 @@ impl FilterParser<'_> {
 
 /// Parses a `FilterExpression`: None for an empty one (every trace), else a
 /// [`Filter`]; other X-Ray expressions are InvalidRequestException here.
-pub fn parse_filter(expression: &str) -> Res<Option<Filter>> {
+pub(crate) fn parse_filter(expression: &str) -> Res<Option<Filter>> {
     if expression.trim().is_empty() {
         return Ok(None);
     }

@@ -4,6 +4,13 @@
 //! and must parse every answer, errors included.
 //!
 //! awscli is `$CRUDDUR_OBS_AWSCLI` (set by scripts/test.sh), else the workspace's `.venv/bin/aws`.
+#![allow(
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
