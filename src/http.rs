@@ -1,7 +1,7 @@
-//! The HTTP edge shared by the SaaS modules ([`crate::honeycomb::api`],
+//! The HTTP edge shared by the hosted services' modules ([`crate::honeycomb::api`],
 //! [`crate::honeycomb::board`], [`crate::rollbar`]).
 //!
-//! Rules (DESIGN.md §4, §6):
+//! Rules:
 //! - redirects are never followed (`redirect::Policy::none()`): a 3xx is reported,
 //!   naming its `Location` (masked: Rollbar's redirects can carry `?access_token=`);
 //! - reply bodies are read with `chunk()` and cut off at [`BODY_LIMIT`];

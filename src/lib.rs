@@ -38,15 +38,16 @@ mod iam;
 mod logs;
 mod parts;
 mod plan;
+mod project;
 mod resource;
 mod rollbar;
 mod run;
 mod secret;
+mod settings;
 mod setup;
 mod ui;
 mod verify;
 mod wizard;
-mod workspace;
 mod xray;
 mod yaml;
 

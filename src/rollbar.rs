@@ -1,4 +1,4 @@
-//! Rollbar (issue 15): is this project access token valid, what may it do, and
+//! Rollbar: is this project access token valid, what may it do, and
 //! does a test item sent with it arrive?
 //!
 //! # How `check` learns the scopes without creating an item
@@ -16,8 +16,8 @@
 //!   (the same form is quoted for `post_server_item` in
 //!   <https://github.com/Mixbook/rollbar.dart/issues/5>). We parse "only has …"; if it
 //!   lists scopes, `can_post_server_items` is `Some(contains post_server_item)`, else
-//!   `None`. A new project's default tokens are post-only (DESIGN.md §4, and
-//!   <https://docs.rollbar.com/docs/access-tokens>: "New projects are created with four
+//!   `None`. A new project's default tokens are post-only
+//!   (<https://docs.rollbar.com/docs/access-tokens>: "New projects are created with four
 //!   tokens, one with each scope"), so this is the common case.
 //! - **401** ⇒ invalid, unknown or disabled token ([`RollbarError::Rejected`]); the
 //!   reply may echo the token (`access token not found: <TOKEN>`) and is scrubbed.

@@ -98,7 +98,9 @@ fn hc_body<'a>(key: &'a str, kind: &str) -> Option<&'a str> {
     chars.as_str().strip_prefix(kind)?.strip_prefix('_')
 }
 
-/// Detects the key kind from its shape (DESIGN.md §4).
+/// Detects the key kind from its shape: 32 hex digits (classic), `hc?ic_`/`hc?ik_`
+/// and 58 characters (classic ingest, ingest), `hc?mk_…:secret` (management),
+/// `hc?lk_` or 22 alphanumerics (configuration).
 pub(crate) fn key_kind(key: &str) -> KeyKind {
     if key.len() == 32
         && key

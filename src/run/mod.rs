@@ -15,29 +15,26 @@ use crate::config::{Action, ComposeSettings, Config, GitpodSettings, HoneycombSe
 use crate::error::{exit, Error};
 use crate::files::{FileError, FileReport, FileStatus, FilesReport, PlannedFile};
 use crate::honeycomb::api::{HoneycombApi, HoneycombError};
-use crate::honeycomb::SpanReport;
 use crate::logs::api::LogsApi;
 use crate::parts::Part;
 use crate::plan::{Outcome, Planned, Report};
+use crate::project;
 use crate::secret::Secret;
 use crate::ui::{self, Done, Output, Ui};
-use crate::workspace;
 use crate::xray::api::XrayApi;
 use crate::{honeycomb, logs, xray};
 
 mod cloud;
-mod export_run;
-mod saas;
-mod verify_run;
+mod hosted;
+mod templates;
 mod write;
 
 use cloud::{logs_run, xray_run};
-use export_run::export;
-use saas::{
+use hosted::{
     honeycomb_board, honeycomb_check, honeycomb_send_test_span, http_client, rollbar_check,
     secret_or_ask,
 };
-use verify_run::verify;
+use templates::export;
 use write::{compose_write, gitpod_write, make_port_public, plan_and_write, which};
 
 /// The whole program: parse argv, run, return the exit code.
@@ -231,10 +228,10 @@ async fn execute_async(config: &Config) -> Result<Done, Error> {
             Ok(Done::new(&report, exit::OK))
         }
         Action::HoneycombBoard(s) => honeycomb_board(config, s).await,
-        Action::Verify(s) => verify(config, s).await,
+        Action::Verify(s) => crate::verify::run::run(config, s).await,
         Action::DevcontainerWrite(file, codespace) => {
             let done = plan_and_write(config, || {
-                Ok(vec![workspace::devcontainer_file(
+                Ok(vec![project::devcontainer_file(
                     file,
                     crate::parts::Parts::ALL,
                 )?])
@@ -253,7 +250,7 @@ async fn execute_async(config: &Config) -> Result<Done, Error> {
                 _ => Ok(done),
             }
         }
-        Action::AppWrite(settings) => plan_and_write(config, || workspace::app_files(settings)),
+        Action::AppWrite(settings) => plan_and_write(config, || project::app_files(settings)),
         Action::IamPolicy {
             xray,
             log_groups,

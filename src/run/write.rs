@@ -18,8 +18,8 @@ pub(super) async fn compose_write(
         String::new()
     };
     plan_and_write(config, || {
-        let mut planned = vec![workspace::compose_file(settings, &region)?];
-        planned.extend(workspace::collector_file(settings, &region)?);
+        let mut planned = vec![project::compose_file(settings, &region)?];
+        planned.extend(project::collector_file(settings, &region)?);
         Ok(planned)
     })
 }
@@ -28,7 +28,7 @@ pub(super) async fn gitpod_write(
     config: &Config,
     settings: &GitpodSettings,
 ) -> Result<Done, Error> {
-    let done = plan_and_write(config, || Ok(vec![workspace::gitpod_file(settings)?]))?;
+    let done = plan_and_write(config, || Ok(vec![project::gitpod_file(settings)?]))?;
     // Only inside a Gitpod workspace: another program may be called `gp`.
     let gp = which("gp").filter(|_| std::env::var_os("GITPOD_WORKSPACE_ID").is_some());
     match gp {

@@ -23,7 +23,7 @@ use crate::resource::{self, Planned, Target};
 use crate::secret::Secret;
 use crate::ui::{Done, Output};
 use crate::xray::api::XrayApi;
-use crate::{compose, workspace, xray};
+use crate::{compose, project, xray};
 
 mod checks;
 mod read;

@@ -129,31 +129,31 @@ pub(super) async fn read_all(
                 crate::compose::discover::DiscoverError::NoFile.into(),
             )),
             Some(region) => {
-                match workspace::compose_file(&compose_settings, &region) {
+                match project::compose_file(&compose_settings, &region) {
                     Ok(f) => files.push(f),
                     Err(e) => failures.push(Failure::new(&compose_label, e)),
                 }
-                match workspace::collector_file(&compose_settings, &region) {
+                match project::collector_file(&compose_settings, &region) {
                     Ok(f) => files.extend(f),
                     Err(e) => failures.push(Failure::new(crate::collector::CONFIG_FILE, e)),
                 }
             }
             None if s.parts.has(Part::Xray) => {}
-            None => match workspace::compose_file(&compose_settings, "") {
+            None => match project::compose_file(&compose_settings, "") {
                 Ok(f) => files.push(f),
                 Err(e) => failures.push(Failure::new(&compose_label, e)),
             },
         }
         let env = s.compose.dev_env.env;
         if env.gitpod() {
-            match workspace::gitpod_file(&s.gitpod) {
+            match project::gitpod_file(&s.gitpod) {
                 Ok(f) => files.push(f),
                 Err(e) => failures.push(Failure::new(".gitpod.yml", e)),
             }
         }
         if env.codespaces() {
             let path = crate::config::devcontainer_path(&s.compose.file);
-            match workspace::devcontainer_file(&path, s.parts) {
+            match project::devcontainer_file(&path, s.parts) {
                 Ok(f) => files.push(f),
                 Err(e) => failures.push(Failure::new("devcontainer.json", e)),
             }
@@ -161,7 +161,7 @@ pub(super) async fn read_all(
         if s.parts.has(Part::App) {
             // A repository without the backend's code here (only the compose
             // file) has nothing to instrument: that is not a failure.
-            match workspace::app_files(&s.app) {
+            match project::app_files(&s.app) {
                 Ok(f) => files.extend(f),
                 Err(Error::MissingFile { .. }) => {}
                 Err(Error::Usage(m)) if m.contains("no build: context") => {}

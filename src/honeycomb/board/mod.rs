@@ -1,4 +1,4 @@
-//! `cruddur-obs honeycomb board` (issue 17): the course's saved queries and one
+//! `cruddur-obs honeycomb board`: the course's saved queries and one
 //! flexible board holding them, through Honeycomb's documented API, idempotently.
 //!
 //! Pure part: [`desired`] (what the board should be, `desired.rs`), [`plan`] (what

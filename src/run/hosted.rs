@@ -1,6 +1,7 @@
-//! Honeycomb and Rollbar: key checks, the test span, the board.
+//! The hosted services, Honeycomb and Rollbar: key checks, the test span, the board.
 
 use super::*;
+use crate::verify::run::send_span;
 
 /// The key from the settings, else asked for on a terminal.
 fn honeycomb_key(config: &Config, settings: &HoneycombSettings) -> Result<Secret, Error> {
@@ -67,44 +68,6 @@ pub(super) async fn honeycomb_send_test_span(
         )
         .await?;
     Ok(Done::new(&sent, exit::OK))
-}
-
-/// Sends one test span with a key already checked (`report`); returns its link.
-pub(crate) async fn send_span(
-    api: &HoneycombApi,
-    settings: &HoneycombSettings,
-    key: &Secret,
-    report: honeycomb::KeyReport,
-    service: &str,
-    dataset: Option<&str>,
-) -> Result<SpanReport, Error> {
-    let base = match report.region {
-        honeycomb::Region::Us => &settings.endpoints.us,
-        honeycomb::Region::Eu => &settings.endpoints.eu,
-    };
-    let dataset = dataset.unwrap_or(service);
-    let trace_id = crate::secret::random_hex(16);
-    let end = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_nanos();
-    let body = honeycomb::test_span(
-        service,
-        &trace_id,
-        &crate::secret::random_hex(8),
-        end - 50_000_000,
-        end,
-    );
-    api.send_traces(base, key, report.classic().then_some(dataset), &body)
-        .await?;
-    Ok(SpanReport {
-        link: honeycomb::trace_link(&report, dataset, &trace_id),
-        key: report.key,
-        region: report.region,
-        endpoint: base.to_string(),
-        service: service.to_string(),
-        trace_id,
-    })
 }
 
 /// The run's one HTTP client (every request and operation bounded by `timeout`).

@@ -24,6 +24,8 @@ use serde_json::{json, Value};
 use crate::aws::{Aws, AwsError, CallFailure};
 use crate::error::{exit, Error};
 
+pub(crate) mod run;
+
 /// The stream `verify` writes its test event to.
 pub(crate) const LOG_STREAM: &str = "cruddur-obs-verify";
 

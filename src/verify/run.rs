@@ -1,13 +1,17 @@
-//! `verify`: each backend proven to accept data, concurrently.
+//! `verify`: each backend proven to accept data, concurrently, with the app's
+//! own credentials and region.
 
-use super::saas::send_span;
-use super::*;
+use crate::aws::Aws;
+use crate::error::{exit, Error};
+use crate::honeycomb::api::{HoneycombApi, HoneycombError};
+use crate::honeycomb::{self, SpanReport};
+use crate::parts::Part;
+use crate::secret::Secret;
+use crate::settings::{Config, HoneycombSettings};
+use crate::ui::Done;
 
 /// `verify`: every chosen part at once, with the app's credentials and region.
-pub(super) async fn verify(
-    config: &Config,
-    s: &crate::config::VerifySettings,
-) -> Result<Done, Error> {
+pub(crate) async fn run(config: &Config, s: &crate::config::VerifySettings) -> Result<Done, Error> {
     use crate::verify::{self, VerifyReport};
     let text = crate::files::read(&s.compose_file)?.ok_or_else(|| Error::MissingFile {
         what: "compose file",
@@ -171,5 +175,43 @@ pub(super) async fn verify(
             "not every backend accepted the test data: see the report",
             None,
         ),
+    })
+}
+
+/// Sends one test span with a key already checked (`report`); returns its link.
+pub(crate) async fn send_span(
+    api: &HoneycombApi,
+    settings: &HoneycombSettings,
+    key: &Secret,
+    report: honeycomb::KeyReport,
+    service: &str,
+    dataset: Option<&str>,
+) -> Result<SpanReport, Error> {
+    let base = match report.region {
+        honeycomb::Region::Us => &settings.endpoints.us,
+        honeycomb::Region::Eu => &settings.endpoints.eu,
+    };
+    let dataset = dataset.unwrap_or(service);
+    let trace_id = crate::secret::random_hex(16);
+    let end = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    let body = honeycomb::test_span(
+        service,
+        &trace_id,
+        &crate::secret::random_hex(8),
+        end - 50_000_000,
+        end,
+    );
+    api.send_traces(base, key, report.classic().then_some(dataset), &body)
+        .await?;
+    Ok(SpanReport {
+        link: honeycomb::trace_link(&report, dataset, &trace_id),
+        key: report.key,
+        region: report.region,
+        endpoint: base.to_string(),
+        service: service.to_string(),
+        trace_id,
     })
 }

@@ -4,10 +4,12 @@
 
 use crate::collector;
 use crate::compose::{self, ComposeSpec};
-use crate::config::{ComposeSettings, GitpodSettings};
 use crate::error::Error;
 use crate::files::{self, FileReport, FileStatus, PlannedFile};
 use crate::gitpod;
+use crate::settings::{ComposeSettings, GitpodSettings};
+
+pub(crate) mod locate;
 
 /// Plans `compose write` for `settings`, with the daemon's `region`.
 pub(crate) fn compose_file(settings: &ComposeSettings, region: &str) -> Result<PlannedFile, Error> {
@@ -214,7 +216,7 @@ fn via_name(via: compose::Via) -> &'static str {
 
 /// Plans `app write`: `requirements.txt`, `lib/observability.py` and `app.py` in
 /// the backend directory (`--dir`, else the service's `build:` context).
-pub(crate) fn app_files(s: &crate::config::AppSettings) -> Result<Vec<PlannedFile>, Error> {
+pub(crate) fn app_files(s: &crate::settings::AppSettings) -> Result<Vec<PlannedFile>, Error> {
     use crate::app;
     let dir = match &s.dir {
         Some(dir) => dir.clone(),
