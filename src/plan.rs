@@ -246,13 +246,6 @@ impl fmt::Display for Outcome {
     }
 }
 
-/// A resource with the step it needs, as read from the cloud.
-pub(crate) trait Planned {
-    fn step(&self) -> &Step;
-    /// The outcome when the step is not applied (dry run, status, or declined).
-    fn unapplied(&self, dry_run: bool) -> Outcome;
-}
-
 /// The result of a command: every resource's outcome.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub(crate) struct Report {

@@ -117,17 +117,12 @@ pub struct Planned<R> {
     pub arn: Option<String>,
 }
 
-impl<R: Resource> crate::plan::Planned for Planned<R> {
-    fn step(&self) -> &Step {
-        &self.step
-    }
-
-    fn unapplied(&self, dry_run: bool) -> Outcome {
+impl<R: Resource> Planned<R> {
+    /// The outcome when the step is not applied (dry run, status, or declined).
+    pub fn unapplied(&self, dry_run: bool) -> Outcome {
         self.outcome(self.step.unapplied(dry_run), None)
     }
-}
 
-impl<R: Resource> Planned<R> {
     fn outcome(&self, status: Status, note: Option<String>) -> Outcome {
         Outcome {
             kind: self.target.spec.kind(),

@@ -2,10 +2,11 @@
 //! updates and deletions, apply concurrently (through [`crate::resource`]).
 
 use super::*;
+use crate::resource::{Planned, Resource, Target};
 
 pub(super) async fn xray_run(
     config: &Config,
-    targets: Vec<crate::resource::Target<xray::ops::Object>>,
+    targets: Vec<Target<xray::ops::Object>>,
     change: bool,
 ) -> Result<Done, Error> {
     let aws = Aws::load(&config.aws).await?;
@@ -24,7 +25,7 @@ pub(super) async fn xray_run(
 
 pub(super) async fn logs_run(
     config: &Config,
-    targets: Vec<crate::resource::Target<logs::LogGroupSpec>>,
+    targets: Vec<Target<logs::LogGroupSpec>>,
     change: bool,
 ) -> Result<Done, Error> {
     let aws = Aws::load(&config.aws).await?;
@@ -44,20 +45,20 @@ pub(super) async fn logs_run(
 /// Plans every target concurrently; then, when `change` and not `--dry-run`, asks
 /// once for the updates and deletions and applies everything concurrently. Prints
 /// the report; returns 3 when work is left, 0 otherwise.
-async fn converge<T, P, PF, PFut, AF, AFut>(
+async fn converge<R, PF, PFut, AF, AFut>(
     config: &Config,
     aws: &Aws,
-    targets: Vec<T>,
+    targets: Vec<Target<R>>,
     change: bool,
     service: &str,
     plan: PF,
     apply: AF,
 ) -> Result<Done, Error>
 where
-    P: Planned,
-    PF: Fn(T) -> PFut,
-    PFut: Future<Output = Result<P, AwsError>>,
-    AF: Fn(P) -> AFut,
+    R: Resource,
+    PF: Fn(Target<R>) -> PFut,
+    PFut: Future<Output = Result<Planned<R>, AwsError>>,
+    AF: Fn(Planned<R>) -> AFut,
     AFut: Future<Output = Result<Outcome, AwsError>>,
 {
     let planned = config
@@ -87,7 +88,7 @@ where
         .spin(
             &format!("applying changes to {service}"),
             join_all(planned.into_iter().map(|p| {
-                let skip = p.step().needs_agreement() && !agreed;
+                let skip = p.step.needs_agreement() && !agreed;
                 let apply = &apply;
                 async move {
                     if skip {
@@ -135,10 +136,10 @@ fn finish(config: &Config, report: &Report, change: bool) -> Done {
 
 /// Shows every update and deletion on stderr and asks once. True when there is
 /// nothing to ask about.
-fn ask_for_changes<P: Planned>(config: &Config, planned: &[P]) -> Result<bool, Error> {
+fn ask_for_changes<R: Resource>(config: &Config, planned: &[Planned<R>]) -> Result<bool, Error> {
     let asking: Vec<Outcome> = planned
         .iter()
-        .filter(|p| p.step().needs_agreement())
+        .filter(|p| p.step.needs_agreement())
         .map(|p| p.unapplied(true))
         .collect();
     if asking.is_empty() {

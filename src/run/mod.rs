@@ -17,7 +17,7 @@ use crate::files::{FileError, FileReport, FileStatus, FilesReport, PlannedFile};
 use crate::honeycomb::api::{HoneycombApi, HoneycombError};
 use crate::logs::api::LogsApi;
 use crate::parts::Part;
-use crate::plan::{Outcome, Planned, Report};
+use crate::plan::{Outcome, Report};
 use crate::project;
 use crate::secret::Secret;
 use crate::ui::{self, Done, Output, Ui};

@@ -18,7 +18,7 @@ use crate::honeycomb::KeyReport;
 use crate::logs::api::LogsApi;
 use crate::logs::LogGroupSpec;
 use crate::parts::Part;
-use crate::plan::{Outcome, Planned as _, Step};
+use crate::plan::{Outcome, Step};
 use crate::resource::{self, Planned, Target};
 use crate::secret::Secret;
 use crate::ui::{Done, Output};

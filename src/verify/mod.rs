@@ -32,7 +32,7 @@ pub(crate) const LOG_STREAM: &str = "cruddur-obs-verify";
 /// How one part came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub(crate) enum Outcome {
+pub(crate) enum Verdict {
     Passed,
     /// Written and accepted, but not readable back within `--wait`.
     NotYetVisible,
@@ -47,7 +47,7 @@ pub(crate) enum Outcome {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub(crate) struct PartResult {
     pub part: &'static str,
-    pub outcome: Outcome,
+    pub outcome: Verdict,
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
@@ -59,7 +59,7 @@ pub(crate) struct PartResult {
 }
 
 impl PartResult {
-    fn new(part: &'static str, outcome: Outcome, detail: impl Into<String>) -> PartResult {
+    fn new(part: &'static str, outcome: Verdict, detail: impl Into<String>) -> PartResult {
         PartResult {
             part,
             outcome,
@@ -90,12 +90,12 @@ pub(crate) struct VerifyReport {
 impl VerifyReport {
     /// 0 only when every chosen part passed; denied 4; not yet visible 3; else 1.
     pub(crate) fn exit_code(&self) -> u8 {
-        let has = |o: Outcome| self.parts.iter().any(|p| p.outcome == o);
-        if has(Outcome::Denied) {
+        let has = |o: Verdict| self.parts.iter().any(|p| p.outcome == o);
+        if has(Verdict::Denied) {
             exit::AUTH
-        } else if has(Outcome::Failed) || has(Outcome::NotConfigured) {
+        } else if has(Verdict::Failed) || has(Verdict::NotConfigured) {
             exit::FAILURE
-        } else if has(Outcome::NotYetVisible) {
+        } else if has(Verdict::NotYetVisible) {
             exit::PENDING
         } else {
             exit::OK
@@ -111,8 +111,8 @@ impl fmt::Display for VerifyReport {
         }
         for p in &self.parts {
             let mark = match p.outcome {
-                Outcome::Passed => "✓",
-                Outcome::NotYetVisible => "…",
+                Verdict::Passed => "✓",
+                Verdict::NotYetVisible => "…",
                 _ => "✗",
             };
             lines.push(format!("{mark} {}: {}", p.part, p.detail));
@@ -184,12 +184,12 @@ fn aws_failure(part: &'static str, service: &str, e: AwsError, policy: &Value) -
             _ => "",
         };
         let act = named.unwrap_or_else(|| action(service, op));
-        let mut r = PartResult::new(part, Outcome::Denied, format!("denied: the credentials may not call {act}"))
+        let mut r = PartResult::new(part, Verdict::Denied, format!("denied: the credentials may not call {act}"))
             .hint(format!("grant {act} (the policy below is all the app needs): aws iam put-user-policy --user-name <the app's IAM user> --policy-name cruddur-obs --policy-document file://policy.json"));
         r.policy = Some(policy.clone());
         return r;
     }
-    let r = PartResult::new(part, Outcome::Failed, e.to_string());
+    let r = PartResult::new(part, Verdict::Failed, e.to_string());
     match help {
         Some(h) => r.hint(h),
         None => r,
@@ -230,7 +230,7 @@ pub(crate) async fn xray(
             if !found {
                 return PartResult::new(
                     "X-Ray",
-                    Outcome::Failed,
+                    Verdict::Failed,
                     format!("no X-Ray group with filter {filter} in {} (the app's region)", aws.region),
                 )
                 .hint(format!(
@@ -263,7 +263,7 @@ pub(crate) async fn xray(
             if let Some(bad) = out.unprocessed_trace_segments().first() {
                 return PartResult::new(
                     "X-Ray",
-                    Outcome::Failed,
+                    Verdict::Failed,
                     format!(
                         "X-Ray refused the test segment: {} {}",
                         bad.error_code().unwrap_or_default(),
@@ -292,7 +292,7 @@ pub(crate) async fn xray(
         .build();
     let statistics = match statistics {
         Ok(s) => s,
-        Err(e) => return PartResult::new("X-Ray", Outcome::Failed, e.to_string()),
+        Err(e) => return PartResult::new("X-Ray", Verdict::Failed, e.to_string()),
     };
     if let Err(e) = client
         .get_sampling_targets()
@@ -342,7 +342,7 @@ pub(crate) async fn xray(
                 {
                     let mut r = PartResult::new(
                         "X-Ray",
-                        Outcome::Passed,
+                        Verdict::Passed,
                         format!("segment for {service} written and read back (trace {trace_id}, filter {filter}); sampling rules and targets readable"),
                     );
                     r.link = Some(link);
@@ -354,7 +354,7 @@ pub(crate) async fn xray(
         if Instant::now() >= deadline {
             let mut r = PartResult::new(
                 "X-Ray",
-                Outcome::NotYetVisible,
+                Verdict::NotYetVisible,
                 format!("segment accepted (trace {trace_id}), not yet visible with filter {filter} after {}s", wait.as_secs()),
             )
             .hint("X-Ray indexes traces within about a minute: run verify again, or open the link");
@@ -387,7 +387,7 @@ pub(crate) async fn logs(aws: &Aws, group: &str, wait: Duration, policy: &Value)
             "ResourceNotFoundException" => {
                 return PartResult::new(
                     "CloudWatch Logs",
-                    Outcome::Failed,
+                    Verdict::Failed,
                     format!("the log group {group} does not exist in {}", aws.region),
                 )
                 .hint(format!(
@@ -404,7 +404,7 @@ pub(crate) async fn logs(aws: &Aws, group: &str, wait: Duration, policy: &Value)
         .build();
     let event = match event {
         Ok(e) => e,
-        Err(e) => return PartResult::new("CloudWatch Logs", Outcome::Failed, e.to_string()),
+        Err(e) => return PartResult::new("CloudWatch Logs", Verdict::Failed, e.to_string()),
     };
     if let Err(e) = client
         .put_log_events()
@@ -443,7 +443,7 @@ pub(crate) async fn logs(aws: &Aws, group: &str, wait: Duration, policy: &Value)
             {
                 let mut r = PartResult::new(
                     "CloudWatch Logs",
-                    Outcome::Passed,
+                    Verdict::Passed,
                     format!("event written to {group}/{LOG_STREAM} and read back"),
                 );
                 r.link = Some(link);
@@ -454,7 +454,7 @@ pub(crate) async fn logs(aws: &Aws, group: &str, wait: Duration, policy: &Value)
         if Instant::now() >= deadline {
             let mut r = PartResult::new(
                 "CloudWatch Logs",
-                Outcome::NotYetVisible,
+                Verdict::NotYetVisible,
                 format!(
                     "event accepted by {group}, not yet readable after {}s",
                     wait.as_secs()
@@ -470,9 +470,9 @@ pub(crate) async fn logs(aws: &Aws, group: &str, wait: Duration, policy: &Value)
 /// A part that could not run, from an error.
 pub(crate) fn failed(part: &'static str, e: &Error) -> PartResult {
     let outcome = if e.exit_code() == exit::AUTH {
-        Outcome::Denied
+        Verdict::Denied
     } else {
-        Outcome::Failed
+        Verdict::Failed
     };
     let r = PartResult::new(part, outcome, e.to_string());
     match e.help() {
@@ -485,7 +485,7 @@ pub(crate) fn failed(part: &'static str, e: &Error) -> PartResult {
 pub(crate) fn not_configured(part: &'static str, what: &str) -> PartResult {
     PartResult::new(
         part,
-        Outcome::NotConfigured,
+        Verdict::NotConfigured,
         format!("{what} is not set: not verified"),
     )
     .hint(format!(
@@ -500,7 +500,7 @@ mod tests {
 
     #[test]
     fn the_exit_code_is_the_worst_part() {
-        let report = |outcomes: &[Outcome]| VerifyReport {
+        let report = |outcomes: &[Verdict]| VerifyReport {
             region: None,
             credentials: None,
             parts: outcomes
@@ -508,16 +508,16 @@ mod tests {
                 .map(|o| PartResult::new("X", *o, ""))
                 .collect(),
         };
-        assert_eq!(report(&[Outcome::Passed, Outcome::Passed]).exit_code(), 0);
+        assert_eq!(report(&[Verdict::Passed, Verdict::Passed]).exit_code(), 0);
         assert_eq!(
-            report(&[Outcome::Passed, Outcome::NotYetVisible]).exit_code(),
+            report(&[Verdict::Passed, Verdict::NotYetVisible]).exit_code(),
             3
         );
         assert_eq!(
-            report(&[Outcome::Failed, Outcome::NotYetVisible]).exit_code(),
+            report(&[Verdict::Failed, Verdict::NotYetVisible]).exit_code(),
             1
         );
-        assert_eq!(report(&[Outcome::Failed, Outcome::Denied]).exit_code(), 4);
-        assert_eq!(report(&[Outcome::NotConfigured]).exit_code(), 1);
+        assert_eq!(report(&[Verdict::Failed, Verdict::Denied]).exit_code(), 4);
+        assert_eq!(report(&[Verdict::NotConfigured]).exit_code(), 1);
     }
 }

@@ -107,7 +107,7 @@ pub(crate) async fn run(config: &Config, s: &crate::config::VerifySettings) -> R
         Some(match sent.await {
             Ok(span) => crate::verify::PartResult {
                 part: "Honeycomb",
-                outcome: crate::verify::Outcome::Passed,
+                outcome: crate::verify::Verdict::Passed,
                 detail: format!(
                     "test span accepted (trace {}, {} {})",
                     span.trace_id,
@@ -141,7 +141,7 @@ pub(crate) async fn run(config: &Config, s: &crate::config::VerifySettings) -> R
             {
                 Ok(item) => crate::verify::PartResult {
                     part: "Rollbar",
-                    outcome: crate::verify::Outcome::Passed,
+                    outcome: crate::verify::Verdict::Passed,
                     detail: format!("test item accepted ({})", item.uuid),
                     link: Some(item.link),
                     hint: None,
