@@ -1,3 +1,4 @@
+use super::migrate::MigrateError;
 use super::*;
 
 /// Detection over `app.py` and the given local files.
