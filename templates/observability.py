@@ -11,7 +11,9 @@ part                      switched on by
 OpenTelemetry/Honeycomb   OTEL_EXPORTER_OTLP_ENDPOINT (+ OTEL_EXPORTER_OTLP_HEADERS,
                           OTEL_SERVICE_NAME)
 AWS X-Ray                 AWS_XRAY_DAEMON_ADDRESS and/or AWS_XRAY_URL
-CloudWatch Logs           CLOUDWATCH_LOG_GROUP (+ AWS_DEFAULT_REGION, credentials)
+CloudWatch Logs           CLOUDWATCH_LOG_GROUP (+ AWS_DEFAULT_REGION, credentials);
+                          one line per request: method, path, status, duration
+                          and trace_id (the id Honeycomb and X-Ray show)
 Rollbar                   ROLLBAR_ACCESS_TOKEN (+ ROLLBAR_ENVIRONMENT, ROLLBAR_ENDPOINT)
 ========================  =====================================================
 
@@ -75,6 +77,11 @@ def init_observability(app, skip=()):
                 log.warning("cruddur-obs: %s is off: %s: %s", name, type(e).__name__, e)
             else:
                 done[name] = True
+        if done.get("cloudwatch-logs") and "request-log" not in done:
+            # Installed last, so that it runs first after each request: the
+            # X-Ray segment and the OpenTelemetry span are still open.
+            done["request-log"] = True
+            _install_request_log(app)
         if any(done.values()):
             _install_sigterm_handler()
     return app
@@ -235,6 +242,68 @@ def _init_logs(app):
         _flushers.append(handler.flush)
     if app.logger.level == logging.NOTSET and not app.debug:
         app.logger.setLevel(logging.INFO)
+
+
+_request_log = logging.getLogger("cruddur_obs.request")
+
+
+def _install_request_log(app):
+    """One log line per request, ``GET /api/activities/home 200 12.3ms trace_id=<32 hex>``:
+    the trace id is the one Honeycomb shows (X-Ray shows it as 1-xxxxxxxx-yyyy...),
+    so a log line leads to its trace and back. werkzeug's own request lines stay on
+    the console and no longer reach CloudWatch: one event per request.
+    """
+    import time
+
+    from flask import g, request
+
+    _request_log.setLevel(logging.INFO)
+    handler = _state["log_handler"]
+    if handler is not None and not any(isinstance(f, _NotWerkzeug) for f in handler.filters):
+        handler.addFilter(_NotWerkzeug())
+
+    @app.before_request
+    def _cruddur_obs_started():
+        g._cruddur_obs_started = time.monotonic()
+
+    @app.after_request
+    def _cruddur_obs_request_line(response):
+        started = g.get("_cruddur_obs_started")
+        took = (time.monotonic() - started) * 1000 if started is not None else 0.0
+        _request_log.info("%s %s %s %.1fms trace_id=%s", request.method, request.path,
+                          response.status_code, took, _trace_id(app) or "-")
+        return response
+
+
+class _NotWerkzeug(logging.Filter):
+    def filter(self, record):
+        return record.name != "werkzeug"
+
+
+def _trace_id(app):
+    """The current request's trace id as 32 hex digits, or None."""
+    from flask import request
+
+    done = app.extensions.get(_EXTENSION_KEY, {})
+    if done.get("honeycomb"):
+        from opentelemetry import trace
+        context = trace.get_current_span().get_span_context()
+        if context.is_valid:
+            return format(context.trace_id, "032x")
+    if done.get("xray"):
+        from aws_xray_sdk.core import xray_recorder
+        entity = xray_recorder.get_trace_entity()  # XRayMiddleware's segment, still open
+        trace_id = getattr(entity, "trace_id", None)
+        if trace_id and trace_id.startswith("1-"):
+            return trace_id[2:].replace("-", "")
+    parent = request.headers.get("traceparent", "").split("-")
+    if len(parent) == 4 and len(parent[1]) == 32:
+        return parent[1]
+    for field in request.headers.get("X-Amzn-Trace-Id", "").split(";"):
+        key, _, value = field.strip().partition("=")
+        if key == "Root" and value.startswith("1-"):
+            return value[2:].replace("-", "")
+    return None
 
 
 class _ConsoleForTheRest(logging.StreamHandler):

@@ -484,7 +484,7 @@ def scenario_all_on(args, work, moto_port):
             "rollbar": [[r[1], r[2], r[3].decode("utf-8", "replace")] for r in rollbar.requests],
         }, indent=1, default=str))
         messages = [e["message"] for e in events]
-        lines = [m for m in messages if '"GET /api/activities/home HTTP/1.1" 200' in m]
+        lines = [m for m in messages if "GET /api/activities/home 200 " in m and " trace_id=" in m]
         check(events, "A: %d log events reached group cruddur in moto" % len(events))
         check(len(lines) == 2, "A: each request line reached the group exactly once (2 GETs -> 2 events)",
               "%d: %r" % (len(lines), lines))
@@ -563,7 +563,7 @@ def scenario_counts(args, work, moto_port, backend, label, control=False, rollba
             info("decode failed: %s" % e)
         home_spans = [s for s in spans if s["attributes"].get("http.route") == "/api/activities/home"]
         messages = [e["message"] for e in log_events(moto_port, group)]
-        lines = [m for m in messages if '"GET /api/activities/home HTTP/1.1" 200' in m]
+        lines = [m for m in messages if "GET /api/activities/home 200 " in m and " trace_id=" in m]
         wait_for(lambda: [r for r in rollbar.requests if r[1] == "/api/1/item/"], 3)
         items = [r for r in rollbar.requests if r[1] == "/api/1/item/"]
         envs = [json.loads(r[3]).get("data", {}).get("environment") for r in items]
