@@ -31,7 +31,6 @@ fn app_write_on_week1_then_the_real_sdks_deliver_to_every_backend() {
     let dir = week1();
     Test::in_dir(dir.path())
         .args(["app", "write", "--yes"])
-        .run()
         // (No server of the test's: the fixed ports, like the daemon's 2000, are shown.)
         .keep_ports()
         .snapshot("app_write_week1");
@@ -41,7 +40,6 @@ fn app_write_on_week1_then_the_real_sdks_deliver_to_every_backend() {
         .unchanged("backend-flask/app.py")
         .unchanged("backend-flask/requirements.txt")
         .unchanged("backend-flask/lib/observability.py")
-        .run()
         .snapshot("app_write_week1_again_in_sync");
 
     // The course's week-6 refactor, written by app write: scenario F runs it.
@@ -53,7 +51,7 @@ fn app_write_on_week1_then_the_real_sdks_deliver_to_every_backend() {
     Test::in_dir(week6.path())
         .args(["app", "write", "--dir", "backend-flask", "--yes"])
         .status(0)
-        .run();
+        .snapshot("app_app_write_on_week1_then_the_real_sdks_deliver_to_every_backend");
 
     // The week-2 app.py (which fails on today's Flask), migrated: scenario G runs it.
     let week2 = tempfile::tempdir().unwrap();
@@ -76,7 +74,7 @@ fn app_write_on_week1_then_the_real_sdks_deliver_to_every_backend() {
             "--yes",
         ])
         .status(0)
-        .run();
+        .snapshot("app_app_write_on_week1_then_the_real_sdks_deliver_to_every_backend_2");
 
     let venv = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("app-e2e-venv");
     let python = tool("CRUDDUR_OBS_PYTHON", "python3");
@@ -134,7 +132,6 @@ fn app_write_refuses_an_app_py_without_the_assignment_and_touches_nothing() {
         .file("backend-flask/app.py", app_py)
         .unchanged("backend-flask/requirements.txt")
         .absent("backend-flask/lib/observability.py")
-        .run()
         .snapshot("app_write_refuses_app_py_without_the_assignment");
 }
 
@@ -150,7 +147,6 @@ fn hand_instrumentation_is_reported_and_not_doubled() {
     // Reported as instrumented by hand; X-Ray is skipped.
     Test::in_dir(dir.path())
         .args(["app", "write", "--yes"])
-        .run()
         .keep_ports()
         .snapshot("app_write_hand_instrumented_xray_skipped");
     let written = std::fs::read_to_string(backend.join("app.py")).unwrap();

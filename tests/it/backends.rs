@@ -50,7 +50,7 @@ fn write(shape: &str) -> (tempfile::TempDir, Ran) {
     let ran = Test::in_dir(dir.path())
         .args(["app", "write", "--dir", "backend", "--yes"])
         .status(0)
-        .run();
+        .run_for_snapshot();
     only_added(&before_app, &ran.read("backend/app.py"));
     only_added(&before_req, &ran.read("backend/requirements.txt"));
     Test::in_dir(dir.path())
@@ -59,6 +59,7 @@ fn write(shape: &str) -> (tempfile::TempDir, Ran) {
         .unchanged("backend/requirements.txt")
         .unchanged("backend/lib/observability.py")
         .status(0)
+        .stdout_any()
         .run();
     (dir, ran)
 }
@@ -136,7 +137,7 @@ fn commented_out_xray_is_said_with_how_to_keep_it_off() {
             "--yes",
         ])
         .status(0)
-        .run();
+        .snapshot("backends_commented_out_xray_is_said_with_how_to_keep_it_off");
     assert!(
         !off.all_output().contains("--without xray"),
         "{}",
@@ -165,7 +166,6 @@ fn an_app_py_python_cannot_parse_is_refused_untouched() {
         .unchanged("backend/app.py")
         .unchanged("backend/requirements.txt")
         .absent("backend/lib/observability.py")
-        .run()
         .snapshot("backends_syntax_error");
 }
 
@@ -178,7 +178,6 @@ fn when_every_part_is_by_hand_nothing_is_written() {
         .unchanged("backend/app.py")
         .unchanged("backend/requirements.txt")
         .absent("backend/lib/observability.py")
-        .run()
         .snapshot("backends_all_by_hand");
 }
 
@@ -207,7 +206,7 @@ fn migrate_moves_the_week2_hand_setup_into_the_module() {
         .args(["app", "write", "--dir", "backend", "--dry-run"])
         .unchanged("backend/app.py")
         .status(3)
-        .run();
+        .snapshot("backends_migrate_moves_the_week2_hand_setup_into_the_module");
     assert!(plain
         .all_output()
         .contains("`before_first_request` was removed in Flask 2.3"));
@@ -215,7 +214,6 @@ fn migrate_moves_the_week2_hand_setup_into_the_module() {
     let ran = Test::in_dir(dir.path())
         .args(["app", "write", "--dir", "backend", "--migrate", "--yes"])
         .status(0)
-        .run()
         .snapshot("backends_week2_migrate");
     let after = ran.read("backend/app.py");
     assert!(!after.contains("\n@app.before_first_request"), "{after}");
@@ -238,6 +236,6 @@ fn migrate_moves_the_week2_hand_setup_into_the_module() {
             .unchanged("backend/app.py")
             .unchanged("backend/requirements.txt")
             .status(0)
-            .run();
+            .stdout("backend/requirements.txt: in sync\nbackend/lib/observability.py: in sync\nbackend/app.py: in sync\n    note: backend/app.py:43: `XRayMiddleware(...)` is commented out: lib/observability.py switches AWS X-Ray on (pass `--without xray` to keep it off)\n").run();
     }
 }

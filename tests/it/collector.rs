@@ -31,13 +31,14 @@ fn the_collector_service_and_config_for_both_honeycomb_regions() {
             .status(3)
             .unchanged("docker-compose.yml")
             .absent(collector::CONFIG_FILE)
-            .run()
             .snapshot(&format!("collector_dry_run_{region}"));
 
         let ran = Test::in_dir(dir.path())
             .args(COMPOSE)
             .args(via)
             .arg("--yes")
+            .stdout_any()
+            .stderr_any()
             .run();
         let config = ran.read(collector::CONFIG_FILE);
         insta::assert_snapshot!(format!("collector-config-{region}"), config);
@@ -71,25 +72,30 @@ fn the_collector_service_and_config_for_both_honeycomb_regions() {
 fn switching_from_the_daemon_to_the_collector_and_back_is_a_clean_edit() {
     let (dir, _) = workdir(&week1());
     let compose = || Test::in_dir(dir.path()).args(COMPOSE);
-    let with_daemon = compose().arg("--yes").run().read("docker-compose.yml");
+    let with_daemon = compose()
+        .arg("--yes")
+        .snapshot("collector_switching_from_the_daemon_to_the_collector_and_back_is_a_clean_edit")
+        .read("docker-compose.yml");
 
     // A switch, not a conflict.
     compose()
         .args(["--via", "collector", "--dry-run"])
         .status(3)
         .unchanged("docker-compose.yml")
-        .run()
         .snapshot("collector_switch_to_collector");
-    compose().args(["--via", "collector", "--yes"]).run();
+    compose().args(["--via", "collector", "--yes"]).snapshot(
+        "collector_switching_from_the_daemon_to_the_collector_and_back_is_a_clean_edit_2",
+    );
     assert_compose_config_ok(dir.path());
 
     compose()
         .args(["--via", "daemon", "--dry-run"])
         .status(3)
         .unchanged("docker-compose.yml")
-        .run()
         .snapshot("collector_switch_back_to_daemon");
-    let ran = compose().args(["--via", "daemon", "--yes"]).run();
+    let ran = compose().args(["--via", "daemon", "--yes"]).snapshot(
+        "collector_switching_from_the_daemon_to_the_collector_and_back_is_a_clean_edit_3",
+    );
     assert_compose_config_ok(dir.path());
     let back: serde_json::Value = serde_saphyr::from_str(&ran.read("docker-compose.yml")).unwrap();
     let first: serde_json::Value = serde_saphyr::from_str(&with_daemon).unwrap();
@@ -100,7 +106,6 @@ fn switching_from_the_daemon_to_the_collector_and_back_is_a_clean_edit() {
     compose()
         .args(["--via", "daemon"])
         .unchanged("docker-compose.yml")
-        .run()
         .snapshot("collector_back_on_the_daemon_in_sync");
 }
 
@@ -115,7 +120,6 @@ fn a_users_own_collector_config_is_kept_and_checked() {
         .args(["--via", "collector", "--yes"])
         .status(3)
         .unchanged(collector::CONFIG_FILE)
-        .run()
         .keep_ports()
         .snapshot("collector_own_config_kept_and_checked");
 
@@ -126,7 +130,7 @@ fn a_users_own_collector_config_is_kept_and_checked() {
             collector::CONFIG_FILE,
             &collector::config("ca-central-1", cruddur_obs::testing::honeycomb::Region::Us),
         )
-        .run();
+        .snapshot("collector_a_users_own_collector_config_is_kept_and_checked");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -161,9 +165,8 @@ async fn init_via_collector_then_again_then_back_to_the_daemon() {
             .env_remove("ROLLBAR_ACCESS_TOKEN")
             .args(args.iter().copied())
     };
-    let ran = obs(&["init", "--yes", "--via", "collector"])
-        .run()
-        .snapshot("collector_init_via_collector");
+    let ran =
+        obs(&["init", "--yes", "--via", "collector"]).snapshot("collector_init_via_collector");
     assert_compose_config_ok(dir.path());
     let files = (
         ran.read("docker-compose.yml"),
@@ -174,24 +177,19 @@ async fn init_via_collector_then_again_then_back_to_the_daemon() {
     obs(&["init", "--yes", "--via", "collector"])
         .file("docker-compose.yml", &files.0)
         .file(collector::CONFIG_FILE, &files.1)
-        .run();
-    obs(&["plan", "--via", "collector"]).run();
+        .snapshot("collector_init_via_collector_then_again_then_back_to_the_daemon");
+    obs(&["plan", "--via", "collector"])
+        .snapshot("collector_init_via_collector_then_again_then_back_to_the_daemon_2");
 
-    obs(&["status", "--via", "collector"])
-        .run()
-        .snapshot("collector_init_status_via_collector");
+    obs(&["status", "--via", "collector"]).snapshot("collector_init_status_via_collector");
 
     obs(&["plan", "--via", "daemon"])
         .status(3)
-        .run()
         .snapshot("collector_init_plan_back_to_daemon");
-    obs(&["init", "--yes"]).run();
+    obs(&["init", "--yes"])
+        .snapshot("collector_init_via_collector_then_again_then_back_to_the_daemon_3");
     // The switch back leaves the collector's config on disk; status says so.
-    obs(&["status"])
-        .run()
-        .snapshot("collector_init_status_back_on_the_daemon");
+    obs(&["status"]).snapshot("collector_init_status_back_on_the_daemon");
     std::fs::remove_file(dir.path().join(collector::CONFIG_FILE)).unwrap();
-    obs(&["status"])
-        .run()
-        .snapshot("collector_init_status_config_removed");
+    obs(&["status"]).snapshot("collector_init_status_config_removed");
 }

@@ -40,22 +40,62 @@ pub fn isolated(bin: &str) -> Command {
 
 /// [`isolated`] as a plain `std::process::Command` (for a run to spawn and kill).
 pub fn isolated_std(bin: &str) -> std::process::Command {
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin(bin));
+    isolated_program(assert_cmd::cargo::cargo_bin(bin))
+}
+
+/// Any program (a shell that runs the binary, awscli) in the one isolated
+/// environment every test run gets: this machine's AWS, Honeycomb, Rollbar and
+/// dev-environment variables removed, [`isolated_settings`] set.
+pub fn isolated_program(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+    let mut cmd = std::process::Command::new(program);
     for var in aws_vars() {
         cmd.env_remove(var);
     }
     // Inside a Gitpod workspace `gitpod write` saves variables with the real gp:
     // never from a test.
     cmd.env_remove("GITPOD_WORKSPACE_ID");
-    let dir = empty_aws_dir();
-    cmd.env("AWS_CONFIG_FILE", dir.join("config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .env("AWS_REGION", "us-east-1")
-        .env("NO_COLOR", "1");
+    cmd.envs(isolated_settings());
     cmd
+}
+
+/// The settings of the isolated environment: fake credentials, region
+/// us-east-1, no IMDS, empty config files, no colour.
+pub fn isolated_settings() -> Vec<(&'static str, String)> {
+    let dir = empty_aws_dir();
+    vec![
+        ("AWS_CONFIG_FILE", dir.join("config").display().to_string()),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.join("credentials").display().to_string(),
+        ),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY.into()),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_KEY.into()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("NO_COLOR", "1".into()),
+    ]
+}
+
+/// The isolated environment as a shell prefix, `env -i NAME='value' ...`, for a
+/// run a shell starts (on a terminal, in tmux): nothing of this machine's
+/// environment but PATH, with HOME at `home`, an xterm, [`isolated_settings`]
+/// and then `extra` (which win over the settings).
+pub fn isolated_env_prefix(home: &Path, extra: &[(&str, String)]) -> String {
+    let mut vars = vec![
+        ("PATH", std::env::var("PATH").unwrap_or_default()),
+        ("HOME", home.display().to_string()),
+        ("TERM", "xterm-256color".to_string()),
+    ];
+    vars.extend(isolated_settings());
+    vars.extend(extra.iter().cloned());
+    let assignments: Vec<String> = vars
+        .iter()
+        .map(|(name, value)| {
+            assert!(!value.contains('\''), "{name}: a quote in {value:?}");
+            format!("{name}='{value}'")
+        })
+        .collect();
+    format!("env -i {}", assignments.join(" "))
 }
 
 /// `cruddur-obs` pointed at `endpoint`.
@@ -205,14 +245,8 @@ pub fn aws(endpoint: &str, args: &[&str]) -> std::process::Output {
 
 /// awscli with the same isolation as our binary, pointed at `endpoint` in `region`.
 pub fn aws_in(endpoint: &str, region: &str, args: &[&str]) -> std::process::Output {
-    let mut cmd = std::process::Command::new(tool("CRUDDUR_OBS_AWSCLI", "aws"));
-    for (k, v) in isolated("cruddur-obs").get_envs() {
-        match v {
-            Some(v) => cmd.env(k, v),
-            None => cmd.env_remove(k),
-        };
-    }
-    cmd.env("AWS_DEFAULT_REGION", region)
+    isolated_program(tool("CRUDDUR_OBS_AWSCLI", "aws"))
+        .env("AWS_DEFAULT_REGION", region)
         .env("AWS_REGION", region)
         .env("AWS_PAGER", "")
         .args(["--endpoint-url", endpoint, "--output", "json"])
@@ -244,9 +278,10 @@ pub fn workdir(compose: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, file)
 }
 
-/// docker-compose (v1) must accept the file as it is.
-pub fn assert_compose_config_ok(dir: &Path) {
-    let out = std::process::Command::new(tool("CRUDDUR_OBS_DOCKER_COMPOSE", "docker-compose"))
+/// `docker-compose config -q` (v1) on `dir`'s docker-compose.yml, with the
+/// variables the written entries name set.
+pub fn compose_config(dir: &Path) -> std::process::Output {
+    std::process::Command::new(tool("CRUDDUR_OBS_DOCKER_COMPOSE", "docker-compose"))
         .current_dir(dir)
         .args(["-f", "docker-compose.yml", "config", "-q"])
         .envs(
@@ -262,7 +297,12 @@ pub fn assert_compose_config_ok(dir: &Path) {
             .map(|k| (k, "x")),
         )
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// docker-compose (v1) must accept the file as it is.
+pub fn assert_compose_config_ok(dir: &Path) {
+    let out = compose_config(dir);
     assert!(
         out.status.success(),
         "docker-compose config -q refused the file: {}",

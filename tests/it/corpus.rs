@@ -170,26 +170,7 @@ fn every_real_compose_file_is_written_whole_or_left_untouched() {
     tally("compose", &outcomes);
     assert!(outcomes.contains(&Outcome::Written));
 
-    let compose = tool("CRUDDUR_OBS_DOCKER_COMPOSE", "docker-compose");
-    let config_ok = |dir: &Path| {
-        std::process::Command::new(&compose)
-            .current_dir(dir)
-            .args(["-f", "docker-compose.yml", "config", "-q"])
-            .envs(
-                [
-                    "GITPOD_WORKSPACE_ID",
-                    "GITPOD_WORKSPACE_CLUSTER_HOST",
-                    "HONEYCOMB_API_KEY",
-                    "AWS_DEFAULT_REGION",
-                    "AWS_ACCESS_KEY_ID",
-                    "AWS_SECRET_ACCESS_KEY",
-                    "ROLLBAR_ACCESS_TOKEN",
-                ]
-                .map(|k| (k, "x")),
-            )
-            .output()
-            .unwrap()
-    };
+    let config_ok = crate::common::compose_config;
     let checked = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|s| {
         for chunk in to_check.chunks(to_check.len().div_ceil(2).max(1)) {

@@ -52,7 +52,7 @@ fn a_codespaces_repo_gets_codespaces_urls_and_no_gitpod_file() {
     let dir = codespaces_repo();
     let ran = Test::in_dir(dir.path())
         .args(["compose", "write", "--yes"])
-        .run();
+        .snapshot("devenv_a_codespaces_repo_gets_codespaces_urls_and_no_gitpod_file");
     let compose = ran.read("docker-compose.yml");
     assert!(
         compose.contains("AWS_XRAY_URL: \"*${CODESPACE_NAME}-4567.${GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN}*\""),
@@ -66,7 +66,6 @@ fn a_codespaces_repo_gets_codespaces_urls_and_no_gitpod_file() {
         .env_remove("CODESPACES")
         .args(FILES_ONLY)
         .absent(".gitpod.yml")
-        .run()
         .snapshot("devenv_codespaces_init");
     let dc = ran.read(".devcontainer/devcontainer.json");
     assert!(dc.contains("\"forwardPorts\": [3000, 4567]"), "{dc}");
@@ -78,7 +77,7 @@ fn a_codespaces_repo_gets_codespaces_urls_and_no_gitpod_file() {
         .unchanged("docker-compose.yml")
         .unchanged(".devcontainer/devcontainer.json")
         .absent(".gitpod.yml")
-        .run();
+        .snapshot("devenv_a_codespaces_repo_gets_codespaces_urls_and_no_gitpod_file_2");
 }
 
 #[test]
@@ -88,11 +87,10 @@ fn both_environments_get_a_pattern_for_both_and_both_files() {
         .write(".gitpod.yml", "tasks:\n  - init: echo hi\n")
         .env_remove("CODESPACES")
         .args(FILES_ONLY)
-        .run()
         .snapshot("devenv_both_environments_init");
     let ran = Test::in_dir(dir.path())
         .args(["compose", "write", "--yes"])
-        .run();
+        .snapshot("devenv_both_environments_get_a_pattern_for_both_and_both_files_2");
     let compose = ran.read("docker-compose.yml");
     assert!(compose.contains("AWS_XRAY_URL: \"*4567*\""), "{compose}");
     let gitpod = ran.read(".gitpod.yml");
@@ -103,7 +101,7 @@ fn both_environments_get_a_pattern_for_both_and_both_files() {
         .env_remove("CODESPACES")
         .args(FILES_ONLY)
         .args(["--dev-env", "gitpod"])
-        .run();
+        .snapshot("devenv_both_environments_get_a_pattern_for_both_and_both_files");
     assert!(ran.path().join(".gitpod.yml").exists());
     Test::in_dir(dir.path())
         // Its check reads the token from this environment.
@@ -111,7 +109,6 @@ fn both_environments_get_a_pattern_for_both_and_both_files() {
         .args(["status", "--without", "xray", "--without", "logs"])
         .args(["--without", "honeycomb", "--dev-env", "gitpod"])
         .status(1)
-        .run()
         .snapshot("devenv_status_codespaces_urls_in_a_gitpod_repo");
 }
 
@@ -144,12 +141,17 @@ fn inside_a_codespace_gh_makes_the_port_public_after_agreement() {
             .args(["devcontainer", "write"])
     };
     // Without agreement and without a terminal: nothing runs, exit 5.
-    let refused = devcontainer_write().status(5).run();
+    let refused = devcontainer_write().status(5).run_for_snapshot();
     assert!(!log.exists(), "gh ran without agreement");
-    let dry = devcontainer_write().arg("--dry-run").status(3).run();
+    let dry = devcontainer_write()
+        .arg("--dry-run")
+        .status(3)
+        .run_for_snapshot();
     assert!(!log.exists());
     crate::harness::snapshot_all("devenv_gh_without_agreement_and_dry_run", [&refused, &dry]);
-    devcontainer_write().arg("--yes").run();
+    devcontainer_write()
+        .arg("--yes")
+        .snapshot("devenv_inside_a_codespace_gh_makes_the_port_public_after_agreement");
     assert_eq!(
         std::fs::read_to_string(&log).unwrap(),
         "codespace ports visibility 4567:public -c fluffy-space-4242\n"

@@ -64,7 +64,7 @@ fn compose_yaml_alone_is_the_compose_file() {
         .status(3)
         .unchanged("compose.yaml")
         .absent("docker-compose.yml")
-        .run();
+        .snapshot("discovery_compose_yaml_alone_is_the_compose_file");
     assert_has(&ran, "--- a/compose.yaml");
     assert_has(&ran, "OTEL_SERVICE_NAME: \"backend-flask\"");
     assert_lacks(&ran, "note:");
@@ -72,7 +72,7 @@ fn compose_yaml_alone_is_the_compose_file() {
     let ran = plan_files_only(Test::new().write("compose.yaml", COMPOSE))
         .status(3)
         .unchanged("compose.yaml")
-        .run();
+        .snapshot("discovery_compose_yaml_alone_is_the_compose_file_2");
     assert_has(&ran, "compose.yaml: would change");
     assert_lacks(&ran, "docker-compose.yml");
 }
@@ -83,7 +83,7 @@ fn docker_compose_yaml_alone_is_written() {
         .write("docker-compose.yaml", COMPOSE)
         .args(["compose", "write", "--region", "ca-central-1", "--yes"])
         .absent("docker-compose.yml")
-        .run();
+        .snapshot("discovery_docker_compose_yaml_alone_is_written");
     assert_has(&ran, "docker-compose.yaml: written");
     let written = ran.read("docker-compose.yaml");
     assert!(written.contains("xray-daemon:"), "{written}");
@@ -102,7 +102,9 @@ fn with_two_files_the_first_in_compose_order_is_used_and_the_other_named() {
         .write("docker-compose.yml", COMPOSE)
         .args(["compose", "write", "--region", "ca-central-1", "--yes"])
         .unchanged("docker-compose.yml")
-        .run();
+        .snapshot(
+            "discovery_with_two_files_the_first_in_compose_order_is_used_and_the_other_named",
+        );
     assert_has(
         &ran,
         "note: using compose.yaml; docker-compose.yml is also here, ignored",
@@ -114,7 +116,9 @@ fn with_two_files_the_first_in_compose_order_is_used_and_the_other_named() {
         .args(["--file", "docker-compose.yml"])
         .status(3)
         .unchanged("docker-compose.yml")
-        .run();
+        .snapshot(
+            "discovery_with_two_files_the_first_in_compose_order_is_used_and_the_other_named_2",
+        );
     assert_has(&ran, "--- a/docker-compose.yml");
     assert_lacks(&ran, "note:");
 }
@@ -128,7 +132,7 @@ fn without_a_compose_file_the_backend_is_backend_flask() {
         .unchanged("backend-flask/app.py")
         .absent("backend-flask/requirements.txt")
         .absent("backend-flask/lib/observability.py")
-        .run();
+        .snapshot("discovery_without_a_compose_file_the_backend_is_backend_flask");
     assert_has(&ran, "note: no compose file here");
     assert_has(&ran, "using ./backend-flask, which holds app.py");
     for file in [
@@ -144,7 +148,7 @@ fn without_a_compose_file_the_backend_is_backend_flask() {
     let ran = plan_files_only(Test::new().write("backend-flask/app.py", APP_PY))
         .status(2)
         .unchanged("backend-flask/app.py")
-        .run();
+        .snapshot("discovery_without_a_compose_file_the_backend_is_backend_flask_2");
     assert_has(&ran, "backend-flask/app.py: would change");
     assert_has(&ran, "failed: compose file: no compose file here");
 }
@@ -162,7 +166,7 @@ fn without_a_compose_file_or_a_backend_the_four_names_are_named() {
             .args(args.iter().copied())
             .status(2)
             .stdout("")
-            .run()
+            .stderr("error: no compose file here: looked for compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml\nhelp: run it in the repository root, or pass --file PATH\n").run()
     })
     .collect();
     for ran in &runs {
@@ -179,7 +183,9 @@ fn without_a_compose_file_or_a_backend_the_four_names_are_named() {
             "help: run it in the repository root, or pass --file PATH",
         );
     }
-    let ran = plan_files_only(Test::new()).status(2).run();
+    let ran = plan_files_only(Test::new())
+        .status(2)
+        .snapshot("discovery_without_a_compose_file_or_a_backend_the_four_names_are_named");
     assert_has(&ran, "failed: compose file: no compose file here: looked for compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml");
 }
 
@@ -192,7 +198,7 @@ fn a_service_named_otherwise_is_found_by_its_app_py() {
     )
     .status(3)
     .unchanged("compose.yaml")
-    .run();
+    .snapshot("discovery_a_service_named_otherwise_is_found_by_its_app_py");
     assert_has(
         &ran,
         "note: using service backend: its build context ./backend-flask holds app.py",
@@ -205,7 +211,7 @@ fn a_service_named_otherwise_is_found_by_its_app_py() {
         .args(["app", "write", "--dry-run"])
         .status(3)
         .unchanged("backend-flask/app.py")
-        .run();
+        .snapshot("discovery_a_service_named_otherwise_is_found_by_its_app_py_2");
     assert_has(&ran, "note: using service backend");
     assert_has(&ran, "backend-flask/app.py: would change");
 }
@@ -225,7 +231,7 @@ fn a_service_that_does_not_exist_is_named_with_the_services() {
             .stdout("")
             .unchanged("compose.yaml")
             .unchanged("backend-flask/app.py")
-            .run();
+            .stderr("error: service \"nope\" does not exist in compose.yaml; its services are: frontend, backend, db\nhelp: pass --service NAME with one of the services above\n").run();
         assert_has(
             &ran,
             "error: service \"nope\" does not exist in compose.yaml; its services are: frontend, backend, db",
@@ -249,7 +255,7 @@ fn several_services_with_an_app_py_are_listed() {
     .status(2)
     .stdout("")
     .unchanged("compose.yaml")
-    .run();
+    .snapshot("discovery_several_services_with_an_app_py_are_listed");
     assert_has(
         &ran,
         "error: compose.yaml has no service \"backend-flask\" and several whose build context holds app.py: api (./api), worker (./worker)",
@@ -259,5 +265,5 @@ fn several_services_with_an_app_py_are_listed() {
     compose_dry_run(Test::in_dir(ran.path()))
         .args(["--service", "worker"])
         .status(3)
-        .run();
+        .snapshot("discovery_several_services_with_an_app_py_are_listed_2");
 }

@@ -46,7 +46,7 @@ fn the_template_holds_exactly_what_init_creates() {
         .args(["export", "cloudformation", "--out", "cfn.yaml", "--yes"])
         .args(options)
         .unchanged("docker-compose.yml")
-        .run();
+        .run_for_snapshot();
     let template = std::fs::read_to_string(dir.path().join("cfn.yaml")).unwrap();
     cfn_lint(&dir.path().join("cfn.yaml"));
     let doc: Value = serde_saphyr::from_str(&template).unwrap();
@@ -54,7 +54,7 @@ fn the_template_holds_exactly_what_init_creates() {
     test()
         .args(["init", "--yes", "--without", "honeycomb"])
         .args(options)
-        .run();
+        .snapshot("export_the_template_holds_exactly_what_init_creates");
 
     // X-Ray: the group and the rule as the emulator holds them.
     let resources = doc["Resources"].as_object().unwrap();
@@ -110,20 +110,7 @@ fn the_template_holds_exactly_what_init_creates() {
     assert_eq!(cfn_rule["FixedRate"].as_f64(), rule["FixedRate"].as_f64());
 
     // Logs: each group with the retention moto holds.
-    let logs = std::process::Command::new(tool("CRUDDUR_OBS_AWSCLI", "aws"))
-        .args([
-            "logs",
-            "describe-log-groups",
-            "--endpoint-url",
-            &moto.url,
-            "--region",
-            "us-east-1",
-        ])
-        .env("AWS_ACCESS_KEY_ID", "x")
-        .env("AWS_SECRET_ACCESS_KEY", "x")
-        .output()
-        .unwrap();
-    let logs: Value = serde_json::from_slice(&logs.stdout).unwrap();
+    let logs = crate::common::aws_ok(&moto.url, &["logs", "describe-log-groups"]);
     let cfn_logs = of_type("AWS::Logs::LogGroup");
     assert_eq!(cfn_logs.len(), 2);
     for g in logs["logGroups"].as_array().unwrap() {
@@ -143,7 +130,7 @@ fn the_template_holds_exactly_what_init_creates() {
         .args(["export", "cloudformation", "--out", "cfn.yaml"])
         .args(["--import-file", "import.json", "--yes"])
         .args(options)
-        .run();
+        .run_for_snapshot();
     snapshot_all(
         "export_cloudformation_to_files_then_with_import_file",
         [&exported, &with_import],
@@ -208,6 +195,7 @@ fn export_is_deterministic_lints_clean_and_refuses_what_init_refuses() {
                 .args(["export", "cloudformation"])
                 .args(combo.iter().copied())
                 .stderr("")
+                .stdout_any()
                 .run()
         };
         let (a, b) = (run(), run());
@@ -219,6 +207,7 @@ fn export_is_deterministic_lints_clean_and_refuses_what_init_refuses() {
             .args(["export", "terraform"])
             .args(combo.iter().copied())
             .stderr("")
+            .stdout_any()
             .run();
         let body: hcl::Body =
             hcl::from_str(&tf.stdout).unwrap_or_else(|e| panic!("{combo:?}: {e}"));
@@ -240,12 +229,12 @@ fn export_is_deterministic_lints_clean_and_refuses_what_init_refuses() {
             .status(2)
             .stdout("")
             .absent("never.yaml")
-            .run();
+            .run_for_snapshot();
         let init = Test::in_dir(dir.path())
             .args(["init", "--dry-run"])
             .args(bad.iter().copied())
             .status(2)
-            .run();
+            .run_for_snapshot();
         assert_eq!(
             export.stderr.lines().next(),
             init.stderr.lines().next(),

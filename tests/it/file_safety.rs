@@ -69,6 +69,8 @@ fn two_concurrent_writers_never_lose_an_edit_silently() {
                 .arg("--yes")
                 .args(without)
                 .status_in(&[0, 1])
+                .stdout_any()
+                .stderr_any()
                 .run()
         };
         let (a, b) = std::thread::scope(|s| {
@@ -151,7 +153,7 @@ fn a_fifo_device_or_directory_is_refused_with_exit_2_and_never_blocks() {
                 .status(2)
                 .stdout("")
                 .unchanged("docker-compose.yml")
-                .run()
+                .run_for_snapshot()
         })
         .collect();
 
@@ -162,7 +164,7 @@ fn a_fifo_device_or_directory_is_refused_with_exit_2_and_never_blocks() {
             .args(["gitpod", "write", "--yes"])
             .status(2)
             .stdout("")
-            .run(),
+            .run_for_snapshot(),
     );
 
     // --cli-input-json as a FIFO or a device: refused while reading the input.
@@ -175,7 +177,7 @@ fn a_fifo_device_or_directory_is_refused_with_exit_2_and_never_blocks() {
                 .args(["xray", "create-sampling-rule", "--cli-input-json", &arg])
                 .status(2)
                 .stdout("")
-                .run(),
+                .run_for_snapshot(),
         );
     }
     snapshot_all("file_safety_special_files_refused", &runs);
@@ -192,7 +194,7 @@ fn a_file_larger_than_4_mib_is_refused_and_a_link_to_it_too() {
         .status(2)
         .stdout("")
         .unchanged("docker-compose.yml")
-        .run();
+        .run_for_snapshot();
 
     // A link to a device is followed, and refused.
     std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.yml")).unwrap();
@@ -202,7 +204,7 @@ fn a_file_larger_than_4_mib_is_refused_and_a_link_to_it_too() {
         .status(2)
         .stdout("")
         .unchanged("docker-compose.yml")
-        .run();
+        .run_for_snapshot();
     snapshot_all(
         "file_safety_too_large_and_link_to_device",
         [&too_big, &device],
@@ -220,7 +222,6 @@ fn cli_input_json_with_an_empty_path_says_so() {
         ])
         .status(2)
         .stdout("")
-        .run()
         .snapshot("file_safety_cli_input_json_empty_path");
 }
 
@@ -239,7 +240,6 @@ fn a_linked_compose_file_stays_a_link_and_its_target_is_edited() {
     at(dir.path())
         .args(COMPOSE)
         .arg("--yes")
-        .run()
         .snapshot("file_safety_linked_compose_file_written");
     assert!(
         std::fs::symlink_metadata(&file)
@@ -270,13 +270,12 @@ fn a_read_only_file_is_refused_unless_force() {
         .arg("--yes")
         .status(1)
         .unchanged("docker-compose.yml")
-        .run()
         .snapshot("file_safety_read_only_refused");
 
     at(dir.path())
         .args(COMPOSE)
         .args(["--yes", "--force"])
-        .run();
+        .snapshot("file_safety_a_read_only_file_is_refused_unless_force");
     assert!(std::fs::read_to_string(&file)
         .unwrap()
         .contains("OTEL_SERVICE_NAME"));
@@ -288,11 +287,10 @@ fn new_files_get_the_umask_mode_and_edited_files_keep_mode_and_owner() {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let dir = tempfile::tempdir().unwrap();
     // A known umask: 027 → new files 0640. (Through sh, which sets the umask.)
-    let out = std::process::Command::new("sh")
+    let out = crate::common::isolated_program("sh")
         .current_dir(dir.path())
         .args(["-c", "umask 027; exec \"$0\" gitpod write --yes"])
         .arg(assert_cmd::cargo::cargo_bin("cruddur-obs"))
-        .env_remove("GITPOD_WORKSPACE_ID")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -303,7 +301,10 @@ fn new_files_get_the_umask_mode_and_edited_files_keep_mode_and_owner() {
     // As root, the owner and group of someone else's file are kept.
     let root = std::fs::metadata(dir.path()).unwrap().uid() == 0
         && std::os::unix::fs::chown(&file, Some(4242), Some(4343)).is_ok();
-    let ran = at(dir.path()).args(COMPOSE).arg("--yes").run();
+    let ran = at(dir.path())
+        .args(COMPOSE)
+        .arg("--yes")
+        .snapshot("file_safety_new_files_get_the_umask_mode_and_edited_files_keep_mode_and_owner");
     assert_eq!(mode(&file), 0o664);
     if root {
         let meta = std::fs::metadata(&file).unwrap();
@@ -327,7 +328,7 @@ fn a_bad_region_is_refused_before_any_file_is_touched() {
             .stdout("")
             .unchanged("docker-compose.yml")
             .absent(".gitpod.yml")
-            .run()
+            .run_for_snapshot()
     };
     let mut runs = Vec::new();
     for region in ["bad", "us-east-1\"\n  evil: 1", "US-EAST-1", "us-east-"] {
@@ -351,6 +352,7 @@ fn a_bad_region_is_refused_before_any_file_is_touched() {
             .args(["compose", "write", "--dry-run", "--region", region])
             .status(3)
             .unchanged("docker-compose.yml")
+            .stdout_any()
             .run();
     }
 }
@@ -358,7 +360,7 @@ fn a_bad_region_is_refused_before_any_file_is_touched() {
 #[test]
 fn huge_timeouts_and_empty_or_bad_endpoints_are_exit_2_not_panics() {
     // (The help's example port is shown.)
-    let bad_input = |test: Test| test.status(2).stdout("").run().keep_ports();
+    let bad_input = |test: Test| test.status(2).stdout("").run_for_snapshot().keep_ports();
     let mut runs = Vec::new();
     for t in ["1e300", "99999999999999999999", "3601"] {
         runs.push(bad_input(Test::new().args([
@@ -453,7 +455,7 @@ fn compose_files_compose_itself_refuses_are_refused_untouched() {
             .status(2)
             .stdout("")
             .unchanged("docker-compose.yml")
-            .run();
+            .run_for_snapshot();
         (dir, ran)
     })
     .collect();
@@ -491,7 +493,11 @@ fn a_gitpod_file_ending_in_a_block_scalar_keeps_its_value_and_ending() {
     ] {
         let test = Test::new().write(".gitpod.yml", text);
         let before = pyyaml(&test.path().join(".gitpod.yml"));
-        let ran = test.args(["gitpod", "write", "--yes"]).run();
+        let ran = test
+            .args(["gitpod", "write", "--yes"])
+            .stdout_any()
+            .stderr_any()
+            .run();
         let written = ran.read(".gitpod.yml");
         assert!(!written.ends_with('\n'), "the ending is kept:\n{written}");
         let after = pyyaml(&ran.path().join(".gitpod.yml"));
@@ -520,7 +526,6 @@ fn a_value_pointing_at_the_users_own_collector_is_a_conflict_not_a_switch() {
         .args(COMPOSE)
         .args(["--yes", "--without", "xray"])
         .status(3)
-        .run()
         .snapshot("file_safety_own_collector_is_a_conflict");
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(
@@ -536,7 +541,9 @@ fn a_value_pointing_at_the_users_own_collector_is_a_conflict_not_a_switch() {
     at(dir.path())
         .args(COMPOSE)
         .args(["--yes", "--without", "xray", "--force"])
-        .run();
+        .snapshot(
+            "file_safety_a_value_pointing_at_the_users_own_collector_is_a_conflict_not_a_switch",
+        );
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains("https://api.honeycomb.io"), "{text}");
     assert!(
@@ -551,11 +558,11 @@ fn leaving_honeycomb_out_removes_nothing_without_our_collector() {
     at(dir.path())
         .args(COMPOSE)
         .args(["--yes", "--without", "rollbar", "--without", "xray"])
-        .run();
+        .snapshot("file_safety_leaving_honeycomb_out_removes_nothing_without_our_collector");
     at(dir.path())
         .args(COMPOSE)
         .args(["--yes", "--without", "honeycomb", "--without", "xray"])
-        .run();
+        .snapshot("file_safety_leaving_honeycomb_out_removes_nothing_without_our_collector_2");
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains("OTEL_SERVICE_NAME"), "{text}");
     assert!(text.contains("OTEL_EXPORTER_OTLP_ENDPOINT"), "{text}");
@@ -589,14 +596,14 @@ fn equivalent_values_are_not_conflicts() {
         .write(".env", "AWS_DEFAULT_REGION=ca-central-1\n")
         .args(COMPOSE)
         .arg("--yes")
-        .run();
+        .run_for_snapshot();
 
     // Resolved to another region: said so, with the value it resolves to.
     let other = at(dir.path())
         .write(".env", "AWS_DEFAULT_REGION=eu-west-1\n")
         .args(COMPOSE)
         .arg("--yes")
-        .run();
+        .run_for_snapshot();
     snapshot_all("file_safety_equivalent_values", [&same, &other]);
 }
 
@@ -607,12 +614,15 @@ fn kept_conflicts_are_the_headline_not_in_sync() {
         "      OTEL_SERVICE_NAME: \"my-backend\"\n      FRONTEND_URL",
     );
     let (dir, _file) = workdir(&text);
-    at(dir.path()).args(COMPOSE).arg("--yes").status(3).run();
     at(dir.path())
         .args(COMPOSE)
         .arg("--yes")
         .status(3)
-        .run()
+        .snapshot("file_safety_kept_conflicts_are_the_headline_not_in_sync");
+    at(dir.path())
+        .args(COMPOSE)
+        .arg("--yes")
+        .status(3)
         .snapshot("file_safety_kept_conflicts_headline");
 }
 
@@ -628,7 +638,7 @@ fn a_missing_service_names_the_flask_looking_candidate() {
         .arg("--dry-run")
         .status(3)
         .unchanged("docker-compose.yml")
-        .run();
+        .snapshot("file_safety_a_missing_service_names_the_flask_looking_candidate");
     assert!(
         by_build_dir.stderr.starts_with(
             "note: using service api-server: its build context ./server holds app.py\n"
@@ -649,7 +659,7 @@ fn a_missing_service_names_the_flask_looking_candidate() {
         .status(2)
         .stdout("")
         .unchanged("docker-compose.yml")
-        .run();
+        .run_for_snapshot();
     snapshot_all("file_safety_missing_service_candidates", [&by_name]);
 }
 
@@ -661,14 +671,10 @@ fn on_a_terminal_a_file_changed_while_asking_is_planned_and_asked_again() {
     use crate::wizard::Tmux;
     let (dir, file) = workdir(&fixture(WEEK1));
     let bin = assert_cmd::cargo::cargo_bin("cruddur-obs");
-    let aws_dir = crate::common::empty_aws_dir();
     let script = format!(
-        "cd '{}' && env -i PATH='{}' HOME='{}' TERM=xterm-256color AWS_CONFIG_FILE='{}' AWS_SHARED_CREDENTIALS_FILE='{}' '{}' compose write --region ca-central-1; echo EXIT=$?; sleep 60",
+        "cd '{}' && {} '{}' compose write --region ca-central-1; echo EXIT=$?; sleep 60",
         dir.path().display(),
-        std::env::var("PATH").unwrap(),
-        dir.path().display(),
-        aws_dir.join("config").display(),
-        aws_dir.join("credentials").display(),
+        crate::common::isolated_env_prefix(dir.path(), &[]),
         bin.display()
     );
     let tmux = Tmux {
@@ -716,10 +722,9 @@ fn init_on_a_terminal_never_writes_from_the_bytes_it_showed() {
     let (dir, file) = workdir(&fixture(WEEK1));
     let bin = assert_cmd::cargo::cargo_bin("cruddur-obs");
     let script = format!(
-        "cd '{}' && env -i PATH='{}' HOME='{}' TERM=xterm-256color '{}' init --region us-east-1 --without honeycomb --without xray --without logs --without app; echo EXIT=$?; sleep 60",
+        "cd '{}' && {} '{}' init --region us-east-1 --without honeycomb --without xray --without logs --without app; echo EXIT=$?; sleep 60",
         dir.path().display(),
-        std::env::var("PATH").unwrap(),
-        dir.path().display(),
+        crate::common::isolated_env_prefix(dir.path(), &[]),
         bin.display()
     );
     let tmux = Tmux {

@@ -69,12 +69,15 @@ fn cycle(name: &str, text: &str) -> Cycle {
         .arg("--dry-run")
         .status(3)
         .unchanged("docker-compose.yml")
+        .stdout_any()
         .run()
         .keep_ports();
 
     let out = compose_write(dir.path())
         .arg("--yes")
         .status_in(&[0, 3])
+        .stdout_any()
+        .stderr_any()
         .run();
     let conflicts = out.stdout.contains("conflict:");
     assert_eq!(
@@ -93,6 +96,7 @@ fn cycle(name: &str, text: &str) -> Cycle {
     let again = compose_write(dir.path())
         .status(if conflicts { 3 } else { 0 })
         .unchanged("docker-compose.yml")
+        .stdout_any()
         .run()
         .keep_ports();
     Cycle {
@@ -112,7 +116,7 @@ fn the_bootcamp_week1_file_gets_the_week2_entries() {
     let ours = parse(
         &compose_write(dir.path())
             .arg("--yes")
-            .run()
+            .snapshot("files_the_bootcamp_week1_file_gets_the_week2_entries")
             .read("docker-compose.yml"),
     );
     let reference = parse(&fixture("compose/week2-by-hand.yml"));
@@ -168,6 +172,8 @@ fn each_fixture_is_edited_minimally_validly_and_once() {
             let (dir, _file) = workdir(&text);
             let written = compose_write(dir.path())
                 .arg("--yes")
+                .stdout_any()
+                .stderr_any()
                 .run()
                 .read("docker-compose.yml");
             assert_only_adds_lines(&text, &written);
@@ -190,7 +196,7 @@ fn crlf_and_a_missing_final_newline_survive() {
     let (dir, _file) = workdir(&crlf);
     let written = compose_write(dir.path())
         .arg("--yes")
-        .run()
+        .snapshot("files_crlf_and_a_missing_final_newline_survive")
         .read("docker-compose.yml");
     assert_eq!(
         written.matches('\n').count(),
@@ -203,7 +209,7 @@ fn crlf_and_a_missing_final_newline_survive() {
     let (dir, _file) = workdir(&bare);
     let written = compose_write(dir.path())
         .args(["--yes", "--without", "xray"])
-        .run()
+        .snapshot("files_crlf_and_a_missing_final_newline_survive_2")
         .read("docker-compose.yml");
     assert_only_adds_lines(&bare, &written);
     assert!(
@@ -215,7 +221,7 @@ fn crlf_and_a_missing_final_newline_survive() {
     let (dir, _file) = workdir(&bom);
     let written = compose_write(dir.path())
         .arg("--yes")
-        .run()
+        .snapshot("files_crlf_and_a_missing_final_newline_survive_3")
         .read("docker-compose.yml");
     assert!(written.starts_with('\u{feff}'), "the BOM is kept");
 }
@@ -227,8 +233,10 @@ fn force_replaces_conflicts_and_without_leaves_parts_out() {
         .args(["--dry-run", "--force"])
         .status(3)
         .unchanged("docker-compose.yml")
-        .run();
-    let out = compose_write(dir.path()).args(["--yes", "--force"]).run();
+        .run_for_snapshot();
+    let out = compose_write(dir.path())
+        .args(["--yes", "--force"])
+        .run_for_snapshot();
     // The conflict would be replaced, then is; the existing daemon's command is
     // reported, never rewritten.
     snapshot_all("files_force_replaces_conflicts", [&dry, &out]);
@@ -245,7 +253,7 @@ fn force_replaces_conflicts_and_without_leaves_parts_out() {
     let (dir, _file) = workdir(&fixture("compose/no-env.yml"));
     let ran = compose_write(dir.path())
         .args(["--yes", "--without", "xray", "--without", "rollbar"])
-        .run();
+        .snapshot("files_force_replaces_conflicts_and_without_leaves_parts_out");
     let doc = parse(&ran.read("docker-compose.yml"));
     let env = doc["services"]["backend-flask"]["environment"]
         .as_object()
@@ -274,7 +282,7 @@ fn unsafe_files_are_refused_and_left_byte_for_byte() {
                 .status(2)
                 .stdout("")
                 .unchanged("docker-compose.yml")
-                .run(),
+                .run_for_snapshot(),
         );
         let entries = std::fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(entries, 3, "{name}: no temp file left");
@@ -287,7 +295,7 @@ fn unsafe_files_are_refused_and_left_byte_for_byte() {
             .status(2)
             .stdout("")
             .unchanged("docker-compose.yml")
-            .run(),
+            .run_for_snapshot(),
     );
     // Each names what is wrong (and where) and helps.
     snapshot_all("files_unsafe_files_refused", &runs);
@@ -301,20 +309,20 @@ fn writing_needs_agreement_and_a_region() {
         .status(5)
         .stdout("")
         .unchanged("docker-compose.yml")
-        .run();
+        .run_for_snapshot();
     let no_region = Test::in_dir(dir.path())
         .env_remove("AWS_REGION")
         .args(["compose", "write", "--yes"])
         .status(2)
         .stdout("")
         .unchanged("docker-compose.yml")
-        .run();
+        .run_for_snapshot();
     let no_file = Test::in_dir(dir.path())
         .args(["compose", "write", "--file", "nope.yml"])
         .status(2)
         .stdout("")
         .absent("nope.yml")
-        .run();
+        .run_for_snapshot();
     snapshot_all(
         "files_writing_needs_agreement_and_a_region",
         [&asked, &no_region, &no_file],
@@ -382,14 +390,14 @@ fn gitpod_ports_are_added_valid_and_secret_free() {
             Some(_) => dry.unchanged(".gitpod.yml"),
             None => dry.absent(".gitpod.yml"),
         }
-        .run();
+        .run_for_snapshot();
 
         // The private port 3000 of udp-and-private is a kept conflict (exit 3).
         let kept = label == "udp-and-private";
         let out = gitpod_write(dir.path())
             .arg("--yes")
             .status(if kept { 3 } else { 0 })
-            .run();
+            .run_for_snapshot();
         let written = out.read(".gitpod.yml");
         assert!(!written.contains(KEY), "{label}: a secret was written");
         assert_gitpod_schema_ok(&file);
@@ -402,7 +410,7 @@ fn gitpod_ports_are_added_valid_and_secret_free() {
         let again = gitpod_write(dir.path())
             .status(if kept { 3 } else { 0 })
             .unchanged(".gitpod.yml")
-            .run();
+            .run_for_snapshot();
         snapshot_all(
             &format!("files_gitpod_{}", label.replace('-', "_")),
             [&dry, &out, &again],
@@ -418,16 +426,21 @@ fn gitpod_force_makes_a_private_app_port_public() {
     std::fs::write(&file, fixture("gitpod/udp-and-private.yml")).unwrap();
 
     // Without --force the private port is kept, and the run says so and how.
-    let kept = gitpod_write(dir.path()).arg("--yes").status(3).run();
+    let kept = gitpod_write(dir.path())
+        .arg("--yes")
+        .status(3)
+        .run_for_snapshot();
     let kept_text = kept.read(".gitpod.yml");
 
     let dry = gitpod_write(dir.path())
         .args(["--force", "--dry-run"])
         .status(3)
         .unchanged(".gitpod.yml")
-        .run();
+        .run_for_snapshot();
 
-    let out = gitpod_write(dir.path()).args(["--force", "--yes"]).run();
+    let out = gitpod_write(dir.path())
+        .args(["--force", "--yes"])
+        .run_for_snapshot();
     assert_gitpod_schema_ok(&file);
     let written = out.read(".gitpod.yml");
     assert_only_adds_lines(&kept_text, &written);
@@ -438,7 +451,7 @@ fn gitpod_force_makes_a_private_app_port_public() {
     let again = gitpod_write(dir.path())
         .arg("--force")
         .unchanged(".gitpod.yml")
-        .run();
+        .run_for_snapshot();
     snapshot_all("files_gitpod_force", [&kept, &dry, &out, &again]);
 }
 
@@ -499,17 +512,19 @@ fn gp_env_saves_what_is_not_saved_after_asking_and_never_shows_a_secret() {
     let asked = gitpod_in_workspace(dir.path(), &bin)
         .status(5)
         .absent(".gitpod.yml")
-        .run();
+        .run_for_snapshot();
     assert_eq!(calls(), "");
     // --dry-run: says what it would save.
     let dry = gitpod_in_workspace(dir.path(), &bin)
         .arg("--dry-run")
         .status(3)
         .absent(".gitpod.yml")
-        .run();
+        .run_for_snapshot();
     assert_eq!(calls(), "");
 
-    let saved = gitpod_in_workspace(dir.path(), &bin).arg("--yes").run();
+    let saved = gitpod_in_workspace(dir.path(), &bin)
+        .arg("--yes")
+        .run_for_snapshot();
     let store = std::fs::read_to_string(dir.path().join("gp-store")).unwrap();
     assert!(
         store.contains(&format!("HONEYCOMB_API_KEY={KEY}\n")),
@@ -525,14 +540,14 @@ fn gp_env_saves_what_is_not_saved_after_asking_and_never_shows_a_secret() {
     );
 
     // Saved with the same values: nothing to ask, nothing called, even without --yes.
-    let in_sync = gitpod_in_workspace(dir.path(), &bin).run();
+    let in_sync = gitpod_in_workspace(dir.path(), &bin).run_for_snapshot();
     assert_eq!(calls().lines().count(), 4);
 
     // A changed value is saved again, and only that one.
     let changed = gitpod_in_workspace(dir.path(), &bin)
         .env("AWS_DEFAULT_REGION", "eu-west-1")
         .arg("--yes")
-        .run();
+        .run_for_snapshot();
     assert_eq!(calls().lines().last(), Some("set AWS_DEFAULT_REGION"));
     assert_eq!(calls().lines().count(), 5);
 
@@ -551,7 +566,6 @@ fn a_failing_gp_env_is_reported_masked_and_outside_a_workspace_gp_is_not_run() {
     let ran = gitpod_in_workspace(dir.path(), &bin)
         .arg("--yes")
         .status(1)
-        .run()
         .snapshot("files_gp_env_fails_masked");
     assert_no_secret(&ran);
     assert!(ran.path().join(".gitpod.yml").exists());
@@ -562,6 +576,8 @@ fn a_failing_gp_env_is_reported_masked_and_outside_a_workspace_gp_is_not_run() {
     gitpod_write(other.path())
         .env("PATH", path_with(&bin))
         .arg("--yes")
-        .run();
+        .snapshot(
+            "files_a_failing_gp_env_is_reported_masked_and_outside_a_workspace_gp_is_not_run",
+        );
     assert!(!other.path().join("gp-store.calls").exists());
 }

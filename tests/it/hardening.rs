@@ -178,7 +178,8 @@ fn verify_reads_dotenv_through_the_file_guard() {
     std::fs::write(dir.path().join("docker-compose.yml"), COMPOSE).unwrap();
     mkfifo(&dir.path().join(".env"));
     let started = Instant::now();
-    let fifo = verify_xray_only(dir.path()).run();
+    let fifo = verify_xray_only(dir.path())
+        .snapshot("hardening_verify_reads_dotenv_through_the_file_guard");
     assert!(started.elapsed() < Duration::from_secs(15));
     assert!(
         fifo.stderr
@@ -193,7 +194,8 @@ fn verify_reads_dotenv_through_the_file_guard() {
         big.write_all(&[b'#'; 1024]).unwrap();
     }
     drop(big);
-    let large = verify_xray_only(dir.path()).run();
+    let large = verify_xray_only(dir.path())
+        .snapshot("hardening_verify_reads_dotenv_through_the_file_guard_2");
     assert!(
         large
             .transcript()
@@ -205,7 +207,8 @@ fn verify_reads_dotenv_through_the_file_guard() {
     std::fs::remove_file(dir.path().join(".env")).unwrap();
     std::os::unix::fs::symlink("/dev/zero", dir.path().join(".env")).unwrap();
     let started = Instant::now();
-    let zero = verify_xray_only(dir.path()).run();
+    let zero = verify_xray_only(dir.path())
+        .snapshot("hardening_verify_reads_dotenv_through_the_file_guard_3");
     assert!(started.elapsed() < Duration::from_secs(15));
     assert!(
         zero.transcript()
@@ -228,7 +231,7 @@ fn verify_still_takes_the_app_credentials_from_dotenv() {
         .env_remove("AWS_ACCESS_KEY_ID")
         .env_remove("AWS_SECRET_ACCESS_KEY")
         .env_remove("AWS_REGION")
-        .run();
+        .snapshot("hardening_verify_still_takes_the_app_credentials_from_dotenv");
     assert!(
         ran.stdout
             .starts_with("AWS: eu-west-3, credentials from backend-flask's environment"),
@@ -311,6 +314,7 @@ fn literal_secrets_in_gitpod_and_devcontainer_files_are_never_printed() {
             .args(out.iter().copied())
             .status(3)
             .unchanged(".gitpod.yml")
+            .stdout_any()
             .run();
         // The diff does show the lines around the new ports (the secrets' lines).
         assert!(
@@ -324,6 +328,7 @@ fn literal_secrets_in_gitpod_and_devcontainer_files_are_never_printed() {
             .args(out.iter().copied())
             .status(3)
             .unchanged(".devcontainer/devcontainer.json")
+            .stdout_any()
             .run();
         assert!(
             devcontainer.all_output().contains("SENTRY_DSN"),
@@ -336,6 +341,7 @@ fn literal_secrets_in_gitpod_and_devcontainer_files_are_never_printed() {
             .args(["--without", "logs", "--without", "honeycomb"])
             .args(out.iter().copied())
             .status(3)
+            .stdout_any()
             .run();
         runs.push(plan);
         let init = repo(Test::in_dir(dir.path()))
@@ -350,6 +356,7 @@ fn literal_secrets_in_gitpod_and_devcontainer_files_are_never_printed() {
             .args(["--without", "logs", "--without", "honeycomb"])
             .args(out.iter().copied())
             .status(3)
+            .stdout_any()
             .run();
         runs.push(init);
     }
@@ -377,6 +384,7 @@ fn a_secret_of_spaces_or_quotes_keeps_json_one_document_and_is_masked() {
         .args(["compose", "write", "--dry-run", "--region", "us-east-1"])
         .args(["--output", "json"])
         .status(3)
+        .stdout_any()
         .run();
     let doc = ran.json();
     let text = doc.to_string();
@@ -396,7 +404,7 @@ fn common_words_and_the_apps_own_names_are_not_masked() {
         .write("docker-compose.yml", compose)
         .args(["compose", "write", "--dry-run", "--region", "us-east-1"])
         .status(3)
-        .run();
+        .snapshot("hardening_common_words_and_the_apps_own_names_are_not_masked");
     let all = ran.all_output();
     assert!(
         all.contains("+ backend-flask.environment.OTEL_SERVICE_NAME"),
@@ -442,7 +450,11 @@ fn an_endless_aws_reply_is_cut_off_at_the_cap() {
     ] {
         let server = Hostile::start(Mode::Endless);
         let started = Instant::now();
-        let ran = aws_run(&server.url, args).status(1).run();
+        let ran = aws_run(&server.url, args)
+            .status(1)
+            .stdout_any()
+            .stderr_any()
+            .run();
         let took = started.elapsed();
         assert!(took < Duration::from_secs(10), "{args:?} took {took:?}");
         assert!(
@@ -467,7 +479,11 @@ fn endless_pagination_stops_at_a_page_limit_within_the_timeout() {
     ] {
         let server = Hostile::start(Mode::EndlessPages);
         let started = Instant::now();
-        let ran = aws_run(&server.url, args).status(1).run();
+        let ran = aws_run(&server.url, args)
+            .status(1)
+            .stdout_any()
+            .stderr_any()
+            .run();
         let took = started.elapsed();
         assert!(took < Duration::from_secs(8), "{args:?} took {took:?}");
         assert!(
@@ -514,7 +530,9 @@ fn a_slow_endless_pagination_ends_at_the_timeout() {
         }
     });
     let started = Instant::now();
-    let ran = aws_run(&url, &["xray", "status"]).status(1).run();
+    let ran = aws_run(&url, &["xray", "status"])
+        .status(1)
+        .snapshot("hardening_a_slow_endless_pagination_ends_at_the_timeout");
     let took = started.elapsed();
     assert!(took < Duration::from_secs(7), "took {took:?}");
     assert!(
@@ -538,7 +556,7 @@ fn aws_calls_to_loopback_never_go_through_a_proxy_and_remote_ones_do() {
     };
     let ran = proxied(aws_run(&emu.url(), &["xray", "status"]))
         .status_in(&[0, 1, 3])
-        .run();
+        .snapshot("hardening_aws_calls_to_loopback_never_go_through_a_proxy_and_remote_ones_do");
     assert!(
         proxy.heads().is_empty(),
         "the proxy saw: {:?}\n{}",
@@ -553,7 +571,7 @@ fn aws_calls_to_loopback_never_go_through_a_proxy_and_remote_ones_do() {
     // A remote endpoint follows the proxy settings, as awscli does.
     let _ = proxied(aws_run("http://xray.example.invalid", &["xray", "status"]))
         .status(1)
-        .run();
+        .snapshot("hardening_aws_calls_to_loopback_never_go_through_a_proxy_and_remote_ones_do_2");
     let heads = proxy.heads();
     assert!(
         heads.iter().any(|h| h.contains("xray.example.invalid")),
@@ -568,7 +586,7 @@ fn argument_errors_under_output_json_are_one_json_document() {
     let ran = Test::new()
         .args(["--output", "json", "xray", "status", "--no-such-flag"])
         .status(2)
-        .run();
+        .stdout_any().stderr("error: unexpected argument '--no-such-flag' found\n\nUsage: cruddur-obs xray status [OPTIONS]\n\nFor more information, try '--help'.\n").run();
     let doc = ran.json();
     assert_eq!(doc["exit_code"], 2, "{doc:#}");
     assert!(
@@ -578,7 +596,7 @@ fn argument_errors_under_output_json_are_one_json_document() {
     let ran = Test::new()
         .args(["xray", "status", "--no-such-flag", "--output=json"])
         .status(2)
-        .run();
+        .stdout_any().stderr("error: unexpected argument '--no-such-flag' found\n\nUsage: cruddur-obs xray status [OPTIONS]\n\nFor more information, try '--help'.\n").run();
     assert_eq!(ran.json()["exit_code"], 2);
 }
 
@@ -602,7 +620,7 @@ async fn control_characters_from_a_server_are_not_printed_raw() {
         )
         .env("HONEYCOMB_API_ENDPOINT", stub.uri())
         .args(["honeycomb", "check", "--honeycomb-region", "us"])
-        .run();
+        .snapshot("hardening_control_characters_from_a_server_are_not_printed_raw");
     for c in ['\u{1b}', '\u{7}', '\u{9b}'] {
         assert!(
             !ran.all_output().contains(c),
@@ -620,6 +638,7 @@ fn iam_policy_account_must_be_twelve_digits() {
             .args(["iam", "policy", "--account", bad])
             .status(2)
             .stdout("")
+            .stderr_any()
             .run();
         assert!(
             ran.stderr.contains("12 digits"),
@@ -629,7 +648,7 @@ fn iam_policy_account_must_be_twelve_digits() {
     }
     Test::new()
         .args(["iam", "policy", "--account", "123456789012"])
-        .run();
+        .snapshot("hardening_iam_policy_account_must_be_twelve_digits");
 }
 
 #[test]
@@ -637,7 +656,7 @@ fn a_huge_timeout_is_not_echoed_in_full() {
     let ran = Test::new()
         .args(["--timeout", "1e300", "xray", "status"])
         .status(2)
-        .run();
+        .snapshot("hardening_a_huge_timeout_is_not_echoed_in_full");
     assert!(ran.stderr.len() < 300, "{}", ran.stderr);
     assert!(ran.stderr.contains("at most 3600"), "{}", ran.stderr);
 }
@@ -658,7 +677,7 @@ fn a_sampling_rule_attribute_cannot_become_a_cloudformation_intrinsic() {
             "file://rule.json",
         ])
         .status(2)
-        .run();
+        .snapshot("hardening_a_sampling_rule_attribute_cannot_become_a_cloudformation_intrinsic");
     assert!(
         !ran.stdout.contains("Fn::ImportValue"),
         "{}",
@@ -684,7 +703,7 @@ fn yaml_over_the_node_budget_is_called_too_large_not_invalid() {
         .write("docker-compose.yml", &text)
         .args(["compose", "write", "--dry-run", "--region", "us-east-1"])
         .status(2)
-        .run();
+        .snapshot("hardening_yaml_over_the_node_budget_is_called_too_large_not_invalid");
     assert!(
         ran.stderr.contains("too large or too complex"),
         "{}",
@@ -717,6 +736,7 @@ fn status_masking_stays_fast_with_many_secrets() {
         ])
         .status_in(&[0, 1, 3])
         .timeout(120)
+        .stdout_any()
         .run();
     assert!(
         started.elapsed() < Duration::from_secs(20),
@@ -741,6 +761,7 @@ fn a_write_through_a_link_out_of_the_project_is_refused() {
     let ran = Test::in_dir(dir.path())
         .args(["gitpod", "write", "--yes"])
         .status(2)
+        .stderr_any()
         .run()
         .redact(&outside.path().display().to_string(), "[OUTSIDE]");
     assert_eq!(
@@ -765,7 +786,7 @@ fn a_build_context_with_a_default_is_interpolated() {
         .args(["app", "write", "--dry-run"])
         .status(3)
         .unchanged("backend-flask/app.py")
-        .run();
+        .snapshot("hardening_a_build_context_with_a_default_is_interpolated");
     assert!(
         ran.all_output().contains("backend-flask/app.py"),
         "{}",
@@ -795,6 +816,8 @@ fn a_build_context_outside_the_project_is_said() {
         .write("docker-compose.yml", compose)
         .args(["app", "write", "--dry-run"])
         .status(3)
+        .stdout_any()
+        .stderr_any()
         .run()
         .redact(&outside.path().display().to_string(), "[OUTSIDE]");
     assert!(
@@ -823,6 +846,7 @@ fn the_aws_config_files_are_read_through_the_file_guard() {
             .args(["xray", "status"])
             .timeout(30)
             .status(2)
+            .stderr_any()
             .run();
         assert!(started.elapsed() < Duration::from_secs(15));
         let expected = format!(

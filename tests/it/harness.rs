@@ -1,9 +1,22 @@
 //! One way to run the binary in a test, in the style of just's test builder:
 //! arguments, environment, stdin and files in; the exit status, stdout, stderr
-//! and files expected out. `run` checks every expectation and returns what
-//! happened, for the assertions that are the test's own; `transcript` is the
-//! whole output with the run's directory and loopback ports redacted, for a
-//! whole-output insta snapshot instead of a chain of `contains`.
+//! and files expected out. Strict by default: a run expects exit 0, and stdout
+//! and stderr EMPTY unless the test says what they hold ([`Test::stdout`],
+//! [`Test::stderr`]) or that it checks them another way ([`Test::stdout_any`],
+//! [`Test::stderr_any`], for a JSON document or a parsed file); every run
+//! compares both.
+//!
+//! Three ways to end a run:
+//! - [`Test::run`] checks every expectation and returns what happened, for the
+//!   assertions that are the test's own;
+//! - [`Test::snapshot`] checks the status and files and compares the whole
+//!   transcript (command, exit status, stdout, stderr; the run's directory and
+//!   loopback ports redacted) with an insta snapshot: both streams completely,
+//!   so nothing is checked twice;
+//! - [`Test::run_for_snapshot`], for a transcript that is compared later (one of
+//!   several in [`snapshot_all`], or with a redaction only known after the run,
+//!   [`Ran::redact`]): the [`Ran`] it returns must end in [`Ran::snapshot`] or
+//!   [`snapshot_all`], or the test fails.
 //!
 //! ```ignore
 //! Test::new()
@@ -11,14 +24,15 @@
 //!     .args(["compose", "write", "--region", "ca-central-1", "--dry-run"])
 //!     .status(3)
 //!     .unchanged("docker-compose.yml")
-//!     .run()
 //!     .snapshot("compose_write_dry_run");
 //! ```
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::panic::Location;
 use std::path::{Path, PathBuf};
 use std::process::Output;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -48,8 +62,20 @@ impl Dir {
     }
 }
 
+/// What a stream (stdout or stderr) should hold.
+#[derive(Clone)]
+enum Expect {
+    /// What the test did not say: empty for [`Test::run`]; for a snapshot, what
+    /// the snapshot holds.
+    Default,
+    /// Exactly this.
+    Exactly(String),
+    /// Anything: the test checks it another way.
+    Any,
+}
+
 /// A run of `cruddur-obs` being described.
-#[must_use = "a Test does nothing until .run()"]
+#[must_use = "a Test does nothing until .run() or .snapshot()"]
 pub struct Test {
     dir: Dir,
     /// The working directory, relative to `dir`.
@@ -61,14 +87,18 @@ pub struct Test {
     timeout: Duration,
     /// The exit statuses allowed (one, unless [`Test::status_in`]).
     status: Vec<i32>,
-    stdout: Option<String>,
-    stderr: Option<String>,
+    stdout: Expect,
+    stderr: Expect,
     files: Vec<(PathBuf, FileExpectation)>,
+    /// For the transcript: see [`Ran::redact`] and [`Ran::keep_ports`].
+    redactions: Vec<(String, String)>,
+    keep_ports: bool,
 }
 
 impl Test {
     /// A run in a fresh temp dir, with the AWS environment replaced by test
-    /// settings (see [`isolated`]); expects exit 0 unless told otherwise.
+    /// settings (see [`isolated`]); expects exit 0 and nothing on stdout or
+    /// stderr unless told otherwise.
     pub fn new() -> Test {
         Test::with_dir(Dir::Temp(tempfile::tempdir().unwrap()))
     }
@@ -91,9 +121,11 @@ impl Test {
             stdin: None,
             timeout: Duration::from_secs(60),
             status: vec![0],
-            stdout: None,
-            stderr: None,
+            stdout: Expect::Default,
+            stderr: Expect::Default,
             files: Vec::new(),
+            redactions: Vec::new(),
+            keep_ports: false,
         }
     }
 
@@ -175,21 +207,50 @@ impl Test {
 
     /// The exit status must be one of `codes`: for a race with more than one
     /// right outcome, where the test then checks which one it got.
+    #[track_caller]
     pub fn status_in(mut self, codes: &[i32]) -> Test {
         assert!(!codes.is_empty(), "no exit status allowed");
         self.status = codes.to_vec();
         self
     }
 
-    /// Stdout must be exactly this.
+    /// Stdout must be exactly this (without it: empty).
     pub fn stdout(mut self, text: &str) -> Test {
-        self.stdout = Some(text.to_string());
+        self.stdout = Expect::Exactly(text.to_string());
         self
     }
 
-    /// Stderr must be exactly this.
+    /// Stderr must be exactly this (without it: empty).
     pub fn stderr(mut self, text: &str) -> Test {
-        self.stderr = Some(text.to_string());
+        self.stderr = Expect::Exactly(text.to_string());
+        self
+    }
+
+    /// Stdout may hold anything: the test checks it otherwise (`Ran::json`, a
+    /// parsed document, or an absence the test asserts).
+    pub fn stdout_any(mut self) -> Test {
+        self.stdout = Expect::Any;
+        self
+    }
+
+    /// Stderr may hold anything: the test checks it otherwise.
+    pub fn stderr_any(mut self) -> Test {
+        self.stderr = Expect::Any;
+        self
+    }
+
+    /// [`Ran::redact`], known before the run.
+    #[track_caller]
+    pub fn redact(mut self, text: &str, placeholder: &str) -> Test {
+        assert!(!text.is_empty(), "redacting an empty text");
+        self.redactions
+            .push((text.to_string(), placeholder.to_string()));
+        self
+    }
+
+    /// [`Ran::keep_ports`], before the run.
+    pub fn keep_ports(mut self) -> Test {
+        self.keep_ports = true;
         self
     }
 
@@ -212,8 +273,36 @@ impl Test {
         self
     }
 
-    /// Runs the binary and checks every expectation.
+    /// Runs the binary and checks every expectation: the exit status, stdout and
+    /// stderr (empty unless the test said otherwise), and the files.
+    #[track_caller]
     pub fn run(self) -> Ran {
+        self.execute(None)
+    }
+
+    /// Runs the binary, checks the exit status and the files, and compares the
+    /// whole transcript (stdout and stderr completely) with the insta snapshot
+    /// `snapshots/transcripts/<name>.snap`. A stdout or stderr the test set
+    /// explicitly is checked too; the empty default is not (the snapshot is).
+    #[track_caller]
+    pub fn snapshot(self, name: &str) -> Ran {
+        self.run_for_snapshot().snapshot(name)
+    }
+
+    /// Runs the binary and checks the exit status, the files and any stdout or
+    /// stderr the test set explicitly; the rest of the output is left to a
+    /// transcript snapshot taken later ([`Ran::snapshot`], [`snapshot_all`]),
+    /// which the returned [`Ran`] must end in, or the test fails.
+    #[track_caller]
+    pub fn run_for_snapshot(self) -> Ran {
+        self.execute(Some(Location::caller()))
+    }
+
+    /// Runs the binary and checks the expectations; `snapshot_due` (where
+    /// [`Test::run_for_snapshot`] was called) leaves the output the test did
+    /// not set to a snapshot.
+    #[track_caller]
+    fn execute(self, snapshot_due: Option<&'static Location<'static>>) -> Ran {
         let before: BTreeMap<PathBuf, Option<Vec<u8>>> = self
             .files
             .iter()
@@ -239,15 +328,16 @@ impl Test {
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
             output,
             dir: self.dir,
-            redactions: Vec::new(),
-            keep_ports: false,
+            redactions: self.redactions,
+            keep_ports: self.keep_ports,
+            snapshot_due: snapshot_due.map(|at| (at, AtomicBool::new(false))),
         };
         if let [status] = self.status[..] {
-            assert_eq!(
-                ran.code(),
-                status,
-                "exit status of `cruddur-obs {}`\n{}",
+            assert!(
+                ran.code() == status,
+                "exit status of `cruddur-obs {}`: expected {status}, got {}\n{}",
                 ran.command.join(" "),
+                ran.code(),
                 ran.transcript()
             );
         } else {
@@ -259,11 +349,24 @@ impl Test {
                 ran.transcript()
             );
         }
-        if let Some(expected) = &self.stdout {
-            assert_eq!(&ran.stdout, expected, "stdout\n{}", ran.transcript());
-        }
-        if let Some(expected) = &self.stderr {
-            assert_eq!(&ran.stderr, expected, "stderr\n{}", ran.transcript());
+        for (stream, expected, got) in [
+            ("stdout", &self.stdout, &ran.stdout),
+            ("stderr", &self.stderr, &ran.stderr),
+        ] {
+            let expected = match expected {
+                Expect::Any => continue,
+                Expect::Default if snapshot_due.is_some() => continue,
+                Expect::Default => "",
+                Expect::Exactly(text) => text.as_str(),
+            };
+            assert!(
+                got == expected,
+                "{stream} of `cruddur-obs {}` is not what the test expects \
+                 (.{stream}(..) to set it, .{stream}_any() if the test checks it otherwise)\n\
+                 --- expected {stream}\n{expected}--- got\n{}",
+                ran.command.join(" "),
+                ran.transcript()
+            );
         }
         for (path, expectation) in &self.files {
             let now = std::fs::read(ran.dir.path().join(path)).ok();
@@ -300,6 +403,23 @@ pub struct Ran {
     redactions: Vec<(String, String)>,
     /// Loopback ports shown as they are; see [`Ran::keep_ports`].
     keep_ports: bool,
+    /// For a run from [`Test::run_for_snapshot`]: where it was called, and
+    /// whether its transcript was compared since.
+    snapshot_due: Option<(&'static Location<'static>, AtomicBool)>,
+}
+
+impl Drop for Ran {
+    fn drop(&mut self) {
+        if let Some((at, done)) = &self.snapshot_due {
+            if !done.load(Ordering::Relaxed) && !std::thread::panicking() {
+                panic!(
+                    "the run of `cruddur-obs {}` at {at} was never snapshotted: \
+                     its output is unchecked (end it in .snapshot(..) or snapshot_all, or use .run())",
+                    self.command.join(" ")
+                );
+            }
+        }
+    }
 }
 
 impl Ran {
@@ -313,18 +433,21 @@ impl Ran {
     }
 
     /// A file the run left, as text.
+    #[track_caller]
     pub fn read(&self, path: &str) -> String {
         std::fs::read_to_string(self.dir.path().join(path))
             .unwrap_or_else(|e| panic!("{path}: {e}"))
     }
 
     /// Stdout, which must be exactly one JSON document.
+    #[track_caller]
     pub fn json(&self) -> Value {
         let mut docs = serde_json::Deserializer::from_str(&self.stdout).into_iter::<Value>();
-        let first = docs
-            .next()
-            .unwrap_or_else(|| panic!("no JSON on stdout\n{}", self.transcript()))
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{}", self.transcript()));
+        let first = match docs.next() {
+            None => panic!("no JSON on stdout\n{}", self.transcript()),
+            Some(Err(e)) => panic!("stdout is not JSON ({e})\n{}", self.transcript()),
+            Some(Ok(doc)) => doc,
+        };
         assert!(
             docs.next().is_none(),
             "more than one JSON document\n{}",
@@ -341,6 +464,7 @@ impl Ran {
     /// In the transcript (and so the snapshot) `text` is shown as `placeholder`:
     /// for what differs from run to run, like a random trace id. Applied before
     /// the directory and port redactions, in the order given.
+    #[track_caller]
     pub fn redact(mut self, text: &str, placeholder: &str) -> Ran {
         assert!(!text.is_empty(), "redacting an empty text");
         self.redactions
@@ -380,21 +504,36 @@ impl Ran {
     }
 
     /// Asserts the transcript against the insta snapshot `snapshots/transcripts/<name>.snap`.
+    #[track_caller]
     pub fn snapshot(self, name: &str) -> Ran {
         assert_transcript(name, self.transcript());
+        self.snapshotted();
         self
+    }
+
+    /// The transcript was compared: the output is checked.
+    fn snapshotted(&self) {
+        if let Some((_, done)) = &self.snapshot_due {
+            done.store(true, Ordering::Relaxed);
+        }
     }
 }
 
 /// Asserts the transcripts of several runs (a table of cases), one after the
 /// other with a blank line between, against the insta snapshot
 /// `snapshots/transcripts/<name>.snap`.
+#[track_caller]
 pub fn snapshot_all<'a>(name: &str, runs: impl IntoIterator<Item = &'a Ran>) {
-    let transcripts: Vec<String> = runs.into_iter().map(Ran::transcript).collect();
-    assert!(!transcripts.is_empty(), "no runs to snapshot");
+    let runs: Vec<&Ran> = runs.into_iter().collect();
+    assert!(!runs.is_empty(), "no runs to snapshot");
+    let transcripts: Vec<String> = runs.iter().map(|ran| ran.transcript()).collect();
     assert_transcript(name, transcripts.join("\n"));
+    for ran in runs {
+        ran.snapshotted();
+    }
 }
 
+#[track_caller]
 fn assert_transcript(name: &str, transcript: String) {
     let mut settings = insta::Settings::clone_current();
     settings.set_prepend_module_to_snapshot(false);
@@ -442,89 +581,4 @@ pub fn redact_dir(text: &str, dir: &Path) -> String {
     }
     out.push_str(rest);
     out
-}
-
-#[test]
-fn the_harness_checks_what_it_is_told() {
-    // A run that does what it is told passes every expectation...
-    let ran = Test::new()
-        .write("docker-compose.yml", "services: {}\n")
-        .args(["compose", "write", "--region", "ca-central-1"])
-        .status(2)
-        .unchanged("docker-compose.yml")
-        .absent(".gitpod.yml")
-        .run();
-    assert!(ran.stdout.is_empty(), "{}", ran.transcript());
-    // ...and a wrong expectation fails the test.
-    let wrong = std::panic::catch_unwind(|| {
-        Test::new().args(["--version"]).status(1).run();
-    });
-    assert!(wrong.is_err(), "a wrong exit status must fail");
-    Test::new().args(["--version"]).status_in(&[1, 0]).run();
-    let wrong = std::panic::catch_unwind(|| {
-        Test::new().args(["--version"]).status_in(&[1, 2]).run();
-    });
-    assert!(wrong.is_err(), "an exit status not in the list must fail");
-    let wrong = std::panic::catch_unwind(|| {
-        Test::new().args(["--version"]).stdout("no\n").run();
-    });
-    assert!(wrong.is_err(), "a wrong stdout must fail");
-}
-
-#[test]
-fn runs_in_a_given_dir_share_its_files_and_redact_it() {
-    let dir = tempfile::tempdir().unwrap();
-    Test::in_dir(dir.path())
-        .write("docker-compose.yml", "services: {}\n")
-        .args(["compose", "write", "--region", "ca-central-1"])
-        .status(2)
-        .run();
-    // The file the first run was given is there for the second, and stays.
-    let ran = Test::in_dir(dir.path())
-        .args(["compose", "write", "--region", "ca-central-1"])
-        .status(2)
-        .unchanged("docker-compose.yml")
-        .run()
-        .redact("ca-central-1", "[REGION]");
-    assert_eq!(ran.path(), dir.path());
-    assert_eq!(ran.read("docker-compose.yml"), "services: {}\n");
-    let transcript = ran.transcript();
-    assert!(transcript.starts_with("$ cruddur-obs compose write --region [REGION]\n"));
-    assert!(!transcript.contains(&dir.path().display().to_string()));
-    drop(ran);
-    assert!(dir.path().exists(), "a given dir is the caller's to remove");
-}
-
-#[test]
-fn redaction_hides_the_temp_dir_and_ports_only() {
-    let dir = Path::new("/tmp/.tmpAbC123");
-    assert_eq!(
-        redact(
-            "/tmp/.tmpAbC123/x.yml at http://127.0.0.1:45123/ and localhost: and :8080",
-            dir
-        ),
-        "[DIR]/x.yml at http://127.0.0.1:[PORT]/ and localhost: and :8080"
-    );
-    assert_eq!(
-        redact_dir("/tmp/.tmpAbC123/x.yml at http://127.0.0.1:45123/", dir),
-        "[DIR]/x.yml at http://127.0.0.1:45123/"
-    );
-    assert_eq!(
-        redact_dir("Connection refused (os error 111); (os error x)", dir),
-        "Connection refused (os error [N]); (os error x)"
-    );
-}
-
-#[test]
-fn unchanged_needs_a_file_that_exists() {
-    let typo = std::panic::catch_unwind(|| {
-        Test::new()
-            .args(["--version"])
-            .unchanged("no-such-file.yml")
-            .run();
-    });
-    assert!(
-        typo.is_err(),
-        "unchanged() on a missing file must fail, not pass"
-    );
 }

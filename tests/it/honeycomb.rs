@@ -61,7 +61,6 @@ async fn a_valid_ingest_key_reports_team_environment_and_permissions() {
     // Key, team, environment, key type, every permission (unknown ones too).
     let ran = with_key(INGEST_KEY, &us, &eu)
         .args(["honeycomb", "check"])
-        .run()
         .snapshot("honeycomb_check_ingest_key_in_us");
     assert_no_secret(&ran, INGEST_KEY);
     assert!(eu.received_requests().await.unwrap().is_empty());
@@ -69,6 +68,7 @@ async fn a_valid_ingest_key_reports_team_environment_and_permissions() {
     // (Debug logs on stderr: not snapshotted.)
     let ran = with_key(INGEST_KEY, &us, &eu)
         .args(["honeycomb", "check", "--output", "json", "-vvv"])
+        .stdout_any()
         .run();
     let doc = ran.json();
     assert_eq!(doc["region"], "us");
@@ -102,14 +102,13 @@ async fn a_key_from_the_eu_is_found_there() {
         .await;
     let ran = with_key(INGEST_KEY, &us, &eu)
         .args(["honeycomb", "check"])
-        .run()
         .snapshot("honeycomb_check_key_accepted_in_eu");
     assert_no_secret(&ran, INGEST_KEY);
 
     // --honeycomb-region eu skips the guess.
     with_key(INGEST_KEY, &us, &eu)
         .args(["honeycomb", "check", "--honeycomb-region", "eu"])
-        .run();
+        .snapshot("honeycomb_a_key_from_the_eu_is_found_there");
     assert_eq!(
         us.received_requests().await.unwrap().len(),
         1,
@@ -121,7 +120,6 @@ async fn a_key_from_the_eu_is_found_there() {
         .args(["honeycomb", "check", "--honeycomb-region", "us-east-1"])
         .status(2)
         .stdout("")
-        .run()
         .snapshot("honeycomb_region_flag_takes_us_or_eu");
 }
 
@@ -139,7 +137,6 @@ async fn a_key_rejected_in_both_regions_exits_4() {
     let ran = with_key(INGEST_KEY, &us, &eu)
         .args(["honeycomb", "check"])
         .status(4)
-        .run()
         .snapshot("honeycomb_check_key_rejected_in_us_and_eu");
     assert_no_secret(&ran, INGEST_KEY);
 }
@@ -154,7 +151,6 @@ async fn forbidden_and_cannot_send_exit_4() {
     let forbidden = with_key(INGEST_KEY, &us, &eu)
         .args(["honeycomb", "check"])
         .status(4)
-        .run()
         .snapshot("honeycomb_check_forbidden");
     assert_no_secret(&forbidden, INGEST_KEY);
 
@@ -170,7 +166,6 @@ async fn forbidden_and_cannot_send_exit_4() {
     let ran = with_key(CONFIG_KEY, &us, &eu)
         .args(["honeycomb", "check"])
         .status(4)
-        .run()
         .snapshot("honeycomb_check_configuration_key_cannot_send");
     assert_no_secret(&ran, CONFIG_KEY);
 }
@@ -184,7 +179,6 @@ async fn a_classic_key_is_reported_as_classic() {
         .await;
     let ran = with_key(CLASSIC_KEY, &us, &eu)
         .args(["honeycomb", "check"])
-        .run()
         .snapshot("honeycomb_check_classic_key");
     assert_no_secret(&ran, CLASSIC_KEY);
 }
@@ -211,7 +205,6 @@ async fn management_keys_use_the_v2_endpoint_with_a_bearer_token() {
     let ran = with_key(&key, &us, &eu)
         .args(["honeycomb", "check"])
         .status(4)
-        .run()
         .snapshot("honeycomb_check_management_key");
     assert_no_secret(&ran, &key);
 }
@@ -240,7 +233,6 @@ async fn rate_limits_are_waited_out_and_then_reported() {
     let started = Instant::now();
     with_key(INGEST_KEY, &us, &eu)
         .args(["honeycomb", "check"])
-        .run()
         .snapshot("honeycomb_check_rate_limit_waited_out");
     assert!(
         started.elapsed() >= Duration::from_millis(900),
@@ -256,7 +248,6 @@ async fn rate_limits_are_waited_out_and_then_reported() {
     with_key(INGEST_KEY, &us, &eu)
         .args(["honeycomb", "check"])
         .status(1)
-        .run()
         .snapshot("honeycomb_check_rate_limited");
     assert_eq!(
         us.received_requests().await.unwrap().len(),
@@ -275,7 +266,6 @@ async fn server_errors_are_retried_then_reported() {
     with_key(INGEST_KEY, &us, &eu)
         .args(["honeycomb", "check"])
         .status(1)
-        .run()
         .snapshot("honeycomb_check_server_error");
     assert_eq!(us.received_requests().await.unwrap().len(), 3);
 }
@@ -291,7 +281,6 @@ async fn a_hanging_server_times_out_and_a_closed_port_is_a_connect_error() {
     with_key(INGEST_KEY, &us, &eu)
         .args(["honeycomb", "check", "--timeout", "1"])
         .status(1)
-        .run()
         .snapshot("honeycomb_check_timeout");
     assert!(started.elapsed() < Duration::from_secs(10));
 
@@ -300,7 +289,6 @@ async fn a_hanging_server_times_out_and_a_closed_port_is_a_connect_error() {
         .env("HONEYCOMB_API_KEY", INGEST_KEY)
         .args(["honeycomb", "check", "--api-endpoint", "http://127.0.0.1:1"])
         .status(1)
-        .run()
         .keep_ports()
         .snapshot("honeycomb_check_connection_refused");
     assert_no_secret(&ran, INGEST_KEY);
@@ -322,7 +310,7 @@ async fn no_key_and_insecure_endpoints_are_bad_input_and_send_nothing() {
         .args(["--api-endpoint", "http://api.example.com"])
         .status(2)
         .stdout("")
-        .run();
+        .run_for_snapshot();
     assert_no_secret(&ran, INGEST_KEY);
     // The key is on the command line: the transcript hides it.
     ran.redact(INGEST_KEY, "[KEY]")
@@ -352,7 +340,6 @@ async fn send_test_span_posts_otlp_json_and_links_to_the_trace() {
     let dry = with_key(INGEST_KEY, &us, &eu)
         .args(["honeycomb", "send-test-span", "--dry-run"])
         .status(3)
-        .run()
         .snapshot("honeycomb_send_test_span_dry_run");
     assert_no_secret(&dry, INGEST_KEY);
     assert!(us
@@ -363,7 +350,7 @@ async fn send_test_span_posts_otlp_json_and_links_to_the_trace() {
         .all(|r| r.url.path() != "/v1/traces"));
     let out = with_key(INGEST_KEY, &us, &eu)
         .args(["honeycomb", "send-test-span", "--service", "backend-flask"])
-        .run();
+        .run_for_snapshot();
     let requests = us.received_requests().await.unwrap();
     let post: &Request = requests
         .iter()
@@ -417,7 +404,6 @@ async fn send_test_span_with_a_classic_key_names_the_dataset_and_reports_refusal
         .args(["honeycomb", "send-test-span"])
         .args(["--dataset", "cruddur-backend"])
         .status(4)
-        .run()
         .snapshot("honeycomb_send_test_span_classic_key_refused");
     assert_no_secret(&ran, CLASSIC_KEY);
 }
@@ -506,7 +492,8 @@ async fn a_reset_connection_is_retried_for_a_check_and_reported_for_a_send() {
 
     // One reset: a GET changes nothing, so it is tried again and succeeds.
     let (url, resets) = resetting_proxy(&us, "/1/auth", 1).await;
-    honeycomb(&url, "check").run();
+    honeycomb(&url, "check")
+        .snapshot("honeycomb_a_reset_connection_is_retried_for_a_check_and_reported_for_a_send");
     assert_eq!(resets.load(SeqCst), 1);
     assert_eq!(auth_requests().await, 1);
 
@@ -515,7 +502,6 @@ async fn a_reset_connection_is_retried_for_a_check_and_reported_for_a_send() {
     let lost = honeycomb(&url, "check")
         .status(1)
         .stdout("")
-        .run()
         .snapshot("honeycomb_check_connection_lost_on_every_try");
     assert_eq!(resets.load(SeqCst), 3);
     assert_eq!(auth_requests().await, 1, "none got through");
@@ -526,7 +512,6 @@ async fn a_reset_connection_is_retried_for_a_check_and_reported_for_a_send() {
     let ran = honeycomb(&url, "send-test-span")
         .status(1)
         .stdout("")
-        .run()
         .snapshot("honeycomb_send_test_span_connection_lost");
     assert_eq!(resets.load(SeqCst), 1);
     assert_no_secret(&ran, INGEST_KEY);

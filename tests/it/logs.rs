@@ -110,10 +110,15 @@ fn retention_drift_is_shown_and_fixed_with_agreement() {
         .stdout("CloudWatch log group cruddur: drifted\n    RetentionInDays: 30 -> 7\n")
         .run();
     // No terminal, no --yes: the difference on stderr, nothing changed, exit 5.
-    let asked = on(&moto).args(["logs", "create-group"]).status(5).run();
+    let asked = on(&moto)
+        .args(["logs", "create-group"])
+        .status(5)
+        .run_for_snapshot();
     assert_eq!(moto.mutating_operations().len(), before);
 
-    let fixed = on(&moto).args(["logs", "create-group", "--yes"]).run();
+    let fixed = on(&moto)
+        .args(["logs", "create-group", "--yes"])
+        .run_for_snapshot();
     snapshot_all("logs_retention_drift", [&status, &asked, &fixed]);
     assert_eq!(describe(&moto, "cruddur").unwrap()["retentionInDays"], 7);
     assert_eq!(moto.mutating_operations()[before..], ["PutRetentionPolicy"]);
@@ -138,7 +143,6 @@ fn a_group_watchtower_made_gets_retention_and_tags_and_keeps_its_own_tags() {
     on(&moto)
         .args(["logs", "create-group", "--yes", "--retention-days", "14"])
         .args(["--tag", "team=web"])
-        .run()
         .snapshot("logs_group_made_by_watchtower_updated");
     let group = describe(&moto, "cruddur").unwrap();
     assert_eq!(group["retentionInDays"], 14);
@@ -155,6 +159,7 @@ fn several_groups_are_created_concurrently_and_reported_each() {
     let ran = on(&moto)
         .args(["logs", "create-group", "cruddur", "/cruddur/backend-flask"])
         .args(["/cruddur/frontend", "--output", "json"])
+        .stdout_any()
         .run();
     let doc = ran.json();
     let names: Vec<&str> = doc["outcomes"]
@@ -201,7 +206,7 @@ fn invalid_names_and_retention_are_rejected_before_any_request() {
                 .args(args.iter().copied())
                 .status(2)
                 .stdout("")
-                .run()
+                .run_for_snapshot()
                 .redact(&long, "[513 × a]")
         })
         .collect();
@@ -220,18 +225,19 @@ fn dry_run_and_delete() {
         .run();
     assert!(moto.mutating_operations().is_empty());
 
-    on(&moto).args(["logs", "create-group"]).run();
+    on(&moto)
+        .args(["logs", "create-group"])
+        .snapshot("logs_dry_run_and_delete");
     // Deleting asks first: no terminal, no --yes, exit 5.
     on(&moto)
         .args(["logs", "delete"])
         .status(5)
-        .run()
         .snapshot("logs_delete_asks_first");
     assert!(describe(&moto, "cruddur").is_some());
     on(&moto)
         .args(["logs", "delete", "--yes"])
         .stdout("CloudWatch log group cruddur: deleted\n")
-        .run();
+        .snapshot("logs_dry_run_and_delete_2");
     assert!(describe(&moto, "cruddur").is_none());
     on(&moto)
         .args(["logs", "delete"])
@@ -250,7 +256,7 @@ fn a_stopped_moto_is_a_clear_error_within_seconds() {
         .timeout(60)
         .status(1)
         .stdout("")
-        .run()
+        .run_for_snapshot()
         // The error names the address asked: moto's.
         .redact(&moto.url, "[MOTO_URL]")
         .snapshot("logs_moto_stopped_cannot_connect");

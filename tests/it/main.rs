@@ -12,6 +12,7 @@
 
 mod common;
 mod harness;
+mod harness_selftest;
 
 mod app;
 mod awscli_conformance;

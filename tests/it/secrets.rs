@@ -65,7 +65,7 @@ async fn a_redirect_is_not_followed_and_the_key_reaches_nobody_else() {
             .args(["honeycomb", "check", "--honeycomb-region", "us"])
             .status(1)
             .stdout("")
-            .run()
+            .run_for_snapshot()
             // The error names where it pointed.
             .redact(&elsewhere, "[ELSEWHERE]");
         assert_no_key(&ran);
@@ -97,7 +97,6 @@ async fn plain_http_to_loopback_never_goes_through_a_proxy() {
         .env_remove("NO_PROXY")
         .env_remove("no_proxy")
         .args(["honeycomb", "check", "--honeycomb-region", "us"])
-        .run()
         .snapshot("secrets_loopback_not_through_a_proxy");
     assert_no_key(&ran);
     assert!(
@@ -135,7 +134,6 @@ fn an_endless_or_huge_answer_is_cut_and_called_unexpected() {
         .args(["--timeout", "10"])
         .status(1)
         .stdout("")
-        .run()
         .snapshot("secrets_endless_answer_cut");
     assert_no_key(&ran);
     assert!(
@@ -195,7 +193,12 @@ fn literal_secrets_in_the_compose_file_are_never_printed() {
                 if json {
                     test = test.args(["--output", "json"]);
                 }
-                let ran = test.status(code).unchanged("docker-compose.yml").run();
+                let ran = test
+                    .status(code)
+                    .unchanged("docker-compose.yml")
+                    .stdout_any()
+                    .stderr_any()
+                    .run();
                 let all = ran.all_output();
                 for secret in [HC, AWS, RB] {
                     let chars: Vec<char> = secret.chars().collect();
@@ -240,7 +243,7 @@ async fn timeout_bounds_rate_limit_waits_and_the_help_says_how_long() {
             .args(["--honeycomb-region", "us"])
             .status(1)
             .stdout("")
-            .run();
+            .run_for_snapshot();
         assert!(
             started.elapsed() < Duration::from_secs(6),
             "Retry-After {after}: took {:?}",
@@ -286,7 +289,7 @@ async fn a_redirect_to_another_loopback_address_is_not_followed_either() {
     let ran = with_key(&stub.uri())
         .args(["honeycomb", "send-test-span", "--honeycomb-region", "us"])
         .status(1)
-        .run()
+        .run_for_snapshot()
         // The error names where it pointed (127.0.0.2's port is not redacted).
         .redact(&other, "[OTHER]")
         .snapshot("secrets_redirect_to_another_loopback_not_followed");
@@ -358,7 +361,7 @@ s.serve_forever()
         .args(["honeycomb", "check", "--honeycomb-region", "us"])
         .status(1)
         .stdout("")
-        .run();
+        .run_for_snapshot();
     let _ = server.kill();
     let _ = server.wait();
     // "redirecting to [PLAIN]/1/auth: not followed"

@@ -103,7 +103,7 @@ async fn init_sets_everything_up_once_and_destroy_removes_only_ours() {
         .status(5)
         .unchanged("docker-compose.yml")
         .absent(".gitpod.yml")
-        .run();
+        .run_for_snapshot();
     assert!(p.emu.mutating_requests().is_empty());
     // --dry-run is a plan: exit 3, nothing written anywhere.
     let dry = obs(&p)
@@ -111,7 +111,7 @@ async fn init_sets_everything_up_once_and_destroy_removes_only_ours() {
         .status(3)
         .unchanged("docker-compose.yml")
         .absent(".gitpod.yml")
-        .run();
+        .run_for_snapshot();
     assert!(p.emu.mutating_requests().is_empty());
     assert!(p.moto.mutating_operations().is_empty());
     snapshot_all("setup_init_asks_first_and_dry_run", [&asked, &dry]);
@@ -120,7 +120,6 @@ async fn init_sets_everything_up_once_and_destroy_removes_only_ours() {
 
     let ran = obs(&p)
         .args(["init", "--yes"])
-        .run()
         .snapshot("setup_init_creates_everything");
     assert_no_key(&ran);
     insta::assert_snapshot!("init-compose", read(p.repo.path(), "docker-compose.yml"));
@@ -149,12 +148,12 @@ async fn init_sets_everything_up_once_and_destroy_removes_only_ours() {
         .args(["init", "--yes"])
         .unchanged("docker-compose.yml")
         .unchanged(".gitpod.yml")
-        .run();
+        .run_for_snapshot();
     let plan = obs(&p)
         .args(["plan"])
         .unchanged("docker-compose.yml")
         .unchanged(".gitpod.yml")
-        .run();
+        .run_for_snapshot();
     snapshot_all("setup_init_again_and_plan_in_sync", [&again, &plan]);
     assert_eq!(
         (
@@ -170,18 +169,18 @@ async fn init_sets_everything_up_once_and_destroy_removes_only_ours() {
 
     // boto3 in the app reads AWS_DEFAULT_REGION, which the compose file passes on
     // from the shell or from .env: unset, it fails, with the line to fix it (one ✗).
-    let unset = obs(&p).args(["status"]).status(1).run();
+    let unset = obs(&p).args(["status"]).status(1).run_for_snapshot();
     // A .env with another region is named as the source of the mismatch.
     let from_dotenv = obs(&p)
         .write(".env", "# local settings\nAWS_DEFAULT_REGION=us-west-2\n")
         .args(["status"])
         .status(1)
-        .run();
+        .run_for_snapshot();
     // The shell wins over .env, as with docker compose; now everything is ✓.
     let from_shell = obs(&p)
         .env("AWS_DEFAULT_REGION", "ca-central-1")
         .args(["status"])
-        .run();
+        .run_for_snapshot();
     snapshot_all(
         "setup_status_app_region_unset_from_dotenv_from_shell",
         [&unset, &from_dotenv, &from_shell],
@@ -209,7 +208,6 @@ async fn init_sets_everything_up_once_and_destroy_removes_only_ours() {
         .args(["--log-group", "cruddur", "--log-group", "other"])
         .unchanged("docker-compose.yml")
         .unchanged(".gitpod.yml")
-        .run()
         .snapshot("setup_destroy_leaves_others_alone");
     assert!(log_group(&p, "cruddur").is_none());
     assert!(log_group(&p, "other").is_some());
@@ -239,14 +237,16 @@ async fn a_failing_part_does_not_stop_the_others_and_a_rerun_finishes() {
     let ran = obs(&p)
         .args(["init", "--yes"])
         .status(1)
-        .run()
         .snapshot("setup_init_honeycomb_failing");
     assert_no_key(&ran);
 
     p.honeycomb.reset().await;
     honeycomb_ok(&p.honeycomb).await;
     let writes = p.emu.mutating_requests().len();
-    let ran = obs(&p).args(["init", "--yes", "--output", "json"]).run();
+    let ran = obs(&p)
+        .args(["init", "--yes", "--output", "json"])
+        .stdout_any()
+        .run();
     let doc = ran.json();
     assert_eq!(doc["honeycomb"]["can_send_traces"], true);
     assert!(doc["failures"].as_array().unwrap().is_empty());
@@ -279,13 +279,15 @@ async fn faults_mid_run_are_retried_or_reported_and_a_rerun_converges() {
     let faulted = obs(&p)
         .args(["init", "--yes", "--timeout", "5"])
         .status(1)
-        .run();
+        .run_for_snapshot();
     // The files are whole and valid.
     cruddur_obs::testing::compose::parse_strict(&read(p.repo.path(), "docker-compose.yml"), "f")
         .unwrap();
 
-    let rerun = obs(&p).args(["init", "--yes", "--timeout", "5"]).run();
-    let plan = obs(&p).args(["plan"]).run();
+    let rerun = obs(&p)
+        .args(["init", "--yes", "--timeout", "5"])
+        .run_for_snapshot();
+    let plan = obs(&p).args(["plan"]).run_for_snapshot();
     snapshot_all(
         "setup_init_faults_then_rerun_converges",
         [&faulted, &rerun, &plan],

@@ -61,7 +61,7 @@ fn defect_1_init_json_without_a_terminal_or_yes_prints_one_json_document() {
         .status(5)
         .unchanged("docker-compose.yml")
         .absent(".gitpod.yml")
-        .run();
+        .stdout_any().stderr("error: init (the plan in \"report\") needs confirmation, but there is no terminal to ask on\nhelp: run it on a terminal to be asked, or pass --yes to agree in advance (--dry-run shows what would change)\n").run();
     let doc = ran.json();
     assert_eq!(doc["exit_code"], 5);
     assert_eq!(doc["report"]["command"], "init");
@@ -78,6 +78,7 @@ fn defect_2_xray_delete_with_a_failing_call_prints_one_json_document() {
     Test::new()
         .endpoint(&emu.url())
         .args(["xray", "create-sampling-rule"])
+        .stdout_any()
         .run();
     emu.inject(Fault::new(FaultKind::ServerError, 100).on("DeleteSamplingRule"));
     let doc = Test::new()
@@ -85,6 +86,8 @@ fn defect_2_xray_delete_with_a_failing_call_prints_one_json_document() {
         .env("AWS_MAX_ATTEMPTS", "1")
         .args(["xray", "delete", "--yes", "--output", "json"])
         .status(1)
+        .stdout_any()
+        .stderr_any()
         .run()
         .json();
     assert_eq!(doc["exit_code"], 1);
@@ -105,7 +108,6 @@ fn defect_3_init_without_aws_parts_needs_no_aws_region() {
         .env_remove("AWS_REGION")
         .args(["init", "--yes", "--without", "xray", "--without", "logs"])
         .args(["--without", "honeycomb"])
-        .run()
         .snapshot("defect_3_init_without_aws_parts");
     assert!(ran
         .read("docker-compose.yml")
@@ -119,18 +121,16 @@ fn defect_4_destroy_on_a_terminal_does_not_ask_for_a_honeycomb_key() {
     let moto = Moto::start();
     let dir = week1();
     let bin = assert_cmd::cargo::cargo_bin("cruddur-obs");
-    let aws = crate::common::empty_aws_dir();
+    let env = crate::common::isolated_env_prefix(
+        dir.path(),
+        &[
+            ("AWS_ENDPOINT_URL_XRAY", emu.url()),
+            ("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", moto.url.clone()),
+        ],
+    );
     let script = format!(
-        "cd '{}' && env -i HOME='{}' TERM=xterm-256color AWS_CONFIG_FILE='{}' AWS_SHARED_CREDENTIALS_FILE='{}' \
-         AWS_EC2_METADATA_DISABLED=true AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=secret \
-         AWS_REGION=us-east-1 AWS_ENDPOINT_URL_XRAY='{}' AWS_ENDPOINT_URL_CLOUDWATCH_LOGS='{}' \
-         '{}' destroy; echo EXIT=$?; sleep 60",
+        "cd '{}' && {env} '{}' destroy; echo EXIT=$?; sleep 60",
         dir.path().display(),
-        dir.path().display(),
-        aws.join("config").display(),
-        aws.join("credentials").display(),
-        emu.url(),
-        moto.url,
         bin.display()
     );
     let tmux = crate::wizard::Tmux {
@@ -165,7 +165,6 @@ fn defect_5_gitpod_errors_carry_gitpod_help() {
             .status(2)
             .stdout("")
             .unchanged(".gitpod.yml")
-            .run()
             .snapshot(&format!("defect_5_gitpod_{name}"));
     }
 }
@@ -175,7 +174,7 @@ fn defect_6_a_closed_stdout_ends_quietly() {
     for args in [&["completions", "bash"][..], &["--help"][..]] {
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
-        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("cruddur-obs"))
+        let out = crate::common::isolated_std("cruddur-obs")
             .args(args)
             .stdin(Stdio::null())
             .stdout(writer)
@@ -202,7 +201,7 @@ fn defect_7_gp_env_steps_follow_the_chosen_parts() {
         .args(["--without", "honeycomb"])
         .status(3)
         .unchanged("docker-compose.yml")
-        .run();
+        .snapshot("shape_defect_7_gp_env_steps_follow_the_chosen_parts");
     let steps: Vec<&str> = ran
         .stdout
         .lines()
@@ -229,7 +228,6 @@ async fn defect_8_the_global_region_is_not_a_honeycomb_region() {
         .env("HONEYCOMB_API_KEY", KEY)
         .env("HONEYCOMB_API_ENDPOINT", stub.uri())
         .args(["--region", "ca-central-1", "honeycomb", "check"])
-        .run()
         .snapshot("defect_8_global_region_with_honeycomb_check");
 }
 
@@ -241,7 +239,6 @@ fn defect_9_a_key_with_a_control_character_is_bad_input() {
         .args(["honeycomb", "check"])
         .status(2)
         .stdout("")
-        .run()
         .snapshot("defect_9_control_character_in_key");
 }
 

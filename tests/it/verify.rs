@@ -69,6 +69,8 @@ impl World {
             .args(["init", "--yes"])
             .args(["--without", "honeycomb", "--without", "app"])
             .args(["--without", "rollbar"])
+            .stdout_any()
+            .stderr_any()
             .run();
         world
     }
@@ -139,7 +141,7 @@ fn assert_no_secrets(ran: &Ran) {
 #[ignore = "needs scripts/test.sh: moto_server"]
 async fn every_part_takes_data_and_reads_it_back() {
     let w = World::start().await;
-    let ran = w.verify().run();
+    let ran = w.verify().run_for_snapshot();
     let ran = w.redact_ids(ran).await.snapshot("verify_every_part_ok");
     assert_no_secrets(&ran);
     // The daemon's calls were made, and the data is in the emulator.
@@ -157,6 +159,7 @@ async fn every_part_takes_data_and_reads_it_back() {
     let ran = w
         .verify()
         .args(["--output", "json", "--without", "rollbar"])
+        .stdout_any()
         .run();
     let doc = ran.json();
     assert_eq!(doc["parts"].as_array().unwrap().len(), 3, "{doc:#}");
@@ -169,7 +172,7 @@ async fn a_denied_part_names_the_action_and_prints_the_policy_while_the_others_r
     let w = World::start().await;
     w.emu
         .inject(Fault::new(FaultKind::AccessDenied, 100).on("PutTraceSegments"));
-    let ran = w.verify().status(4).run();
+    let ran = w.verify().status(4).run_for_snapshot();
     let ran = w
         .redact_ids(ran)
         .await
@@ -187,7 +190,6 @@ async fn a_wrong_region_and_a_missing_log_group_are_said_plainly() {
         .args(["verify", "--wait", "2"])
         .args(["--without", "honeycomb", "--without", "rollbar"])
         .status(1)
-        .run()
         .snapshot("verify_wrong_region_no_group_no_log_group");
     assert_no_secrets(&ran);
 }
@@ -204,7 +206,7 @@ async fn a_hanging_service_is_a_timeout_for_its_part_only() {
         .env("AWS_MAX_ATTEMPTS", "1")
         .args(["--timeout", "2", "verify", "--wait", "2"])
         .status(1)
-        .run();
+        .run_for_snapshot();
     let ran = w
         .redact_ids(ran)
         .await

@@ -4,7 +4,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::{empty_aws_dir, repo, tool, Moto};
+use crate::common::{repo, tool, Moto};
 use serde_json::json;
 use wiremock::matchers::{header, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -93,33 +93,19 @@ async fn the_wizard_asks_checks_the_key_and_applies_one_plan() {
     )
     .unwrap();
     let bin = assert_cmd::cargo::cargo_bin("cruddur-obs");
-    let aws_dir = empty_aws_dir();
-    let env = [
-        ("PATH", std::env::var("PATH").unwrap()),
-        ("HOME", dir.path().display().to_string()),
-        ("TERM", "xterm-256color".into()),
-        (
-            "AWS_CONFIG_FILE",
-            aws_dir.join("config").display().to_string(),
-        ),
-        (
-            "AWS_SHARED_CREDENTIALS_FILE",
-            aws_dir.join("credentials").display().to_string(),
-        ),
-        ("AWS_EC2_METADATA_DISABLED", "true".into()),
-        ("AWS_ACCESS_KEY_ID", crate::common::ACCESS_KEY.into()),
-        ("AWS_SECRET_ACCESS_KEY", crate::common::SECRET_KEY.into()),
-        ("AWS_REGION", "eu-west-1".into()),
-        ("AWS_ENDPOINT_URL_XRAY", emu.url()),
-        ("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", moto.url.clone()),
-        ("AWS_ENDPOINT_URL_STS", moto.url.clone()),
-        ("HONEYCOMB_API_ENDPOINT", honeycomb.uri()),
-    ];
-    let env_args: Vec<String> = env.iter().map(|(k, v)| format!("{k}='{v}'")).collect();
+    let env = crate::common::isolated_env_prefix(
+        dir.path(),
+        &[
+            ("AWS_REGION", "eu-west-1".into()),
+            ("AWS_ENDPOINT_URL_XRAY", emu.url()),
+            ("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", moto.url.clone()),
+            ("AWS_ENDPOINT_URL_STS", moto.url.clone()),
+            ("HONEYCOMB_API_ENDPOINT", honeycomb.uri()),
+        ],
+    );
     let script = format!(
-        "cd '{}' && env -i {} '{}' init; echo EXIT=$?; sleep 60",
+        "cd '{}' && {env} '{}' init; echo EXIT=$?; sleep 60",
         dir.path().display(),
-        env_args.join(" "),
         bin.display()
     );
     let tmux = Tmux {

@@ -106,19 +106,19 @@ fn drift_is_shown_needs_agreement_and_is_fixed_with_yes() {
     let asked = on(&emu)
         .args(["xray", "create-sampling-rule"])
         .status(5)
-        .run();
+        .run_for_snapshot();
     assert!(emu.mutating_requests().is_empty());
 
     // Dry run: the same difference on stdout, exit 3, nothing written.
     let dry = on(&emu)
         .args(["xray", "create-sampling-rule", "--dry-run"])
         .status(3)
-        .run();
+        .run_for_snapshot();
     assert!(emu.mutating_requests().is_empty());
 
     let updated = on(&emu)
         .args(["xray", "create-sampling-rule", "--yes"])
-        .run();
+        .run_for_snapshot();
     snapshot_all("xray_sampling_rule_drift", [&asked, &dry, &updated]);
     let rule = rule_named(&emu, "us-east-1", "Cruddur").unwrap();
     assert_eq!(
@@ -147,7 +147,6 @@ fn group_filter_and_tags_converge() {
     .unwrap();
     on(&emu)
         .args(["xray", "create-group", "--tag", "project=cruddur", "--yes"])
-        .run()
         .snapshot("xray_group_filter_and_tags_updated");
     let group = group_named(&emu, "us-east-1", "Cruddur").unwrap();
     assert_eq!(group["FilterExpression"], "service(\"backend-flask\")");
@@ -169,6 +168,7 @@ fn dry_run_on_a_fresh_account_reports_pending_work_and_writes_nothing() {
     let doc = on(&emu)
         .args(["xray", "create-group", "--dry-run", "--output", "json"])
         .status(3)
+        .stdout_any()
         .run()
         .json();
     assert_eq!(doc["error"], "dry run: nothing was changed");
@@ -204,7 +204,7 @@ fn invalid_rule_files_are_rejected_before_any_request() {
                 .arg(format!("file://{path}"))
                 .status(2)
                 .stdout("")
-                .run(),
+                .run_for_snapshot(),
         );
     }
     runs.push(
@@ -213,7 +213,7 @@ fn invalid_rule_files_are_rejected_before_any_request() {
             .arg("/no/such/file.json")
             .status(2)
             .stdout("")
-            .run(),
+            .run_for_snapshot(),
     );
     // Each names the file, the field and the bounds, with help.
     snapshot_all("xray_invalid_rule_files_refused", &runs);
@@ -286,7 +286,6 @@ fn throttling_that_never_ends_is_reported() {
         .args(["xray", "create-group"])
         .status(1)
         .stdout("")
-        .run()
         .snapshot("xray_throttled_to_the_end");
     assert_eq!(emu.requests().len(), 2, "AWS_MAX_ATTEMPTS is honoured");
 }
@@ -295,7 +294,9 @@ fn throttling_that_never_ends_is_reported() {
 fn server_errors_are_retried() {
     let emu = Emulator::start().unwrap();
     emu.inject(Fault::new(FaultKind::ServerError, 1).on("CreateSamplingRule"));
-    on(&emu).args(["xray", "create-sampling-rule"]).run();
+    on(&emu)
+        .args(["xray", "create-sampling-rule"])
+        .snapshot("xray_server_errors_are_retried");
     assert!(rule_named(&emu, "us-east-1", "Cruddur").is_some());
 }
 
@@ -309,7 +310,6 @@ fn a_hanging_server_fails_within_the_timeout() {
         .timeout(30)
         .status(1)
         .stdout("")
-        .run()
         .snapshot("xray_no_answer_in_time");
     let took = started.elapsed();
     assert!(took < Duration::from_secs(10), "took {took:?}");
@@ -323,7 +323,6 @@ fn connection_refused_is_one_clear_line() {
         .args(["xray", "create-group"])
         .status(1)
         .stdout("")
-        .run()
         .keep_ports()
         .snapshot("xray_connection_refused");
 }
@@ -338,7 +337,6 @@ fn missing_credentials_and_rejected_credentials_exit_4() {
         .args(["xray", "create-group"])
         .status(4)
         .stdout("")
-        .run()
         .snapshot("xray_no_credentials");
     assert!(emu.requests().is_empty());
 
@@ -346,6 +344,8 @@ fn missing_credentials_and_rejected_credentials_exit_4() {
     let ran = on(&emu)
         .args(["xray", "create-group", "--output", "json"])
         .status(4)
+        .stdout_any()
+        .stderr_any()
         .run();
     let doc = ran.json();
     assert_eq!(doc["exit_code"], 4);
@@ -426,18 +426,21 @@ fn pagination_finds_resources_on_later_pages() {
 #[test]
 fn delete_removes_ours_and_tolerates_absence_but_never_touches_default() {
     let emu = Emulator::start().unwrap();
-    on(&emu).args(["xray", "create-group"]).run();
-    on(&emu).args(["xray", "create-sampling-rule"]).run();
+    on(&emu)
+        .args(["xray", "create-group"])
+        .snapshot("xray_delete_removes_ours_and_tolerates_absence_but_never_touches_default");
+    on(&emu)
+        .args(["xray", "create-sampling-rule"])
+        .snapshot("xray_delete_removes_ours_and_tolerates_absence_but_never_touches_default_2");
     // Deletion asks first.
     on(&emu)
         .args(["xray", "delete"])
         .status(5)
-        .run()
         .snapshot("xray_delete_asks_first");
     on(&emu)
         .args(["xray", "delete", "--yes"])
         .stdout("X-Ray group Cruddur: deleted\nX-Ray sampling rule Cruddur: deleted\n")
-        .run();
+        .snapshot("xray_delete_removes_ours_and_tolerates_absence_but_never_touches_default_3");
     assert!(group_named(&emu, "us-east-1", "Cruddur").is_none());
     assert!(rule_named(&emu, "us-east-1", "Cruddur").is_none());
     assert!(rule_named(&emu, "us-east-1", "Default").is_some());
@@ -456,7 +459,7 @@ fn delete_removes_ours_and_tolerates_absence_but_never_touches_default() {
                 .args(args)
                 .status(2)
                 .stdout("")
-                .run()
+                .run_for_snapshot()
         })
         .collect();
     snapshot_all("xray_delete_refuses_default", &refused);
@@ -473,7 +476,7 @@ fn help_documents_every_xray_command() {
             .args(args.iter().copied())
             .arg("--help")
             .stderr("")
-            .run()
+            .run_for_snapshot()
     };
     let mut runs = vec![help(&["xray"])];
     for sub in ["create-group", "create-sampling-rule", "status", "delete"] {
