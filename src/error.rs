@@ -63,6 +63,8 @@ pub(crate) enum Error {
     HoneycombInput(#[from] honeycomb::InputError),
     #[error(transparent)]
     Honeycomb(#[from] HoneycombError),
+    #[error("cannot reach the app at {url}: {cause}")]
+    AppUnreachable { url: String, cause: String },
     #[error("{what} needs confirmation, but there is no terminal to ask on")]
     NeedsConfirmation { what: String },
     #[error("cannot read {}: {source}", path.display())]
@@ -149,6 +151,7 @@ impl Error {
             Error::Honeycomb(e) if e.is_bad_input() => exit::BAD_INPUT,
             Error::Honeycomb(_) => exit::FAILURE,
             Error::NeedsConfirmation { .. } => exit::NEEDS_CONFIRMATION,
+            Error::AppUnreachable { .. } => exit::FAILURE,
             Error::ReadFile { .. } | Error::Usage(_) => exit::BAD_INPUT,
             Error::Prompt(_) | Error::Runtime(_) => exit::FAILURE,
             Error::Partial(p) => p.error.exit_code(),
@@ -173,6 +176,10 @@ impl Error {
             Error::File(e) => e.help(),
             Error::MissingFile { .. } => Some("run it in the repository root, or pass --file".into()),
             Error::Honeycomb(e) => e.help(),
+            Error::AppUnreachable { .. } => Some(
+                "start the backend (docker compose up), or pass --app with the URL it answers on"
+                    .into(),
+            ),
             Error::NeedsConfirmation { .. } => Some(
                 "run it on a terminal to be asked, or pass --yes to agree in advance (--dry-run shows what would change)"
                     .into(),

@@ -86,6 +86,16 @@ impl HttpClient {
         self.request_timeout
     }
 
+    /// The client for a request that carries no secret (`verify --app`'s request
+    /// to the app): without proxy to loopback, with the system's proxies otherwise.
+    pub(crate) fn without_secret(&self, url: &Url) -> &reqwest::Client {
+        if is_loopback(url) {
+            &self.direct
+        } else {
+            &self.proxied
+        }
+    }
+
     /// Picks the client for `url`: https → the normal one; http to loopback → the
     /// one without proxy; anything else is refused before a byte is sent.
     fn client_for(

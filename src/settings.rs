@@ -64,6 +64,18 @@ pub(crate) struct VerifySettings {
     /// `None`: Rollbar left out; `Some` with no token: not configured.
     pub rollbar: Option<RollbarSettings>,
     pub rollbar_environment: String,
+    /// `Some`: follow one request of the running app (`--app`) instead of test records.
+    pub app: Option<AppProbe>,
+}
+
+/// `verify --app`: where the running app is, what to request, and the key that
+/// reads Honeycomb's datasets back.
+#[derive(Debug, Clone)]
+pub(crate) struct AppProbe {
+    /// `None`: the compose file's published port for the service.
+    pub url: Option<reqwest::Url>,
+    pub route: String,
+    pub config_key: Option<Secret>,
 }
 
 /// How to reach Rollbar, and with which token.

@@ -79,6 +79,19 @@ impl Ui {
         out
     }
 
+    /// A spinner whose message changes as work arrives (as [`Ui::spin`], hidden
+    /// when stderr is not a terminal); cleared when dropped.
+    pub(crate) fn progress(&self, message: &str) -> Progress {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.set_message(message.to_string());
+        bar.enable_steady_tick(Duration::from_millis(80));
+        Progress(bar)
+    }
+
     /// A line for the user on stderr while the command runs: the plan, a diff,
     /// a step done (results go in the command's [`Done`]).
     pub(crate) fn say(&self, text: &str) {
@@ -97,6 +110,21 @@ impl Ui {
     /// A `warning:` line on stderr, with a `help:` line when the user can act.
     pub(crate) fn warn(&self, message: &str, help: Option<&str>) {
         warn(message, help);
+    }
+}
+
+/// A spinner of [`Ui::progress`].
+pub(crate) struct Progress(ProgressBar);
+
+impl Progress {
+    pub(crate) fn set(&self, message: String) {
+        self.0.set_message(message);
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
     }
 }
 

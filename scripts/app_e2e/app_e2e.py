@@ -27,6 +27,15 @@ then runs, all on 127.0.0.1:
      today's Flask and sends what the module-only backend sends (the same counts as F,
      the Rollbar item from the module).
 
+  H. --round-trip: `cruddur-obs verify --app` against the running app (A's settings):
+     a UDP stand-in for the X-Ray daemon forwards each segment to the X-Ray emulator
+     (PutTraceSegments), as the real daemon does; moto holds the log group; the
+     Honeycomb stand-in records OTLP and serves /1/auth and the Datasets API. The
+     request is found in all three. Then three mistakes injected at once (the
+     daemon address misspelt, the OTLP endpoint ending in /v1/traces, no
+     CLOUDWATCH_LOG_GROUP), in the compose file and in the app's environment alike:
+     exit 1, and each part's line names its mistake.
+
 Prints `ok: ...` / `FAIL: ...` per assertion and `N passed, M failed`; exit 0 only
 if nothing failed. DIR/app.py is never modified (scenario D runs in a copy).
 """
@@ -54,8 +63,9 @@ HOST = "127.0.0.1"
 EXTRA_PACKAGES = ["opentelemetry-proto"]
 RULE_NAME = "cruddur-obs-e2e"
 HONEYCOMB_KEY = "test-key-e2e-0123456789"
+HONEYCOMB_CONFIG_KEY = "config-key-e2e-9876543210"
 ROLLBAR_TOKEN = "e2e-rollbar-token-0123456789abcdef"
-RUN_BUDGET = 240  # seconds for everything after the install
+RUN_BUDGET = 330  # seconds for everything after the install
 
 _results = []
 _deadline = [0.0]
@@ -226,6 +236,78 @@ class XrayUdp:
                     self.segments.append(json.loads(doc))
             except ValueError:
                 pass
+
+
+class XrayForwarder(XrayUdp):
+    """The daemon's UDP side, forwarding each segment to X-Ray (the emulator) with
+    PutTraceSegments, as the real daemon does (signed for us-east-1)."""
+
+    def __init__(self, sock, endpoint):
+        super().__init__(sock)
+        self.endpoint, self.forwarded = endpoint.rstrip("/"), []
+
+    def _run(self):
+        while True:
+            try:
+                data, _ = self.sock.recvfrom(65535)
+            except OSError:
+                return
+            header, _, doc = data.decode("utf-8", "replace").partition("\n")
+            try:
+                if json.loads(header) != {"format": "json", "version": 1}:
+                    continue
+            except ValueError:
+                continue
+            req = urllib.request.Request(
+                self.endpoint + "/TraceSegments", method="POST",
+                data=json.dumps({"TraceSegmentDocuments": [doc]}).encode(),
+                headers={"Content-Type": "application/json",
+                         "Authorization": "AWS4-HMAC-SHA256 Credential=AKIAE2ETEST/20260101/"
+                                          "us-east-1/xray/aws4_request, SignedHeaders=host, Signature=0"})
+            try:
+                with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req, timeout=10) as r:
+                    self.forwarded.append((r.status, json.loads(r.read() or b"{}")))
+            except (OSError, ValueError) as e:
+                self.forwarded.append((None, str(e)))
+
+
+class HoneycombHandler(OtlpHandler):
+    """OTLP in, plus /1/auth and the Datasets API: a dataset is written when a
+    /v1/traces body names it (its service.name)."""
+
+    def do_POST(self):
+        body = self._body()
+        if self.path == "/v1/traces":
+            for name in self.server.datasets:
+                if name.encode() in body:
+                    self.server.datasets[name] = time.time()
+            self._reply(200, b"", "application/x-protobuf")
+        else:
+            self._reply(404, b"{}")
+
+    def do_GET(self):
+        self._body()
+        key = self.headers.get("x-honeycomb-team", "")
+        if key not in (HONEYCOMB_KEY, HONEYCOMB_CONFIG_KEY):
+            self._reply(401, json.dumps({"error": "unknown API key - check your credentials"}).encode())
+        elif self.path == "/1/auth":
+            config = key == HONEYCOMB_CONFIG_KEY
+            self._reply(200, json.dumps({
+                "id": "k", "type": "configuration" if config else "ingest",
+                "api_key_access": {"events": not config, "createDatasets": True},
+                "environment": {"name": "dev", "slug": "dev"},
+                "team": {"name": "E2E", "slug": "e2e"}}).encode())
+        elif self.path.startswith("/1/datasets/") and key == HONEYCOMB_CONFIG_KEY:
+            slug = self.path[len("/1/datasets/"):]
+            written = self.server.datasets.get(slug)
+            if written is None:
+                self._reply(404, json.dumps({"error": "dataset not found"}).encode())
+            else:
+                at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(written)) if written else ""
+                self._reply(200, json.dumps({"name": slug, "slug": slug,
+                                             "last_written_at": at}).encode())
+        else:
+            self._reply(404, b"{}")
 
 
 def free_port():
@@ -628,6 +710,133 @@ def scenario_week2_migrated(args, work, moto_port):
     scenario_counts(args, work, moto_port, backend, "G-migrated", rollbar_env="development")
 
 
+def verify_app(args, work, compose, app, env_extra, wait):
+    """Runs `cruddur-obs verify --app` for `app` with `compose`; (exit code, stdout+stderr)."""
+    env = {k: os.environ[k] for k in ("HOME", "LANG", "PATH", "TMPDIR") if k in os.environ}
+    env.update({"NO_COLOR": "1", "AWS_EC2_METADATA_DISABLED": "true",
+                "AWS_CONFIG_FILE": str(work / "no-aws-config"),
+                "AWS_SHARED_CREDENTIALS_FILE": str(work / "no-aws-credentials")})
+    env.update(env_extra)
+    proc = subprocess.run(
+        [args.cruddur_obs, "verify", "--app", app.url(""), "--file", str(compose),
+         "--service", "backend-flask", "--wait", str(wait)],
+        cwd=str(compose.parent), env=env, capture_output=True, text=True, timeout=remaining(90))
+    out = proc.stdout + proc.stderr
+    info("verify --app (exit %d):\n%s" % (proc.returncode, out.rstrip()))
+    return proc.returncode, out
+
+
+def scenario_round_trip(args, work, moto_port):
+    print("== H: verify --app follows one request through every backend", flush=True)
+    honeycomb = Recorder((HOST, 0), HoneycombHandler)
+    honeycomb.datasets = {"backend-flask": None}
+    honeycomb.start()
+    xport = None
+    for _ in range(50):
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.bind((HOST, 0))
+        try:
+            xapi = Recorder((HOST, udp.getsockname()[1]), XrayApiHandler).start()
+        except OSError:
+            udp.close()
+            continue
+        xport = udp.getsockname()[1]
+        break
+    forwarder = XrayForwarder(udp, args.xray_endpoint).start()
+    compose_text = pathlib.Path(args.compose).read_text()
+    apps = []
+    try:
+        try:
+            logs_call(moto_port, "CreateLogGroup", {"logGroupName": "cruddur"})
+        except urllib.error.HTTPError as e:  # A made it already
+            check(e.code == 400, "H: log group cruddur exists", str(e))
+        secrets = {"AWS_ACCESS_KEY_ID": "AKIAE2ETEST", "AWS_SECRET_ACCESS_KEY": "e2e-secret-key-0123456789",
+                   "AWS_DEFAULT_REGION": "us-east-1", "HONEYCOMB_API_KEY": HONEYCOMB_KEY}
+        app_env = dict(base_env(args.venv, work), **secrets)
+        app_env.update({
+            "OTEL_SERVICE_NAME": "backend-flask",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://%s:%d" % (HOST, honeycomb.server_port),
+            "OTEL_EXPORTER_OTLP_HEADERS": "x-honeycomb-team=" + HONEYCOMB_KEY,
+            "AWS_XRAY_DAEMON_ADDRESS": "%s:%d" % (HOST, xport),
+            "CLOUDWATCH_LOG_GROUP": "cruddur",
+            "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": "http://%s:%d" % (HOST, moto_port),
+        })
+        verify_env = dict(secrets, **{
+            "AWS_ENDPOINT_URL_XRAY": args.xray_endpoint,
+            "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": "http://%s:%d" % (HOST, moto_port),
+            "HONEYCOMB_API_ENDPOINT": "http://%s:%d" % (HOST, honeycomb.server_port),
+            "HONEYCOMB_CONFIG_KEY": HONEYCOMB_CONFIG_KEY,
+        })
+        compose = work / "round-trip" / "docker-compose.yml"
+        compose.parent.mkdir()
+        compose.write_text(compose_text)
+
+        app = App("round-trip", args.venv, args.backend, app_env, work)
+        apps.append(app)
+        if not check(app.wait_ready(), "H: app started", app.output()[-3000:]):
+            return
+        code, out = verify_app(args, work, compose, app, verify_env, 30)
+        check(code == 0, "H: verify --app exits 0 when the request reached every backend", out[-3000:])
+        for part, seen in (("X-Ray", "the request's trace 1-"),
+                           ("CloudWatch Logs", "the request's line arrived in cruddur: GET /api/activities/home 200 "),
+                           ("Honeycomb", "dataset backend-flask written at ")):
+            line = next((l for l in out.splitlines() if l.startswith("✓ %s: " % part)), "")
+            check(seen in line, "H: %s line: %s" % (part, line.strip() or "-"), out[-3000:])
+        m = re.search(r"\(trace ([0-9a-f]{32})\)", out)
+        trace = m.group(1) if m else "?"
+        check(m and ("1-%s-%s" % (trace[:8], trace[8:])) in out,
+              "H: the X-Ray trace id is the request's id in X-Ray's form", out[-2000:])
+        check(any(trace in l and "trace_id=" + trace in l for l in out.splitlines()),
+              "H: the CloudWatch line carries the same trace id", out[-2000:])
+        check(forwarded_ok(forwarder), "H: the daemon stand-in forwarded segments and X-Ray took them",
+              repr(forwarder.forwarded[-3:]))
+        for secret in (HONEYCOMB_KEY, HONEYCOMB_CONFIG_KEY, secrets["AWS_SECRET_ACCESS_KEY"]):
+            check(secret not in out and secret[4:14] not in out, "H: no secret in verify's output", out)
+        app.terminate(10)
+
+        # Three mistakes at once, as compose and the app both have them.
+        broken = compose_text.replace('AWS_XRAY_DAEMON_ADDRESS: "xray-daemon:2000"',
+                                      'AWS_XRAY_DAEMON_ADDRESS: "xray-deamon:2000"')
+        broken = broken.replace('OTEL_EXPORTER_OTLP_ENDPOINT: "https://api.honeycomb.io"',
+                                'OTEL_EXPORTER_OTLP_ENDPOINT: "https://api.honeycomb.io/v1/traces"')
+        broken = "\n".join(l for l in broken.splitlines() if "CLOUDWATCH_LOG_GROUP" not in l) + "\n"
+        check(broken.count("xray-deamon") == 1 and "/v1/traces" in broken and "CLOUDWATCH_LOG_GROUP" not in broken,
+              "H: the three mistakes were injected into the compose file")
+        compose.write_text(broken)
+        bad_env = dict(app_env)
+        bad_env["AWS_XRAY_DAEMON_ADDRESS"] = "%s:%d" % (HOST, free_port())  # nothing listens
+        bad_env["OTEL_EXPORTER_OTLP_ENDPOINT"] += "/v1/traces"
+        del bad_env["CLOUDWATCH_LOG_GROUP"]
+        app = App("round-trip-broken", args.venv, args.backend, bad_env, work)
+        apps.append(app)
+        if not check(app.wait_ready(), "H: broken app started", app.output()[-3000:]):
+            return
+        code, out = verify_app(args, work, compose, app, verify_env, 8)
+        check(code == 1, "H: with the mistakes verify --app exits 1 (got %s)" % code, out[-3000:])
+        for part, seen in (("X-Ray", "AWS_XRAY_DAEMON_ADDRESS is xray-deamon:2000, but"),
+                           ("CloudWatch Logs", "has no CLOUDWATCH_LOG_GROUP"),
+                           ("Honeycomb", "the exporter appends /v1/traces itself")):
+            line = next((l for l in out.splitlines() if l.startswith("✗ %s: " % part)), "")
+            check(seen in line, "H: broken %s line: %s" % (part, line.strip() or "-"), out[-3000:])
+        posted = [r[1] for r in honeycomb.requests if r[0] == "POST"]
+        check("/v1/traces/v1/traces" in posted,
+              "H: the broken app did post to /v1/traces/v1/traces, as the line says", repr(posted))
+        app.terminate(10)
+    finally:
+        for app in apps:
+            app.kill()
+        for server in (honeycomb, xapi):
+            server.shutdown()
+            server.server_close()
+        udp.close()
+
+
+def forwarded_ok(forwarder):
+    return forwarder.forwarded and all(
+        status == 200 and not body.get("UnprocessedTraceSegments")
+        for status, body in forwarder.forwarded if isinstance(body, dict))
+
+
 def scenario_nothing_set(args, work):
     print("== B: no observability settings", flush=True)
     app = App("none", args.venv, args.backend, base_env(args.venv, work), work)
@@ -723,10 +932,16 @@ def main():
                    help="a week-6-shaped backend already written by app write (scenario F)")
     p.add_argument("--week2-migrated", default=None,
                    help="the week-2 app.py after app write --migrate, in a backend (scenario G)")
+    p.add_argument("--cruddur-obs", default=None, help="the cruddur-obs binary (scenario H)")
+    p.add_argument("--xray-endpoint", default=None, help="the X-Ray emulator's URL (scenario H)")
+    p.add_argument("--compose", default=None,
+                   help="the compose file cruddur-obs wrote for the backend (scenario H)")
     p.add_argument("--keep", action="store_true", help="keep the work directory (logs, raw bodies)")
     args = p.parse_args()
     args.backend = args.backend.resolve()
     args.venv = args.venv.resolve()
+    if args.cruddur_obs:
+        args.cruddur_obs = str(pathlib.Path(args.cruddur_obs).resolve())
 
     if not ensure_venv(args.venv, args.backend / "requirements.txt"):
         print("%d passed, %d failed" % (_results.count(True), _results.count(False)))
@@ -761,6 +976,8 @@ def main():
             scenario_week6_refactor(args, work, moto_port)
         if moto.poll() is None and args.week2_migrated:
             scenario_week2_migrated(args, work, moto_port)
+        if moto.poll() is None and args.cruddur_obs and args.xray_endpoint and args.compose:
+            scenario_round_trip(args, work, moto_port)
         scenario_unit_tests(args, work)
     except Exception as e:  # a harness bug is a failure, not a crash
         check(False, "harness error", "%s: %s" % (type(e).__name__, e))

@@ -173,4 +173,21 @@ pub(crate) struct VerifyArgs {
         default_value = "development"
     )]
     pub rollbar_environment: String,
+    /// Follow one request of the running app instead of sending test records: it
+    /// carries a trace id chosen here, then is looked for in each backend
+    /// [default URL: the service's published port in the compose file, else http://127.0.0.1:4567]
+    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
+    pub app: Option<String>,
+    /// The route --app requests
+    #[arg(long, value_name = "PATH", default_value = "/api/activities/home")]
+    pub route: String,
+    /// A Honeycomb configuration key: --app reads the dataset's last write with it
+    /// (the Datasets API); without one, --app prints the trace's link
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "HONEYCOMB_CONFIG_KEY",
+        hide_env_values = true
+    )]
+    pub config_key: Option<String>,
 }

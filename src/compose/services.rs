@@ -194,6 +194,58 @@ pub(crate) fn service_env(text: &str, service: &str, key: &str) -> Option<Option
         .map(|(_, v)| v)
 }
 
+/// The service names of a compose file (empty when it does not parse).
+pub(crate) fn service_names(text: &str) -> Vec<String> {
+    crate::yaml::parse_strict(text)
+        .ok()
+        .and_then(|doc| {
+            doc.get("services")?
+                .as_object()
+                .map(|m| m.keys().cloned().collect())
+        })
+        .unwrap_or_default()
+}
+
+/// A service's `image:`, if it names one.
+pub(crate) fn service_image(text: &str, service: &str) -> Option<String> {
+    let doc = crate::yaml::parse_strict(text).ok()?;
+    doc.get("services")?
+        .get(service)?
+        .get("image")?
+        .as_str()
+        .map(str::to_string)
+}
+
+/// The host port `service` publishes for its `container` port: the short forms
+/// `"4567:4567"`, `"127.0.0.1:4567:4567"`, `"4567:4567/tcp"` and the long form
+/// `{target: 4567, published: 4567}`. `None` when it publishes none (or only
+/// a range, which docker picks from).
+pub(crate) fn published_port(text: &str, service: &str, container: u16) -> Option<u16> {
+    let doc = crate::yaml::parse_strict(text).ok()?;
+    let ports = doc
+        .get("services")?
+        .get(service)?
+        .get("ports")?
+        .as_array()?;
+    ports.iter().find_map(|entry| match entry {
+        Value::Object(long) => {
+            let target = as_text(long.get("target")?)?;
+            let published = as_text(long.get("published")?)?;
+            (target.parse::<u16>().ok()? == container)
+                .then(|| published.parse().ok())
+                .flatten()
+        }
+        other => {
+            let text = as_text(other)?;
+            let text = text.split('/').next()?;
+            let mut fields = text.rsplitn(3, ':');
+            let target: u16 = fields.next()?.parse().ok()?;
+            let host: u16 = fields.next()?.parse().ok()?;
+            (target == container).then_some(host)
+        }
+    })
+}
+
 /// A compose value with its `${VAR}` references replaced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Resolved {

@@ -439,3 +439,54 @@ pub(crate) fn log_specs(a: &LogGroupArgs) -> Result<Vec<LogGroupSpec>, Error> {
         &a.tags,
     )?)
 }
+
+/// `verify --app [URL]`: `None` without `--app`; an empty URL takes the compose
+/// file's published port later. The route must be a path (`/api/...`).
+pub(crate) fn app_probe(a: &crate::cli::VerifyArgs) -> Result<Option<AppProbe>, Error> {
+    let Some(raw) = a.app.as_deref().map(str::trim) else {
+        return Ok(None);
+    };
+    let url = if raw.is_empty() {
+        None
+    } else {
+        let with_scheme = if raw.contains("://") {
+            raw.to_string()
+        } else {
+            format!("http://{raw}")
+        };
+        let url = reqwest::Url::parse(&with_scheme)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "--app {raw:?} is not an http(s) URL (e.g. http://127.0.0.1:4567)"
+                ))
+            })?;
+        Some(url)
+    };
+    if !a.route.starts_with('/') {
+        return Err(Error::Usage(format!(
+            "--route {:?} must start with / (e.g. /api/activities/home)",
+            a.route
+        )));
+    }
+    let config_key = a
+        .config_key
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(|k| {
+            honeycomb::check_key_text(k).map_err(|_| {
+                Error::Usage(
+                    "the Honeycomb configuration key has a character that cannot be part of it (a space, quote or line break?)"
+                        .into(),
+                )
+            })
+        })
+        .transpose()?;
+    Ok(Some(AppProbe {
+        url,
+        route: a.route.clone(),
+        config_key,
+    }))
+}

@@ -187,6 +187,7 @@ impl Config {
                         None
                     },
                     rollbar_environment: a.rollbar_environment.clone(),
+                    app: app_probe(&a)?,
                 }))
             }
             Command::Honeycomb(HoneycombCommand::Board(a)) => {

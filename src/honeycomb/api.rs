@@ -237,6 +237,61 @@ impl HoneycombApi {
     }
 }
 
+impl HoneycombApi {
+    /// `GET /1/datasets/{slug}` with a configuration key: when the dataset was last
+    /// written (RFC 3339), `Ok(None)` when there is no such dataset yet.
+    pub(crate) async fn dataset_last_written(
+        &self,
+        base: &Url,
+        key: &Secret,
+        slug: &str,
+    ) -> Result<Option<String>, HoneycombError> {
+        let url = join(base, &format!("1/datasets/{slug}"));
+        let (status, text) = self
+            .send(
+                Method::GET,
+                url.clone(),
+                ("x-honeycomb-team", key),
+                HeaderMap::new(),
+                None,
+            )
+            .await?;
+        match status {
+            StatusCode::NOT_FOUND => Ok(None),
+            StatusCode::UNAUTHORIZED => Err(HoneycombError::Rejected {
+                key: key.masked(),
+                regions: base.host_str().unwrap_or_default().to_string(),
+            }),
+            StatusCode::FORBIDDEN => Err(HoneycombError::Forbidden {
+                key: key.masked(),
+                message: error_message(&text),
+            }),
+            s if s.is_success() => {
+                let body: Value =
+                    serde_json::from_str(&text).map_err(|_| TransportError::Unexpected {
+                        service: &SERVICE,
+                        url: url.to_string(),
+                        status: Some(s.as_u16()),
+                        detail: "the body is not JSON".into(),
+                    })?;
+                Ok(Some(
+                    body["last_written_at"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                ))
+            }
+            other => Err(TransportError::Unexpected {
+                service: &SERVICE,
+                url: url.to_string(),
+                status: Some(other.as_u16()),
+                detail: crate::http::scrub_short(&error_message(&text), key, 200),
+            }
+            .into()),
+        }
+    }
+}
+
 /// The `error` field of a Honeycomb error body, else the body itself (shortened).
 fn error_message(text: &str) -> String {
     serde_json::from_str::<Value>(text)

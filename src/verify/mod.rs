@@ -24,6 +24,8 @@ use serde_json::{json, Value};
 use crate::aws::{Aws, AwsError, CallFailure};
 use crate::error::{exit, Error};
 
+pub(crate) mod app;
+mod diagnose;
 pub(crate) mod run;
 
 /// The stream `verify` writes its test event to.
@@ -41,6 +43,9 @@ pub(crate) enum Verdict {
     Denied,
     /// Chosen, but its key or token is not set.
     NotConfigured,
+    /// Not looked for, and why is said (`verify --app` without the key that reads
+    /// Honeycomb back, or Rollbar without an error route); does not change the exit code.
+    Skipped,
 }
 
 /// One part's result.
@@ -59,7 +64,11 @@ pub(crate) struct PartResult {
 }
 
 impl PartResult {
-    fn new(part: &'static str, outcome: Verdict, detail: impl Into<String>) -> PartResult {
+    pub(crate) fn new(
+        part: &'static str,
+        outcome: Verdict,
+        detail: impl Into<String>,
+    ) -> PartResult {
         PartResult {
             part,
             outcome,
@@ -70,7 +79,7 @@ impl PartResult {
         }
     }
 
-    fn hint(mut self, hint: impl Into<String>) -> PartResult {
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> PartResult {
         self.hint = Some(hint.into());
         self
     }
@@ -84,6 +93,9 @@ pub(crate) struct VerifyReport {
     /// Where the AWS credentials came from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credentials: Option<String>,
+    /// `verify --app`: the request followed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<app::Request>,
     pub parts: Vec<PartResult>,
 }
 
@@ -103,16 +115,36 @@ impl VerifyReport {
     }
 }
 
+impl VerifyReport {
+    /// The report and its exit code; `failed` is the one-line reason when a part failed.
+    pub(crate) fn done(&self, failed: &str) -> crate::ui::Done {
+        use crate::ui::Done;
+        match self.exit_code() {
+            exit::OK => Done::new(self, exit::OK),
+            exit::PENDING => Done::new(self, exit::OK).with_code(
+                exit::PENDING,
+                "not every record is visible yet",
+                Some("run it again with a longer --wait"),
+            ),
+            code => Done::new(self, exit::OK).with_code(code, failed, None),
+        }
+    }
+}
+
 impl fmt::Display for VerifyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut lines = Vec::new();
         if let (Some(region), Some(creds)) = (&self.region, &self.credentials) {
             lines.push(format!("AWS: {region}, credentials from {creds}"));
         }
+        if let Some(request) = &self.request {
+            lines.push(request.to_string());
+        }
         for p in &self.parts {
             let mark = match p.outcome {
                 Verdict::Passed => "✓",
                 Verdict::NotYetVisible => "…",
+                Verdict::Skipped => "-",
                 _ => "✗",
             };
             lines.push(format!("{mark} {}: {}", p.part, p.detail));
@@ -160,7 +192,7 @@ pub(crate) fn app_env(
     Some(resolved.value).filter(|v| !v.is_empty())
 }
 
-fn now_secs() -> f64 {
+pub(crate) fn now_secs() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
@@ -174,7 +206,12 @@ fn action(service: &str, operation: &str) -> String {
 
 /// A failed AWS call as a part result: denied (with the action and the policy),
 /// or failed with the call's own help.
-fn aws_failure(part: &'static str, service: &str, e: AwsError, policy: &Value) -> PartResult {
+pub(crate) fn aws_failure(
+    part: &'static str,
+    service: &str,
+    e: AwsError,
+    policy: &Value,
+) -> PartResult {
     let denied = matches!(e.failure(), Some(CallFailure::AccessDenied { .. }));
     let help = e.help();
     if denied {
@@ -503,6 +540,7 @@ mod tests {
         let report = |outcomes: &[Verdict]| VerifyReport {
             region: None,
             credentials: None,
+            request: None,
             parts: outcomes
                 .iter()
                 .map(|o| PartResult::new("X", *o, ""))

@@ -2,7 +2,7 @@
 //! own credentials and region.
 
 use crate::aws::Aws;
-use crate::error::{exit, Error};
+use crate::error::Error;
 use crate::honeycomb::api::{HoneycombApi, HoneycombError};
 use crate::honeycomb::{self, SpanReport};
 use crate::parts::Part;
@@ -10,10 +10,29 @@ use crate::secret::Secret;
 use crate::settings::{Config, HoneycombSettings};
 use crate::ui::Done;
 
-/// `verify`: every chosen part at once, with the app's credentials and region.
-pub(crate) async fn run(config: &Config, s: &crate::config::VerifySettings) -> Result<Done, Error> {
-    use crate::verify::{self, VerifyReport};
-    let text = crate::files::read(&s.compose_file)?.ok_or_else(|| Error::MissingFile {
+/// What `verify` and `verify --app` read first: the app's environment as the
+/// compose file gives it, and the AWS settings made of it.
+pub(crate) struct AppSide {
+    pub compose_text: String,
+    pub dotenv: Vec<(String, String)>,
+    pub aws: Option<Result<Aws, crate::aws::AwsError>>,
+    pub region: Option<String>,
+    /// Where the AWS credentials came from, in words.
+    pub source: String,
+    pub log_group: String,
+    /// The least-privilege policy, shown when IAM denies a call.
+    pub policy: serde_json::Value,
+}
+
+impl AppSide {
+    /// A variable as the app's container gets it (see [`crate::verify::app_env`]).
+    pub(crate) fn env(&self, service: &str, key: &str) -> Option<String> {
+        crate::verify::app_env(&self.compose_text, &self.dotenv, service, key)
+    }
+}
+
+async fn prepare(config: &Config, s: &crate::config::VerifySettings) -> Result<AppSide, Error> {
+    let compose_text = crate::files::read(&s.compose_file)?.ok_or_else(|| Error::MissingFile {
         what: "compose file",
         path: s.compose_file.clone(),
     })?;
@@ -22,7 +41,7 @@ pub(crate) async fn run(config: &Config, s: &crate::config::VerifySettings) -> R
         _ => ".env".into(),
     };
     let dotenv = crate::files::read_dotenv_or_warn(&dotenv_path);
-    let app = |key: &str| verify::app_env(&text, &dotenv, &s.service, key);
+    let app = |key: &str| crate::verify::app_env(&compose_text, &dotenv, &s.service, key);
     let mut aws_settings = config.aws.clone();
     let mut source = "the standard AWS chain (the compose file passes none)".to_string();
     if let (Some(id), Some(secret)) = (app("AWS_ACCESS_KEY_ID"), app("AWS_SECRET_ACCESS_KEY")) {
@@ -38,7 +57,7 @@ pub(crate) async fn run(config: &Config, s: &crate::config::VerifySettings) -> R
             s.compose_file.display()
         );
     }
-    if let Some(region) = app("AWS_DEFAULT_REGION") {
+    if let Some(region) = app("AWS_DEFAULT_REGION").or_else(|| app("AWS_REGION")) {
         aws_settings.region = Some(region);
     }
     let log_group = s
@@ -65,6 +84,32 @@ pub(crate) async fn run(config: &Config, s: &crate::config::VerifySettings) -> R
         region.as_deref(),
         None,
     );
+    Ok(AppSide {
+        compose_text,
+        dotenv,
+        aws,
+        region,
+        source,
+        log_group,
+        policy,
+    })
+}
+
+/// `verify`: every chosen part at once, with the app's credentials and region.
+pub(crate) async fn run(config: &Config, s: &crate::config::VerifySettings) -> Result<Done, Error> {
+    use crate::verify::{self, VerifyReport};
+    let side = prepare(config, s).await?;
+    if let Some(probe) = &s.app {
+        return crate::verify::app::run(config, s, probe, side).await;
+    }
+    let AppSide {
+        aws,
+        region,
+        source,
+        log_group,
+        policy,
+        ..
+    } = side;
     let xray = async {
         match (&aws, s.parts.has(Part::Xray)) {
             (Some(Ok(aws)), true) => {
@@ -161,21 +206,10 @@ pub(crate) async fn run(config: &Config, s: &crate::config::VerifySettings) -> R
     let report = VerifyReport {
         credentials: s.parts.aws().then_some(source),
         region,
+        request: None,
         parts: [x, l, h, r].into_iter().flatten().collect(),
     };
-    Ok(match report.exit_code() {
-        exit::OK => Done::new(&report, exit::OK),
-        exit::PENDING => Done::new(&report, exit::OK).with_code(
-            exit::PENDING,
-            "not every record is visible yet",
-            Some("run it again with a longer --wait"),
-        ),
-        code => Done::new(&report, exit::OK).with_code(
-            code,
-            "not every backend accepted the test data: see the report",
-            None,
-        ),
-    })
+    Ok(report.done("not every backend accepted the test data: see the report"))
 }
 
 /// Sends one test span with a key already checked (`report`); returns its link.

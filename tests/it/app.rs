@@ -76,6 +76,17 @@ fn app_write_on_week1_then_the_real_sdks_deliver_to_every_backend() {
         .status(0)
         .snapshot("app_app_write_on_week1_then_the_real_sdks_deliver_to_every_backend_2");
 
+    // The compose entries the backend runs with (scenario H reads them back).
+    Test::in_dir(dir.path())
+        .args(["compose", "write", "--yes", "--region", "us-east-1"])
+        .status(0)
+        // (compose write's own transcripts are in tests/it/files.rs)
+        .stdout_any()
+        .stderr_any()
+        .run();
+    // X-Ray for scenario H: the daemon stand-in forwards segments to it.
+    let xray = xray_emulator::Emulator::start().unwrap();
+
     let venv = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("app-e2e-venv");
     let python = tool("CRUDDUR_OBS_PYTHON", "python3");
     let moto = tool("CRUDDUR_OBS_MOTO_SERVER", "moto_server");
@@ -95,6 +106,12 @@ fn app_write_on_week1_then_the_real_sdks_deliver_to_every_backend() {
         .arg(week6.path().join("backend-flask"))
         .arg("--week2-migrated")
         .arg(week2.path().join("backend-flask"))
+        .arg("--cruddur-obs")
+        .arg(env!("CARGO_BIN_EXE_cruddur-obs"))
+        .arg("--xray-endpoint")
+        .arg(xray.url())
+        .arg("--compose")
+        .arg(dir.path().join("docker-compose.yml"))
         .output()
         .unwrap_or_else(|e| panic!("cannot run {} ({e}): run scripts/test.sh", python.display()));
     let said = format!(
@@ -113,6 +130,9 @@ fn app_write_on_week1_then_the_real_sdks_deliver_to_every_backend() {
         "ok: F-control: without skip",
         "ok: G-migrated: exactly one X-Ray segment per request",
         "ok: G-migrated: exactly one Rollbar item for the error (environment development)",
+        "ok: H: verify --app exits 0 when the request reached every backend",
+        "ok: H: with the mistakes verify --app exits 1",
+        "ok: H: broken X-Ray line",
         " 0 failed",
     ] {
         assert!(said.contains(expected), "{expected:?} missing:\n{said}");

@@ -218,3 +218,153 @@ async fn a_hanging_service_is_a_timeout_for_its_part_only() {
     );
     assert_no_secrets(&ran);
 }
+
+/// A stand-in app answering `route`, recording the requests it gets.
+async fn app_answering(route: &str, status: u16) -> MockServer {
+    let app = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(route))
+        .respond_with(ResponseTemplate::new(status).set_body_json(json!([])))
+        .mount(&app)
+        .await;
+    app
+}
+
+/// The trace id the app got, checked to be one trace in both headers.
+async fn followed_trace(app: &MockServer) -> String {
+    let got = app.received_requests().await.unwrap();
+    assert_eq!(got.len(), 1, "one request: {got:?}");
+    let header = |name: &str| {
+        got[0]
+            .headers
+            .get(name)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let traceparent = header("traceparent");
+    let fields: Vec<&str> = traceparent.split('-').collect();
+    assert_eq!(fields.len(), 4, "{traceparent}");
+    assert_eq!(
+        (fields[0], fields[3]),
+        ("00", "01"),
+        "sampled: {traceparent}"
+    );
+    let (hex, parent) = (fields[1], fields[2]);
+    assert_eq!((hex.len(), parent.len()), (32, 16), "{traceparent}");
+    assert_eq!(
+        header("x-amzn-trace-id"),
+        format!(
+            "Root=1-{}-{};Parent={parent};Sampled=1",
+            &hex[..8],
+            &hex[8..]
+        ),
+        "X-Ray's header carries the same trace, sampled"
+    );
+    hex.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs scripts/test.sh: moto_server"]
+async fn verify_app_sends_one_sampled_trace_and_says_what_did_not_arrive() {
+    // The setup was made without Honeycomb: the app has no OTLP endpoint, which is
+    // said at once; X-Ray and the log group are right but the stand-in app sends
+    // nothing, so they are "not yet visible" (exit 3 would be theirs; 1 wins).
+    let w = World::start().await;
+    let app = app_answering("/api/activities/home", 200).await;
+    let ran = w
+        .test()
+        .args(["verify", "--app", &app.uri(), "--wait", "1"])
+        .status(1)
+        .run_for_snapshot();
+    let hex = followed_trace(&app).await;
+    let took = ran.all_output();
+    let took = took
+        .split_once(" answered 200 in ")
+        .and_then(|(_, rest)| rest.split_once(" ms"))
+        .map(|(ms, _)| format!(" answered 200 in {ms} ms"))
+        .unwrap();
+    let ran = ran
+        .redact(&took, " answered 200 in [N] ms")
+        .redact(&format!("1-{}-{}", &hex[..8], &hex[8..]), "[XRAY_TRACE_ID]")
+        .redact(&hex, "[TRACE_ID]")
+        .snapshot("verify_app_nothing_arrived");
+    assert_no_secrets(&ran);
+    // Nothing was written by verify itself: the app's own data is looked for.
+    let ops: Vec<String> = w.emu.requests().into_iter().map(|r| r.operation).collect();
+    assert!(!ops.contains(&"PutTraceSegments".to_string()), "{ops:?}");
+    assert!(ops.contains(&"BatchGetTraces".to_string()), "{ops:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs scripts/test.sh: moto_server"]
+async fn verify_app_explains_a_failing_answer_and_reports_it_in_json() {
+    let w = World::start().await;
+    let app = app_answering("/api/activities/home", 500).await;
+    let ran = w
+        .test()
+        .args([
+            "verify",
+            "--app",
+            &app.uri(),
+            "--wait",
+            "0",
+            "--output",
+            "json",
+        ])
+        .args(["--without", "honeycomb", "--without", "rollbar"])
+        .status(3)
+        .stdout_any()
+        .run();
+    let hex = followed_trace(&app).await;
+    let doc = ran.json();
+    assert_eq!(doc["exit_code"], 3, "{doc:#}");
+    assert_eq!(doc["report"]["request"]["status"], 500, "{doc:#}");
+    assert_eq!(
+        doc["report"]["request"]["trace_id"],
+        hex.as_str(),
+        "{doc:#}"
+    );
+    assert_eq!(
+        doc["report"]["request"]["note"],
+        "the app failed on this request: its own output says why (docker compose logs backend-flask); with Rollbar on, the error would be an item there"
+    );
+    let outcomes: Vec<&str> = doc["report"]["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["not-yet-visible", "not-yet-visible"], "{doc:#}");
+    assert_no_secrets(&ran);
+}
+
+#[test]
+fn verify_app_with_nothing_listening_fails_with_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        repo().join("tests/fixtures/compose/bootcamp-week1.yml"),
+        dir.path().join("docker-compose.yml"),
+    )
+    .unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    Test::in_dir(dir.path())
+        .args(["verify", "--app", &format!("127.0.0.1:{port}")])
+        .args([
+            "--without",
+            "xray",
+            "--without",
+            "logs",
+            "--without",
+            "honeycomb",
+        ])
+        .status(1)
+        .snapshot("verify_app_nothing_listening");
+    Test::in_dir(dir.path())
+        .args(["verify", "--app", "--route", "api/activities/home"])
+        .status(2)
+        .snapshot("verify_app_route_without_slash");
+}
