@@ -20,6 +20,9 @@ missing=""
 command -v docker-compose >/dev/null 2>&1 || missing="$missing docker-compose"
 command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+# PostgreSQL's server (initdb, postgres): the week-4 backend's queries are traced against it.
+command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+  || missing="$missing postgresql"
 if [ -n "$missing" ]; then
   echo "==> installing$missing (Debian packages)" >&2
   sudo=""

@@ -17,6 +17,11 @@ CloudWatch Logs           CLOUDWATCH_LOG_GROUP (+ AWS_DEFAULT_REGION, credential
 Rollbar                   ROLLBAR_ACCESS_TOKEN (+ ROLLBAR_ENVIRONMENT, ROLLBAR_ENDPOINT)
 ========================  =====================================================
 
+Database queries (psycopg 3, psycopg2) and AWS calls (boto3) become child spans
+of the request in Honeycomb and subsegments in X-Ray. They are patched when this
+module is IMPORTED, before app.py's own modules connect (a psycopg_pool pool made
+in lib/db.py at import): keep its import above the others in app.py.
+
 Adding your own span (the week-2 homework) — e.g. in services/home_activities.py::
 
     from opentelemetry import trace
@@ -47,7 +52,7 @@ _EXTENSION_KEY = "cruddur_obs"
 _lock = threading.RLock()
 _flushers = []  # callables run (with a deadline) on SIGTERM
 _state = {"tracer_provider": None, "log_handler": None, "rollbar": False,
-          "sigterm": False, "requests": False}
+          "sigterm": False, "requests": False, "libraries": []}
 
 
 def init_observability(app, skip=()):
@@ -226,7 +231,7 @@ def _init_logs(app):
             log_stream_name=service + "/{machine_name}/{process_id}/{logger_name}",
             create_log_group=False,
             send_interval=10,
-            boto3_client=session.client("logs", region_name=region),
+            boto3_client=_untraced(session.client("logs", region_name=region)),
         )
         # Keep the console as it was: werkzeug and Flask add their console
         # handlers only when no handler is found up to the root logger.
@@ -356,6 +361,87 @@ def _init_rollbar(app):
         _state["rollbar"] = True
         _flushers.append(rollbar.wait)  # reports are sent by (non-daemon) threads
     got_request_exception.connect(rollbar.contrib.flask.report_exception, app)
+
+
+# --- database and AWS clients -------------------------------------------------
+
+# (library, its OpenTelemetry instrumentor, its name for the X-Ray SDK's patch)
+_LIBRARIES = (
+    ("psycopg", "opentelemetry.instrumentation.psycopg:PsycopgInstrumentor", "psycopg"),
+    ("psycopg2", "opentelemetry.instrumentation.psycopg2:Psycopg2Instrumentor", "psycopg2"),
+    ("botocore", "opentelemetry.instrumentation.botocore:BotocoreInstrumentor", "botocore"),
+)
+
+
+def _instrument_libraries():
+    """Queries and AWS calls as children of the request's span and segment.
+
+    Runs once, when this module is imported, for the libraries that are
+    installed: OpenTelemetry's instrumentor when its package is installed (it
+    takes the tracer provider set later), the X-Ray SDK's patch. Never raises.
+    """
+    import importlib
+    import importlib.util
+
+    if _state["libraries"]:
+        return
+    present = [lib for lib, _, _ in _LIBRARIES if importlib.util.find_spec(lib) is not None]
+    if not present:
+        return
+    if _enabled_otel():
+        for lib, target, _ in _LIBRARIES:
+            if lib not in present:
+                continue
+            module, _, name = target.partition(":")
+            try:
+                instrumentor = getattr(importlib.import_module(module), name)
+            except ImportError:
+                continue  # not in requirements.txt: its calls stay out of the trace
+            try:
+                instrumentor().instrument()
+                _state["libraries"].append("opentelemetry:" + lib)
+            except Exception as e:
+                log.warning("cruddur-obs: no spans for %s: %s: %s", lib, type(e).__name__, e)
+    if _enabled_xray():
+        try:
+            from aws_xray_sdk.core import patch
+        except ImportError:
+            return
+        names = [xray for lib, _, xray in _LIBRARIES if lib in present]
+        try:
+            patch(names, raise_errors=False)
+            _state["libraries"].extend("xray:" + n for n in names)
+        except Exception as e:
+            log.warning("cruddur-obs: no X-Ray subsegments for %s: %s: %s",
+                        ", ".join(names), type(e).__name__, e)
+
+
+def _untraced(client):
+    """Keeps a boto3 client's calls out of the traces: watchtower's, made from its
+    own thread outside any request (X-Ray would log "cannot find the current
+    segment" for each, OpenTelemetry make a trace of each)."""
+    try:
+        import wrapt
+    except ImportError:
+        return client
+
+    wrappers = (wrapt.FunctionWrapper, wrapt.BoundFunctionWrapper)
+
+    def unwrapped(func):
+        while isinstance(func, wrappers):
+            func = func.__wrapped__
+        return func
+
+    import inspect
+    import types
+    for target, name in ((client, "_make_api_call"), (client._endpoint, "prepare_request")):
+        attribute = inspect.getattr_static(type(target), name)
+        if isinstance(attribute, wrappers):
+            setattr(target, name, types.MethodType(unwrapped(attribute), target))
+    return client
+
+
+_instrument_libraries()
 
 
 # --- exit -----------------------------------------------------------------------

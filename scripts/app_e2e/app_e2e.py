@@ -36,6 +36,13 @@ then runs, all on 127.0.0.1:
      CLOUDWATCH_LOG_GROUP), in the compose file and in the app's environment alike:
      exit 1, and each part's line names its mistake.
 
+  I. --week4-backend: a week-4/5 backend (a psycopg_pool pool and a boto3 DynamoDB
+     client made at import) written by `app write`, in its own venv, against a real
+     PostgreSQL (Debian's, a throw-away cluster on a free port) and moto's DynamoDB:
+     the SQL query is a child span of the request's Flask span (same trace) and a
+     subsegment of its X-Ray segment; the same for the DynamoDB call; watchtower's
+     own calls stay out of both.
+
 Prints `ok: ...` / `FAIL: ...` per assertion and `N passed, M failed`; exit 0 only
 if nothing failed. DIR/app.py is never modified (scenario D runs in a copy).
 """
@@ -480,7 +487,9 @@ def decode_spans(py, bodies, work):
                 for sp in ss.get("spans", []):
                     attrs = {a["key"]: next(iter(a["value"].values()), None)
                              for a in sp.get("attributes", [])}
-                    spans.append({"name": sp.get("name"), "resource": res, "attributes": attrs})
+                    spans.append({"name": sp.get("name"), "resource": res, "attributes": attrs,
+                                  "trace": sp.get("traceId"), "id": sp.get("spanId"),
+                                  "parent": sp.get("parentSpanId")})
     return spans
 
 
@@ -831,6 +840,228 @@ def scenario_round_trip(args, work, moto_port):
         udp.close()
 
 
+def find_initdb():
+    found = shutil.which("initdb")
+    if found:
+        return pathlib.Path(found).resolve().parent
+    versions = sorted(pathlib.Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return versions[-1].parent if versions else None
+
+
+class Postgres:
+    """A throw-away cluster on 127.0.0.1 (trust auth), as the postgres user when root."""
+
+    def __init__(self, work):
+        self.bin, self.port = find_initdb(), free_port()
+        # Outside the (private) work directory: the postgres user must reach it.
+        self.base = pathlib.Path(tempfile.mkdtemp(prefix="cruddur-obs-pg-"))
+        self.base.chmod(0o755)
+        self.dir = self.base / "data"
+        self.log = open(work / "postgres.log", "wb")
+        self.proc = None
+
+    def _as_owner(self, argv):
+        if os.getuid() == 0:
+            return ["runuser", "-u", "postgres", "--"] + argv
+        return argv
+
+    def start(self):
+        self.dir.mkdir(mode=0o700)
+        if os.getuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+        subprocess.run(self._as_owner([str(self.bin / "initdb"), "-D", str(self.dir), "-U", "postgres",
+                                       "--auth=trust", "-E", "UTF8", "--no-sync"]),
+                       stdout=self.log, stderr=subprocess.STDOUT, check=True, timeout=120)
+        self.proc = subprocess.Popen(
+            self._as_owner([str(self.bin / "postgres"), "-D", str(self.dir), "-p", str(self.port),
+                            "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=" + str(self.dir),
+                            "-c", "fsync=off"]),
+            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+
+        def up():
+            try:
+                socket.create_connection((HOST, self.port), timeout=0.5).close()
+                return True
+            except OSError:
+                return self.proc.poll() is not None
+        return wait_for(up, 30, 0.2) and self.proc.poll() is None
+
+    def url(self, db="postgres"):
+        return "postgresql://postgres@%s:%d/%s" % (HOST, self.port, db)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(20)
+            except (OSError, subprocess.TimeoutExpired):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        self.log.close()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+SEED_SQL = r"""
+import sys, psycopg
+with psycopg.connect(sys.argv[1], autocommit=True) as conn:
+    conn.execute("CREATE DATABASE cruddur")
+with psycopg.connect(sys.argv[2], autocommit=True) as conn:
+    conn.execute("CREATE TABLE activities (uuid text, handle text, message text, created_at timestamp default now())")
+    conn.execute("INSERT INTO activities (uuid, handle, message) VALUES ('u-1', 'andrewbrown', 'Cloud is fun!')")
+"""
+
+
+def ddb_call(port, target, body):
+    req = urllib.request.Request(
+        "http://%s:%d/" % (HOST, port), data=json.dumps(body).encode(), method="POST",
+        headers={"Content-Type": "application/x-amz-json-1.0",
+                 "X-Amz-Target": "DynamoDB_20120810." + target,
+                 "Authorization": "AWS4-HMAC-SHA256 Credential=AKIAE2ETEST/20260101/us-east-1/dynamodb/"
+                                  "aws4_request, SignedHeaders=host, Signature=0"})
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req, timeout=10) as r:
+        return json.loads(r.read() or b"{}")
+
+
+def scenario_databases(args, work, moto_port):
+    print("== I: a week-4 backend: SQL and DynamoDB calls in the request's trace", flush=True)
+    backend = pathlib.Path(args.week4_backend)
+    text = (backend / "app.py").read_text()
+    lines = text.splitlines()
+    ours = lines.index("from lib.observability import init_observability") \
+        if "from lib.observability import init_observability" in lines else -1
+    check(0 <= ours < lines.index("import os"),
+          "I: app write put the import above the other imports", text[:800])
+    if not ensure_venv(args.week4_venv, backend / "requirements.txt"):
+        return
+    py = venv_python(args.week4_venv)
+    info("I: versions: " + installed_versions(py))
+    if not check(find_initdb() is not None, "I: PostgreSQL's initdb found (Debian's postgresql)"):
+        return
+    pg = Postgres(work)
+    otlp = Recorder((HOST, 0), OtlpHandler).start()
+    xport, xudp, xapi, udp_sock = xray_daemon()
+    app = None
+    try:
+        if not check(pg.start(), "I: PostgreSQL started on 127.0.0.1:%d" % pg.port,
+                     (work / "postgres.log").read_text("utf-8", "replace")[-2000:]):
+            return
+        seeded = subprocess.run([str(py), "-c", SEED_SQL, pg.url(), pg.url("cruddur")],
+                                capture_output=True, text=True, timeout=60)
+        if not check(seeded.returncode == 0, "I: database cruddur seeded", seeded.stderr[-1500:]):
+            return
+        ddb_call(moto_port, "CreateTable", {
+            "TableName": "cruddur-messages", "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
+                                     {"AttributeName": "sk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                          {"AttributeName": "sk", "KeyType": "RANGE"}]})
+        ddb_call(moto_port, "PutItem", {"TableName": "cruddur-messages", "Item": {
+            "pk": {"S": "GRP#user-andrewbrown"}, "sk": {"S": "2026-12-06T00:00:00"},
+            "message_group_uuid": {"S": "g-1"}, "user_handle": {"S": "bayko"}}})
+        try:
+            logs_call(moto_port, "CreateLogGroup", {"logGroupName": "cruddur-week4"})
+        except urllib.error.HTTPError:
+            pass
+        env = base_env(args.week4_venv, work)
+        env.update({
+            "OTEL_SERVICE_NAME": "backend-flask",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://%s:%d" % (HOST, otlp.server_port),
+            "OTEL_EXPORTER_OTLP_HEADERS": "x-honeycomb-team=" + HONEYCOMB_KEY,
+            "AWS_XRAY_DAEMON_ADDRESS": "%s:%d" % (HOST, xport),
+            "CLOUDWATCH_LOG_GROUP": "cruddur-week4",
+            "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": "http://%s:%d" % (HOST, moto_port),
+            "AWS_ENDPOINT_URL_DYNAMODB": "http://%s:%d" % (HOST, moto_port),
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "AKIAE2ETEST", "AWS_SECRET_ACCESS_KEY": "e2e-secret",
+            "CONNECTION_URL": pg.url("cruddur"),
+        })
+        app = App("week4", args.week4_venv, backend, env, work)
+        if not check(app.wait_ready(), "I: app started", app.output()[-3000:]):
+            return
+        answers = {}
+        for route in ("/api/activities/home", "/api/message_groups"):
+            trace = "%08x%s" % (int(time.time()), os.urandom(12).hex())
+            req = urllib.request.Request(app.url(route), headers={
+                "traceparent": "00-%s-%s-01" % (trace, os.urandom(8).hex()),
+                "X-Amzn-Trace-Id": "Root=1-%s-%s;Sampled=1" % (trace[:8], trace[8:])})
+            try:
+                with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req, timeout=15) as r:
+                    answers[route] = (r.status, r.read().decode(), trace)
+            except urllib.error.HTTPError as e:
+                answers[route] = (e.code, e.read().decode(), trace)
+            except OSError as e:
+                answers[route] = (None, str(e), trace)
+        home, groups = answers["/api/activities/home"], answers["/api/message_groups"]
+        check(home[0] == 200 and "Cloud is fun!" in home[1],
+              "I: GET /api/activities/home -> 200 with the row from PostgreSQL", repr(home)[:1500])
+        check(groups[0] == 200 and "g-1" in groups[1],
+              "I: GET /api/message_groups -> 200 with the item from DynamoDB", repr(groups)[:1500])
+        time.sleep(1.0)
+        app.terminate(20)
+        out = app.output()
+        spans = decode_spans(py, [r[3] for r in otlp.requests if r[0] == "POST" and r[1] == "/v1/traces"], work)
+
+        def children(trace_hex, pred):
+            ids = {s["id"] for s in spans if s["trace"] and base64_hex(s["trace"]) == trace_hex}
+            return [s for s in spans if s["trace"] and base64_hex(s["trace"]) == trace_hex
+                    and s["parent"] in ids and pred(s)]
+        sql = children(home[2], lambda s: s["attributes"].get("db.system") == "postgresql"
+                       or s["attributes"].get("db.system.name") == "postgresql")
+        check(sql, "I: the SQL query is a child span in the request's trace (%s)"
+              % (sql[0]["name"] if sql else "-"), json.dumps(spans)[:2500])
+        ddb = children(groups[2], lambda s: s["attributes"].get("rpc.service") == "DynamoDB")
+        check(ddb, "I: the DynamoDB call is a child span in the request's trace (%s)"
+              % (ddb[0]["name"] if ddb else "-"), json.dumps(spans)[:2500])
+        lines = [e["message"] for e in log_events(moto_port, "cruddur-week4")
+                 if "trace_id=" + home[2] in e["message"]]
+        check(len(lines) == 1, "I: watchtower still ships the request line (untraced client): %s"
+              % (lines[0] if lines else "-"), repr(lines))
+        logs_spans = [s for s in spans if s["attributes"].get("rpc.method") == "PutLogEvents"]
+        check(not logs_spans, "I: watchtower's PutLogEvents made no span", json.dumps(logs_spans)[:1000])
+
+        def subsegments(trace_hex):
+            root = "1-%s-%s" % (trace_hex[:8], trace_hex[8:])
+            found = []
+            for seg in xudp.segments:
+                if seg.get("trace_id") != root:
+                    continue
+                stack = list(seg.get("subsegments", []))
+                while stack:
+                    sub = stack.pop()
+                    found.append(sub)
+                    stack.extend(sub.get("subsegments", []))
+            return found
+        sql_subs = [s for s in subsegments(home[2]) if "sql" in s]
+        check(sql_subs, "I: the SQL query is a subsegment of the request's X-Ray segment (%s)"
+              % (sql_subs[0].get("name") if sql_subs else "-"),
+              json.dumps(xudp.segments)[:2500])
+        aws_subs = [s for s in subsegments(groups[2]) if s.get("namespace") == "aws"
+                    and s.get("aws", {}).get("operation") == "Query"]
+        check(aws_subs, "I: the DynamoDB Query is a subsegment of the request's X-Ray segment",
+              json.dumps(xudp.segments)[:2500])
+        bad = [l for l in out.splitlines() if "cannot find the current segment" in l.lower()
+               or "Traceback" in l or "cruddur-obs:" in l]
+        check(not bad, "I: no missing-segment errors, tracebacks or warnings in the app's output",
+              " | ".join(bad[:5]) + "\n" + out[-2000:])
+    finally:
+        if app:
+            app.kill()
+        otlp.shutdown()
+        otlp.server_close()
+        xapi.shutdown()
+        xapi.server_close()
+        udp_sock.close()
+        pg.stop()
+
+
+def base64_hex(value):
+    """OTLP JSON ids are base64 (MessageToDict of bytes)."""
+    import base64
+    try:
+        return base64.b64decode(value).hex()
+    except ValueError:
+        return value
+
+
 def forwarded_ok(forwarder):
     return forwarder.forwarded and all(
         status == 200 and not body.get("UnprocessedTraceSegments")
@@ -932,6 +1163,10 @@ def main():
                    help="a week-6-shaped backend already written by app write (scenario F)")
     p.add_argument("--week2-migrated", default=None,
                    help="the week-2 app.py after app write --migrate, in a backend (scenario G)")
+    p.add_argument("--week4-backend", default=None,
+                   help="a week-4-shaped backend (psycopg_pool, boto3) written by app write (scenario I)")
+    p.add_argument("--week4-venv", default=None, type=pathlib.Path,
+                   help="the venv for --week4-backend's requirements")
     p.add_argument("--cruddur-obs", default=None, help="the cruddur-obs binary (scenario H)")
     p.add_argument("--xray-endpoint", default=None, help="the X-Ray emulator's URL (scenario H)")
     p.add_argument("--compose", default=None,
@@ -940,6 +1175,8 @@ def main():
     args = p.parse_args()
     args.backend = args.backend.resolve()
     args.venv = args.venv.resolve()
+    if args.week4_venv:
+        args.week4_venv = args.week4_venv.resolve()
     if args.cruddur_obs:
         args.cruddur_obs = str(pathlib.Path(args.cruddur_obs).resolve())
 
@@ -978,6 +1215,8 @@ def main():
             scenario_week2_migrated(args, work, moto_port)
         if moto.poll() is None and args.cruddur_obs and args.xray_endpoint and args.compose:
             scenario_round_trip(args, work, moto_port)
+        if moto.poll() is None and args.week4_backend and args.week4_venv:
+            scenario_databases(args, work, moto_port)
         scenario_unit_tests(args, work)
     except Exception as e:  # a harness bug is a failure, not a crash
         check(False, "harness error", "%s: %s" % (type(e).__name__, e))

@@ -22,14 +22,50 @@ pub(crate) struct AppPyPlan {
     pub inserted: bool,
     /// `init_observability(app)` is already called at module level.
     pub ours_present: bool,
+    /// The import was added above the file's other imports ([`ImportAt::First`]).
+    pub import_first: bool,
     /// `file:line: ...` messages for the user (our lines in an odd order).
     pub notes: Vec<String>,
 }
 
-/// Plan `app.py`. Errors when the module-level `app = Flask(...)` is missing,
-/// assigned more than once, or never closed — and only when a line has to be
-/// inserted: a file already wired is left alone whatever it looks like.
+/// Where the import goes when it is added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ImportAt {
+    /// With the call, right after `app = Flask(...)`.
+    AfterApp,
+    /// Above the file's first import (the call still after the app): the module
+    /// patches database and AWS clients when imported, before app.py's own
+    /// modules connect.
+    First,
+}
+
+/// Plan `app.py`, the import going with the call. Errors when the module-level
+/// `app = Flask(...)` is missing, assigned more than once, or never closed — and
+/// only when a line has to be inserted: a file already wired is left alone
+/// whatever it looks like.
+#[cfg(test)]
 pub(crate) fn plan_app_py(text: &str, file: &str) -> Result<AppPyPlan, AppError> {
+    plan_app_py_at(text, file, ImportAt::AfterApp)
+}
+
+/// The first module-level `import`/`from` statement (not `from __future__`).
+fn first_import(scan: &Scan) -> Option<usize> {
+    scan.module_statements()
+        .into_iter()
+        .find_map(|(first, last)| {
+            let code = scan.statement_code(first, last);
+            let mut c = Cur::new(&code);
+            let is_import = c.word(b"import")
+                || (c.word(b"from") && {
+                    c.ws();
+                    !c.word(b"__future__")
+                });
+            is_import.then_some(first)
+        })
+}
+
+/// [`plan_app_py`] with the import placed as `at` says.
+pub(crate) fn plan_app_py_at(text: &str, file: &str, at: ImportAt) -> Result<AppPyPlan, AppError> {
     let (bom, body) = split_bom(text);
     let scan = Scan::new(body);
     let w = Wiring::of(&scan);
@@ -47,9 +83,18 @@ pub(crate) fn plan_app_py(text: &str, file: &str) -> Result<AppPyPlan, AppError>
         new_text: text.to_owned(),
         inserted: false,
         ours_present: !w.calls.is_empty(),
+        import_first: false,
         notes,
     };
 
+    if let (ImportAt::First, Some(&(import, _))) = (at, w.imports.first()) {
+        if first_import(&scan).is_some_and(|other| other < import) {
+            plan.notes.push(format!(
+                "{file}:{}: move `{IMPORT_LINE}` above the other imports: database and AWS clients made when they are imported are traced only when it comes first",
+                import + 1
+            ));
+        }
+    }
     match (w.imports.first(), w.calls.first()) {
         (Some(&(import, _)), Some(&(call, _))) => {
             if import > call {
@@ -79,11 +124,16 @@ pub(crate) fn plan_app_py(text: &str, file: &str) -> Result<AppPyPlan, AppError>
             let (assign, end) = the_assignment(&w, file)?;
             let mut after = (assign, end);
             let mut lines = vec![CALL_LINE];
+            // With `ImportAt::First`, the line the import goes above.
+            let mut above = None;
             match import {
                 // The call must follow both the app and the import.
                 Some(&stmt) if stmt.1 > end => after = stmt,
                 Some(_) => {}
-                None => lines.insert(0, IMPORT_LINE),
+                None => match (at, first_import(&scan)) {
+                    (ImportAt::First, Some(first)) if first < assign => above = Some(first),
+                    _ => lines.insert(0, IMPORT_LINE),
+                },
             }
             if after.1 + 1 == scan.lines.len() && scan.open_at_eof {
                 return Err(AppError::UnclosedStatement {
@@ -91,7 +141,12 @@ pub(crate) fn plan_app_py(text: &str, file: &str) -> Result<AppPyPlan, AppError>
                     line: after.0 + 1,
                 });
             }
-            let new_body = insert_after(&scan, after.1, &lines);
+            let mut new_body = insert_after(&scan, after.1, &lines);
+            if let Some(first) = above {
+                // The lines above `first` are as they were: it is still line `first`.
+                new_body = insert_before(&Scan::new(&new_body), first, &[IMPORT_LINE]);
+                plan.import_first = true;
+            }
             plan.new_text = format!("{bom}{new_body}");
             plan.inserted = true;
         }

@@ -501,3 +501,50 @@ mod fuzz {
         }
     }
 }
+
+fn first(text: &str) -> AppPyPlan {
+    plan_app_py_at(text, "app.py", ImportAt::First).unwrap()
+}
+
+#[test]
+fn with_a_database_the_import_goes_above_the_first_import() {
+    let text = "# week 4\n\"\"\"The API.\"\"\"\nfrom __future__ import annotations\nimport os\n\nfrom services.home import Home\n\napp = Flask(__name__)\nx = 1\n";
+    let p = first(text);
+    assert_eq!(
+        p.new_text,
+        "# week 4\n\"\"\"The API.\"\"\"\nfrom __future__ import annotations\nfrom lib.observability import init_observability\nimport os\n\nfrom services.home import Home\n\napp = Flask(__name__)\ninit_observability(app)\nx = 1\n"
+    );
+    assert!(p.inserted && p.notes.is_empty(), "{p:?}");
+    // Twice: nothing more.
+    let again = first(&p.new_text);
+    assert_eq!(again.new_text, p.new_text);
+    assert!(again.notes.is_empty(), "{again:?}");
+}
+
+#[test]
+fn with_a_database_crlf_and_no_import_before_the_app_are_kept_simple() {
+    let p = first("import os\r\napp = Flask(__name__)\r\n");
+    assert_eq!(
+        p.new_text,
+        "from lib.observability import init_observability\r\nimport os\r\napp = Flask(__name__)\r\ninit_observability(app)\r\n"
+    );
+    // Nothing imported before the app: the import goes with the call.
+    let p = first("app = Flask(__name__)\nimport os\n");
+    assert_eq!(
+        p.new_text,
+        "app = Flask(__name__)\nfrom lib.observability import init_observability\ninit_observability(app)\nimport os\n"
+    );
+}
+
+#[test]
+fn with_a_database_an_import_below_the_others_is_named() {
+    let text = "import os\nfrom services.home import Home\napp = Flask(__name__)\nfrom lib.observability import init_observability\ninit_observability(app)\n";
+    let p = first(text);
+    assert_eq!(p.new_text, text);
+    assert_eq!(
+        p.notes,
+        ["app.py:4: move `from lib.observability import init_observability` above the other imports: database and AWS clients made when they are imported are traced only when it comes first"]
+    );
+    // Without a database, where it is does not matter.
+    assert!(plan_app_py(text, "app.py").unwrap().notes.is_empty());
+}

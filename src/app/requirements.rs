@@ -42,6 +42,49 @@ pub(crate) const PACKAGES: &[(Part, &str, &str)] = &[
     (Part::Rollbar, "blinker", ">=1.9.0"),
 ];
 
+/// The libraries the module traces when a backend uses them:
+/// `(the name listed in requirements.txt, the OpenTelemetry instrumentation)`.
+/// The X-Ray SDK patches them itself; the module turns both on when imported.
+pub(crate) const LIBRARIES: &[(&str, &str)] = &[
+    ("psycopg", "opentelemetry-instrumentation-psycopg"),
+    ("psycopg-binary", "opentelemetry-instrumentation-psycopg"),
+    ("psycopg-pool", "opentelemetry-instrumentation-psycopg"),
+    ("psycopg2", "opentelemetry-instrumentation-psycopg2"),
+    ("psycopg2-binary", "opentelemetry-instrumentation-psycopg2"),
+    ("boto3", "opentelemetry-instrumentation-botocore"),
+    ("botocore", "opentelemetry-instrumentation-botocore"),
+];
+
+/// The version of the instrumentations, the one of the Flask instrumentation
+/// (they are released together; installed together by scripts/app_e2e).
+const INSTRUMENTATION_SPEC: &str = ">=0.66b1";
+
+/// What `text` (a requirements.txt) lists of [`LIBRARIES`]: the instrumentations
+/// to add, `(name, spec)`, each once, in table order.
+/// A line this editor wrote (`boto3>=1.28.0` for watchtower) is not the app's own use.
+pub(crate) fn libraries(text: &str) -> Vec<(&'static str, &'static str)> {
+    let ours: Vec<String> = PACKAGES
+        .iter()
+        .map(|(_, name, spec)| format!("{name}{spec}"))
+        .collect();
+    let listed: HashSet<String> = parse(text)
+        .into_iter()
+        .filter_map(|e| match e.kind {
+            Kind::Requirement(name) if !ours.iter().any(|o| o == strip_comment(&e.text).trim()) => {
+                Some(name)
+            }
+            _ => None,
+        })
+        .collect();
+    let mut out: Vec<(&'static str, &'static str)> = Vec::new();
+    for &(library, instrumentation) in LIBRARIES {
+        if listed.contains(library) && !out.iter().any(|(n, _)| *n == instrumentation) {
+            out.push((instrumentation, INSTRUMENTATION_SPEC));
+        }
+    }
+    out
+}
+
 /// `(name, spec)` of the packages of `parts`, in table order, each name once.
 pub(crate) fn packages(parts: Parts) -> Vec<(&'static str, &'static str)> {
     let mut out: Vec<(&'static str, &'static str)> = Vec::new();
@@ -505,6 +548,24 @@ mod tests {
             assert_eq!(name_len(name), Some(name.len()), "{name}");
             assert!(spec.starts_with(">="), "{spec}");
         }
+        assert_eq!(
+            libraries("flask\npsycopg[binary]==3.1\npsycopg-pool\nboto3 # AWS\n"),
+            [
+                ("opentelemetry-instrumentation-psycopg", ">=0.66b1"),
+                ("opentelemetry-instrumentation-botocore", ">=0.66b1"),
+            ]
+        );
+        assert_eq!(
+            libraries("Psycopg2_Binary\n# boto3\n-r base.txt\n"),
+            [("opentelemetry-instrumentation-psycopg2", ">=0.66b1")]
+        );
+        assert_eq!(libraries("flask\nrequests\n"), []);
+        // The boto3 line written for watchtower is not the app's use of AWS.
+        assert_eq!(libraries("flask\nboto3>=1.28.0\n"), []);
+        assert_eq!(
+            libraries("flask\nboto3==1.26.80\n"),
+            [("opentelemetry-instrumentation-botocore", ">=0.66b1")]
+        );
         assert_eq!(packages(Parts::NONE), []);
         assert_eq!(
             packages(Parts::of(&[Part::Rollbar, Part::Logs])),

@@ -272,15 +272,23 @@ pub(crate) fn app_files(s: &crate::settings::AppSettings) -> Result<Vec<PlannedF
     let left = parts.within(crate::parts::Parts::of(&crate::parts::Part::INSTRUMENTED));
     // Every part asked for is set up by hand: nothing to add anywhere.
     let all_by_hand = left.is_empty() && !skip.is_empty();
-    let (app_new, mut app_notes, inserted) = if all_by_hand {
-        (base.clone(), Vec::new(), false)
+    let (app_new, mut app_notes, inserted, import_first) = if all_by_hand {
+        (base.clone(), Vec::new(), false, false)
     } else {
-        let plan = app::plan_app_py(&base, &app_label)?;
+        // A backend that uses a database driver or boto3 gets the import first:
+        // the module patches them when imported, before app.py's modules connect.
+        let traced = left.has(crate::parts::Part::Honeycomb) || left.has(crate::parts::Part::Xray);
+        let at = if traced && !app::libraries(req_text.as_deref().unwrap_or("")).is_empty() {
+            app::ImportAt::First
+        } else {
+            app::ImportAt::AfterApp
+        };
+        let plan = app::plan_app_py_at(&base, &app_label, at)?;
         let mut new = plan.new_text;
         if plan.inserted && !skip.is_empty() {
             new = replace_call_line(&new, &app::call_line(skip));
         }
-        (new, plan.notes, plan.inserted)
+        (new, plan.notes, plan.inserted, plan.import_first)
     };
     let shift = inserted_lines(&base, &app_new);
     let at = |rel: &str, line: usize| {
@@ -314,6 +322,17 @@ pub(crate) fn app_files(s: &crate::settings::AppSettings) -> Result<Vec<PlannedF
             format!("- {lines}: `{}` (the module does this now)", text.trim())
         })
         .collect();
+    if import_first {
+        let libraries: Vec<&str> = app::libraries(req_text.as_deref().unwrap_or(""))
+            .iter()
+            .map(|(name, _)| name.trim_start_matches("opentelemetry-instrumentation-"))
+            .collect();
+        app_changes.push(format!(
+            "+ {} above the other imports (it traces {} when imported, before they connect)",
+            app::IMPORT_LINE,
+            libraries.join(" and ")
+        ));
+    }
     if inserted {
         app_changes.push(format!(
             "+ {} after `app = Flask(...)`",
@@ -321,7 +340,10 @@ pub(crate) fn app_files(s: &crate::settings::AppSettings) -> Result<Vec<PlannedF
         ));
     }
 
-    let wanted = app::packages(left);
+    let mut wanted = app::packages(left);
+    if left.has(crate::parts::Part::Honeycomb) {
+        wanted.extend(app::libraries(req_text.as_deref().unwrap_or("")));
+    }
     let req_plan = app::plan_requirements(req_text.as_deref(), &req_label, &wanted)?;
 
     let module_path = dir.join(app::MODULE_PATH);
@@ -393,24 +415,24 @@ pub(crate) fn app_files(s: &crate::settings::AppSettings) -> Result<Vec<PlannedF
     Ok(planned)
 }
 
-/// Maps a line of `old` to its line in `new`, where `new` is `old` with lines
-/// inserted at one place (what `plan_app_py` does).
+/// Maps a line (1-based) of `old` to its line in `new`, where `new` is `old`
+/// with lines inserted (what `plan_app_py` does, at one or two places).
 fn inserted_lines(old: &str, new: &str) -> impl Fn(usize) -> usize {
-    let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
-    let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
-    let first_diff = old_lines
-        .iter()
-        .zip(&new_lines)
-        .position(|(a, b)| a != b)
-        .unwrap_or(old_lines.len());
-    let added = new_lines.len().saturating_sub(old_lines.len());
-    move |line| {
-        if line > first_diff {
-            line + added
-        } else {
-            line
+    let diff = similar::TextDiff::from_lines(old, new);
+    let mut map: Vec<usize> = (0..=old.split_inclusive('\n').count()).collect();
+    for op in diff.ops() {
+        if let similar::DiffOp::Equal {
+            old_index,
+            new_index,
+            len,
+        } = *op
+        {
+            for i in 0..len {
+                map[old_index + i + 1] = new_index + i + 1;
+            }
         }
     }
+    move |line| map.get(line).copied().unwrap_or(line)
 }
 
 /// Replaces the inserted `init_observability(app)` line (ours, just added).

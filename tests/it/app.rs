@@ -76,6 +76,18 @@ fn app_write_on_week1_then_the_real_sdks_deliver_to_every_backend() {
         .status(0)
         .snapshot("app_app_write_on_week1_then_the_real_sdks_deliver_to_every_backend_2");
 
+    // A week-4 backend (a psycopg pool and a boto3 client made at import): scenario I
+    // runs it against PostgreSQL and moto's DynamoDB.
+    let week4 = tempfile::tempdir().unwrap();
+    copy_dir(
+        &repo().join("tests/fixtures/backends/week4-db"),
+        &week4.path().join("backend-flask"),
+    );
+    Test::in_dir(week4.path())
+        .args(["app", "write", "--dir", "backend-flask", "--yes"])
+        .status(0)
+        .snapshot("app_write_week4_databases");
+
     // The compose entries the backend runs with (scenario H reads them back).
     Test::in_dir(dir.path())
         .args(["compose", "write", "--yes", "--region", "us-east-1"])
@@ -106,6 +118,10 @@ fn app_write_on_week1_then_the_real_sdks_deliver_to_every_backend() {
         .arg(week6.path().join("backend-flask"))
         .arg("--week2-migrated")
         .arg(week2.path().join("backend-flask"))
+        .arg("--week4-backend")
+        .arg(week4.path().join("backend-flask"))
+        .arg("--week4-venv")
+        .arg(venv.with_file_name("app-e2e-week4-venv"))
         .arg("--cruddur-obs")
         .arg(env!("CARGO_BIN_EXE_cruddur-obs"))
         .arg("--xray-endpoint")
@@ -133,6 +149,9 @@ fn app_write_on_week1_then_the_real_sdks_deliver_to_every_backend() {
         "ok: H: verify --app exits 0 when the request reached every backend",
         "ok: H: with the mistakes verify --app exits 1",
         "ok: H: broken X-Ray line",
+        "ok: I: the SQL query is a child span in the request's trace",
+        "ok: I: the SQL query is a subsegment of the request's X-Ray segment",
+        "ok: I: the DynamoDB call is a child span in the request's trace",
         " 0 failed",
     ] {
         assert!(said.contains(expected), "{expected:?} missing:\n{said}");
