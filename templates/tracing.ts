@@ -6,10 +6,10 @@
 // here: the build copies REACT_APP_* values into the JavaScript every visitor
 // downloads. Unset or empty, tracing stays off and the app runs as before.
 //
-// Imported first by the entry point (src/index.*: `import './tracing';`), so fetch() is traced
-// from the first request. The backend's spans join the same trace: the
-// `traceparent` header goes to REACT_APP_BACKEND_URL only (its CORS must allow
-// it), never to other sites.
+// Imported first by the entry point (`import './tracing';` in src/index.*), so
+// fetch() is traced from the first request. The backend's spans join the same
+// trace: the `traceparent` header goes to REACT_APP_BACKEND_URL only (its CORS
+// must allow it), never to other sites.
 import { ZoneContextManager } from '@opentelemetry/context-zone';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';

@@ -23,13 +23,6 @@ pub(crate) mod tracing_file;
 /// The frontend's directory in the course's layout.
 pub(crate) const DEFAULT_DIR: &str = "frontend-react-js";
 
-/// The service name the browser's spans carry.
-pub(crate) const SERVICE_NAME: &str = "frontend-react-js";
-
-/// The variable the build reads the collector's base URL from (create-react-app
-/// inlines `REACT_APP_*` at build time; it is a URL, never a secret).
-pub(crate) const COLLECTOR_URL_VAR: &str = "REACT_APP_OTEL_COLLECTOR_URL";
-
 /// The W3C trace-context headers the fetch instrumentation sends to the backend.
 pub(crate) const TRACE_HEADERS: [&str; 2] = ["traceparent", "tracestate"];
 
@@ -80,6 +73,10 @@ pub(crate) enum FrontendError {
     Verify { file: String, message: String },
     #[error("{dir}: found no entry point ({}); nothing was written", ENTRY_POINTS.join(", "))]
     NoEntryPoint { dir: String },
+    #[error("found no React frontend: no {looked}")]
+    NoFrontend { looked: String },
+    #[error("several services build a React app ({}): which one is the frontend?", services.join(", "))]
+    SeveralFrontends { services: Vec<String> },
 }
 
 impl FrontendError {
@@ -96,6 +93,9 @@ impl FrontendError {
                 "add the packages by hand (`npm install` with the versions in the README), and \
                  please report this file's shape"
                     .into()
+            }
+            FrontendError::NoFrontend { .. } | FrontendError::SeveralFrontends { .. } => {
+                "pass --dir with the React app's directory (the one holding package.json)".into()
             }
             FrontendError::NoEntryPoint { .. } => {
                 "pass --dir with the React app's directory (the one holding package.json and \

@@ -53,6 +53,33 @@ pub(crate) fn is_ours(text: &str) -> bool {
         .is_some_and(|l| l.contains("(written by cruddur-obs"))
 }
 
+/// The relative modules `text` imports (`import x from './x'`, `import './x'`,
+/// `require('./x')`), as written: where a hand setup may be.
+pub(crate) fn local_imports(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let code = line.split("//").next().unwrap_or_default().trim();
+        let from = if code.starts_with("import") {
+            code.rfind(" from ")
+                .map(|at| &code[at + " from ".len()..])
+                .or_else(|| code.strip_prefix("import"))
+        } else if let Some(at) = code.find("} from ") {
+            // The last line of an import over several lines.
+            Some(&code[at + "} from ".len()..])
+        } else {
+            code.find("require(")
+                .map(|at| &code[at + "require(".len()..])
+        };
+        let Some(spec) = from.and_then(|f| string_literals(f.trim()).into_iter().next()) else {
+            continue;
+        };
+        if spec.starts_with('.') && !out.iter().any(|o| o == spec) {
+            out.push(spec.to_string());
+        }
+    }
+    out
+}
+
 /// A Honeycomb key the browser would receive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Leak {
@@ -69,13 +96,14 @@ impl Leak {
             Leak::Literal { line, masked } => format!(
                 "{file}:{line}: a Honeycomb API key is written here ({masked}): it is in the \
                  JavaScript every visitor downloads — rotate it in Honeycomb (Environment \
-                 settings → API keys), remove it from this file and from git's history; the \
-                 collector holds the key now"
+                 settings → API keys), remove it from this file and from git's history, and let \
+                 the collector hold the key (`cruddur-obs compose write --via collector`)"
             ),
             Leak::Inlined { line, variable } => format!(
                 "{file}:{line}: the x-honeycomb-team header comes from {variable}, which the \
                  build copies into the JavaScript every visitor downloads — rotate that key in \
-                 Honeycomb, unset {variable}, and let the collector hold the key"
+                 Honeycomb, unset {variable}, and let the collector hold the key \
+                 (`cruddur-obs compose write --via collector`)"
             ),
         }
     }
@@ -268,6 +296,12 @@ mod tests {
         assert_eq!(leaks(&format!("const k = '{classic}';")).len(), 1);
         assert!(leaks("'x-honeycomb-team': '<YOUR_API_KEY>'").is_empty());
         assert_eq!(leaks(&format!("'x-honeycomb-team': '{KEY}'")).len(), 1);
+    }
+
+    #[test]
+    fn local_imports_are_the_relative_ones() {
+        let text = "import React from 'react';\nimport App from './App';\nimport \"./otel\";\n// import './old';\nconst x = require('../lib/x');\nimport { a,\n  b } from './ab';\n";
+        assert_eq!(local_imports(text), ["./App", "./otel", "../lib/x", "./ab"]);
     }
 
     #[test]
