@@ -23,6 +23,10 @@ pub(crate) mod tracing_file;
 /// The frontend's directory in the course's layout.
 pub(crate) const DEFAULT_DIR: &str = "frontend-react-js";
 
+/// The variable the build reads the collector's base URL from (create-react-app
+/// inlines `REACT_APP_*` at build time: a URL, never a secret).
+pub(crate) const COLLECTOR_URL_VAR: &str = "REACT_APP_OTEL_COLLECTOR_URL";
+
 /// The W3C trace-context headers the fetch instrumentation sends to the backend.
 pub(crate) const TRACE_HEADERS: [&str; 2] = ["traceparent", "tracestate"];
 

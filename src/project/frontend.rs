@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::files::{self, FileReport, FileStatus, PlannedFile};
 use crate::frontend::{
     cors, index_js, is_typescript, package_json, tracing_file, tracing_path, FrontendError,
-    ENTRY_POINTS, PACKAGES,
+    COLLECTOR_URL_VAR, ENTRY_POINTS, PACKAGES,
 };
 use crate::settings::FrontendSettings;
 
@@ -158,6 +158,7 @@ pub(crate) fn frontend_files(s: &FrontendSettings) -> Result<Vec<PlannedFile>, E
             };
             let mut t = report(label(ours_rel), changes, leak_notes);
             t.conflicts = conflicts;
+            t.next_steps = collector_url_steps(s)?;
             planned.push(PlannedFile {
                 path: ours_path,
                 report: t,
@@ -183,6 +184,25 @@ pub(crate) fn frontend_files(s: &FrontendSettings) -> Result<Vec<PlannedFile>, E
     }
     planned.extend(backend_file(s, &report)?);
     Ok(planned)
+}
+
+/// Where the browser's spans go: REACT_APP_OTEL_COLLECTOR_URL, when the compose
+/// file does not set it yet (the frontend is not traced without it).
+fn collector_url_steps(s: &FrontendSettings) -> Result<Vec<String>, Error> {
+    let text = match &s.compose_file {
+        Some(file) => files::read(file)?,
+        None => None,
+    };
+    if text.is_some_and(|t| t.contains(COLLECTOR_URL_VAR)) {
+        return Ok(Vec::new());
+    }
+    Ok(vec![format!(
+        "set {COLLECTOR_URL_VAR} in the frontend service's environment to the collector's \
+         public URL on port 4318 (Gitpod: \"https://4318-${{GITPOD_WORKSPACE_ID}}.${{GITPOD_WORKSPACE_CLUSTER_HOST}}\", \
+         Codespaces: \"https://${{CODESPACE_NAME}}-4318.${{GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN}}\", \
+         locally: \"http://localhost:4318\"), make port 4318 public, and run the collector \
+         (`cruddur-obs compose write --via collector`); unset, tracing stays off"
+    )])
 }
 
 /// What to run after the packages were added: npm is not run here.

@@ -68,6 +68,7 @@ fn week1_gets_browser_tracing_then_a_second_run_changes_nothing() {
         .unchanged("frontend-react-js/src/tracing.js")
         .unchanged("frontend-react-js/src/index.js")
         .unchanged("backend-flask/app.py")
+        .keep_ports()
         .snapshot("frontend_write_week1_again_in_sync");
 }
 
@@ -106,6 +107,27 @@ fn dry_run_writes_nothing_and_json_is_one_document() {
         files[0]["next_steps"][0],
         "cd frontend-react-js && npm install"
     );
+    let step = files[1]["next_steps"][0].as_str().unwrap();
+    assert!(
+        step.starts_with("set REACT_APP_OTEL_COLLECTOR_URL in the frontend service's environment"),
+        "{step}"
+    );
+
+    // Once the compose file sets the collector's URL, that step is not said.
+    let compose = std::fs::read_to_string(dir.path().join("docker-compose.yml")).unwrap();
+    let with_url = compose.replace(
+        "      REACT_APP_BACKEND_URL:",
+        "      REACT_APP_OTEL_COLLECTOR_URL: \"https://4318-${GITPOD_WORKSPACE_ID}.${GITPOD_WORKSPACE_CLUSTER_HOST}\"\n      REACT_APP_BACKEND_URL:",
+    );
+    assert_ne!(with_url, compose);
+    let ran = Test::in_dir(dir.path())
+        .write("docker-compose.yml", &with_url)
+        .args(["frontend", "write", "--dry-run", "--output", "json"])
+        .status(3)
+        .stdout_any()
+        .stderr_any()
+        .run();
+    assert!(ran.json()["report"]["files"][1].get("next_steps").is_none());
 }
 
 #[test]
@@ -162,6 +184,7 @@ fn a_typescript_app_gets_tracing_ts_and_no_backend_is_a_warning() {
         .args(["frontend", "write", "--dir", "web", "--yes"])
         .file("web/src/tracing.ts", &template("tracing.ts"))
         .absent("web/src/tracing.js")
+        .keep_ports()
         .snapshot("frontend_write_typescript");
     assert!(ran
         .read("web/src/index.tsx")
