@@ -48,6 +48,8 @@ pub(crate) enum Error {
     #[error(transparent)]
     App(#[from] crate::app::AppError),
     #[error(transparent)]
+    Frontend(#[from] crate::frontend::FrontendError),
+    #[error(transparent)]
     Rollbar(#[from] crate::rollbar::RollbarError),
     #[error(transparent)]
     Board(#[from] crate::honeycomb::board::BoardError),
@@ -136,7 +138,7 @@ impl Error {
             Error::Compose(e) if e.is_bad_input() => exit::BAD_INPUT,
             Error::Gitpod(e) if e.is_bad_input() => exit::BAD_INPUT,
             Error::Gitpod(_) => exit::FAILURE,
-            Error::App(_) => exit::BAD_INPUT,
+            Error::App(_) | Error::Frontend(_) => exit::BAD_INPUT,
             Error::Rollbar(e) if e.is_auth() => exit::AUTH,
             Error::Rollbar(e) if e.is_bad_input() => exit::BAD_INPUT,
             Error::Rollbar(_) | Error::Http(_) => exit::FAILURE,
@@ -169,6 +171,7 @@ impl Error {
             Error::Discover(e) => e.help(),
             Error::Gitpod(e) => e.help(),
             Error::App(e) => e.help(),
+            Error::Frontend(e) => e.help(),
             Error::Rollbar(e) => e.help(),
             Error::Board(e) => e.help(),
             Error::Http(_) => None,

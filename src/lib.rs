@@ -31,6 +31,7 @@ mod devenv;
 mod error;
 mod export;
 mod files;
+mod frontend;
 mod gitpod;
 mod honeycomb;
 mod http;

@@ -35,6 +35,7 @@ pub(crate) enum Action {
     },
     Export(Box<ExportSettings>),
     AppWrite(AppSettings),
+    FrontendWrite(FrontendSettings),
     /// The file, and the codespace we run in (`CODESPACES=true`, `CODESPACE_NAME`).
     DevcontainerWrite(std::path::PathBuf, Option<String>),
     RollbarCheck(RollbarSettings),
@@ -108,6 +109,7 @@ impl Action {
                 | Action::HoneycombSendTestSpan { .. }
                 | Action::GitpodWrite(_)
                 | Action::AppWrite(_)
+                | Action::FrontendWrite(_)
                 | Action::DevcontainerWrite(..)
                 | Action::RollbarCheck(_)
                 | Action::RollbarSendTestItem(..)
@@ -128,6 +130,19 @@ pub(crate) struct AppSettings {
     pub force: bool,
     /// Move app.py's own hand setup to the module (`app write --migrate`).
     pub migrate: bool,
+}
+
+/// What `frontend write` instruments, where.
+#[derive(Debug, Clone)]
+pub(crate) struct FrontendSettings {
+    /// The React app's directory (holding package.json).
+    pub dir: std::path::PathBuf,
+    /// The backend directory, when given (`--backend-dir`).
+    pub backend_dir: Option<std::path::PathBuf>,
+    /// The compose file and the Flask service, to find the backend otherwise.
+    pub compose_file: Option<std::path::PathBuf>,
+    pub service: Option<String>,
+    pub force: bool,
 }
 
 /// Which infrastructure-as-code dialect `export` writes.

@@ -5,10 +5,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod cloud;
 mod files;
+mod frontend;
 mod hosted;
 
 pub(crate) use cloud::*;
 pub(crate) use files::*;
+pub(crate) use frontend::*;
 pub(crate) use hosted::*;
 
 /// Set up observability for the Cruddur app (AWS Cloud Project Bootcamp, week 2) in
@@ -171,6 +173,10 @@ pub(crate) enum Command {
     /// The Flask backend: requirements.txt, lib/observability.py and one call in app.py
     #[command(subcommand)]
     App(AppCommand),
+    /// The React frontend: browser tracing (package.json, src/tracing.js, one
+    /// import) and the backend's CORS for the trace headers
+    #[command(subcommand)]
+    Frontend(FrontendCommand),
     /// Write the cloud side as infrastructure as code (CloudFormation or Terraform)
     #[command(subcommand)]
     Export(ExportCommand),

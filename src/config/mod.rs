@@ -17,6 +17,7 @@ use crate::parts::{Part, Parts};
 use crate::ui::{Output, Ui};
 
 mod build;
+mod frontend;
 pub(crate) use crate::project::locate::devcontainer_path;
 use crate::project::locate::*;
 pub(crate) use crate::settings::*;
@@ -220,6 +221,9 @@ impl Config {
             }
             Command::App(crate::cli::AppCommand::Write(a)) => {
                 Action::AppWrite(app_settings(&a, &mut notes)?)
+            }
+            Command::Frontend(crate::cli::FrontendCommand::Write(a)) => {
+                Action::FrontendWrite(frontend::frontend_settings(&a, &mut notes)?)
             }
             Command::Iam(crate::cli::IamCommand::Policy {
                 log_groups,

@@ -9,6 +9,7 @@ use crate::files::{self, FileReport, FileStatus, PlannedFile};
 use crate::gitpod;
 use crate::settings::{ComposeSettings, GitpodSettings};
 
+pub(crate) mod frontend;
 pub(crate) mod locate;
 
 /// Plans `compose write` for `settings`, with the daemon's `region`.

@@ -251,6 +251,9 @@ async fn execute_async(config: &Config) -> Result<Done, Error> {
             }
         }
         Action::AppWrite(settings) => plan_and_write(config, || project::app_files(settings)),
+        Action::FrontendWrite(settings) => {
+            plan_and_write(config, || project::frontend::frontend_files(settings))
+        }
         Action::IamPolicy {
             xray,
             log_groups,

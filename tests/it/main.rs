@@ -26,6 +26,7 @@ mod discovery;
 mod export;
 mod file_safety;
 mod files;
+mod frontend;
 mod hardening;
 mod honeycomb;
 mod honeycomb_board;

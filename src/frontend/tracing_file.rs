@@ -1,0 +1,318 @@
+//! `src/tracing.js` (`src/tracing.ts` in a TypeScript app): the module from
+//! `templates/`, and what a tracing setup written by hand looks like.
+//!
+//! A hand setup (a `WebTracerProvider` made anywhere the entry point runs) is
+//! kept and reported: a second provider would double every span. Browser code
+//! is public — everything in it reaches every visitor — so a Honeycomb key in it
+//! is a leaked key: a literal key, or a `x-honeycomb-team` header from a
+//! `REACT_APP_*` variable (which the build inlines), is named, masked, with the
+//! advice to rotate it.
+
+use crate::honeycomb::{key_kind, KeyKind};
+use crate::secret::mask;
+
+/// The module for a JavaScript app, compiled into the binary.
+pub(crate) const TEMPLATE_JS: &str = include_str!("../../templates/tracing.js");
+/// The same for a TypeScript app (typed parameters, nothing else differs).
+pub(crate) const TEMPLATE_TS: &str = include_str!("../../templates/tracing.ts");
+
+/// The template for the app.
+pub(crate) fn template(typescript: bool) -> &'static str {
+    if typescript {
+        TEMPLATE_TS
+    } else {
+        TEMPLATE_JS
+    }
+}
+
+/// What sets tracing up by hand, as code says it.
+const SETUP_CALLS: [&str; 3] = [
+    "WebTracerProvider(",
+    "registerInstrumentations(",
+    "HoneycombWebSDK(",
+];
+
+/// The 1-based line of the first tracing setup in `text` (outside comments), if
+/// any: `new WebTracerProvider(`, `registerInstrumentations(`, Honeycomb's
+/// `new HoneycombWebSDK(`.
+pub(crate) fn setup_line(text: &str) -> Option<(usize, &'static str)> {
+    text.lines().enumerate().find_map(|(i, line)| {
+        let code = line.split("//").next().unwrap_or_default();
+        SETUP_CALLS
+            .iter()
+            .find(|call| code.contains(*call))
+            .map(|call| (i + 1, *call))
+    })
+}
+
+/// Whether `text` is one of our templates (any version's: it says it was
+/// written by cruddur-obs on its first line).
+pub(crate) fn is_ours(text: &str) -> bool {
+    text.lines()
+        .next()
+        .is_some_and(|l| l.contains("(written by cruddur-obs"))
+}
+
+/// The relative modules `text` imports (`import x from './x'`, `import './x'`,
+/// `require('./x')`), as written: where a hand setup may be.
+pub(crate) fn local_imports(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let code = line.split("//").next().unwrap_or_default().trim();
+        let from = if code.starts_with("import") {
+            code.rfind(" from ")
+                .map(|at| &code[at + " from ".len()..])
+                .or_else(|| code.strip_prefix("import"))
+        } else if let Some(at) = code.find("} from ") {
+            // The last line of an import over several lines.
+            Some(&code[at + "} from ".len()..])
+        } else {
+            code.find("require(")
+                .map(|at| &code[at + "require(".len()..])
+        };
+        let Some(spec) = from.and_then(|f| string_literals(f.trim()).into_iter().next()) else {
+            continue;
+        };
+        if spec.starts_with('.') && !out.iter().any(|o| o == spec) {
+            out.push(spec.to_string());
+        }
+    }
+    out
+}
+
+/// A Honeycomb key the browser would receive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Leak {
+    /// A key written in the file: line, and the key's masked form.
+    Literal { line: usize, masked: String },
+    /// The `x-honeycomb-team` header from a variable the build inlines.
+    Inlined { line: usize, variable: String },
+}
+
+impl Leak {
+    /// The note for it, naming `file`.
+    pub(crate) fn note(&self, file: &str) -> String {
+        match self {
+            Leak::Literal { line, masked } => format!(
+                "{file}:{line}: a Honeycomb API key is written here ({masked}): it is in the \
+                 JavaScript every visitor downloads — rotate it in Honeycomb (Environment \
+                 settings → API keys), remove it from this file and from git's history, and let \
+                 the collector hold the key (`cruddur-obs compose write --via collector`)"
+            ),
+            Leak::Inlined { line, variable } => format!(
+                "{file}:{line}: the x-honeycomb-team header comes from {variable}, which the \
+                 build copies into the JavaScript every visitor downloads — rotate that key in \
+                 Honeycomb, unset {variable}, and let the collector hold the key \
+                 (`cruddur-obs compose write --via collector`)"
+            ),
+        }
+    }
+}
+
+/// The Honeycomb keys `text` gives away: string literals shaped like a key,
+/// and whatever the `x-honeycomb-team` header is set from. Each literal is
+/// registered as a secret at once, so that no output shows it.
+pub(crate) fn leaks(text: &str) -> Vec<Leak> {
+    let mut out = Vec::new();
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let number = i + 1;
+        for literal in string_literals(line) {
+            if looks_like_ingest_key(literal) {
+                crate::secret::register_secret(literal);
+                out.push(Leak::Literal {
+                    line: number,
+                    masked: mask(literal),
+                });
+            }
+        }
+        let lower = line.to_ascii_lowercase();
+        let Some(at) = lower.find("x-honeycomb-team") else {
+            continue;
+        };
+        // The value: the rest of this line, or the next line when it is empty.
+        let mut rest = line[at + "x-honeycomb-team".len()..]
+            .trim_start_matches(['\'', '"', '`', ' ', ':', '\t']);
+        let mut value_line = number;
+        if rest.trim().is_empty() {
+            rest = lines.get(i + 1).copied().unwrap_or_default();
+            value_line = number + 1;
+        }
+        if let Some(var) = inlined_variable(rest) {
+            out.push(Leak::Inlined {
+                line: value_line,
+                variable: var.to_string(),
+            });
+            continue;
+        }
+        let already = out
+            .iter()
+            .any(|l| matches!(l, Leak::Literal { line, .. } if *line == value_line));
+        if let Some(literal) = string_literals(rest).into_iter().next() {
+            let placeholder = literal.is_empty()
+                || literal.starts_with('<')
+                || literal.starts_with("${")
+                || literal.to_ascii_uppercase().contains("YOUR");
+            if !already && !placeholder {
+                crate::secret::register_secret(literal);
+                out.push(Leak::Literal {
+                    line: value_line,
+                    masked: mask(literal),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// A literal a Honeycomb key of the kinds that send data: a classic key (32 hex
+/// digits) or an ingest key (`hcaik_…`, `hcxik_…`). (A 22-character configuration
+/// key's shape is too common to tell without the header.)
+fn looks_like_ingest_key(literal: &str) -> bool {
+    matches!(
+        key_kind(literal),
+        KeyKind::Classic | KeyKind::Ingest | KeyKind::ClassicIngest
+    )
+}
+
+/// `NAME` of a `process.env.NAME` / `import.meta.env.NAME` at the start of `text`
+/// (after quotes, a colon or spaces).
+fn inlined_variable(text: &str) -> Option<&str> {
+    let text = text.trim_start();
+    let rest = text
+        .strip_prefix("process.env.")
+        .or_else(|| text.strip_prefix("import.meta.env."))?;
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    Some(&rest[..end]).filter(|n| !n.is_empty())
+}
+
+/// The contents of the `'...'`, `"..."` and `` `...` `` strings of one line
+/// (no escapes inside: keys have none).
+fn string_literals(line: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = line;
+    while let Some(start) = rest.find(['\'', '"', '`']) {
+        let quote = rest[start..].chars().next().unwrap_or('\'');
+        let after = &rest[start + 1..];
+        match after.find(quote) {
+            Some(end) => {
+                out.push(&after[..end]);
+                rest = &after[end + 1..];
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HAND: &str = include_str!("../../tests/fixtures/frontends/hand-tracing/src/tracing.js");
+    const KEY: &str = "hcaik_01pastedpastedpastedpastedpastedpastedpastedpastedq7w3x9z2";
+
+    #[test]
+    fn the_templates_are_ours_and_set_tracing_up_without_a_secret() {
+        for t in [TEMPLATE_JS, TEMPLATE_TS] {
+            assert!(is_ours(t));
+            assert!(setup_line(t).is_some());
+            assert!(leaks(t).is_empty());
+            assert!(!t.contains("x-honeycomb-team"));
+            assert!(!t.contains(":443"));
+            for needle in [
+                "resourceFromAttributes({ [ATTR_SERVICE_NAME]: 'frontend-react-js' })",
+                "spanProcessors: [",
+                "new BatchSpanProcessor(new OTLPTraceExporter({ url: `${collectorUrl}/v1/traces` }))",
+                "provider.register({ contextManager: new ZoneContextManager() });",
+                "new DocumentLoadInstrumentation()",
+                "propagateTraceHeaderCorsUrls: backendUrl ? [urlsUnder(backendUrl)] : []",
+                "ignoreUrls: [urlsUnder(collectorUrl)]",
+                "process.env.REACT_APP_OTEL_COLLECTOR_URL",
+                "process.env.REACT_APP_BACKEND_URL",
+                "if (collectorUrl) {",
+            ] {
+                assert!(t.contains(needle), "{needle}");
+            }
+            // Every package imported is one package.json gets.
+            for line in t.lines().filter(|l| l.starts_with("import ")) {
+                let from = line.split('\'').nth(1).unwrap_or_default();
+                assert!(
+                    crate::frontend::PACKAGES.iter().any(|(n, _)| *n == from),
+                    "{from}"
+                );
+            }
+        }
+        assert_eq!(
+            TEMPLATE_TS
+                .replace(": string | undefined): string", ")")
+                .replace("(base: string): RegExp", "(base)"),
+            TEMPLATE_JS
+        );
+        assert_eq!(template(true), TEMPLATE_TS);
+    }
+
+    #[test]
+    fn the_hand_setup_is_found_and_its_pasted_key_masked() {
+        assert_eq!(setup_line(HAND), Some((15, "WebTracerProvider(")));
+        assert!(!is_ours(HAND));
+        let found = leaks(HAND);
+        assert_eq!(
+            found,
+            [Leak::Literal {
+                line: 12,
+                masked: "hcaik_…x9z2".into()
+            }]
+        );
+        let note = found[0].note("frontend-react-js/src/tracing.js");
+        assert!(note.starts_with("frontend-react-js/src/tracing.js:12: a Honeycomb API key is written here (hcaik_…x9z2)"));
+        assert!(!note.contains(KEY));
+        assert!(note.contains("rotate"));
+    }
+
+    #[test]
+    fn a_header_from_an_inlined_variable_or_any_literal_is_a_leak() {
+        let text =
+            "headers: {\n  'x-honeycomb-team': process.env.REACT_APP_HONEYCOMB_API_KEY,\n}\n";
+        assert_eq!(
+            leaks(text),
+            [Leak::Inlined {
+                line: 2,
+                variable: "REACT_APP_HONEYCOMB_API_KEY".into()
+            }]
+        );
+        let text = "headers: {\n  \"x-honeycomb-team\":\n    \"AbCdEfGhIjKlMnOpQrStUv\"\n}\n";
+        assert_eq!(
+            leaks(text),
+            [Leak::Literal {
+                line: 3,
+                masked: "…StUv".into()
+            }]
+        );
+        // A classic key anywhere; placeholders are not keys; one leak per line.
+        let classic = "0123456789abcdef0123456789abcdef";
+        assert_eq!(leaks(&format!("const k = '{classic}';")).len(), 1);
+        assert!(leaks("'x-honeycomb-team': '<YOUR_API_KEY>'").is_empty());
+        assert_eq!(leaks(&format!("'x-honeycomb-team': '{KEY}'")).len(), 1);
+    }
+
+    #[test]
+    fn local_imports_are_the_relative_ones() {
+        let text = "import React from 'react';\nimport App from './App';\nimport \"./otel\";\n// import './old';\nconst x = require('../lib/x');\nimport { a,\n  b } from './ab';\n";
+        assert_eq!(local_imports(text), ["./App", "./otel", "../lib/x", "./ab"]);
+    }
+
+    #[test]
+    fn setups_in_comments_do_not_count() {
+        assert_eq!(
+            setup_line("// new WebTracerProvider()\nconst a = 1;\n"),
+            None
+        );
+        assert_eq!(
+            setup_line("const sdk = new HoneycombWebSDK({});\n"),
+            Some((1, "HoneycombWebSDK("))
+        );
+    }
+}

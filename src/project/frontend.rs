@@ -1,0 +1,285 @@
+//! Plans `frontend write`: reads the React app's files and the backend's
+//! `app.py`, runs the pure planners of [`crate::frontend`], and describes each
+//! edit as a [`PlannedFile`]: `package.json`, `src/tracing.js` (or `.ts`), the
+//! entry point, and the backend's `app.py` (CORS).
+//!
+//! A tracing setup written by hand (in the entry point, a module it imports, or
+//! a `src/tracing.*` that is not ours) is left as it is: no second setup, no
+//! packages, no import — and a Honeycomb key found in it is named, masked.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::files::{self, FileReport, FileStatus, PlannedFile};
+use crate::frontend::{
+    cors, index_js, is_typescript, package_json, tracing_file, tracing_path, FrontendError,
+    COLLECTOR_URL_VAR, ENTRY_POINTS, PACKAGES,
+};
+use crate::settings::FrontendSettings;
+
+/// The files `frontend write` plans, in the order they are shown.
+pub(crate) fn frontend_files(s: &FrontendSettings) -> Result<Vec<PlannedFile>, Error> {
+    let dir = &s.dir;
+    if !dir.is_dir() {
+        return Err(Error::MissingFile {
+            what: "frontend directory",
+            path: dir.clone(),
+        });
+    }
+    let label = |rel: &str| dir.join(rel).display().to_string();
+    let package_path = dir.join("package.json");
+    let package_text = files::read(&package_path)?.ok_or_else(|| Error::MissingFile {
+        what: "package.json",
+        path: package_path.clone(),
+    })?;
+    let (entry_rel, entry_text) = ENTRY_POINTS
+        .iter()
+        .find_map(|rel| {
+            files::read(&dir.join(rel))
+                .transpose()
+                .map(|text| text.map(|t| (*rel, t)))
+        })
+        .transpose()?
+        .ok_or_else(|| FrontendError::NoEntryPoint {
+            dir: dir.display().to_string(),
+        })?;
+    let typescript = is_typescript(dir.join("tsconfig.json").is_file(), entry_rel);
+    let ours_rel = tracing_path(typescript);
+    let ours_path = dir.join(ours_rel);
+    let ours_text = files::read(&ours_path)?;
+
+    // Hand setups and leaked keys: the entry point, the modules it imports, and
+    // any src/tracing.* (ours is judged by content: a hand file may take its name).
+    let mut looked: Vec<(String, String)> = vec![(entry_rel.to_string(), entry_text.clone())];
+    for rel in tracing_file::local_imports(&entry_text)
+        .iter()
+        .filter_map(|spec| resolve(dir, spec))
+        .chain(
+            [
+                "src/tracing.js",
+                "src/tracing.ts",
+                "src/tracing.jsx",
+                "src/tracing.tsx",
+            ]
+            .map(String::from),
+        )
+    {
+        if looked.iter().any(|(r, _)| *r == rel) {
+            continue;
+        }
+        if let Some(text) = files::read(&dir.join(&rel))? {
+            looked.push((rel, text));
+        }
+    }
+    let mut hand = None;
+    let mut leak_notes = Vec::new();
+    for (rel, text) in &looked {
+        if tracing_file::is_ours(text) {
+            continue;
+        }
+        leak_notes.extend(
+            tracing_file::leaks(text)
+                .iter()
+                .map(|l| l.note(&label(rel))),
+        );
+        if hand.is_none() {
+            hand = tracing_file::setup_line(text).map(|(line, call)| (rel.clone(), line, call));
+        }
+    }
+    // A hand file at our path is replaced with --force; a setup elsewhere never.
+    let hand = hand.filter(|(rel, _, _)| !(s.force && rel == ours_rel));
+
+    let report = |file: String, changes: Vec<String>, notes: Vec<String>| FileReport {
+        file,
+        status: FileStatus::InSync,
+        changes,
+        conflicts: Vec::new(),
+        forced: s.force,
+        notes,
+        diff: None,
+        next_steps: Vec::new(),
+    };
+    let mut planned = Vec::new();
+    match &hand {
+        Some((rel, line, call)) => {
+            let mut notes = vec![format!(
+                "{}:{line}: browser tracing is set up by hand (`{call}...)`): left as it is \
+                 rather than set up twice — no packages, no {ours_rel}, no import were added{}",
+                label(rel),
+                if rel == ours_rel {
+                    " (--force replaces it with cruddur-obs's)"
+                } else {
+                    ""
+                }
+            )];
+            notes.append(&mut leak_notes);
+            planned.push(PlannedFile {
+                path: package_path,
+                report: report(label("package.json"), Vec::new(), notes),
+                old: Some(package_text.clone()),
+                new: package_text,
+                force: s.force,
+            });
+        }
+        None => {
+            let plan =
+                package_json::plan_package_json(&package_text, &label("package.json"), PACKAGES)?;
+            let mut p = report(
+                label("package.json"),
+                plan.added.iter().map(|a| format!("+ {a}")).collect(),
+                plan.notes,
+            );
+            p.next_steps = npm_steps(dir, !plan.added.is_empty())?;
+            planned.push(PlannedFile {
+                path: package_path,
+                report: p,
+                old: Some(package_text),
+                new: plan.new_text,
+                force: s.force,
+            });
+
+            let template = tracing_file::template(typescript);
+            let mut conflicts = Vec::new();
+            let new = match &ours_text {
+                Some(old) if old != template && !s.force => {
+                    conflicts.push(crate::plan::FieldDiff::new(
+                        ours_rel,
+                        Some("edited by hand".into()),
+                        Some("this version's module".into()),
+                    ));
+                    old.clone()
+                }
+                _ => template.to_string(),
+            };
+            let changes = match &ours_text {
+                None => vec![format!("+ {ours_rel}")],
+                Some(old) if *old != new => vec![format!("~ {ours_rel}")],
+                Some(_) => Vec::new(),
+            };
+            let mut t = report(label(ours_rel), changes, leak_notes);
+            t.conflicts = conflicts;
+            t.next_steps = collector_url_steps(s)?;
+            planned.push(PlannedFile {
+                path: ours_path,
+                report: t,
+                old: ours_text,
+                new,
+                force: s.force,
+            });
+
+            let plan = index_js::plan_index(&entry_text, &label(entry_rel));
+            let changes = plan
+                .inserted
+                .iter()
+                .map(|(line, n)| format!("+ {line} (line {n})"))
+                .collect();
+            planned.push(PlannedFile {
+                path: dir.join(entry_rel),
+                report: report(label(entry_rel), changes, plan.notes),
+                old: Some(entry_text),
+                new: plan.new_text,
+                force: s.force,
+            });
+        }
+    }
+    planned.extend(backend_file(s, &report)?);
+    Ok(planned)
+}
+
+/// Where the browser's spans go: REACT_APP_OTEL_COLLECTOR_URL, when the compose
+/// file does not set it yet (the frontend is not traced without it).
+fn collector_url_steps(s: &FrontendSettings) -> Result<Vec<String>, Error> {
+    let text = match &s.compose_file {
+        Some(file) => files::read(file)?,
+        None => None,
+    };
+    if text.is_some_and(|t| t.contains(COLLECTOR_URL_VAR)) {
+        return Ok(Vec::new());
+    }
+    Ok(vec![format!(
+        "set {COLLECTOR_URL_VAR} in the frontend service's environment to the collector's \
+         public URL on port 4318 (Gitpod: \"https://4318-${{GITPOD_WORKSPACE_ID}}.${{GITPOD_WORKSPACE_CLUSTER_HOST}}\", \
+         Codespaces: \"https://${{CODESPACE_NAME}}-4318.${{GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN}}\", \
+         locally: \"http://localhost:4318\"), make port 4318 public, and run the collector \
+         (`cruddur-obs compose write --via collector`); unset, tracing stays off"
+    )])
+}
+
+/// What to run after the packages were added: npm is not run here.
+fn npm_steps(dir: &Path, added: bool) -> Result<Vec<String>, Error> {
+    let lock = files::read(&dir.join("package-lock.json"))?;
+    let stale = lock.as_deref().is_some_and(|l| {
+        PACKAGES
+            .iter()
+            .any(|(name, _)| !l.contains(&format!("{name}\"")))
+    });
+    if !added && !stale {
+        return Ok(Vec::new());
+    }
+    let mut step = format!("cd {} && npm install", dir.display());
+    if lock.is_some() {
+        step.push_str(" (updates package-lock.json: commit it with package.json)");
+    }
+    Ok(vec![step])
+}
+
+/// The backend's `app.py`, with its CORS call made to allow the trace headers;
+/// `None` (and a warning) when there is no backend to be found.
+fn backend_file(
+    s: &FrontendSettings,
+    report: &dyn Fn(String, Vec<String>, Vec<String>) -> FileReport,
+) -> Result<Option<PlannedFile>, Error> {
+    let dir: Option<PathBuf> = match (&s.backend_dir, &s.compose_file, &s.service) {
+        (Some(dir), _, _) => Some(dir.clone()),
+        (None, Some(file), Some(service)) => super::backend_dir(file, service).ok(),
+        _ => None,
+    }
+    .or_else(crate::project::locate::backend_without_compose);
+    let Some(app_path) = dir.map(|d| d.join("app.py")).filter(|p| p.is_file()) else {
+        tracing::warn!(
+            "found no backend app.py (pass --backend-dir): its CORS must allow the headers {}",
+            crate::frontend::TRACE_HEADERS.join(" and ")
+        );
+        return Ok(None);
+    };
+    let label = app_path.display().to_string();
+    let Some(text) = files::read(&app_path)? else {
+        return Ok(None);
+    };
+    let plan = cors::plan_cors(&text, &label);
+    Ok(Some(PlannedFile {
+        path: app_path,
+        report: report(label, plan.changes, plan.notes),
+        old: Some(text),
+        new: plan.new_text,
+        force: s.force,
+    }))
+}
+
+/// The file a relative import of the entry point names (`./App` →
+/// `src/App.js`, `./lib` → `src/lib/index.js`), if it exists.
+fn resolve(dir: &Path, spec: &str) -> Option<String> {
+    let base = Path::new("src").join(spec);
+    let candidates = [
+        "",
+        ".js",
+        ".jsx",
+        ".ts",
+        ".tsx",
+        "/index.js",
+        "/index.jsx",
+        "/index.ts",
+        "/index.tsx",
+    ];
+    candidates.iter().find_map(|ext| {
+        let rel = PathBuf::from(format!("{}{ext}", base.display()));
+        let rel: PathBuf = rel
+            .components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .collect();
+        let is_script = rel
+            .extension()
+            .is_some_and(|e| ["js", "jsx", "ts", "tsx"].iter().any(|x| e == *x));
+        (is_script && dir.join(&rel).is_file()).then(|| rel.to_string_lossy().replace('\\', "/"))
+    })
+}

@@ -1,0 +1,276 @@
+//! `frontend write` on React apps written here in the shapes students have
+//! (tests/fixtures/frontends): the course's week-1 app beside the sample backend,
+//! one traced by hand with the Honeycomb key pasted in, a TypeScript one, and a
+//! React 17 `ReactDOM.render` one with CRLF line endings.
+
+use crate::common::repo;
+use crate::harness::Test;
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The sample app (examples/cruddur-like) with `fixture` as frontend-react-js.
+fn app_with(fixture: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("examples/cruddur-like"), dir.path());
+    copy_dir(
+        &repo().join("tests/fixtures/frontends").join(fixture),
+        &dir.path().join("frontend-react-js"),
+    );
+    dir
+}
+
+fn template(name: &str) -> String {
+    std::fs::read_to_string(repo().join("templates").join(name)).unwrap()
+}
+
+const KEY: &str = "hcaik_01pastedpastedpastedpastedpastedpastedpastedpastedq7w3x9z2";
+
+#[test]
+fn week1_gets_browser_tracing_then_a_second_run_changes_nothing() {
+    let dir = app_with("week1");
+    let index_before =
+        std::fs::read_to_string(dir.path().join("frontend-react-js/src/index.js")).unwrap();
+    let ran = Test::in_dir(dir.path())
+        .args(["frontend", "write", "--yes"])
+        .file("frontend-react-js/src/tracing.js", &template("tracing.js"))
+        .file(
+            "frontend-react-js/src/index.js",
+            &format!("import './tracing';\n{index_before}"),
+        )
+        .keep_ports()
+        .snapshot("frontend_write_week1");
+    let package: serde_json::Value =
+        serde_json::from_str(&ran.read("frontend-react-js/package.json")).unwrap();
+    assert_eq!(
+        package["dependencies"]["@opentelemetry/sdk-trace-web"],
+        "2.12.0"
+    );
+    assert_eq!(package["dependencies"]["react"], "^18.2.0");
+    let app_py = ran.read("backend-flask/app.py");
+    assert!(app_py.contains(
+        "  allow_headers=[\"content-type\", \"if-modified-since\", \"traceparent\", \"tracestate\"],\n  methods="
+    ));
+
+    Test::in_dir(dir.path())
+        .args(["frontend", "write", "--dry-run"])
+        .unchanged("frontend-react-js/package.json")
+        .unchanged("frontend-react-js/src/tracing.js")
+        .unchanged("frontend-react-js/src/index.js")
+        .unchanged("backend-flask/app.py")
+        .keep_ports()
+        .snapshot("frontend_write_week1_again_in_sync");
+}
+
+#[test]
+fn dry_run_writes_nothing_and_json_is_one_document() {
+    let dir = app_with("week1");
+    let ran = Test::in_dir(dir.path())
+        .args(["frontend", "write", "--dry-run", "--output", "json"])
+        .status(3)
+        .stdout_any()
+        .stderr_any()
+        .unchanged("frontend-react-js/package.json")
+        .unchanged("frontend-react-js/src/index.js")
+        .unchanged("backend-flask/app.py")
+        .absent("frontend-react-js/src/tracing.js")
+        .run();
+    let doc = ran.json();
+    assert_eq!(doc["exit_code"], 3);
+    assert_eq!(doc["error"], "dry run: no file was written");
+    let files = doc["report"]["files"].as_array().unwrap();
+    let names: Vec<&str> = files.iter().map(|f| f["file"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "frontend-react-js/package.json",
+            "frontend-react-js/src/tracing.js",
+            "frontend-react-js/src/index.js",
+            "backend-flask/app.py"
+        ]
+    );
+    for f in files {
+        assert_eq!(f["status"], "would-change", "{f}");
+        assert!(f["diff"].as_str().unwrap().starts_with("--- a/"), "{f}");
+    }
+    assert_eq!(
+        files[0]["next_steps"][0],
+        "cd frontend-react-js && npm install"
+    );
+    let step = files[1]["next_steps"][0].as_str().unwrap();
+    assert!(
+        step.starts_with("set REACT_APP_OTEL_COLLECTOR_URL in the frontend service's environment"),
+        "{step}"
+    );
+
+    // Once the compose file sets the collector's URL, that step is not said.
+    let compose = std::fs::read_to_string(dir.path().join("docker-compose.yml")).unwrap();
+    let with_url = compose.replace(
+        "      REACT_APP_BACKEND_URL:",
+        "      REACT_APP_OTEL_COLLECTOR_URL: \"https://4318-${GITPOD_WORKSPACE_ID}.${GITPOD_WORKSPACE_CLUSTER_HOST}\"\n      REACT_APP_BACKEND_URL:",
+    );
+    assert_ne!(with_url, compose);
+    let ran = Test::in_dir(dir.path())
+        .write("docker-compose.yml", &with_url)
+        .args(["frontend", "write", "--dry-run", "--output", "json"])
+        .status(3)
+        .stdout_any()
+        .stderr_any()
+        .run();
+    assert!(ran.json()["report"]["files"][1].get("next_steps").is_none());
+}
+
+#[test]
+fn a_hand_setup_with_a_pasted_key_is_kept_and_the_key_only_shown_masked() {
+    let dir = app_with("hand-tracing");
+    let ran = Test::in_dir(dir.path())
+        .args(["frontend", "write", "--yes"])
+        .unchanged("frontend-react-js/package.json")
+        .unchanged("frontend-react-js/src/tracing.js")
+        .unchanged("frontend-react-js/src/index.js")
+        .keep_ports()
+        .snapshot("frontend_write_hand_tracing_key_masked");
+    assert!(!ran.all_output().contains(KEY));
+    assert!(!ran.all_output().contains(&KEY[..20]));
+    assert!(ran.stdout.contains("(hcaik_…x9z2)"));
+    // The backend's CORS is still made to allow the header the hand setup sends.
+    assert!(ran
+        .read("backend-flask/app.py")
+        .contains("\"traceparent\", \"tracestate\"]"));
+
+    // --force: cruddur-obs's module replaces the hand file (the key is still named).
+    let ran = Test::in_dir(dir.path())
+        .args(["frontend", "write", "--yes", "--force"])
+        .file("frontend-react-js/src/tracing.js", &template("tracing.js"))
+        .unchanged("frontend-react-js/src/index.js")
+        .stdout_any()
+        .stderr_any()
+        .run();
+    assert!(!ran.all_output().contains(KEY));
+    assert!(
+        ran.stdout
+            .contains("frontend-react-js/src/tracing.js: written"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout.contains("rotate it in Honeycomb"),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran
+        .stdout
+        .contains("+ @opentelemetry/instrumentation-fetch@0.223.0"));
+}
+
+#[test]
+fn a_typescript_app_gets_tracing_ts_and_no_backend_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(
+        &repo().join("tests/fixtures/frontends/typescript"),
+        &dir.path().join("web"),
+    );
+    let ran = Test::in_dir(dir.path())
+        .args(["frontend", "write", "--dir", "web", "--yes"])
+        .file("web/src/tracing.ts", &template("tracing.ts"))
+        .absent("web/src/tracing.js")
+        .keep_ports()
+        .snapshot("frontend_write_typescript");
+    assert!(ran
+        .read("web/src/index.tsx")
+        .starts_with("import \"./tracing\";\nimport React from \"react\";\n"));
+}
+
+#[test]
+fn react_dom_render_with_crlf_gets_the_import_in_its_style() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(
+        &repo().join("tests/fixtures/frontends/render"),
+        &dir.path().join("frontend-react-js"),
+    );
+    let index =
+        std::fs::read_to_string(repo().join("tests/fixtures/frontends/render/src/index.js"))
+            .unwrap()
+            .replace('\n', "\r\n");
+    let expected = index.replace(
+        "'use strict'\r\n\r\nimport React",
+        "'use strict'\r\n\r\nimport './tracing'\r\nimport React",
+    );
+    assert_ne!(expected, index);
+    let ran = Test::new()
+        .write("frontend-react-js/src/index.js", &index)
+        .fixture(
+            "frontends/render/package.json",
+            "frontend-react-js/package.json",
+        )
+        .args(["frontend", "write", "--yes"])
+        .file("frontend-react-js/src/index.js", &expected)
+        .stdout_any()
+        .stderr_any()
+        .run();
+    assert!(ran.stderr.starts_with("warning: found no backend app.py (pass --backend-dir): its CORS must allow the headers traceparent and tracestate\n"));
+    assert!(
+        ran.stdout.contains("+ import './tracing' (line 6)"),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn without_a_frontend_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("examples/cruddur-like"), dir.path());
+    Test::in_dir(dir.path())
+        .args(["frontend", "write", "--yes"])
+        .status(2)
+        .unchanged("backend-flask/app.py")
+        .snapshot("frontend_write_no_frontend");
+    // A frontend without an entry point: named, nothing written.
+    Test::in_dir(dir.path())
+        .fixture(
+            "frontends/week1/package.json",
+            "frontend-react-js/package.json",
+        )
+        .args(["frontend", "write", "--yes"])
+        .status(2)
+        .unchanged("frontend-react-js/package.json")
+        .unchanged("backend-flask/app.py")
+        .snapshot("frontend_write_no_entry_point");
+}
+
+#[test]
+fn the_collector_takes_the_browsers_spans_from_the_app_origins_and_holds_the_key() {
+    use cruddur_obs::testing::collector;
+    use cruddur_obs::testing::honeycomb::Region;
+    let config = collector::config("ca-central-1", Region::Us);
+    assert!(collector::validate(&config).is_empty());
+    let doc: serde_json::Value = serde_saphyr::from_str(&config).unwrap();
+    let http = &doc["receivers"]["otlp"]["protocols"]["http"];
+    assert_eq!(http["endpoint"], "0.0.0.0:4318");
+    assert_eq!(
+        http["cors"]["allowed_origins"],
+        serde_json::json!([
+            "https://3000-*.gitpod.io",
+            "https://*-3000.app.github.dev",
+            "http://localhost:3000"
+        ])
+    );
+    assert_eq!(
+        http["cors"]["allowed_headers"],
+        serde_json::json!(["content-type"])
+    );
+    assert_eq!(
+        doc["exporters"]["otlp_http/honeycomb"]["headers"]["x-honeycomb-team"],
+        "${env:HONEYCOMB_API_KEY}"
+    );
+}
