@@ -17,16 +17,19 @@ pub enum Part {
     Rollbar,
     /// The Flask backend's code (`app write`)
     App,
+    /// The React frontend's code (`frontend write`)
+    Frontend,
 }
 
 impl Part {
     /// Every part, in the order plans and reports list them.
-    pub const ALL: [Part; 5] = [
+    pub const ALL: [Part; 6] = [
         Part::Honeycomb,
         Part::Xray,
         Part::Logs,
         Part::Rollbar,
         Part::App,
+        Part::Frontend,
     ];
 
     /// The parts the app's code instruments (`app write` installs their packages).
@@ -40,6 +43,7 @@ impl Part {
             Part::Logs => "logs",
             Part::Rollbar => "rollbar",
             Part::App => "app",
+            Part::Frontend => "frontend",
         }
     }
 

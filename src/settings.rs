@@ -184,6 +184,9 @@ pub(crate) struct SetupSettings {
     pub honeycomb: HoneycombSettings,
     /// `app write` as part of the whole setup (backend directory from compose).
     pub app: AppSettings,
+    /// `frontend write` as part of the whole setup: `None` when the part is off
+    /// or there is no React app to be found.
+    pub frontend: Option<FrontendSettings>,
     /// The board part: only with a configuration key.
     pub board: Option<BoardSettings>,
     /// The Rollbar token check (with a token and the Rollbar part).

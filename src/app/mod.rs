@@ -114,6 +114,7 @@ pub(crate) fn module_name(part: Part) -> &'static str {
         Part::Logs => "cloudwatch-logs",
         Part::Rollbar => "rollbar",
         Part::App => "app",
+        Part::Frontend => "frontend",
     }
 }
 
@@ -267,6 +268,7 @@ fn cli_name(part: Part) -> &'static str {
         Part::Logs => "logs",
         Part::Rollbar => "rollbar",
         Part::App => "app",
+        Part::Frontend => "frontend",
     }
 }
 
@@ -278,6 +280,7 @@ pub(crate) fn part_label(part: Part) -> &'static str {
         Part::Logs => "CloudWatch Logs (watchtower)",
         Part::Rollbar => "Rollbar",
         Part::App => "the app",
+        Part::Frontend => "the frontend",
     }
 }
 

@@ -109,6 +109,8 @@ pub(crate) enum PartArg {
     Rollbar,
     /// The Flask backend's code (`app write`)
     App,
+    /// The React frontend's code (`frontend write`)
+    Frontend,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

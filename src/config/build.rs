@@ -133,13 +133,17 @@ pub(crate) fn setup_settings(
         log_groups,
         honeycomb: honeycomb_settings(&a.honeycomb, timeout)?,
         app: AppSettings {
-            compose_file: file,
+            compose_file: file.clone(),
             service: service_name.clone(),
             dir: app_dir,
             parts: Parts::without(&off(&a.without)),
             force: a.force,
             migrate: false,
         },
+        frontend: parts
+            .has(Part::Frontend)
+            .then(|| super::frontend::frontend_for_setup(&file, &service_name, a.force))
+            .flatten(),
         board: board_for_setup(a, &service_name, timeout)?,
         rollbar: if parts.has(Part::Rollbar) && a.rollbar_access_token.is_some() {
             Some(rollbar_settings(
@@ -323,7 +327,7 @@ pub(crate) fn compose_settings(
         file,
         none_found: false,
         service: service.name().to_string(),
-        parts: Parts::without(&off(&a.without)).minus(Parts::of(&[Part::App])),
+        parts: Parts::without(&off(&a.without)).minus(Parts::of(&[Part::App, Part::Frontend])),
         force: a.force,
         honeycomb_region: a.honeycomb_region.into(),
         via: a.via.into(),

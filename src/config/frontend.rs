@@ -28,6 +28,25 @@ pub(crate) fn frontend_settings(
     })
 }
 
+/// `frontend write` within `init`/`plan`/`status`: `None` when no React app is
+/// found (the part is then simply not there, as the backend's code without
+/// its directory).
+pub(crate) fn frontend_for_setup(
+    compose_file: &Path,
+    service: &str,
+    force: bool,
+) -> Option<FrontendSettings> {
+    let mut notes = Vec::new();
+    let dir = find_frontend(Some(compose_file), &mut notes).ok()?;
+    Some(FrontendSettings {
+        dir,
+        backend_dir: None,
+        compose_file: Some(compose_file.to_path_buf()),
+        service: Some(service.to_string()),
+        force,
+    })
+}
+
 /// `frontend-react-js` when it holds a package.json; else the one service of
 /// the compose file whose build context holds a React app's package.json.
 fn find_frontend(compose_file: Option<&Path>, notes: &mut Vec<String>) -> Result<PathBuf, Error> {

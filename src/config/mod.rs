@@ -82,6 +82,7 @@ fn off(without: &[PartArg]) -> Vec<Part> {
             PartArg::Logs => Part::Logs,
             PartArg::Rollbar => Part::Rollbar,
             PartArg::App => Part::App,
+            PartArg::Frontend => Part::Frontend,
         })
         .collect()
 }

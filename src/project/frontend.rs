@@ -223,6 +223,23 @@ fn npm_steps(dir: &Path, added: bool) -> Result<Vec<String>, Error> {
     Ok(vec![step])
 }
 
+/// Adds the frontend's planned files to `files` (the setup's). When `app write`
+/// also plans the backend's `app.py`, the CORS edit goes on top of its plan:
+/// one file, one diff, both edits.
+pub(crate) fn merge_into(files: &mut Vec<PlannedFile>, planned: Vec<PlannedFile>) {
+    for p in planned {
+        match files.iter_mut().find(|f| f.path == p.path) {
+            Some(app_py) => {
+                let plan = cors::plan_cors(&app_py.new, &p.report.file);
+                app_py.new = plan.new_text;
+                app_py.report.changes.extend(plan.changes);
+                app_py.report.notes.extend(plan.notes);
+            }
+            None => files.push(p),
+        }
+    }
+}
+
 /// The backend's `app.py`, with its CORS call made to allow the trace headers;
 /// `None` (and a warning) when there is no backend to be found.
 fn backend_file(

@@ -168,6 +168,13 @@ pub(super) async fn read_all(
                 Err(e) => failures.push(Failure::new("app", e)),
             }
         }
+        if let Some(frontend) = &s.frontend {
+            match project::frontend::frontend_files(frontend) {
+                Ok(planned) => project::frontend::merge_into(&mut files, planned),
+                Err(Error::MissingFile { .. }) => {}
+                Err(e) => failures.push(Failure::new("frontend", e)),
+            }
+        }
     }
     let board = match &s.board {
         Some(b) => match read_board(b, http).await {

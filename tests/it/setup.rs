@@ -293,3 +293,63 @@ async fn faults_mid_run_are_retried_or_reported_and_a_rerun_converges() {
         [&faulted, &rerun, &plan],
     );
 }
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs scripts/test.sh: moto_server"]
+async fn init_with_a_react_frontend_edits_app_py_once_for_both_apps() {
+    let p = start().await;
+    honeycomb_ok(&p.honeycomb).await;
+    copy_tree(
+        &repo().join("examples/cruddur-like/backend-flask"),
+        &p.repo.path().join("backend-flask"),
+    );
+    copy_tree(
+        &repo().join("tests/fixtures/frontends/week1"),
+        &p.repo.path().join("frontend-react-js"),
+    );
+    let package = read(p.repo.path(), "frontend-react-js/package.json");
+    // --without frontend: the frontend is not touched, app.py's CORS neither.
+    obs(&p)
+        .args(["init", "--yes", "--without", "frontend"])
+        .stdout_any()
+        .stderr_any()
+        .unchanged("frontend-react-js/package.json")
+        .unchanged("frontend-react-js/src/index.js")
+        .run();
+    assert_eq!(
+        read(p.repo.path(), "frontend-react-js/package.json"),
+        package
+    );
+    assert!(!read(p.repo.path(), "backend-flask/app.py").contains("traceparent"));
+    // With the part: both apps' edits, app.py in one diff.
+    obs(&p)
+        .args(["init", "--yes"])
+        .stderr_any()
+        .snapshot("setup_init_with_the_frontend");
+    let app_py = read(p.repo.path(), "backend-flask/app.py");
+    assert!(app_py.contains("init_observability(app)"), "{app_py}");
+    assert!(
+        app_py.contains(
+            r#"allow_headers=["content-type", "if-modified-since", "traceparent", "tracestate"]"#
+        ),
+        "{app_py}"
+    );
+    assert!(
+        read(p.repo.path(), "frontend-react-js/src/index.js").starts_with("import './tracing';")
+    );
+    assert!(!read(p.repo.path(), "frontend-react-js/src/tracing.js").is_empty());
+    // A second run: nothing left to do anywhere.
+    obs(&p).args(["plan"]).status(0).stdout_any().run();
+}
