@@ -375,3 +375,65 @@ s.serve_forever()
     );
     assert_no_key(&ran);
 }
+
+/// `verify --app` reads the app's environment (literal keys included) and uses a
+/// configuration key: no piece of any of them in any output, at any verbosity.
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_app_never_prints_the_apps_secrets() {
+    const HC: &str = "hcaik_01verifyappverifyappverifyappverifyappverifyappzz77";
+    const CONFIG: &str = "hcxck_01configkeyconfigkeyconfigkeyconfigkeyconfigkey88";
+    const AWS: &str = "wJalrXUtnFEMIK7MDENGbPxRfiCYVERIFYAPP77";
+    let app = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .respond_with(wiremock::ResponseTemplate::new(200))
+        .mount(&app)
+        .await;
+    // The endpoint with /v1/traces (a mistake named at once) and without (the
+    // configuration key is then sent, to a dead endpoint).
+    for (endpoint, said) in [
+        ("https://api.honeycomb.io/v1/traces", "/v1/traces/v1/traces"),
+        (
+            "https://api.honeycomb.io",
+            "cannot connect to http://127.0.0.1:9/1/auth",
+        ),
+    ] {
+        let text = std::fs::read_to_string(crate::common::repo().join("tests/fixtures/compose/bootcamp-week1.yml"))
+        .unwrap()
+        .replace(
+            "      BACKEND_URL:",
+            &format!(
+                "      OTEL_EXPORTER_OTLP_ENDPOINT: \"{endpoint}\"\n      OTEL_EXPORTER_OTLP_HEADERS: \"x-honeycomb-team={HC}\"\n      AWS_ACCESS_KEY_ID: \"AKIAVERIFYAPP\"\n      AWS_SECRET_ACCESS_KEY: \"{AWS}\"\n      AWS_DEFAULT_REGION: \"us-east-1\"\n      BACKEND_URL:"
+            ),
+        );
+        assert!(text.contains(AWS), "the fixture changed: {text}");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("docker-compose.yml"), &text).unwrap();
+        for json in [false, true] {
+            for verbose in ["-v", "-vvv"] {
+                let mut test = Test::in_dir(dir.path())
+                    .args(["verify", "--app", &app.uri(), "--wait", "0", verbose])
+                    .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+                    .env("AWS_MAX_ATTEMPTS", "1")
+                    .env("HONEYCOMB_API_KEY", HC)
+                    .env("HONEYCOMB_CONFIG_KEY", CONFIG)
+                    .env("HONEYCOMB_API_ENDPOINT", "http://127.0.0.1:9");
+                if json {
+                    test = test.args(["--output", "json"]);
+                }
+                let ran = test.status(1).stdout_any().stderr_any().run();
+                let all = ran.all_output();
+                assert!(all.contains(said), "{all}");
+                for secret in [HC, CONFIG, AWS] {
+                    let chars: Vec<char> = secret.chars().collect();
+                    for piece in chars.windows(8) {
+                        let piece: String = piece.iter().collect();
+                        assert!(
+                            !all.contains(&piece),
+                            "json={json} {verbose}: {piece:?} of a secret shown:\n{all}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
