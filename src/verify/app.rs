@@ -98,10 +98,20 @@ impl fmt::Display for Request {
     }
 }
 
-/// What an answer's status says, for the report.
-fn answer_note(status: u16, route: &str, service: &str, rollbar_on: bool) -> Option<String> {
+/// What an answer's status says, for the report (`location`: a redirect's target).
+fn answer_note(
+    status: u16,
+    location: Option<&str>,
+    route: &str,
+    service: &str,
+    rollbar_on: bool,
+) -> Option<String> {
     match status {
-        200..=399 => None,
+        200..=299 | 304 => None,
+        300..=399 => Some(format!(
+            "the URL redirects{} (not followed): a private Gitpod or Codespaces port sends to a login page; make the port public, or run this inside the workspace with http://127.0.0.1:4567",
+            location.map(|l| format!(" to {l}")).unwrap_or_default()
+        )),
         404 => Some(format!(
             "the app has no route {route}: pass --route with one it serves"
         )),
@@ -217,6 +227,11 @@ pub(crate) async fn run(
             },
         })?;
     let status = answer.status().as_u16();
+    let location = answer
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .map(|l| l.chars().take(200).collect::<String>());
     let request = Request {
         url: url.to_string(),
         status,
@@ -225,6 +240,7 @@ pub(crate) async fn run(
         xray_trace_id: ids.xray(),
         note: answer_note(
             status,
+            location.as_deref(),
             &probe.route,
             &s.service,
             env.vars.contains_key("ROLLBAR_ACCESS_TOKEN"),
@@ -260,7 +276,9 @@ pub(crate) async fn run(
             }
             _ => None,
         };
-        arrived("X-Ray");
+        if r.is_some() {
+            arrived("X-Ray");
+        }
         r
     };
     let logs = async {
@@ -282,7 +300,9 @@ pub(crate) async fn run(
             }
             _ => None,
         };
-        arrived("CloudWatch Logs");
+        if r.is_some() {
+            arrived("CloudWatch Logs");
+        }
         r
     };
     let honeycomb = async {
@@ -292,7 +312,9 @@ pub(crate) async fn run(
             }
             None => None,
         };
-        arrived("Honeycomb");
+        if r.is_some() {
+            arrived("Honeycomb");
+        }
         r
     };
     let (x, l, h) = tokio::join!(xray, logs, honeycomb);
@@ -615,16 +637,19 @@ mod tests {
 
     #[test]
     fn a_failing_answer_is_explained() {
-        assert_eq!(answer_note(200, "/a", "b", false), None);
-        assert!(answer_note(404, "/a", "b", false)
-            .unwrap()
-            .contains("no route /a"));
-        let n = answer_note(500, "/a", "backend-flask", false).unwrap();
+        assert_eq!(answer_note(200, None, "/a", "b", false), None);
+        let n = answer_note(404, None, "/a", "b", false).unwrap();
+        assert!(n.contains("no route /a"), "{n}");
+        let n = answer_note(500, None, "/a", "backend-flask", false).unwrap();
         assert!(n.contains("docker compose logs backend-flask"), "{n}");
         assert!(n.contains("Rollbar"), "{n}");
-        assert!(!answer_note(500, "/a", "b", true)
-            .unwrap()
-            .contains("Rollbar"));
+        let n = answer_note(500, None, "/a", "b", true).unwrap();
+        assert!(!n.contains("Rollbar"), "{n}");
+        let n = answer_note(302, Some("https://gitpod.io/login"), "/a", "b", false).unwrap();
+        assert!(
+            n.starts_with("the URL redirects to https://gitpod.io/login (not followed)"),
+            "{n}"
+        );
     }
 
     #[tokio::test]
