@@ -160,7 +160,7 @@ mod tests {
         let p = Parts::without(&[Part::Logs, Part::App]);
         assert_eq!(
             p.iter().collect::<Vec<_>>(),
-            [Part::Honeycomb, Part::Xray, Part::Rollbar]
+            [Part::Honeycomb, Part::Xray, Part::Rollbar, Part::Frontend]
         );
         assert!(p.aws());
         assert!(!Parts::without(&[Part::Xray, Part::Logs]).aws());
