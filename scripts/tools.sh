@@ -25,7 +25,13 @@ command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
   || missing="$missing postgresql"
 # Chromium: the React frontend's spans are sent by a real browser (tests/it/frontend_browser.rs).
-command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+# A Chrome already there does (GitHub's Ubuntu runners have google-chrome; Ubuntu's own
+# chromium package is a snap wrapper); else Debian's chromium.
+chrome_in_path() {
+  command -v chromium || command -v chromium-browser || command -v google-chrome \
+    || command -v google-chrome-stable
+}
+chrome_in_path >/dev/null 2>&1 || missing="$missing chromium"
 if [ -n "$missing" ]; then
   echo "==> installing$missing (Debian packages)" >&2
   sudo=""
@@ -36,4 +42,4 @@ fi
 export CRUDDUR_OBS_DOCKER_COMPOSE="$(command -v docker-compose)"
 export CRUDDUR_OBS_PYTHON="$PWD/$venv/bin/python"
 export CRUDDUR_OBS_CFN_LINT="$PWD/$venv/bin/cfn-lint"
-export CRUDDUR_OBS_CHROMIUM="$(command -v chromium)"
+export CRUDDUR_OBS_CHROMIUM="$(chrome_in_path)"

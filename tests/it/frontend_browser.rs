@@ -47,7 +47,15 @@ fn the_page_in_chromium_is_one_trace_with_flask_and_the_key_stays_out_of_the_bun
         .keep_ports()
         .snapshot("frontend_browser_write_after_app_write");
     Test::in_dir(dir.path())
-        .args(["compose", "write", "--yes", "--via", "collector", "--region", "us-east-1"])
+        .args([
+            "compose",
+            "write",
+            "--yes",
+            "--via",
+            "collector",
+            "--region",
+            "us-east-1",
+        ])
         .status(0)
         // (compose write's own transcripts are in tests/it/files.rs)
         .stdout_any()
