@@ -27,7 +27,9 @@ wrote (otel-collector-config.yaml), as JSON. Then, all on the loopback:
      the home feed shows what the backend serves, no console error, no CORS
      failure; the receiver gets the browser's documentLoad and fetch spans
      (service.name frontend-react-js) and Flask's span (backend-flask) in the
-     fetch span's trace, the fetch span its parent.
+     fetch span's trace, the fetch span its parent. The page is left as soon as the
+     feed has shown for a second (before the 5 s batch export): its spans are sent
+     on leaving.
   5. Control: the same build against the backend with its original
      `allow_headers="content-type,if-modified-since"` (the edit of frontend write
      left out): the preflight is refused, the GET never reaches Flask, no feed.
@@ -65,6 +67,7 @@ check, info = e2e.check, e2e.info
 HONEYCOMB_KEY = "hcaik_01e2ebrowsere2ebrowsere2ebrowsere2ebrowsere2ebrowsere2eb7q2"
 RUN_BUDGET = 240  # seconds for everything after the install and the build
 FEED_TIMEOUT = 25
+LEAVE_AFTER = 1.0  # seconds between the feed showing and the visitor leaving
 ORIGINAL_ALLOW_HEADERS = 'allow_headers="content-type,if-modified-since"'
 
 
@@ -475,7 +478,8 @@ def load_page(args, work, name, url):
     """Opens url in a fresh Chromium; returns (browser, state once the feed or an
     error shows, or at the timeout)."""
     browser = Chromium(args.chromium, work, name)
-    session = browser.open(url)
+    browser.opened = time.monotonic()
+    session = browser.session = browser.open(url)
     state = {}
 
     def settled():
@@ -510,7 +514,17 @@ def scenario_traced(args, work, ports, origin, server, py):
         check(want and state.get("items") == want and not state.get("error"),
               "page: the home feed shows the %d activities the backend serves" % len(want or []),
               "page shows %r" % state)
-        # The BatchSpanProcessor exports every 5 s; the browser's spans then arrive.
+        # The BatchSpanProcessor exports 5 s after its first span, or when the page is
+        # hidden or left: the visitor leaves 1 s after the feed shows. (The fetch span
+        # ends 300 ms after the answer, when instrumentation-fetch has the resource
+        # timing: a page left sooner loses it.)
+        time.sleep(LEAVE_AFTER)
+        def browser_posts():
+            with server.lock:
+                return [r for r in server.requests if r[0] == "POST" and "json" in r[2].get("content-type", "")]
+        before = len(browser_posts())
+        shown_after = time.monotonic() - browser.opened
+        browser.send("Page.navigate", {"url": "about:blank"}, session=browser.session)
         seen = {}
 
         def browser_spans():
@@ -519,6 +533,12 @@ def scenario_traced(args, work, ports, origin, server, py):
             return "documentLoad" in names and any(span_url(s).startswith(args.backend_url)
                                                  for s in seen["b"])
         e2e.wait_for(browser_spans, 15, 0.5)
+        if before == 0:
+            check(browser_posts(), "page: left %.1f s after it opened, before the 5 s export: its spans "
+                  "were sent on leaving" % shown_after)
+        else:
+            info("the spans were exported before the page was left (%.1f s): leaving not checked"
+                 % shown_after)
         problems = browser.problems()
         check(not problems, "page: no console error, exception or failed request (CORS included)",
               " | ".join(problems)[:3000])
