@@ -213,7 +213,7 @@ class CollectorHandler(e2e._Handler):
         self.end_headers()
 
     def do_POST(self):
-        body = self._body()
+        self._body()
         self.send_response(200 if self.path == "/v1/traces" else 404)
         self.send_header("Vary", "Origin")
         self._cors(False)
@@ -223,7 +223,6 @@ class CollectorHandler(e2e._Handler):
         self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
         self.wfile.write(answer)
-        del body
 
 
 def collector(cors, port):
@@ -680,6 +679,10 @@ def main():
         print("%d passed, %d failed" % (passed, failed), flush=True)
         return 0 if failed == 0 and passed > 0 else 1
 
+    for tool, what in ((args.npm, "npm (node 18 or later) builds the frontend"),
+                       (args.chromium, "Chromium runs the page (scripts/tools.sh installs it)")):
+        if not check(shutil.which(tool), what + ": found " + str(tool), "not found: " + str(tool)):
+            return done()
     cors = Cors(json.loads(args.cors.read_text()))
     local = [o for o in cors.origins if re.fullmatch(r"http://localhost:\d+", o)]
     if not check(local, "the collector config allows a local origin (http://localhost:PORT)",
