@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs awscli, moto, cfn-lint,
-# jsonschema, docker-compose and tmux (scripts/tools.sh), then runs every test —
-# unit; integration against the X-Ray emulator and a moto server; awscli
-# conformance; the app end to end — with cargo; then the wheel (scripts/wheel.sh)
+# jsonschema, docker-compose, tmux and chromium (scripts/tools.sh), then runs every
+# test — unit; integration against the X-Ray emulator and a moto server; awscli
+# conformance; the app end to end; the frontend in headless Chromium (node/npm
+# build it) — with cargo; then the wheel (scripts/wheel.sh)
 # and the workflow lints (scripts/lint-workflows.sh).
 #
 # Plain `cargo test` runs only what needs nothing but Rust: the tests that need

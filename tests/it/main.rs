@@ -27,6 +27,7 @@ mod export;
 mod file_safety;
 mod files;
 mod frontend;
+mod frontend_browser;
 mod hardening;
 mod honeycomb;
 mod honeycomb_board;
