@@ -726,12 +726,13 @@ def verify_app(args, work, compose, app, env_extra, wait):
                 "AWS_CONFIG_FILE": str(work / "no-aws-config"),
                 "AWS_SHARED_CREDENTIALS_FILE": str(work / "no-aws-credentials")})
     env.update(env_extra)
+    t0 = time.monotonic()
     proc = subprocess.run(
         [args.cruddur_obs, "verify", "--app", app.url(""), "--file", str(compose),
          "--service", "backend-flask", "--wait", str(wait)],
         cwd=str(compose.parent), env=env, capture_output=True, text=True, timeout=remaining(90))
     out = proc.stdout + proc.stderr
-    info("verify --app (exit %d):\n%s" % (proc.returncode, out.rstrip()))
+    info("verify --app (exit %d, %.1f s):\n%s" % (proc.returncode, time.monotonic() - t0, out.rstrip()))
     return proc.returncode, out
 
 
