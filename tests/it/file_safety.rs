@@ -1,4 +1,4 @@
-//! Issue 13: the files cruddur-obs edits are safe from it. An outside edit made
+//! The files cruddur-obs edits are safe from it. An outside edit made
 //! while a run waits is never overwritten from stale bytes, two runs serialise,
 //! special files are refused, links / owners / modes are kept, read-only files
 //! are refused unless `--force`, and bad input is refused before anything is

@@ -1,8 +1,8 @@
-//! Issue 24: the round-2 guards on every path. Each test is a probe that found a
-//! hole — a `.env` that is a FIFO, literal secrets in `.gitpod.yml` and
-//! `devcontainer.json`, an AWS endpoint that never stops answering or paginating,
-//! a proxy between us and a loopback endpoint, a secret the JSON scrubber missed —
-//! and asserts what the user sees (and what the servers got).
+//! Guards on every path, each test probing one: a `.env` that is a FIFO, literal
+//! secrets in `.gitpod.yml` and `devcontainer.json`, an AWS endpoint that never
+//! stops answering or paginating, a proxy between us and a loopback endpoint, a
+//! secret inside a JSON value — each asserting what the user sees (and what the
+//! servers got).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

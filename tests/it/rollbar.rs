@@ -1,5 +1,5 @@
 //! `rollbar::check` and `rollbar::send_test_item` against a Rollbar stand-in that
-//! answers as the documented API does (DESIGN.md §4, module docs of `rollbar`).
+//! answers as the documented API does (see the module docs of `rollbar`).
 
 use std::fmt::Debug;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,5 +1,7 @@
-//! Issue 11: one shape for every command. A regression test per defect the review
-//! found, named after it, plus the one-JSON-document rule over commands × outcomes.
+//! One shape for every command: under `--output json` every exit prints one JSON
+//! document (the plan or what was done travels in it with the error); commands that
+//! need no AWS ask for no region; a closed stdout ends quietly; the `gp env` steps
+//! follow the chosen parts — and the one-document rule over commands × outcomes.
 
 use std::process::{Output, Stdio};
 
@@ -46,7 +48,7 @@ fn auth_ok() -> Value {
 }
 
 #[test]
-fn defect_1_init_json_without_a_terminal_or_yes_prints_one_json_document() {
+fn init_json_without_a_terminal_or_yes_prints_the_plan_in_one_json_document() {
     let ran = Test::new()
         .fixture(WEEK1, "docker-compose.yml")
         .args(["init", "--output", "json"])
@@ -67,13 +69,13 @@ fn defect_1_init_json_without_a_terminal_or_yes_prints_one_json_document() {
     assert_eq!(doc["report"]["command"], "init");
     assert_eq!(doc["report"]["files"][0]["status"], "would-change");
     insta::assert_snapshot!(
-        "defect_1_error",
+        "init_needs_confirmation_error",
         format!("{}\n{}", doc["error"], doc["help"])
     );
 }
 
 #[test]
-fn defect_2_xray_delete_with_a_failing_call_prints_one_json_document() {
+fn xray_delete_with_a_failing_call_prints_what_was_done_in_one_json_document() {
     let emu = Emulator::start().unwrap();
     Test::new()
         .endpoint(&emu.url())
@@ -102,13 +104,13 @@ fn defect_2_xray_delete_with_a_failing_call_prints_one_json_document() {
 }
 
 #[test]
-fn defect_3_init_without_aws_parts_needs_no_aws_region() {
+fn init_without_aws_parts_needs_no_aws_region() {
     let ran = Test::new()
         .fixture(WEEK1, "docker-compose.yml")
         .env_remove("AWS_REGION")
         .args(["init", "--yes", "--without", "xray", "--without", "logs"])
         .args(["--without", "honeycomb"])
-        .snapshot("defect_3_init_without_aws_parts");
+        .snapshot("init_without_aws_parts_needs_no_region");
     assert!(ran
         .read("docker-compose.yml")
         .contains("ROLLBAR_ACCESS_TOKEN: \"${ROLLBAR_ACCESS_TOKEN}\""));
@@ -116,7 +118,7 @@ fn defect_3_init_without_aws_parts_needs_no_aws_region() {
 
 #[test]
 #[ignore = "needs scripts/test.sh: tmux"]
-fn defect_4_destroy_on_a_terminal_does_not_ask_for_a_honeycomb_key() {
+fn destroy_on_a_terminal_does_not_ask_for_a_honeycomb_key() {
     let emu = Emulator::start().unwrap();
     let moto = Moto::start();
     let dir = week1();
@@ -153,7 +155,7 @@ fn defect_4_destroy_on_a_terminal_does_not_ask_for_a_honeycomb_key() {
 }
 
 #[test]
-fn defect_5_gitpod_errors_carry_gitpod_help() {
+fn gitpod_errors_carry_gitpod_help() {
     for (name, text) in [
         ("ports_not_a_list", "ports: 3000\n"),
         ("not_yaml", "ports: [\n"),
@@ -165,12 +167,12 @@ fn defect_5_gitpod_errors_carry_gitpod_help() {
             .status(2)
             .stdout("")
             .unchanged(".gitpod.yml")
-            .snapshot(&format!("defect_5_gitpod_{name}"));
+            .snapshot(&format!("gitpod_refuses_{name}"));
     }
 }
 
 #[test]
-fn defect_6_a_closed_stdout_ends_quietly() {
+fn a_closed_stdout_ends_quietly() {
     for args in [&["completions", "bash"][..], &["--help"][..]] {
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
@@ -187,7 +189,7 @@ fn defect_6_a_closed_stdout_ends_quietly() {
 }
 
 #[test]
-fn defect_7_gp_env_steps_follow_the_chosen_parts() {
+fn gp_env_steps_follow_the_chosen_parts() {
     let ran = Test::new()
         .fixture(WEEK1, "docker-compose.yml")
         .args([
@@ -201,7 +203,7 @@ fn defect_7_gp_env_steps_follow_the_chosen_parts() {
         .args(["--without", "honeycomb"])
         .status(3)
         .unchanged("docker-compose.yml")
-        .snapshot("shape_defect_7_gp_env_steps_follow_the_chosen_parts");
+        .snapshot("shape_gp_env_steps_follow_the_chosen_parts");
     let steps: Vec<&str> = ran
         .stdout
         .lines()
@@ -217,7 +219,7 @@ fn defect_7_gp_env_steps_follow_the_chosen_parts() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn defect_8_the_global_region_is_not_a_honeycomb_region() {
+async fn the_global_region_is_not_a_honeycomb_region() {
     let stub = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/1/auth"))
@@ -228,18 +230,18 @@ async fn defect_8_the_global_region_is_not_a_honeycomb_region() {
         .env("HONEYCOMB_API_KEY", KEY)
         .env("HONEYCOMB_API_ENDPOINT", stub.uri())
         .args(["--region", "ca-central-1", "honeycomb", "check"])
-        .snapshot("defect_8_global_region_with_honeycomb_check");
+        .snapshot("global_region_with_honeycomb_check");
 }
 
 #[test]
-fn defect_9_a_key_with_a_control_character_is_bad_input() {
+fn a_key_with_a_control_character_is_bad_input() {
     Test::new()
         .env("HONEYCOMB_API_KEY", "hcaik_01j9zzzz\u{7}zzzzzzzzzzzzz")
         .env("HONEYCOMB_API_ENDPOINT", "http://127.0.0.1:9")
         .args(["honeycomb", "check"])
         .status(2)
         .stdout("")
-        .snapshot("defect_9_control_character_in_key");
+        .snapshot("control_character_in_key");
 }
 
 /// Every command and outcome: under `--output json` stdout holds exactly one JSON
