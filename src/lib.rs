@@ -59,13 +59,9 @@ pub mod testing {
     pub mod aws {
         pub use crate::aws::Aws;
     }
-    pub mod collector {
-        pub use crate::collector::{config, validate, ADOT_VERSION, CONFIG_FILE, IMAGE};
-    }
     pub mod compose {
         pub use crate::compose::desired::desired_env;
         pub use crate::compose::edit::plan;
-        pub use crate::compose::services::parse_strict;
         pub use crate::compose::{ComposeSpec, Via};
     }
     pub mod devcontainer {
@@ -73,9 +69,6 @@ pub mod testing {
     }
     pub mod devenv {
         pub use crate::devenv::DevEnv;
-    }
-    pub mod files {
-        pub use crate::files::write_checked;
     }
     pub mod gitpod {
         pub use crate::gitpod::{plan, PORTS};
@@ -112,9 +105,6 @@ pub mod testing {
     }
     pub mod secret {
         pub use crate::secret::Secret;
-    }
-    pub mod xray {
-        pub use crate::xray::BUNDLED_RULE;
     }
 }
 

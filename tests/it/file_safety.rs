@@ -108,34 +108,6 @@ fn two_concurrent_writers_never_lose_an_edit_silently() {
     eprintln!("{reported} of 30 rounds reported the change");
 }
 
-#[test]
-fn a_file_changed_after_the_plan_is_not_overwritten() {
-    // The plan is made, then the file changes before the write: exercised through
-    // the library edge the commands use.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("docker-compose.yml");
-    std::fs::write(&path, "old\n").unwrap();
-    std::fs::write(&path, "edited by hand\n").unwrap();
-    let err = cruddur_obs::testing::files::write_checked(&path, Some("old\n"), "new\n", false)
-        .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        format!("{} {CHANGED}: nothing written", path.display())
-    );
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), "edited by hand\n");
-
-    // Planned as absent, created meanwhile.
-    let gitpod = dir.path().join(".gitpod.yml");
-    std::fs::write(&gitpod, "tasks: []\n").unwrap();
-    let err = cruddur_obs::testing::files::write_checked(&gitpod, None, "ports: []\n", false)
-        .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        format!("{} {CHANGED}: nothing written", gitpod.display())
-    );
-    assert_eq!(std::fs::read_to_string(&gitpod).unwrap(), "tasks: []\n");
-}
-
 // --- 5. Special files and sizes -------------------------------------------------
 
 #[test]
