@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+use crate::harness::{snapshot_all, Test};
 use cruddur_obs::testing::devcontainer::{check, parse, plan, DevcontainerError, PORTS};
 use serde_json::{json, Value};
 
@@ -463,21 +464,14 @@ fn devcontainer_write_command_on_the_course_file() {
     let file = dir.path().join(".devcontainer/devcontainer.json");
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
     std::fs::write(&file, COURSE).unwrap();
-    let run = |args: &[&str]| {
-        crate::common::isolated("cruddur-obs")
-            .current_dir(dir.path())
+    let run = |args: &[&str], code: i32| {
+        Test::in_dir(dir.path())
             .args(["devcontainer", "write"])
-            .args(args)
-            .output()
-            .unwrap()
+            .args(args.iter().copied())
+            .status(code)
+            .run_for_snapshot()
     };
-    let out = run(&["--yes"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        crate::common::stderr(&out)
-    );
+    let written_run = run(&["--yes"], 0);
     let written = std::fs::read_to_string(&file).unwrap();
     assert!(written.starts_with(COURSE.split("\n\t}").next().unwrap()));
     for line in COURSE.lines().filter(|l| l.trim_start().starts_with("//")) {
@@ -489,28 +483,14 @@ fn devcontainer_write_command_on_the_course_file() {
     if let Some(errors) = schema_errors(&with_image) {
         assert_eq!(errors, "");
     }
-    let stdout = crate::common::stdout(&out);
-    assert!(
-        stdout.contains("gh codespace ports visibility 4567:public"),
-        "{stdout}"
-    );
-    let again = run(&["--dry-run"]);
-    assert_eq!(again.status.code(), Some(0));
-    assert!(crate::common::stdout(&again).contains(": in sync"));
+    let again = run(&["--dry-run"], 0);
 
     let bad = "{\n\t\"forwardPorts\": \"3000\"\n}\n";
     std::fs::write(&file, bad).unwrap();
-    let out = run(&["--yes"]);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        crate::common::stderr(&out)
-    );
-    assert!(
-        crate::common::stderr(&out).contains("line 2"),
-        "{}",
-        crate::common::stderr(&out)
-    );
+    let refused = run(&["--yes"], 2);
     assert_eq!(std::fs::read_to_string(&file).unwrap(), bad);
+    snapshot_all(
+        "devcontainer_write_command_on_the_course_file",
+        [&written_run, &again, &refused],
+    );
 }

@@ -6,6 +6,7 @@ use std::fmt::Debug;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::harness::{snapshot_all, Test};
 use cruddur_obs::testing::honeycomb::board::{
     self as board, desired, BoardApi, BoardError, BoardOutcome, QueryAction, MARKER,
 };
@@ -668,64 +669,36 @@ fn the_plan_is_pure_and_serialisable() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_board_command_creates_then_converges() {
     let (server, _fake) = honeycomb().await;
-    let run = |key: &str, args: &[&str]| {
-        crate::common::isolated("cruddur-obs")
+    let run = |key: &str, args: &[&str], code: i32| {
+        Test::new()
             .env("HONEYCOMB_CONFIG_KEY", key)
             .env("HONEYCOMB_API_ENDPOINT", server.uri())
             .args(["honeycomb", "board"])
-            .args(args)
-            .output()
-            .unwrap()
+            .args(args.iter().copied())
+            .status(code)
+            .run_for_snapshot()
     };
-    let out = run(CONFIG, &["--dry-run"]);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}",
-        crate::common::stderr(&out)
-    );
+    let dry = run(CONFIG, &["--dry-run"], 3);
     assert!(writes(&server).await.is_empty());
-    let out = run(CONFIG, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        crate::common::stderr(&out)
-    );
+    let created = run(CONFIG, &[], 0);
     let made = writes(&server).await.len();
     assert!(made >= 9, "{made} writes");
-    let out = run(CONFIG, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        crate::common::stderr(&out)
-    );
+    let again = run(CONFIG, &[], 0);
     assert_eq!(writes(&server).await.len(), made, "a converged run wrote");
-    let all = format!(
-        "{}{}",
-        crate::common::stdout(&out),
-        crate::common::stderr(&out)
-    );
-    assert_clean(&all, CONFIG);
-    let out = run(INGEST, &[]);
-    assert_eq!(out.status.code(), Some(4));
-    assert!(
-        crate::common::stderr(&out).contains("configuration key"),
-        "{}",
-        crate::common::stderr(&out)
-    );
-    let out = run(CONFIG, &["--destroy", "--yes"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        crate::common::stderr(&out)
-    );
+    let ingest = run(INGEST, &[], 4);
+    let destroyed = run(CONFIG, &["--destroy", "--yes"], 0);
     assert!(writes(&server).await.iter().any(|w| w["request"]
         .as_str()
         .unwrap()
         .starts_with("DELETE /1/boards/")));
+    let runs = [&dry, &created, &again, &ingest, &destroyed];
+    for ran in runs {
+        assert_clean(&ran.all_output(), CONFIG);
+    }
+    snapshot_all(
+        "honeycomb_board_command_creates_converges_and_destroys",
+        runs,
+    );
 }
 
 /// The board part of init/plan/status/destroy: on with a configuration key only;
@@ -739,62 +712,42 @@ async fn the_board_part_of_init_plan_status_and_destroy() {
         dir.path().join("docker-compose.yml"),
     )
     .unwrap();
-    let run = |args: &[&str], key: Option<&str>| {
-        let mut cmd = crate::common::isolated("cruddur-obs");
-        cmd.current_dir(dir.path())
+    let run = |args: &[&str], key: Option<&str>, code: i32| {
+        let mut test = Test::in_dir(dir.path())
             .env("HONEYCOMB_API_ENDPOINT", server.uri())
-            .args(args)
-            .args([
-                "--without",
-                "xray",
-                "--without",
-                "logs",
-                "--without",
-                "honeycomb",
-            ]);
+            .args(args.iter().copied())
+            .args(["--without", "xray", "--without", "logs"])
+            .args(["--without", "honeycomb"])
+            .status(code);
         if let Some(key) = key {
-            cmd.env("HONEYCOMB_CONFIG_KEY", key);
+            test = test.env("HONEYCOMB_CONFIG_KEY", key);
         }
-        cmd.output().unwrap()
+        test.run_for_snapshot()
     };
     // Without a key the part is off: Honeycomb is not asked at all.
-    let out = run(&["plan"], None);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
+    let keyless = run(&["plan"], None, 3);
     assert!(server.received_requests().await.unwrap().is_empty());
 
-    let out = run(&["plan"], Some(CONFIG));
-    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
+    let plan = run(&["plan"], Some(CONFIG), 3);
     assert!(writes(&server).await.is_empty());
-    let out = run(&["init", "--yes"], Some(CONFIG));
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let init = run(&["init", "--yes"], Some(CONFIG), 0);
     let made = writes(&server).await.len();
     assert!(made >= 9, "{made}");
-    let out = run(&["init", "--yes"], Some(CONFIG));
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let again = run(&["init", "--yes"], Some(CONFIG), 0);
     assert_eq!(
         writes(&server).await.len(),
         made,
         "a converged init wrote to Honeycomb"
     );
-    let out = run(&["status"], Some(CONFIG));
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        text.contains("✓ Honeycomb board Cruddur: in sync"),
-        "{text}"
-    );
-    assert_clean(&text, CONFIG);
-    let out = run(&["destroy", "--yes"], Some(CONFIG));
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let status = run(&["status"], Some(CONFIG), 0);
+    let destroy = run(&["destroy", "--yes"], Some(CONFIG), 0);
     assert!(writes(&server).await.iter().any(|w| w["request"]
         .as_str()
         .unwrap()
         .starts_with("DELETE /1/boards/")));
-}
-
-fn stderr_of(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    let runs = [&keyless, &plan, &init, &again, &status, &destroy];
+    for ran in runs {
+        assert_clean(&ran.all_output(), CONFIG);
+    }
+    snapshot_all("honeycomb_board_part_of_init_plan_status_and_destroy", runs);
 }

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::harness::{snapshot_all, Ran, Test};
 use cruddur_obs::testing::http::{HttpClient, TransportError};
 use cruddur_obs::testing::rollbar::{self, RollbarError};
 use cruddur_obs::testing::secret::Secret;
@@ -526,22 +527,27 @@ async fn the_rollbar_commands_exit_codes_and_output() {
             .output()
             .unwrap()
     };
-    for (token, code, said) in [
-        (POST_ONLY, 0, "can post server items: yes"),
-        (READ_POST, 0, "post scope not verifiable"),
-        (CLIENT_ONLY, 4, "post_server_item"),
-        ("wrongtoken0123456789abcdef", 4, "rejected"),
-    ] {
-        let out = run(&["check"], token);
-        let all = format!(
-            "{}{}",
-            crate::common::stdout(&out),
-            crate::common::stderr(&out)
-        );
-        assert_eq!(out.status.code(), Some(code), "{token}: {all}");
-        assert!(all.contains(said), "{token}: {all}");
-        assert_clean(&all, token);
-    }
+    // The check's whole output for each kind of token: valid and able to post,
+    // valid with read (post not verifiable), client-only, rejected.
+    let checks: Vec<Ran> = [
+        (POST_ONLY, 0),
+        (READ_POST, 0),
+        (CLIENT_ONLY, 4),
+        ("wrongtoken0123456789abcdef", 4),
+    ]
+    .into_iter()
+    .map(|(token, code)| {
+        let ran = Test::new()
+            .env("ROLLBAR_ACCESS_TOKEN", token)
+            .env("ROLLBAR_ENDPOINT", format!("{}/api/1", server.uri()))
+            .args(["rollbar", "check"])
+            .status(code)
+            .run_for_snapshot();
+        assert_clean(&ran.all_output(), token);
+        ran
+    })
+    .collect();
+    snapshot_all("rollbar_check_each_kind_of_token", &checks);
     let out = run(&["send-test-item", "--output", "json"], POST_ONLY);
     assert_eq!(
         out.status.code(),
@@ -577,50 +583,28 @@ async fn init_and_status_check_the_rollbar_token() {
         dir.path().join("docker-compose.yml"),
     )
     .unwrap();
-    let run = |args: &[&str], token: &str| {
-        crate::common::isolated("cruddur-obs")
-            .current_dir(dir.path())
+    let run = |args: &[&str], token: &str, code: i32| {
+        Test::in_dir(dir.path())
             .env("ROLLBAR_ACCESS_TOKEN", token)
             .env("ROLLBAR_ENDPOINT", server.uri())
-            .args(args)
-            .args([
-                "--without",
-                "xray",
-                "--without",
-                "logs",
-                "--without",
-                "honeycomb",
-            ])
-            .output()
-            .unwrap()
+            .args(args.iter().copied())
+            .args(["--without", "xray", "--without", "logs"])
+            .args(["--without", "honeycomb"])
+            .status(code)
+            .run_for_snapshot()
     };
-    let out = run(&["init", "--yes"], POST_ONLY);
-    let text = crate::common::stdout(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        crate::common::stderr(&out)
+    let init = run(&["init", "--yes"], POST_ONLY, 0);
+    let status = run(&["status"], POST_ONLY, 0);
+    let plan = run(&["plan"], CLIENT_ONLY, 4);
+    for (ran, token) in [
+        (&init, POST_ONLY),
+        (&status, POST_ONLY),
+        (&plan, CLIENT_ONLY),
+    ] {
+        assert_clean(&ran.all_output(), token);
+    }
+    snapshot_all(
+        "rollbar_init_status_and_plan_check_the_token",
+        [&init, &status, &plan],
     );
-    assert!(text.contains("valid, can post server items: yes"), "{text}");
-    assert_clean(&text, POST_ONLY);
-    let out = run(&["status"], POST_ONLY);
-    assert!(
-        crate::common::stdout(&out).contains("✓ Rollbar token"),
-        "{}",
-        crate::common::stdout(&out)
-    );
-    let out = run(&["plan"], CLIENT_ONLY);
-    assert_eq!(
-        out.status.code(),
-        Some(4),
-        "{}",
-        crate::common::stdout(&out)
-    );
-    assert!(
-        crate::common::stdout(&out).contains("failed: Rollbar"),
-        "{}",
-        crate::common::stdout(&out)
-    );
-    assert_clean(&crate::common::stdout(&out), CLIENT_ONLY);
 }
