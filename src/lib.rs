@@ -65,7 +65,7 @@ pub mod testing {
         pub use crate::compose::{ComposeSpec, Via};
     }
     pub mod devcontainer {
-        pub use crate::devcontainer::{check, parse, plan, DevcontainerError, PORTS};
+        pub use crate::devcontainer::parse;
     }
     pub mod devenv {
         pub use crate::devenv::DevEnv;
