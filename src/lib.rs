@@ -59,22 +59,10 @@ pub mod testing {
     pub mod aws {
         pub use crate::aws::Aws;
     }
-    pub mod compose {
-        pub use crate::compose::desired::desired_env;
-        pub use crate::compose::edit::plan;
-        pub use crate::compose::{ComposeSpec, Via};
-    }
     pub mod devcontainer {
         pub use crate::devcontainer::parse;
     }
-    pub mod devenv {
-        pub use crate::devenv::DevEnv;
-    }
-    pub mod gitpod {
-        pub use crate::gitpod::{plan, PORTS};
-    }
     pub mod honeycomb {
-        pub use crate::honeycomb::Region;
         pub mod board {
             pub use crate::honeycomb::board::{
                 desired, destroy, ensure, plan, BoardApi, BoardError, BoardOutcome, BoardReport,
@@ -90,9 +78,6 @@ pub mod testing {
         pub mod api {
             pub use crate::logs::api::LogsApi;
         }
-    }
-    pub mod parts {
-        pub use crate::parts::{Part, Parts};
     }
     pub mod plan {
         pub use crate::plan::{Status, Step};
