@@ -85,9 +85,6 @@ pub mod testing {
     pub mod resource {
         pub use crate::resource::{apply, plan, Target};
     }
-    pub mod rollbar {
-        pub use crate::rollbar::{check, send_test_item, RollbarError};
-    }
     pub mod secret {
         pub use crate::secret::Secret;
     }
