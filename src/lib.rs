@@ -62,17 +62,6 @@ pub mod testing {
     pub mod devcontainer {
         pub use crate::devcontainer::parse;
     }
-    pub mod honeycomb {
-        pub mod board {
-            pub use crate::honeycomb::board::{
-                desired, destroy, ensure, plan, BoardApi, BoardError, BoardOutcome, BoardReport,
-                QueryAction, MARKER,
-            };
-        }
-    }
-    pub mod http {
-        pub use crate::http::{HttpClient, TransportError};
-    }
     pub mod logs {
         pub use crate::logs::group_specs;
         pub mod api {
@@ -84,9 +73,6 @@ pub mod testing {
     }
     pub mod resource {
         pub use crate::resource::{apply, plan, Target};
-    }
-    pub mod secret {
-        pub use crate::secret::Secret;
     }
 }
 

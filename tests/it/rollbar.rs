@@ -4,92 +4,11 @@
 //! `rollbar` module, with the same stand-in.)
 
 use crate::harness::{snapshot_all, Ran, Test};
-use reqwest::Url;
-use serde_json::{json, Value};
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use serde_json::Value;
 
-const READ_POST: &str = "0123456789abcdef0123456789abcdef";
-const POST_ONLY: &str = "fedcba9876543210fedcba9876543210";
-const CLIENT_ONLY: &str = "c1c1c1c1c1c1c1c1c2c2c2c2c2c2c2c2";
-const READ_ONLY: &str = "a0a0a0a0b1b1b1b1c2c2c2c2d3d3d3d3";
-
-/// Fails if `text` holds the token or any 8-character piece of it.
-fn assert_clean(text: &str, token: &str) {
-    let chars: Vec<char> = token.chars().collect();
-    for w in chars.windows(8) {
-        let piece: String = w.iter().collect();
-        assert!(!text.contains(&piece), "{piece:?} of the token in {text:?}");
-    }
-}
-
-fn err(status: u16, message: &str) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_json(json!({"err": 1, "message": message}))
-}
-
-/// Answers like Rollbar for the tokens above.
-struct Rollbar;
-
-impl Respond for Rollbar {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let token = request
-            .headers
-            .get("x-rollbar-access-token")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
-        let scopes: &[&str] = match token.as_str() {
-            READ_POST => &["read", "post_server_item"],
-            POST_ONLY => &["post_server_item", "post_client_item"],
-            CLIENT_ONLY => &["post_client_item"],
-            READ_ONLY => &["read"],
-            "" => return err(401, "missing access token"),
-            other => return err(401, &format!("access token not found: {other}")),
-        };
-        let lacks = |scope: &str| {
-            err(
-                403,
-                &format!(
-                    "insufficient privileges: {scope} scope is required but the access token only has {}.",
-                    scopes.join(", ")
-                ),
-            )
-        };
-        match (request.method.as_str(), request.url.path()) {
-            ("GET", "/api/1/items/") if scopes.contains(&"read") => ResponseTemplate::new(200)
-                .set_body_json(json!({"err": 0, "result": {"page": 1, "total_count": 1, "items": [
-                    {"id": 100001, "project_id": 42, "counter": 1, "environment": "development", "title": "boom"}
-                ]}})),
-            ("GET", _) => lacks("read"),
-            ("POST", "/api/1/item/") if scopes.contains(&"post_server_item") => {
-                let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
-                let data = &body["data"];
-                let bodies = data["body"].as_object().map(|o| o.len()).unwrap_or(0);
-                if data["environment"].as_str().is_none() || bodies != 1 {
-                    return err(422, "Invalid format. data.body is required.");
-                }
-                ResponseTemplate::new(200).set_body_json(
-                    json!({"err": 0, "result": {"id": null, "uuid": data["uuid"].clone()}}),
-                )
-            }
-            ("POST", _) => lacks("post_server_item"),
-            _ => err(404, "not found"),
-        }
-    }
-}
-
-async fn rollbar() -> (MockServer, Url) {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(Rollbar)
-        .mount(&server)
-        .await;
-    let base = Url::parse(&server.uri()).unwrap();
-    (server, base)
-}
-
-/// The commands: `rollbar check` exit codes per token kind, `send-test-item`'s link,
-/// one JSON document, and the token in no output.
+#[path = "../support/rollbar_stand_in.rs"]
+mod stand_in;
+use stand_in::*;
 
 /// The commands: `rollbar check` exit codes per token kind, `send-test-item`'s link,
 /// one JSON document, and the token in no output.
