@@ -649,6 +649,77 @@ const CASES: &[Case] = &[
     up(&["destroy", "--yes"], 0, Some("cloud")),
 ];
 
+/// The names under "Commands:" in a `--help` (without `help`).
+fn commands_in_help(args: &[&str]) -> Vec<String> {
+    let ran = Test::new().args(args.iter().copied()).stdout_any().run();
+    ran.stdout
+        .lines()
+        .skip_while(|l| *l != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_string)
+        .collect()
+}
+
+/// The table of [`every_command_and_outcome_prints_exactly_one_json_document`]
+/// knows every command `--help` lists: a new command needs its rows.
+#[test]
+fn the_json_table_names_every_command_of_the_help() {
+    let mut listed = Vec::new();
+    for top in commands_in_help(&["--help"]) {
+        let sub = commands_in_help(&[top.as_str(), "--help"]);
+        if sub.is_empty() {
+            listed.push(vec![top]);
+        } else {
+            listed.extend(sub.into_iter().map(|s| vec![top.clone(), s]));
+        }
+    }
+    let known: Vec<Vec<String>> = COMMANDS
+        .iter()
+        .map(|c| c.iter().map(|s| s.to_string()).collect())
+        .collect();
+    assert_eq!(listed, known);
+}
+
+/// A change that needs agreement, refused for want of a terminal: the text output
+/// says so on stderr only (the plan was shown there), while the JSON document
+/// carries the plan as its `report`.
+#[test]
+fn a_refused_confirmation_keeps_stdout_empty_in_text_and_the_plan_in_json() {
+    let emu = Emulator::start().unwrap();
+    Test::new()
+        .endpoint(&emu.url())
+        .args(["xray", "create-group"])
+        .stdout_any()
+        .run();
+    let text = Test::new()
+        .endpoint(&emu.url())
+        .args(["xray", "delete"])
+        .status(5)
+        .run_for_snapshot();
+    let json = Test::new()
+        .endpoint(&emu.url())
+        .args(["xray", "delete", "--output", "json"])
+        .status(5)
+        .run_for_snapshot();
+    let doc = json.json();
+    assert_eq!(
+        doc["report"]["outcomes"][0]["status"], "would-delete",
+        "{doc:#}"
+    );
+    crate::harness::snapshot_all(
+        "shape_a_refused_confirmation_in_text_and_json",
+        [&text, &json],
+    );
+    assert!(emu
+        .mutating_requests()
+        .iter()
+        .all(|r| r.operation == "CreateGroup"));
+}
+
 /// A loopback port nothing listens on.
 fn closed_port() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
