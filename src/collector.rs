@@ -13,11 +13,11 @@ use serde_json::Value;
 use crate::honeycomb::Region;
 
 /// The pinned ADOT release (each is supported until the next minor: never `latest`).
-pub const ADOT_VERSION: &str = "v0.50.0";
-pub const IMAGE: &str = "public.ecr.aws/aws-observability/aws-otel-collector";
+pub(crate) const ADOT_VERSION: &str = "v0.50.0";
+pub(crate) const IMAGE: &str = "public.ecr.aws/aws-observability/aws-otel-collector";
 pub(crate) const SERVICE: &str = "otel-collector";
 /// The config file, next to the compose file, and where the image reads it.
-pub const CONFIG_FILE: &str = "otel-collector-config.yaml";
+pub(crate) const CONFIG_FILE: &str = "otel-collector-config.yaml";
 pub(crate) const CONFIG_IN_CONTAINER: &str = "/etc/otel-collector-config.yaml";
 const TEMPLATE: &str = include_str!("../templates/otel-collector-config.yaml");
 /// When the X-Ray daemon's support ends.
@@ -80,7 +80,7 @@ const EXTENSIONS: &[&str] = &[
 ];
 
 /// The collector config for `region`, exporting to Honeycomb in `honeycomb`.
-pub fn config(region: &str, honeycomb: Region) -> String {
+pub(crate) fn config(region: &str, honeycomb: Region) -> String {
     TEMPLATE
         .replace("{{ADOT_VERSION}}", ADOT_VERSION)
         .replace("{{REGION}}", region)
@@ -90,7 +90,7 @@ pub fn config(region: &str, honeycomb: Region) -> String {
 
 /// One problem in a collector config, with its 1-based line (0 when unknown).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub(crate) struct Problem {
     pub line: usize,
     pub message: String,
 }
@@ -119,7 +119,7 @@ fn kind_of(id: &str) -> &str {
 }
 
 /// Validates a collector config; an empty list means it is fine.
-pub fn validate(text: &str) -> Vec<Problem> {
+pub(crate) fn validate(text: &str) -> Vec<Problem> {
     let doc: Value = match crate::yaml::parse_strict(text) {
         Ok(v) => v,
         Err(e) => {

@@ -8,7 +8,7 @@ use serde::Serialize;
 /// A dev environment, detected or given with `--dev-env`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum DevEnv {
+pub(crate) enum DevEnv {
     Gitpod,
     Codespaces,
     Both,
@@ -16,15 +16,15 @@ pub enum DevEnv {
 }
 
 impl DevEnv {
-    pub fn gitpod(self) -> bool {
+    pub(crate) fn gitpod(self) -> bool {
         matches!(self, DevEnv::Gitpod | DevEnv::Both)
     }
 
-    pub fn codespaces(self) -> bool {
+    pub(crate) fn codespaces(self) -> bool {
         matches!(self, DevEnv::Codespaces | DevEnv::Both)
     }
 
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             DevEnv::Gitpod => "Gitpod",
             DevEnv::Codespaces => "GitHub Codespaces",
@@ -36,7 +36,7 @@ impl DevEnv {
     /// `AWS_XRAY_URL`: the backend's public host as the environment names it
     /// (`4567-<workspace>.<cluster>` on Gitpod, `<codespace>-4567.<domain>` on
     /// Codespaces); for both or none, a pattern that matches any host with 4567.
-    pub fn xray_url(self) -> &'static str {
+    pub(crate) fn xray_url(self) -> &'static str {
         match self {
             DevEnv::Gitpod => "*4567-${GITPOD_WORKSPACE_ID}.${GITPOD_WORKSPACE_CLUSTER_HOST}*",
             DevEnv::Codespaces => {

@@ -112,6 +112,17 @@ impl Error {
 }
 
 impl Error {
+    /// `error`, carrying `report` (what was read or planned before it) in the JSON
+    /// document only: the text output already said it on stderr (the plan, the
+    /// diffs), so nothing more goes to stdout.
+    pub(crate) fn with_json_report<T: serde::Serialize>(report: &T, error: Error) -> Error {
+        Error::Partial(Box::new(Partial {
+            text: String::new(),
+            json: serde_json::to_value(report).unwrap_or(serde_json::Value::Null),
+            error,
+        }))
+    }
+
     /// The process exit code for this error (see [`exit`]).
     pub(crate) fn exit_code(&self) -> u8 {
         match self {

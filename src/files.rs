@@ -93,7 +93,7 @@ impl fmt::Display for FileReport {
 
 /// Errors of the file edge.
 #[derive(Debug, thiserror::Error)]
-pub enum FileError {
+pub(crate) enum FileError {
     #[error("cannot read {}: {source}", path.display())]
     Read {
         path: PathBuf,
@@ -120,7 +120,7 @@ pub enum FileError {
 
 impl FileError {
     /// Whether the input is at fault (exit 2), rather than the file system (exit 1).
-    pub fn is_bad_input(&self) -> bool {
+    pub(crate) fn is_bad_input(&self) -> bool {
         matches!(
             self,
             FileError::NotText { .. }
@@ -130,7 +130,7 @@ impl FileError {
         )
     }
 
-    pub fn help(&self) -> Option<String> {
+    pub(crate) fn help(&self) -> Option<String> {
         match self {
             FileError::Changed { .. } => {
                 Some("run again: the plan will be made from the new file".into())
@@ -461,7 +461,7 @@ fn write_atomic(path: &Path, contents: &str) -> Result<(), FileError> {
 /// serialise. A link is kept and its target replaced; the mode, owner and group
 /// are kept (where the process may); a new file gets `0666` less the umask. A
 /// read-only file is refused unless `force`.
-pub fn write_checked(
+pub(crate) fn write_checked(
     path: &Path,
     expected: Option<&str>,
     contents: &str,
@@ -667,6 +667,37 @@ fn remove_leftover_temps(dir: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_changed_after_the_plan_is_not_overwritten() {
+        // The plan is made, then the file changes before the write.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("docker-compose.yml");
+        std::fs::write(&path, "old\n").unwrap();
+        std::fs::write(&path, "edited by hand\n").unwrap();
+        let err = write_checked(&path, Some("old\n"), "new\n", false).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{} changed while cruddur-obs was working on it: nothing written",
+                path.display()
+            )
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "edited by hand\n");
+
+        // Planned as absent, created meanwhile.
+        let gitpod = dir.path().join(".gitpod.yml");
+        std::fs::write(&gitpod, "tasks: []\n").unwrap();
+        let err = write_checked(&gitpod, None, "ports: []\n", false).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{} changed while cruddur-obs was working on it: nothing written",
+                gitpod.display()
+            )
+        );
+        assert_eq!(std::fs::read_to_string(&gitpod).unwrap(), "tasks: []\n");
+    }
 
     #[test]
     #[cfg(unix)]

@@ -14,7 +14,7 @@ use yaml_edit::{Document, MappingBuilder};
 use crate::plan::FieldDiff;
 
 /// A port the app needs: number, onOpen (if any), what it is.
-pub const PORTS: &[(u16, Option<&str>, &str)] = &[
+pub(crate) const PORTS: &[(u16, Option<&str>, &str)] = &[
     (3000, Some("open-browser"), "frontend-react-js"),
     (4567, None, "backend-flask"),
 ];
@@ -52,7 +52,7 @@ pub(crate) fn unsaved<'a>(
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct GitpodPlan {
+pub(crate) struct GitpodPlan {
     #[serde(skip)]
     pub new_text: String,
     pub added: Vec<u16>,
@@ -99,7 +99,7 @@ fn entry_text(port: u16, on_open: Option<&str>, nl: &str) -> String {
 /// Plans the edit of `.gitpod.yml` (`None`: the file does not exist yet). With
 /// `force`, an entry for one of our ports that is not public is made public; an
 /// entry for a range of ports is never changed (that would open them all).
-pub fn plan(text: Option<&str>, file: &str, force: bool) -> Result<GitpodPlan, GitpodError> {
+pub(crate) fn plan(text: Option<&str>, file: &str, force: bool) -> Result<GitpodPlan, GitpodError> {
     plan_edit(text, file, force)
 }
 
@@ -121,7 +121,7 @@ fn parse_strict(text: &str, file: &str) -> Result<Value, GitpodError> {
 
 /// Errors about `.gitpod.yml`, with help that fits it (not the compose file's).
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum GitpodError {
+pub(crate) enum GitpodError {
     #[error("{file} is not valid YAML: {message}")]
     Parse { file: String, message: String },
     #[error("{file} is too large or too complex to read safely (more YAML nodes, depth or aliases than a Gitpod file has)")]
@@ -139,11 +139,11 @@ pub enum GitpodError {
 }
 
 impl GitpodError {
-    pub fn is_bad_input(&self) -> bool {
+    pub(crate) fn is_bad_input(&self) -> bool {
         !matches!(self, GitpodError::Verify { .. })
     }
 
-    pub fn help(&self) -> Option<String> {
+    pub(crate) fn help(&self) -> Option<String> {
         Some(match self {
             GitpodError::Parse { .. } => {
                 "fix the line named (Gitpod would refuse the file too) and run again".into()

@@ -38,7 +38,7 @@ pub(crate) const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(10);
 /// The HTTP client: one for https (system proxies apply), one without any proxy
 /// for plain http to loopback.
 #[derive(Clone, Debug)]
-pub struct HttpClient {
+pub(crate) struct HttpClient {
     proxied: reqwest::Client,
     direct: reqwest::Client,
     request_timeout: Duration,
@@ -47,12 +47,12 @@ pub struct HttpClient {
 
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("cannot set up the HTTP client: {0}")]
-pub struct ClientInitError(String);
+pub(crate) struct ClientInitError(String);
 
 impl HttpClient {
     /// `request_timeout` bounds each request; `operation_timeout` bounds a whole
     /// operation (every request and retry of one `check`, `ensure`, …).
-    pub fn new(
+    pub(crate) fn new(
         request_timeout: Duration,
         operation_timeout: Duration,
     ) -> Result<HttpClient, ClientInitError> {
@@ -78,12 +78,8 @@ impl HttpClient {
         })
     }
 
-    pub fn operation_timeout(&self) -> Duration {
+    pub(crate) fn operation_timeout(&self) -> Duration {
         self.operation_timeout
-    }
-
-    pub fn request_timeout(&self) -> Duration {
-        self.request_timeout
     }
 
     /// The client for a request that carries no secret (`verify --app`'s request
@@ -324,7 +320,7 @@ impl Reply {
 
 /// The service at the other end, as its errors name it.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Service {
+pub(crate) struct Service {
     /// "Honeycomb", "Rollbar".
     pub name: &'static str,
     /// What its secret is called: "key", "token".
@@ -343,7 +339,7 @@ pub struct Service {
 /// service's error carries it as its one `Transport` variant. Every field is safe
 /// to show (no secret; bodies are scrubbed before they get here).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum TransportError {
+pub(crate) enum TransportError {
     #[error("no answer from {url} within {secs}s")]
     Timeout {
         service: &'static Service,

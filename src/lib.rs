@@ -60,38 +60,8 @@ pub mod testing {
     pub mod aws {
         pub use crate::aws::Aws;
     }
-    pub mod collector {
-        pub use crate::collector::{config, validate, ADOT_VERSION, CONFIG_FILE, IMAGE};
-    }
-    pub mod compose {
-        pub use crate::compose::desired::desired_env;
-        pub use crate::compose::edit::plan;
-        pub use crate::compose::services::parse_strict;
-        pub use crate::compose::{ComposeSpec, Via};
-    }
     pub mod devcontainer {
-        pub use crate::devcontainer::{check, parse, plan, DevcontainerError, PORTS};
-    }
-    pub mod devenv {
-        pub use crate::devenv::DevEnv;
-    }
-    pub mod files {
-        pub use crate::files::write_checked;
-    }
-    pub mod gitpod {
-        pub use crate::gitpod::{plan, PORTS};
-    }
-    pub mod honeycomb {
-        pub use crate::honeycomb::Region;
-        pub mod board {
-            pub use crate::honeycomb::board::{
-                desired, destroy, ensure, plan, BoardApi, BoardError, BoardOutcome, BoardReport,
-                QueryAction, MARKER,
-            };
-        }
-    }
-    pub mod http {
-        pub use crate::http::{HttpClient, TransportError};
+        pub use crate::devcontainer::parse;
     }
     pub mod logs {
         pub use crate::logs::group_specs;
@@ -99,23 +69,11 @@ pub mod testing {
             pub use crate::logs::api::LogsApi;
         }
     }
-    pub mod parts {
-        pub use crate::parts::{Part, Parts};
-    }
     pub mod plan {
         pub use crate::plan::{Status, Step};
     }
     pub mod resource {
         pub use crate::resource::{apply, plan, Target};
-    }
-    pub mod rollbar {
-        pub use crate::rollbar::{check, send_test_item, RollbarError};
-    }
-    pub mod secret {
-        pub use crate::secret::Secret;
-    }
-    pub mod xray {
-        pub use crate::xray::BUNDLED_RULE;
     }
 }
 

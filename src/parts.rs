@@ -10,7 +10,7 @@ use serde::Serialize;
 /// One part of the setup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Part {
+pub(crate) enum Part {
     Honeycomb,
     Xray,
     Logs,
@@ -23,7 +23,7 @@ pub enum Part {
 
 impl Part {
     /// Every part, in the order plans and reports list them.
-    pub const ALL: [Part; 6] = [
+    pub(crate) const ALL: [Part; 6] = [
         Part::Honeycomb,
         Part::Xray,
         Part::Logs,
@@ -33,19 +33,8 @@ impl Part {
     ];
 
     /// The parts the app's code instruments (`app write` installs their packages).
-    pub const INSTRUMENTED: [Part; 4] = [Part::Honeycomb, Part::Xray, Part::Logs, Part::Rollbar];
-
-    /// The name `--without` takes.
-    pub fn name(self) -> &'static str {
-        match self {
-            Part::Honeycomb => "honeycomb",
-            Part::Xray => "xray",
-            Part::Logs => "logs",
-            Part::Rollbar => "rollbar",
-            Part::App => "app",
-            Part::Frontend => "frontend",
-        }
-    }
+    pub(crate) const INSTRUMENTED: [Part; 4] =
+        [Part::Honeycomb, Part::Xray, Part::Logs, Part::Rollbar];
 
     const fn bit(self) -> u8 {
         1 << self as u8
@@ -54,17 +43,17 @@ impl Part {
 
 /// The parts that are on. Iterates in [`Part::ALL`] order.
 #[derive(Clone, Copy, PartialEq, Eq, Default)]
-pub struct Parts(u8);
+pub(crate) struct Parts(u8);
 
 impl Parts {
     /// No part.
-    pub const NONE: Parts = Parts(0);
+    pub(crate) const NONE: Parts = Parts(0);
 
     /// Every part.
-    pub const ALL: Parts = Parts::of(&Part::ALL);
+    pub(crate) const ALL: Parts = Parts::of(&Part::ALL);
 
     /// The given parts.
-    pub const fn of(parts: &[Part]) -> Parts {
+    pub(crate) const fn of(parts: &[Part]) -> Parts {
         let mut bits = 0;
         let mut i = 0;
         while i < parts.len() {
@@ -75,17 +64,17 @@ impl Parts {
     }
 
     /// Every part but those left out (`--without`).
-    pub fn without(left_out: &[Part]) -> Parts {
+    pub(crate) fn without(left_out: &[Part]) -> Parts {
         Parts(Parts::ALL.0 & !Parts::of(left_out).0)
     }
 
     /// Whether `part` is on.
-    pub fn has(self, part: Part) -> bool {
+    pub(crate) fn has(self, part: Part) -> bool {
         self.0 & part.bit() != 0
     }
 
     /// Switches `part` on or off.
-    pub fn set(&mut self, part: Part, on: bool) {
+    pub(crate) fn set(&mut self, part: Part, on: bool) {
         if on {
             self.0 |= part.bit();
         } else {
@@ -94,33 +83,33 @@ impl Parts {
     }
 
     /// These parts less `other`'s.
-    pub fn minus(self, other: Parts) -> Parts {
+    pub(crate) fn minus(self, other: Parts) -> Parts {
         Parts(self.0 & !other.0)
     }
 
     /// These parts that are also in `other`.
-    pub fn within(self, other: Parts) -> Parts {
+    pub(crate) fn within(self, other: Parts) -> Parts {
         Parts(self.0 & other.0)
     }
 
-    pub fn is_empty(self) -> bool {
+    pub(crate) fn is_empty(self) -> bool {
         self.0 == 0
     }
 
     /// Whether an AWS part (X-Ray or CloudWatch Logs) is on: only then are AWS
     /// credentials and a region needed.
-    pub fn aws(self) -> bool {
+    pub(crate) fn aws(self) -> bool {
         self.has(Part::Xray) || self.has(Part::Logs)
     }
 
     /// The parts that are on, in [`Part::ALL`] order.
-    pub fn iter(self) -> impl Iterator<Item = Part> {
+    pub(crate) fn iter(self) -> impl Iterator<Item = Part> {
         Part::ALL.into_iter().filter(move |p| self.has(*p))
     }
 
     /// Whether the dev environment's secret `name` (`gp env`, `gh secret set`)
     /// belongs to a part that is on. Unknown names are the AWS credentials'.
-    pub fn wants_env(self, name: &str) -> bool {
+    pub(crate) fn wants_env(self, name: &str) -> bool {
         match name {
             "HONEYCOMB_API_KEY" => self.has(Part::Honeycomb),
             "ROLLBAR_ACCESS_TOKEN" => self.has(Part::Rollbar),

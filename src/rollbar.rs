@@ -59,7 +59,7 @@ pub(crate) static SERVICE: Service = Service {
 
 /// Rollbar failures, each with what the user can do about it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum RollbarError {
+pub(crate) enum RollbarError {
     #[error("Rollbar rejected the access token {token} (401): {message}")]
     Rejected { token: String, message: String },
     #[error("the access token {token} lacks the `{scope}` scope (403){}", if has.is_empty() { String::new() } else { format!("; it has {}", has.join(", ")) })]
@@ -75,7 +75,7 @@ pub enum RollbarError {
 
 impl RollbarError {
     /// Rejected or lacking a scope: exit 4. The rest is trouble on the way.
-    pub fn is_auth(&self) -> bool {
+    pub(crate) fn is_auth(&self) -> bool {
         match self {
             RollbarError::Rejected { .. } | RollbarError::LacksScope { .. } => true,
             RollbarError::Transport(e) => e.is_auth(),
@@ -83,11 +83,11 @@ impl RollbarError {
     }
 
     /// Plain http off loopback: exit 2.
-    pub fn is_bad_input(&self) -> bool {
+    pub(crate) fn is_bad_input(&self) -> bool {
         matches!(self, RollbarError::Transport(e) if e.is_bad_input())
     }
 
-    pub fn help(&self) -> Option<String> {
+    pub(crate) fn help(&self) -> Option<String> {
         Some(match self {
             RollbarError::Rejected { .. } => "check ROLLBAR_ACCESS_TOKEN for typos, and that the token is a project access token that is enabled (Rollbar: Project → Settings → Project Access Tokens)".into(),
             RollbarError::LacksScope { scope, .. } if scope == "read" => "this is normal for a post-only token; run `cruddur-obs rollbar send-test-item` to prove it can post".into(),
@@ -99,7 +99,7 @@ impl RollbarError {
 
 /// What `check` learned about a token. Never holds the token itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TokenReport {
+pub(crate) struct TokenReport {
     /// The masked token.
     pub token: String,
     /// Always true in an `Ok` (an invalid token is [`RollbarError::Rejected`]);
@@ -143,7 +143,7 @@ impl fmt::Display for TokenReport {
 
 /// A test item that Rollbar accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ItemReport {
+pub(crate) struct ItemReport {
     pub uuid: String,
     pub link: String,
     pub environment: String,
@@ -163,7 +163,7 @@ impl fmt::Display for ItemReport {
 
 /// Tells a valid token from an invalid one and what scopes it has, without
 /// creating anything (see the module docs for the request and why).
-pub async fn check(
+pub(crate) async fn check(
     client: &HttpClient,
     base: &Url,
     token: &Secret,
@@ -234,7 +234,7 @@ pub async fn check(
 
 /// Sends one `info` message item to `environment` and returns its occurrence link.
 /// Not repeated when the connection is lost after sending (it could arrive twice).
-pub async fn send_test_item(
+pub(crate) async fn send_test_item(
     client: &HttpClient,
     base: &Url,
     token: &Secret,
@@ -392,6 +392,10 @@ fn rejected(reply: &Reply, token: &Secret) -> RollbarError {
         message: scrub_short(&message_of(&reply.body), token, 200),
     }
 }
+
+#[cfg(test)]
+#[path = "rollbar_stand_in_tests.rs"]
+mod stand_in_tests;
 
 #[cfg(test)]
 mod tests {

@@ -171,6 +171,16 @@ impl Done {
         }
     }
 
+    /// `error` after this report's work (a follow-up step that failed): the
+    /// report goes out as the `report` of the one JSON error document.
+    pub(crate) fn then_failed(self, error: Error) -> Error {
+        Error::Partial(Box::new(crate::error::Partial {
+            text: String::new(),
+            json: self.json,
+            error,
+        }))
+    }
+
     /// Output that is neither text nor a report (a completion script, a policy
     /// document): printed as it is in both formats.
     pub(crate) fn raw(text: String, code: u8) -> Done {

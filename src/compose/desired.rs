@@ -5,7 +5,7 @@ use super::*;
 
 /// The entries the app's service needs, in the bootcamp's order. Secrets are
 /// `${VAR}` references only.
-pub fn desired_env(spec: &ComposeSpec) -> Vec<(String, String)> {
+pub(crate) fn desired_env(spec: &ComposeSpec) -> Vec<(String, String)> {
     env_for(spec, spec.via)
 }
 

@@ -42,7 +42,7 @@ pub(super) fn region_note(
 
 /// The result of planning an edit.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ComposePlan {
+pub(crate) struct ComposePlan {
     /// The edited text (equal to the input when nothing is to change).
     #[serde(skip)]
     pub new_text: String,
@@ -81,7 +81,11 @@ fn equivalent(key: &str, have: &str, want: &str, spec: &ComposeSpec) -> bool {
 }
 
 /// Plans the edit of a compose file's text.
-pub fn plan(text: &str, file: &str, spec: &ComposeSpec) -> Result<ComposePlan, ComposeError> {
+pub(crate) fn plan(
+    text: &str,
+    file: &str,
+    spec: &ComposeSpec,
+) -> Result<ComposePlan, ComposeError> {
     if text.trim_start_matches('\u{feff}').trim().is_empty() {
         return Err(ComposeError::Empty { file: file.into() });
     }

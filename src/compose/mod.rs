@@ -43,7 +43,7 @@ pub(crate) const DAEMON_PORT: &str = "2000:2000/udp";
 
 /// What `compose write` should make true.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ComposeSpec {
+pub(crate) struct ComposeSpec {
     pub service: String,
     pub parts: Parts,
     /// The AWS region of the X-Ray group and rule (the daemon's `AWS_REGION`).
@@ -65,7 +65,7 @@ pub struct ComposeSpec {
 /// How traces leave the app's machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Via {
+pub(crate) enum Via {
     /// The AWS X-Ray daemon (as in the course; in maintenance mode, support ends 2027-02-25)
     Daemon,
     /// One ADOT OpenTelemetry Collector exporting to X-Ray and Honeycomb
@@ -74,7 +74,7 @@ pub enum Via {
 
 /// Input we refuse to edit. The file stays untouched.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum ComposeError {
+pub(crate) enum ComposeError {
     #[error("{file} is not valid YAML: {message}")]
     Parse { file: String, message: String },
     #[error("{file} is too large or too complex to read safely (more YAML nodes, depth or aliases than a compose file has)")]
@@ -102,11 +102,11 @@ pub enum ComposeError {
 }
 
 impl ComposeError {
-    pub fn is_bad_input(&self) -> bool {
+    pub(crate) fn is_bad_input(&self) -> bool {
         !matches!(self, ComposeError::Verify { .. })
     }
 
-    pub fn help(&self) -> Option<String> {
+    pub(crate) fn help(&self) -> Option<String> {
         Some(match self {
             ComposeError::Parse { .. } => {
                 "fix the file (docker compose config shows the same problem) and run again".into()
@@ -134,6 +134,9 @@ impl ComposeError {
         })
     }
 }
+
+#[cfg(test)]
+mod properties_tests;
 
 #[cfg(test)]
 mod tests {

@@ -6,7 +6,7 @@ use super::*;
 
 /// Parses strictly (see [`crate::yaml`]); errors name the compose file.
 /// The service names are the app's own: never masked as secrets.
-pub fn parse_strict(text: &str, file: &str) -> Result<Value, ComposeError> {
+pub(crate) fn parse_strict(text: &str, file: &str) -> Result<Value, ComposeError> {
     let doc = crate::yaml::parse_strict(text).map_err(|e| {
         if e.too_complex {
             ComposeError::TooComplex {

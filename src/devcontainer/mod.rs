@@ -40,18 +40,18 @@ mod error;
 mod layout;
 mod strict_parse;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use self::additions::additions;
 use self::cst_edit::edit_cst;
-pub use self::error::DevcontainerError;
+pub(crate) use self::error::DevcontainerError;
 use self::layout::{
     indent_unit, is_subsequence, reindent_inserted, restore_trimmed, CST_DEFAULT_INDENT,
 };
 use self::strict_parse::{parse_strict, top_object};
 
 /// The ports the app needs, and the attributes each gets in `portsAttributes`.
-pub const PORTS: &[(u16, &[(&str, &str)])] = &[
+pub(crate) const PORTS: &[(u16, &[(&str, &str)])] = &[
     (
         3000,
         &[("label", "frontend"), ("onAutoForward", "openBrowser")],
@@ -68,7 +68,7 @@ pub(crate) const VISIBILITY_HINT: &str = "port visibility is not part of devcont
 const BOM: char = '\u{feff}';
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DevcontainerPlan {
+pub(crate) struct DevcontainerPlan {
     /// The file's new text (the original, unchanged, when `changes` is empty).
     pub new_text: String,
     /// One line per addition: `+ forwardPorts 3000`,
@@ -77,29 +77,9 @@ pub struct DevcontainerPlan {
     pub notes: Vec<String>,
 }
 
-/// Where one of our ports stands in the file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PortStatus {
-    pub port: u16,
-    /// Listed in `forwardPorts` (see the module docs for what counts).
-    pub forwarded: bool,
-    /// `portsAttributes.PORT.label`, if it is a string.
-    pub label: Option<String>,
-    /// Every attribute we would write is there (with any value).
-    pub attributes_complete: bool,
-}
-
-/// What `status` needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DevcontainerStatus {
-    pub exists: bool,
-    pub ports: Vec<PortStatus>,
-    /// `plan` would change nothing.
-    pub in_sync: bool,
-}
 /// Plans the edit of devcontainer.json (`None`: the file does not exist yet, and a
 /// minimal one is created). On any error nothing is produced.
-pub fn plan(text: Option<&str>, file: &str) -> Result<DevcontainerPlan, DevcontainerError> {
+pub(crate) fn plan(text: Option<&str>, file: &str) -> Result<DevcontainerPlan, DevcontainerError> {
     let (bom, base) = match text {
         Some(t) => match t.strip_prefix(BOM) {
             Some(rest) => (true, rest),
@@ -164,53 +144,6 @@ pub fn plan(text: Option<&str>, file: &str) -> Result<DevcontainerPlan, Devconta
     })
 }
 
-/// Where ports 3000 and 4567 stand (`None`: the file does not exist).
-pub fn check(text: Option<&str>, file: &str) -> Result<DevcontainerStatus, DevcontainerError> {
-    let empty = Map::new();
-    let parsed;
-    let top = match text {
-        None => &empty,
-        Some(t) => {
-            let base = t.strip_prefix(BOM).unwrap_or(t);
-            parsed = parse_strict(base, file)?;
-            let top = top_object(&parsed, base, file)?;
-            // Refuses what `plan` refuses.
-            additions(top, &parsed, base, file)?;
-            top
-        }
-    };
-    let forward = top
-        .get("forwardPorts")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let attrs = top.get("portsAttributes").and_then(Value::as_object);
-    let ports: Vec<PortStatus> = PORTS
-        .iter()
-        .map(|&(port, wanted)| {
-            let entry = attrs
-                .and_then(|a| a.get(&port.to_string()))
-                .and_then(Value::as_object);
-            PortStatus {
-                port,
-                forwarded: forward.iter().any(|v| forwards(v, port)),
-                label: entry
-                    .and_then(|e| e.get("label"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-                attributes_complete: entry
-                    .is_some_and(|e| wanted.iter().all(|(k, _)| e.contains_key(*k))),
-            }
-        })
-        .collect();
-    let in_sync = text.is_some() && ports.iter().all(|p| p.forwarded && p.attributes_complete);
-    Ok(DevcontainerStatus {
-        exists: text.is_some(),
-        ports,
-        in_sync,
-    })
-}
-
 /// Parses devcontainer.json strictly (comments and trailing commas allowed, duplicate
 /// keys refused) to its value (`Value::Null` for a file with no value).
 pub fn parse(text: &str, file: &str) -> Result<Value, DevcontainerError> {
@@ -231,6 +164,11 @@ pub(crate) fn forwards(item: &Value, port: u16) -> bool {
         _ => false,
     }
 }
+#[cfg(test)]
+mod edit_tests;
+#[cfg(test)]
+mod properties_tests;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,28 +250,28 @@ mod tests {
     }
 
     #[test]
-    fn check_reports_ports() {
-        let s = check(
+    fn a_partly_set_up_file_gets_only_what_is_missing() {
+        let p = plan(
             Some(r#"{"forwardPorts": [3000], "portsAttributes": {"3000": {"label": "web"}}}"#),
             "d",
         )
         .unwrap();
-        assert!(s.exists && !s.in_sync);
         assert_eq!(
-            s.ports[0],
-            PortStatus {
-                port: 3000,
-                forwarded: true,
-                label: Some("web".into()),
-                attributes_complete: false
-            }
+            p.changes,
+            [
+                "+ forwardPorts 4567",
+                "+ portsAttributes.3000.onAutoForward \"openBrowser\"",
+                "+ portsAttributes.4567.label \"backend\"",
+            ]
         );
-        assert!(!s.ports[1].forwarded && s.ports[1].label.is_none());
-        let none = check(None, "d").unwrap();
-        assert!(!none.exists && !none.in_sync);
+        assert_eq!(
+            value(&p.new_text)["portsAttributes"]["3000"]["label"],
+            "web"
+        );
+        assert!(plan(Some(&p.new_text), "d").unwrap().changes.is_empty());
         let done = plan(None, "d").unwrap().new_text;
-        assert!(check(Some(&done), "d").unwrap().in_sync);
-        assert!(check(Some("[]"), "d").is_err());
+        assert!(plan(Some(&done), "d").unwrap().changes.is_empty());
+        assert!(plan(Some("[]"), "d").is_err());
     }
 
     #[test]

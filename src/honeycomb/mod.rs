@@ -32,27 +32,27 @@ pub(crate) static SERVICE: Service = Service {
 /// The two Honeycomb regions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Region {
+pub(crate) enum Region {
     Us,
     Eu,
 }
 
 impl Region {
-    pub fn default_api(self) -> &'static str {
+    pub(crate) fn default_api(self) -> &'static str {
         match self {
             Region::Us => "https://api.honeycomb.io",
             Region::Eu => "https://api.eu1.honeycomb.io",
         }
     }
 
-    pub fn ui(self) -> &'static str {
+    pub(crate) fn ui(self) -> &'static str {
         match self {
             Region::Us => "https://ui.honeycomb.io",
             Region::Eu => "https://ui.eu1.honeycomb.io",
         }
     }
 
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Region::Us => "US",
             Region::Eu => "EU",

@@ -82,7 +82,11 @@ where
         return Ok(finish(config, &report(outcomes), change));
     }
 
-    let agreed = ask_for_changes(config, &planned)?;
+    let agreed = ask_for_changes(config, &planned).map_err(|e| {
+        // The plan that was to be agreed to goes out with the error.
+        let outcomes = planned.iter().map(|p| p.unapplied(true)).collect();
+        Error::with_json_report(&report(outcomes), e)
+    })?;
     let results = config
         .ui
         .spin(

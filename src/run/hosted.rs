@@ -53,7 +53,10 @@ pub(super) async fn honeycomb_send_test_span(
         )
         .await?;
     if !report.can_send_traces {
-        return Err(HoneycombError::CannotSend { key: report.key }.into());
+        let e = HoneycombError::CannotSend {
+            key: report.key.clone(),
+        };
+        return Err(Error::partial(&report, e.into()));
     }
     if config.ui.dry_run {
         let reason = "dry run: the key can send traces; no span was sent";
@@ -171,10 +174,14 @@ pub(super) async fn honeycomb_board(
     }
     if matches!(preview.plan.outcome, board::BoardOutcome::Update { .. }) {
         config.ui.say(&preview.to_string());
-        if !config.ui.agree(
-            &format!("updating the board {}", s.name),
-            "Apply these changes to the board?",
-        )? {
+        let agreed = config
+            .ui
+            .agree(
+                &format!("updating the board {}", s.name),
+                "Apply these changes to the board?",
+            )
+            .map_err(|e| Error::with_json_report(&preview, e))?;
+        if !agreed {
             return Ok(Done::pending(
                 &preview,
                 "the board was not changed (not agreed)",

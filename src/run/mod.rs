@@ -239,7 +239,10 @@ async fn execute_async(config: &Config) -> Result<Done, Error> {
             // Inside a codespace, with gh: make the backend port public, after asking.
             match (codespace, which("gh")) {
                 (Some(name), Some(gh)) => {
-                    let made = make_port_public(config, &gh, name)?;
+                    let made = match make_port_public(config, &gh, name) {
+                        Ok(code) => code,
+                        Err(e) => return Err(done.then_failed(e)),
+                    };
                     Ok(write::then(
                         done,
                         made,

@@ -37,6 +37,10 @@ pub(super) async fn export(
     }
     if s.out.is_none() {
         // The template is the result: a file report would corrupt it on stdout.
+        let shown = Template {
+            format: format!("{:?}", s.format).to_lowercase(),
+            template,
+        };
         let code = if planned.is_empty() {
             exit::OK
         } else {
@@ -47,11 +51,8 @@ pub(super) async fn export(
                 },
                 ..config.clone()
             };
-            write_files_reporting_to_stderr(&quiet, planned)?
-        };
-        let shown = Template {
-            format: format!("{:?}", s.format).to_lowercase(),
-            template,
+            write_files_reporting_to_stderr(&quiet, planned)
+                .map_err(|e| Error::with_json_report(&shown, e))?
         };
         return Ok(match code {
             exit::OK => Done::new(&shown, code),

@@ -33,7 +33,10 @@ pub(super) async fn gitpod_write(
     let gp = which("gp").filter(|_| std::env::var_os("GITPOD_WORKSPACE_ID").is_some());
     match gp {
         Some(gp) => {
-            let saved = save_gp_env(config, settings, &gp)?;
+            let saved = match save_gp_env(config, settings, &gp) {
+                Ok(code) => code,
+                Err(e) => return Err(done.then_failed(e)),
+            };
             Ok(then(
                 done,
                 saved,
@@ -159,9 +162,17 @@ pub(super) fn write_files(config: &Config, planned: Vec<PlannedFile>) -> Result<
             .map(|p| p.path.display().to_string())
             .collect();
         let names = names.join(" and ");
-        config
+        let asked = config
             .ui
-            .agree(&format!("writing {names}"), &format!("Write {names}?"))?
+            .agree(&format!("writing {names}"), &format!("Write {names}?"));
+        match asked {
+            Ok(agreed) => agreed,
+            Err(e) => {
+                // The plan that was to be agreed to goes out with the error.
+                let reports = planned.into_iter().map(|p| p.unapplied(false)).collect();
+                return Err(Error::with_json_report(&files_report(config, reports), e));
+            }
+        }
     };
     let mut reports = Vec::new();
     for p in planned {
@@ -173,7 +184,22 @@ pub(super) fn write_files(config: &Config, planned: Vec<PlannedFile>) -> Result<
         reports.push(report);
     }
     let pending = reports.iter().any(FileReport::is_pending);
-    let shown = FilesReport {
+    let shown = files_report(config, reports);
+    Ok(match (pending, config.ui.dry_run) {
+        (false, _) => Done::new(&shown, exit::OK),
+        (true, true) => Done::pending(
+            &shown,
+            "dry run: no file was written",
+            Some("run it again without --dry-run to write them"),
+        ),
+        (true, false) => Done::pending(&shown, "the files were not written (not agreed)", None),
+    })
+}
+
+/// The files' report as shown: in text, a diff only for a file that would change
+/// (a new file in one line unless `-v`); in JSON, every diff whole.
+fn files_report(config: &Config, reports: Vec<FileReport>) -> FilesReport {
+    FilesReport {
         files: reports
             .into_iter()
             .map(|mut r| {
@@ -186,16 +212,7 @@ pub(super) fn write_files(config: &Config, planned: Vec<PlannedFile>) -> Result<
                 r
             })
             .collect(),
-    };
-    Ok(match (pending, config.ui.dry_run) {
-        (false, _) => Done::new(&shown, exit::OK),
-        (true, true) => Done::pending(
-            &shown,
-            "dry run: no file was written",
-            Some("run it again without --dry-run to write them"),
-        ),
-        (true, false) => Done::pending(&shown, "the files were not written (not agreed)", None),
-    })
+    }
 }
 
 /// Like [`write_files`], with the report on stderr (stdout holds the result).

@@ -18,7 +18,7 @@ pub(crate) const DEFAULT_GROUP: &str = "Cruddur";
 /// Which traces belong to the default group.
 pub(crate) const DEFAULT_FILTER: &str = "service(\"backend-flask\")";
 /// The bootcamp's `aws/json/xray.json`, compiled into the binary.
-pub const BUNDLED_RULE: &str = include_str!("../../templates/xray-sampling-rule.json");
+pub(crate) const BUNDLED_RULE: &str = include_str!("../../templates/xray-sampling-rule.json");
 /// Name of the built-in rule and group, which can be neither created nor deleted.
 pub(crate) const RESERVED_NAME: &str = "Default";
 

@@ -6,7 +6,7 @@
 
 use std::process::Output;
 
-use crate::common::{aws_in, repo, stderr, stdout};
+use crate::common::{aws_in, bundled_rule, repo, stderr, stdout};
 use crate::harness::Test;
 use serde_json::{json, Value};
 use xray_emulator::Emulator;
@@ -132,7 +132,7 @@ fn awscli_drives_every_operation_and_reads_back_what_it_wrote() {
         repo().join("templates/xray-sampling-rule.json").display()
     );
     let created = aws.ok(&["create-sampling-rule", "--cli-input-json", &file]);
-    let written: Value = serde_json::from_str(cruddur_obs::testing::xray::BUNDLED_RULE).unwrap();
+    let written: Value = serde_json::from_str(&bundled_rule()).unwrap();
     let mut expected = written["SamplingRule"].clone();
     expected["Attributes"] = json!({});
     assert_eq!(

@@ -113,6 +113,11 @@ pub fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// The sampling rule the binary bundles (the bootcamp's `aws/json/xray.json`).
+pub fn bundled_rule() -> String {
+    std::fs::read_to_string(repo().join("templates/xray-sampling-rule.json")).unwrap()
+}
+
 /// The repository root (fixtures and templates live there).
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

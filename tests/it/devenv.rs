@@ -1,4 +1,4 @@
-//! Issue 16: the dev environment is detected (or given), shown in the plan, and
+//! The dev environment is detected (or given), shown in the plan, and
 //! decides AWS_XRAY_URL and which of .gitpod.yml / devcontainer.json is written;
 //! `status` flags the other environment's URLs; inside a codespace `gh` makes the
 //! backend port public after agreement (a stand-in gh records its arguments).

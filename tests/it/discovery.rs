@@ -5,13 +5,6 @@
 
 use crate::harness::{Ran, Test};
 
-const FOUR: [&str; 4] = [
-    "compose.yaml",
-    "compose.yml",
-    "docker-compose.yaml",
-    "docker-compose.yml",
-];
-
 const COMPOSE: &str = "services:\n  backend-flask:\n    build: ./backend-flask\n  frontend-react-js:\n    build: ./frontend-react-js\n";
 
 const RENAMED: &str = "services:\n  frontend:\n    build: ./frontend-react-js\n  backend:\n    build: ./backend-flask\n  db:\n    image: postgres:13-alpine\n";
@@ -41,15 +34,6 @@ fn plan_files_only(t: Test) -> Test {
 }
 
 #[track_caller]
-fn assert_has(ran: &Ran, wanted: &str) {
-    assert!(
-        ran.all_output().contains(wanted),
-        "{wanted:?} missing\n{}",
-        ran.transcript()
-    );
-}
-
-#[track_caller]
 fn assert_lacks(ran: &Ran, unwanted: &str) {
     assert!(
         !ran.all_output().contains(unwanted),
@@ -65,15 +49,12 @@ fn compose_yaml_alone_is_the_compose_file() {
         .unchanged("compose.yaml")
         .absent("docker-compose.yml")
         .snapshot("discovery_compose_yaml_alone_is_the_compose_file");
-    assert_has(&ran, "--- a/compose.yaml");
-    assert_has(&ran, "OTEL_SERVICE_NAME: \"backend-flask\"");
     assert_lacks(&ran, "note:");
 
     let ran = plan_files_only(Test::new().write("compose.yaml", COMPOSE))
         .status(3)
         .unchanged("compose.yaml")
         .snapshot("discovery_compose_yaml_alone_is_the_compose_file_2");
-    assert_has(&ran, "compose.yaml: would change");
     assert_lacks(&ran, "docker-compose.yml");
 }
 
@@ -84,7 +65,6 @@ fn docker_compose_yaml_alone_is_written() {
         .args(["compose", "write", "--region", "ca-central-1", "--yes"])
         .absent("docker-compose.yml")
         .snapshot("discovery_docker_compose_yaml_alone_is_written");
-    assert_has(&ran, "docker-compose.yaml: written");
     let written = ran.read("docker-compose.yaml");
     assert!(written.contains("xray-daemon:"), "{written}");
     // A second run finds the same file, in sync.
@@ -105,10 +85,6 @@ fn with_two_files_the_first_in_compose_order_is_used_and_the_other_named() {
         .snapshot(
             "discovery_with_two_files_the_first_in_compose_order_is_used_and_the_other_named",
         );
-    assert_has(
-        &ran,
-        "note: using compose.yaml; docker-compose.yml is also here, ignored",
-    );
     assert!(ran.read("compose.yaml").contains("xray-daemon:"));
     // --file is used as is: the other one, and no note.
     let ran = Test::in_dir(ran.path())
@@ -119,13 +95,12 @@ fn with_two_files_the_first_in_compose_order_is_used_and_the_other_named() {
         .snapshot(
             "discovery_with_two_files_the_first_in_compose_order_is_used_and_the_other_named_2",
         );
-    assert_has(&ran, "--- a/docker-compose.yml");
     assert_lacks(&ran, "note:");
 }
 
 #[test]
 fn without_a_compose_file_the_backend_is_backend_flask() {
-    let ran = Test::new()
+    Test::new()
         .write("backend-flask/app.py", APP_PY)
         .args(["app", "write", "--dry-run"])
         .status(3)
@@ -133,65 +108,36 @@ fn without_a_compose_file_the_backend_is_backend_flask() {
         .absent("backend-flask/requirements.txt")
         .absent("backend-flask/lib/observability.py")
         .snapshot("discovery_without_a_compose_file_the_backend_is_backend_flask");
-    assert_has(&ran, "note: no compose file here");
-    assert_has(&ran, "using ./backend-flask, which holds app.py");
-    for file in [
-        "backend-flask/requirements.txt: would change",
-        "backend-flask/lib/observability.py: would change",
-        "backend-flask/app.py: would change",
-    ] {
-        assert_has(&ran, file);
-    }
 
     // plan: the app's files are planned; the compose file is reported missing
     // with the names looked for.
-    let ran = plan_files_only(Test::new().write("backend-flask/app.py", APP_PY))
+    plan_files_only(Test::new().write("backend-flask/app.py", APP_PY))
         .status(2)
         .unchanged("backend-flask/app.py")
         .snapshot("discovery_without_a_compose_file_the_backend_is_backend_flask_2");
-    assert_has(&ran, "backend-flask/app.py: would change");
-    assert_has(&ran, "failed: compose file: no compose file here");
 }
 
 #[test]
 fn without_a_compose_file_or_a_backend_the_four_names_are_named() {
-    let runs: Vec<Ran> = [
+    for args in [
         &["compose", "write", "--region", "ca-central-1", "--yes"][..],
         &["app", "write", "--yes"][..],
         &["verify", "--without", "rollbar"][..],
-    ]
-    .into_iter()
-    .map(|args| {
+    ] {
         Test::new()
             .args(args.iter().copied())
             .status(2)
             .stdout("")
-            .stderr("error: no compose file here: looked for compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml\nhelp: run it in the repository root, or pass --file PATH\n").run()
-    })
-    .collect();
-    for ran in &runs {
-        let line = ran
-            .stderr
-            .lines()
-            .find(|l| l.starts_with("error: "))
-            .unwrap_or_else(|| panic!("no error line\n{}", ran.transcript()));
-        for name in FOUR {
-            assert!(line.contains(name), "{name} missing: {line}");
-        }
-        assert_has(
-            ran,
-            "help: run it in the repository root, or pass --file PATH",
-        );
+            .stderr("error: no compose file here: looked for compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml\nhelp: run it in the repository root, or pass --file PATH\n").run();
     }
-    let ran = plan_files_only(Test::new())
+    plan_files_only(Test::new())
         .status(2)
         .snapshot("discovery_without_a_compose_file_or_a_backend_the_four_names_are_named");
-    assert_has(&ran, "failed: compose file: no compose file here: looked for compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml");
 }
 
 #[test]
 fn a_service_named_otherwise_is_found_by_its_app_py() {
-    let ran = compose_dry_run(
+    compose_dry_run(
         Test::new()
             .write("compose.yaml", RENAMED)
             .write("backend-flask/app.py", APP_PY),
@@ -199,21 +145,14 @@ fn a_service_named_otherwise_is_found_by_its_app_py() {
     .status(3)
     .unchanged("compose.yaml")
     .snapshot("discovery_a_service_named_otherwise_is_found_by_its_app_py");
-    assert_has(
-        &ran,
-        "note: using service backend: its build context ./backend-flask holds app.py",
-    );
-    assert_has(&ran, "backend.environment.OTEL_SERVICE_NAME");
 
-    let ran = Test::new()
+    Test::new()
         .write("compose.yaml", RENAMED)
         .write("backend-flask/app.py", APP_PY)
         .args(["app", "write", "--dry-run"])
         .status(3)
         .unchanged("backend-flask/app.py")
         .snapshot("discovery_a_service_named_otherwise_is_found_by_its_app_py_2");
-    assert_has(&ran, "note: using service backend");
-    assert_has(&ran, "backend-flask/app.py: would change");
 }
 
 #[test]
@@ -232,11 +171,6 @@ fn a_service_that_does_not_exist_is_named_with_the_services() {
             .unchanged("compose.yaml")
             .unchanged("backend-flask/app.py")
             .stderr("error: service \"nope\" does not exist in compose.yaml; its services are: frontend, backend, db\nhelp: pass --service NAME with one of the services above\n").run();
-        assert_has(
-            &ran,
-            "error: service \"nope\" does not exist in compose.yaml; its services are: frontend, backend, db",
-        );
-        assert_has(&ran, "help: pass --service NAME");
         assert_lacks(&ran, "no build: context");
     }
 }
@@ -256,11 +190,6 @@ fn several_services_with_an_app_py_are_listed() {
     .stdout("")
     .unchanged("compose.yaml")
     .snapshot("discovery_several_services_with_an_app_py_are_listed");
-    assert_has(
-        &ran,
-        "error: compose.yaml has no service \"backend-flask\" and several whose build context holds app.py: api (./api), worker (./worker)",
-    );
-    assert_has(&ran, "help: pass --service NAME");
     // --service picks one.
     compose_dry_run(Test::in_dir(ran.path()))
         .args(["--service", "worker"])

@@ -1,4 +1,4 @@
-//! Issue 18: `export cloudformation | terraform` write the objects `init` creates,
+//! `export cloudformation | terraform` write the objects `init` creates,
 //! with the same properties (one source of truth), linted by cfn-lint, parsed as HCL.
 
 use crate::common::{tool, Moto};

@@ -91,8 +91,7 @@ fn cycle(name: &str, text: &str) -> Cycle {
     assert_compose_config_ok(dir.path());
     assert!(!written.contains(KEY), "{name}: a secret was written");
 
-    // Kept conflicts are the headline (issue 13), not "in sync"; the snapshot
-    // shows which.
+    // Kept conflicts are the headline, not "in sync"; the snapshot shows which.
     let again = compose_write(dir.path())
         .status(if conflicts { 3 } else { 0 })
         .unchanged("docker-compose.yml")
@@ -126,7 +125,7 @@ fn the_bootcamp_week1_file_gets_the_week2_entries() {
             .as_object()
             .unwrap()
             .keys()
-            // Ours adds the log group lib/observability.py reads (issue 14).
+            // Ours adds the log group lib/observability.py reads.
             .filter(|k| *k != "CLOUDWATCH_LOG_GROUP")
             .collect::<Vec<_>>(),
         env(&reference, "backend-flask")

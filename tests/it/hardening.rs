@@ -1,8 +1,8 @@
-//! Issue 24: the round-2 guards on every path. Each test is a probe that found a
-//! hole — a `.env` that is a FIFO, literal secrets in `.gitpod.yml` and
-//! `devcontainer.json`, an AWS endpoint that never stops answering or paginating,
-//! a proxy between us and a loopback endpoint, a secret the JSON scrubber missed —
-//! and asserts what the user sees (and what the servers got).
+//! Guards on every path, each test probing one: a `.env` that is a FIFO, literal
+//! secrets in `.gitpod.yml` and `devcontainer.json`, an AWS endpoint that never
+//! stops answering or paginating, a proxy between us and a loopback endpoint, a
+//! secret inside a JSON value — each asserting what the user sees (and what the
+//! servers got).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::harness::{Ran, Test};
+use crate::harness::{snapshot_all, Ran, Test};
 
 /// How the hostile AWS double answers.
 #[derive(Clone, Copy)]
@@ -178,15 +178,8 @@ fn verify_reads_dotenv_through_the_file_guard() {
     std::fs::write(dir.path().join("docker-compose.yml"), COMPOSE).unwrap();
     mkfifo(&dir.path().join(".env"));
     let started = Instant::now();
-    let fifo = verify_xray_only(dir.path())
-        .snapshot("hardening_verify_reads_dotenv_through_the_file_guard");
+    verify_xray_only(dir.path()).snapshot("hardening_verify_reads_dotenv_through_the_file_guard");
     assert!(started.elapsed() < Duration::from_secs(15));
-    assert!(
-        fifo.stderr
-            .contains("warning: .env is a FIFO, not a regular file: its variables are not used"),
-        "{}",
-        fifo.transcript()
-    );
     // Larger than the cap: refused, not read whole.
     std::fs::remove_file(dir.path().join(".env")).unwrap();
     let mut big = std::fs::File::create(dir.path().join(".env")).unwrap();
@@ -194,28 +187,13 @@ fn verify_reads_dotenv_through_the_file_guard() {
         big.write_all(&[b'#'; 1024]).unwrap();
     }
     drop(big);
-    let large = verify_xray_only(dir.path())
-        .snapshot("hardening_verify_reads_dotenv_through_the_file_guard_2");
-    assert!(
-        large
-            .transcript()
-            .contains("warning: .env is larger than 4 MiB: its variables are not used"),
-        "{}",
-        large.transcript()
-    );
+    verify_xray_only(dir.path()).snapshot("hardening_verify_reads_dotenv_through_the_file_guard_2");
     // A link to /dev/zero: a device, refused at once (it used to take 23.8 GB).
     std::fs::remove_file(dir.path().join(".env")).unwrap();
     std::os::unix::fs::symlink("/dev/zero", dir.path().join(".env")).unwrap();
     let started = Instant::now();
-    let zero = verify_xray_only(dir.path())
-        .snapshot("hardening_verify_reads_dotenv_through_the_file_guard_3");
+    verify_xray_only(dir.path()).snapshot("hardening_verify_reads_dotenv_through_the_file_guard_3");
     assert!(started.elapsed() < Duration::from_secs(15));
-    assert!(
-        zero.transcript()
-            .contains("warning: .env is a device, not a regular file: its variables are not used"),
-        "{}",
-        zero.transcript()
-    );
 }
 
 #[test]
@@ -405,18 +383,8 @@ fn common_words_and_the_apps_own_names_are_not_masked() {
         .args(["compose", "write", "--dry-run", "--region", "us-east-1"])
         .status(3)
         .snapshot("hardening_common_words_and_the_apps_own_names_are_not_masked");
-    let all = ran.all_output();
-    assert!(
-        all.contains("+ backend-flask.environment.OTEL_SERVICE_NAME"),
-        "{}",
-        ran.transcript()
-    );
-    assert!(
-        all.contains("OTEL_SERVICE_NAME: \"backend-flask\""),
-        "{all}"
-    );
-    assert!(all.contains("FLASK_SECRET_KEY: backend-flask"), "{all}");
-    assert!(all.contains("POSTGRES_PASSWORD: password"), "{all}");
+    // The transcript shows the app's names and the values unmasked; no mask in it.
+    assert!(!ran.all_output().contains('…'), "{}", ran.transcript());
 }
 
 // --- AWS replies capped, pagination bounded, loopback never proxied (3, 4, 5).
@@ -443,6 +411,7 @@ const VERIFY_AWS: [&str; 7] = [
 
 #[test]
 fn an_endless_aws_reply_is_cut_off_at_the_cap() {
+    let mut runs = Vec::new();
     for args in [
         &["xray", "status"][..],
         &["logs", "status"][..],
@@ -450,11 +419,12 @@ fn an_endless_aws_reply_is_cut_off_at_the_cap() {
     ] {
         let server = Hostile::start(Mode::Endless);
         let started = Instant::now();
+        // Groups and rules are read concurrently: either read can fail first.
         let ran = aws_run(&server.url, args)
             .status(1)
-            .stdout_any()
-            .stderr_any()
-            .run();
+            .redact("GetGroups on", "<GetGroups or GetSamplingRules> on")
+            .redact("GetSamplingRules on", "<GetGroups or GetSamplingRules> on")
+            .run_for_snapshot();
         let took = started.elapsed();
         assert!(took < Duration::from_secs(10), "{args:?} took {took:?}");
         assert!(
@@ -462,12 +432,12 @@ fn an_endless_aws_reply_is_cut_off_at_the_cap() {
             "{args:?}: {} bytes were read",
             server.sent()
         );
-        assert!(
-            ran.all_output().contains("the reply was larger than 2 MiB"),
-            "{}",
-            ran.transcript()
-        );
+        runs.push(ran);
     }
+    snapshot_all(
+        "hardening_an_endless_aws_reply_is_cut_off_at_the_cap",
+        &runs,
+    );
 }
 
 #[test]
@@ -530,16 +500,11 @@ fn a_slow_endless_pagination_ends_at_the_timeout() {
         }
     });
     let started = Instant::now();
-    let ran = aws_run(&url, &["xray", "status"])
+    aws_run(&url, &["xray", "status"])
         .status(1)
         .snapshot("hardening_a_slow_endless_pagination_ends_at_the_timeout");
     let took = started.elapsed();
     assert!(took < Duration::from_secs(7), "took {took:?}");
-    assert!(
-        ran.stderr.contains("no answer in time"),
-        "{}",
-        ran.transcript()
-    );
 }
 
 #[test]
@@ -631,24 +596,21 @@ async fn control_characters_from_a_server_are_not_printed_raw() {
             ran.all_output()
         );
     }
-    assert!(ran.stdout.contains("eam"), "{}", ran.transcript());
 }
 
 #[test]
 fn iam_policy_account_must_be_twelve_digits() {
-    for bad in ["12345", "1234567890123", "12345678901a", "*"] {
-        let ran = Test::new()
-            .args(["iam", "policy", "--account", bad])
-            .status(2)
-            .stdout("")
-            .stderr_any()
-            .run();
-        assert!(
-            ran.stderr.contains("12 digits"),
-            "{bad}: {}",
-            ran.transcript()
-        );
-    }
+    let refused: Vec<Ran> = ["12345", "1234567890123", "12345678901a", "*"]
+        .into_iter()
+        .map(|bad| {
+            Test::new()
+                .args(["iam", "policy", "--account", bad])
+                .status(2)
+                .stdout("")
+                .run_for_snapshot()
+        })
+        .collect();
+    snapshot_all("hardening_iam_policy_account_refused", &refused);
     Test::new()
         .args(["iam", "policy", "--account", "123456789012"])
         .snapshot("hardening_iam_policy_account_must_be_twelve_digits");
@@ -661,7 +623,6 @@ fn a_huge_timeout_is_not_echoed_in_full() {
         .status(2)
         .snapshot("hardening_a_huge_timeout_is_not_echoed_in_full");
     assert!(ran.stderr.len() < 300, "{}", ran.stderr);
-    assert!(ran.stderr.contains("at most 3600"), "{}", ran.stderr);
 }
 
 #[test]
@@ -686,11 +647,6 @@ fn a_sampling_rule_attribute_cannot_become_a_cloudformation_intrinsic() {
         "{}",
         ran.transcript()
     );
-    assert!(
-        ran.stderr.contains("Fn::ImportValue"),
-        "{}",
-        ran.transcript()
-    );
 }
 
 #[test]
@@ -707,11 +663,6 @@ fn yaml_over_the_node_budget_is_called_too_large_not_invalid() {
         .args(["compose", "write", "--dry-run", "--region", "us-east-1"])
         .status(2)
         .snapshot("hardening_yaml_over_the_node_budget_is_called_too_large_not_invalid");
-    assert!(
-        ran.stderr.contains("too large or too complex"),
-        "{}",
-        ran.stderr
-    );
     assert!(!ran.stderr.contains("not valid YAML"), "{}", ran.stderr);
 }
 
@@ -761,20 +712,15 @@ fn a_write_through_a_link_out_of_the_project_is_refused() {
         dir.path().join(".gitpod.yml"),
     )
     .unwrap();
-    let ran = Test::in_dir(dir.path())
+    Test::in_dir(dir.path())
         .args(["gitpod", "write", "--yes"])
         .status(2)
-        .stderr_any()
-        .run()
-        .redact(&outside.path().display().to_string(), "[OUTSIDE]");
+        .run_for_snapshot()
+        .redact(&outside.path().display().to_string(), "[OUTSIDE]")
+        .snapshot("hardening_a_write_through_a_link_out_of_the_project_is_refused");
     assert_eq!(
         std::fs::read_to_string(outside.path().join("elsewhere.yml")).unwrap(),
         "tasks: []\n"
-    );
-    assert!(
-        ran.transcript().contains("outside the project"),
-        "{}",
-        ran.transcript()
     );
 }
 
@@ -790,11 +736,6 @@ fn a_build_context_with_a_default_is_interpolated() {
         .status(3)
         .unchanged("backend-flask/app.py")
         .snapshot("hardening_a_build_context_with_a_default_is_interpolated");
-    assert!(
-        ran.all_output().contains("backend-flask/app.py"),
-        "{}",
-        ran.transcript()
-    );
     assert!(
         !ran.all_output().contains("${BACKEND_DIR"),
         "{}",
@@ -819,17 +760,9 @@ fn a_build_context_outside_the_project_is_said() {
         .write("docker-compose.yml", compose)
         .args(["app", "write", "--dry-run"])
         .status(3)
-        .stdout_any()
-        .stderr_any()
-        .run()
+        .run_for_snapshot()
         .redact(&outside.path().display().to_string(), "[OUTSIDE]");
-    assert!(
-        ran.transcript().contains(
-            "warning: backend-flask builds from [OUTSIDE], outside the project: its files there are the ones planned"
-        ),
-        "{}",
-        ran.transcript()
-    );
+    ran.snapshot("hardening_a_build_context_outside_the_project_is_said");
 }
 
 #[test]
@@ -838,9 +771,10 @@ fn the_aws_config_files_are_read_through_the_file_guard() {
     let dir = tempfile::tempdir().unwrap();
     mkfifo(&dir.path().join("config"));
     std::os::unix::fs::symlink("/dev/zero", dir.path().join("credentials")).unwrap();
-    for (var, file, kind) in [
-        ("AWS_CONFIG_FILE", "config", "a FIFO"),
-        ("AWS_SHARED_CREDENTIALS_FILE", "credentials", "a device"),
+    let mut runs = Vec::new();
+    for (var, file) in [
+        ("AWS_CONFIG_FILE", "config"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
     ] {
         let started = Instant::now();
         let ran = Test::new()
@@ -849,13 +783,13 @@ fn the_aws_config_files_are_read_through_the_file_guard() {
             .args(["xray", "status"])
             .timeout(30)
             .status(2)
-            .stderr_any()
-            .run();
+            .redact(&dir.path().display().to_string(), "[AWS_DIR]")
+            .run_for_snapshot();
         assert!(started.elapsed() < Duration::from_secs(15));
-        let expected = format!(
-            "{} is {kind}, not a regular file",
-            dir.path().join(file).display()
-        );
-        assert!(ran.stderr.contains(&expected), "{}", ran.transcript());
+        runs.push(ran);
     }
+    snapshot_all(
+        "hardening_the_aws_config_files_are_read_through_the_file_guard",
+        &runs,
+    );
 }

@@ -114,7 +114,7 @@ async fn a_key_from_the_eu_is_found_there() {
         1,
         "US asked only the first time"
     );
-    // The global --region is the AWS region (issue 11, defect 8); Honeycomb's own
+    // The global --region is the AWS region; Honeycomb's own
     // flag takes only us or eu.
     with_key(INGEST_KEY, &us, &eu)
         .args(["honeycomb", "check", "--honeycomb-region", "us-east-1"])

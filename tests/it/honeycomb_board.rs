@@ -1,731 +1,48 @@
-//! `honeycomb board` against a stateful Honeycomb stand-in that follows the
-//! documented requests and replies (module docs of `honeycomb_board`).
+//! `honeycomb board` and the board part of `init`, `plan`, `status` and
+//! `destroy` against a stateful Honeycomb stand-in (tests/support). (The board's
+//! plan and API against the same stand-in are unit tests of the board module.)
 
-use std::collections::BTreeMap;
-use std::fmt::Debug;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use crate::harness::{snapshot_all, Test};
 
-use cruddur_obs::testing::honeycomb::board::{
-    self as board, desired, BoardApi, BoardError, BoardOutcome, QueryAction, MARKER,
-};
-use cruddur_obs::testing::http::{HttpClient, TransportError};
-use cruddur_obs::testing::secret::Secret;
-use reqwest::Url;
-use serde::Serialize;
-use serde_json::{json, Value};
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
-
-/// 22 alphanumerics: a configuration key.
-const CONFIG: &str = "AbCdEfGhIjKlMnOpQrStUv";
-const NO_BOARDS: &str = "NoBoardsKey0123456789x";
-const INGEST: &str = "hcaik_01hxyzabcdefghijklmnopqrstuvwxyz0123456789abcdefghijkl";
-
-const DATASET: &str = "backend-flask";
-
-#[derive(Default)]
-struct State {
-    next: u32,
-    boards: BTreeMap<String, Value>,
-    annotations: BTreeMap<String, Value>,
-    queries: BTreeMap<String, Value>,
-    /// (method, path prefix) → (status, body): an injected failure.
-    faults: Vec<(String, String, u16, Value, Option<&'static str>)>,
-}
-
-impl State {
-    fn id(&mut self, prefix: &str) -> String {
-        self.next += 1;
-        format!("{prefix}{}", self.next)
-    }
-}
-
-#[derive(Clone, Default)]
-struct Honeycomb(Arc<Mutex<State>>);
-
-fn error(status: u16, message: &str) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_json(json!({"error": message}))
-}
-
-impl Respond for Honeycomb {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let mut state = self.0.lock().unwrap();
-        let key = request
-            .headers
-            .get("x-honeycomb-team")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
-        let method = request.method.as_str().to_string();
-        let path = request.url.path().to_string();
-        for (m, prefix, status, body, retry_after) in &state.faults {
-            if *m == method && path.starts_with(prefix.as_str()) {
-                let mut t = ResponseTemplate::new(*status).set_body_json(body.clone());
-                if let Some(s) = retry_after {
-                    t = t.insert_header("Retry-After", *s);
-                }
-                return t;
-            }
-        }
-        let access = match key.as_str() {
-            CONFIG => json!({"type": "configuration", "api_key_access": {
-                "events": false, "markers": true, "triggers": true, "boards": true,
-                "queries": true, "columns": true, "create_datasets": false}}),
-            NO_BOARDS => json!({"type": "configuration", "api_key_access": {
-                "boards": false, "queries": true, "columns": true}}),
-            INGEST => {
-                json!({"type": "ingest", "api_key_access": {"events": true, "createDatasets": true}})
-            }
-            _ => return error(401, "unknown API key - check your credentials"),
-        };
-        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
-        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        match (method.as_str(), segments.as_slice()) {
-            ("GET", ["1", "auth"]) => {
-                let mut a = access;
-                a["id"] = json!("kid");
-                a["team"] = json!({"name": "Cruddur", "slug": "cruddur"});
-                a["environment"] = json!({"name": "Dev", "slug": "dev"});
-                ResponseTemplate::new(200).set_body_json(a)
-            }
-            _ if access["type"] == "ingest" => {
-                error(401, "this endpoint needs a configuration key")
-            }
-            ("GET", ["1", "boards"]) => ResponseTemplate::new(200)
-                .set_body_json(Value::Array(state.boards.values().cloned().collect())),
-            ("POST", ["1", "boards"]) => {
-                if body["type"] != "flexible" {
-                    return error(422, "classic boards are no longer supported");
-                }
-                let id = state.id("b");
-                let mut board = body;
-                board["id"] = json!(id);
-                board["links"] = json!({"board_url": format!("https://ui.honeycomb.io/cruddur/environments/dev/board/{id}")});
-                state.boards.insert(id, board.clone());
-                ResponseTemplate::new(201).set_body_json(board)
-            }
-            ("PUT", ["1", "boards", id]) => {
-                let Some(old) = state.boards.get(*id).cloned() else {
-                    return error(404, "Board not found");
-                };
-                let mut board = body;
-                board["links"] = old["links"].clone();
-                state.boards.insert(id.to_string(), board.clone());
-                ResponseTemplate::new(200).set_body_json(board)
-            }
-            ("DELETE", ["1", "boards", id]) => match state.boards.remove(*id) {
-                Some(_) => ResponseTemplate::new(204),
-                None => error(404, "Board not found"),
-            },
-            (_, ["1", "query_annotations" | "queries", ds, ..]) if *ds != DATASET => {
-                error(404, "Dataset not found")
-            }
-            ("GET", ["1", "query_annotations", _]) => {
-                assert_eq!(request.url.query(), Some("include_board_annotations=true"));
-                ResponseTemplate::new(200)
-                    .set_body_json(Value::Array(state.annotations.values().cloned().collect()))
-            }
-            ("POST", ["1", "query_annotations", _]) => {
-                let name = body["name"].as_str().unwrap_or_default();
-                if name.is_empty() || name.chars().count() > 80 {
-                    return error(422, "name must be 1-80 characters");
-                }
-                if body["description"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .chars()
-                    .count()
-                    > 280
-                {
-                    return error(422, "description too long");
-                }
-                if !state
-                    .queries
-                    .contains_key(body["query_id"].as_str().unwrap_or_default())
-                {
-                    return error(422, "query not found");
-                }
-                let id = state.id("a");
-                let mut a = body;
-                a["id"] = json!(id);
-                a["source"] = json!("query");
-                state.annotations.insert(id, a.clone());
-                ResponseTemplate::new(201).set_body_json(a)
-            }
-            ("PUT", ["1", "query_annotations", _, id]) => {
-                if !state.annotations.contains_key(*id) {
-                    return error(404, "Query Annotation not found");
-                }
-                let mut a = body;
-                a["id"] = json!(id);
-                state.annotations.insert(id.to_string(), a.clone());
-                ResponseTemplate::new(200).set_body_json(a)
-            }
-            ("DELETE", ["1", "query_annotations", _, id]) => match state.annotations.remove(*id) {
-                Some(_) => ResponseTemplate::new(204),
-                None => error(404, "Query Annotation not found"),
-            },
-            ("POST", ["1", "queries", _]) => {
-                let id = state.id("q");
-                // Honeycomb fills in defaults: the comparison must not mind them.
-                let mut q = body;
-                q["id"] = json!(id);
-                if q.get("filter_combination").is_none() {
-                    q["filter_combination"] = json!("AND");
-                }
-                q["havings"] = json!([]);
-                state.queries.insert(id, q.clone());
-                ResponseTemplate::new(200).set_body_json(q)
-            }
-            ("GET", ["1", "queries", _, id]) => match state.queries.get(*id) {
-                Some(q) => ResponseTemplate::new(200).set_body_json(q.clone()),
-                None => error(404, "Query not found"),
-            },
-            _ => error(404, "not found"),
-        }
-    }
-}
-
-async fn honeycomb() -> (MockServer, Honeycomb) {
-    let server = MockServer::start().await;
-    let fake = Honeycomb::default();
-    Mock::given(any())
-        .respond_with(fake.clone())
-        .mount(&server)
-        .await;
-    (server, fake)
-}
-
-fn api(server: &MockServer, key: &str) -> BoardApi {
-    BoardApi::new(
-        HttpClient::new(Duration::from_secs(5), Duration::from_secs(30)).unwrap(),
-        Url::parse(&server.uri()).unwrap(),
-        Secret::new(key),
-    )
-}
-
-/// The writes (POST/PUT/DELETE) the server received, as `METHOD path` + body.
-async fn writes(server: &MockServer) -> Vec<Value> {
-    server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.method.as_str() != "GET")
-        .map(|r| {
-            json!({
-                "request": format!("{} {}", r.method, r.url.path()),
-                "body": serde_json::from_slice::<Value>(&r.body).unwrap_or(Value::Null),
-            })
-        })
-        .collect()
-}
-
-fn assert_clean(text: &str, key: &str) {
-    let chars: Vec<char> = key.chars().collect();
-    for w in chars.windows(8) {
-        let piece: String = w.iter().collect();
-        assert!(!text.contains(&piece), "{piece:?} of the key in {text:?}");
-    }
-}
-
-fn assert_shown_clean<T: Serialize + Debug + std::fmt::Display>(r: &T, key: &str) {
-    assert_clean(&format!("{r}"), key);
-    assert_clean(&format!("{r:?}"), key);
-    assert_clean(&serde_json::to_string(r).unwrap(), key);
-}
-
-fn assert_error_clean(e: &BoardError, key: &str) {
-    assert_clean(&e.to_string(), key);
-    assert_clean(&format!("{e:?}"), key);
-    assert_clean(&e.help().unwrap_or_default(), key);
-}
-
-#[tokio::test]
-async fn creates_the_queries_and_the_board_from_nothing() {
-    let (server, fake) = honeycomb().await;
-    let want = desired("Cruddur", DATASET);
-    let report = board::ensure(&api(&server, CONFIG), &want, false)
-        .await
-        .unwrap();
-    assert_eq!(report.plan.outcome, BoardOutcome::Create);
-    assert!(report
-        .plan
-        .queries
-        .iter()
-        .all(|q| q.action == QueryAction::Create));
-    assert_eq!(report.board_id.as_deref(), Some("b9"));
-    assert_eq!(
-        report.board_url.as_deref(),
-        Some("https://ui.honeycomb.io/cruddur/environments/dev/board/b9")
-    );
-    assert_eq!(report.done.len(), 5);
-    assert_shown_clean(&report, CONFIG);
-    let sent = writes(&server).await;
-    assert_eq!(sent.len(), 9, "4 queries, 4 annotations, 1 board");
-    insta::assert_json_snapshot!("create_from_empty", sent);
-    // Every request carried the key in its header and nowhere else.
-    for r in server.received_requests().await.unwrap() {
-        assert_eq!(r.headers.get("x-honeycomb-team").unwrap(), CONFIG);
-        assert!(!r.url.as_str().contains(CONFIG));
-        assert!(!String::from_utf8_lossy(&r.body).contains(CONFIG));
-    }
-    let state = fake.0.lock().unwrap();
-    let board = &state.boards["b9"];
-    assert!(board["description"].as_str().unwrap().contains(MARKER));
-    assert_eq!(board["panels"].as_array().unwrap().len(), 5);
-}
-
-#[tokio::test]
-async fn a_converged_rerun_writes_nothing() {
-    let (server, _fake) = honeycomb().await;
-    let want = desired("Cruddur", DATASET);
-    let api = api(&server, CONFIG);
-    board::ensure(&api, &want, false).await.unwrap();
-    let before = writes(&server).await.len();
-    let again = board::ensure(&api, &want, false).await.unwrap();
-    assert_eq!(writes(&server).await.len(), before, "no POST/PUT/DELETE");
-    assert!(
-        matches!(again.plan.outcome, BoardOutcome::InSync { .. }),
-        "{:?}",
-        again.plan
-    );
-    assert!(again
-        .plan
-        .queries
-        .iter()
-        .all(|q| matches!(q.action, QueryAction::InSync { .. })));
-    assert_eq!(again.plan.writes(), 0);
-    assert!(again.done.is_empty());
-    assert!(again.board_url.is_some());
-    assert!(again.to_string().contains("in sync"));
-}
-
-#[tokio::test]
-async fn a_changed_query_gets_a_new_query_an_annotation_put_and_a_board_put() {
-    let (server, fake) = honeycomb().await;
-    let api = api(&server, CONFIG);
-    board::ensure(&api, &desired("Cruddur", DATASET), false)
-        .await
-        .unwrap();
-    let before = writes(&server).await.len();
-
-    let mut want = desired("Cruddur", DATASET);
-    want.queries[1].spec["time_range"] = json!(86400);
-    let report = board::ensure(&api, &want, false).await.unwrap();
-
-    let plan = &report.plan;
-    assert!(
-        matches!(&plan.queries[1].action, QueryAction::Replace { why, .. } if why.contains("time_range")),
-        "{plan:?}"
-    );
-    assert!(plan
-        .queries
-        .iter()
-        .enumerate()
-        .all(|(i, q)| i == 1 || matches!(q.action, QueryAction::InSync { .. })));
-    match &plan.outcome {
-        BoardOutcome::Update { changes, .. } => {
-            assert_eq!(changes, &vec!["panel users: new query".to_string()])
-        }
-        other => panic!("{other:?}"),
-    }
-    let sent: Vec<String> = writes(&server).await[before..]
-        .iter()
-        .map(|w| w["request"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(
-        sent,
-        vec![
-            "POST /1/queries/backend-flask".to_string(),
-            "PUT /1/query_annotations/backend-flask/a4".to_string(),
-            "PUT /1/boards/b9".to_string(),
-        ]
-    );
-    {
-        let state = fake.0.lock().unwrap();
-        assert_eq!(state.annotations["a4"]["query_id"], "q10");
-        let panel = state.boards["b9"]["panels"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["query_panel"]["query_annotation_id"] == "a4")
-            .cloned()
-            .unwrap();
-        assert_eq!(panel["query_panel"]["query_id"], "q10");
-    }
-    // …and then it has converged again.
-    let before = writes(&server).await.len();
-    board::ensure(&api, &want, false).await.unwrap();
-    assert_eq!(writes(&server).await.len(), before);
-}
-
-#[tokio::test]
-async fn a_board_edited_by_hand_is_put_back() {
-    let (server, fake) = honeycomb().await;
-    let api = api(&server, CONFIG);
-    let want = desired("Cruddur", DATASET);
-    board::ensure(&api, &want, false).await.unwrap();
-    {
-        let mut state = fake.0.lock().unwrap();
-        let board = state.boards.get_mut("b9").unwrap();
-        board["panels"][0]["position"]["width"] = json!(3);
-        board["panels"]
-            .as_array_mut()
-            .unwrap()
-            .push(json!({"type": "text", "text_panel": {"content": "mine"}}));
-    }
-    let report = board::ensure(&api, &want, true).await.unwrap();
-    match &report.plan.outcome {
-        BoardOutcome::Update { changes, .. } => assert_eq!(
-            changes,
-            &vec![
-                "panel latency: position".to_string(),
-                "1 other panel(s) to remove".to_string()
-            ]
-        ),
-        other => panic!("{other:?}"),
-    }
-    assert!(!report.applied);
-    assert!(report.to_string().contains("dry run"));
-}
-
-#[tokio::test]
-async fn a_dry_run_writes_nothing() {
-    let (server, _fake) = honeycomb().await;
-    let report = board::ensure(&api(&server, CONFIG), &desired("Cruddur", DATASET), true)
-        .await
-        .unwrap();
-    assert_eq!(report.plan.outcome, BoardOutcome::Create);
-    assert_eq!(report.plan.writes(), 9);
-    assert!(writes(&server).await.is_empty());
-}
-
-#[tokio::test]
-async fn a_foreign_board_with_the_name_is_left_alone() {
-    let (server, fake) = honeycomb().await;
-    let foreign = json!({"id": "mine1", "name": "Cruddur", "description": "my own board", "type": "flexible", "panels": []});
-    fake.0
-        .lock()
-        .unwrap()
-        .boards
-        .insert("mine1".into(), foreign.clone());
-    let report = board::ensure(&api(&server, CONFIG), &desired("Cruddur", DATASET), false)
-        .await
-        .unwrap();
-    assert_eq!(
-        report.plan.outcome,
-        BoardOutcome::Foreign {
-            board_id: "mine1".into()
-        }
-    );
-    assert!(report.to_string().contains("left alone"));
-    assert!(writes(&server).await.is_empty());
-    assert_eq!(fake.0.lock().unwrap().boards["mine1"], foreign);
-}
-
-#[tokio::test]
-async fn a_missing_permission_is_named_before_any_write() {
-    let (server, _fake) = honeycomb().await;
-    let e = board::ensure(
-        &api(&server, NO_BOARDS),
-        &desired("Cruddur", DATASET),
-        false,
-    )
-    .await
-    .unwrap_err();
-    match &e {
-        BoardError::MissingPermissions { missing, .. } => {
-            assert_eq!(
-                missing,
-                &vec!["\"Manage Public Boards\" (boards)".to_string()]
-            )
-        }
-        other => panic!("{other:?}"),
-    }
-    assert!(e.is_auth());
-    assert_error_clean(&e, NO_BOARDS);
-    let requests = server.received_requests().await.unwrap();
-    assert_eq!(requests.len(), 1);
-    assert_eq!(requests[0].url.path(), "/1/auth");
-}
-
-#[tokio::test]
-async fn an_ingest_key_is_refused() {
-    let (server, _fake) = honeycomb().await;
-    let e = board::ensure(&api(&server, INGEST), &desired("Cruddur", DATASET), false)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(e, BoardError::NeedsConfigurationKey { .. }),
-        "{e:?}"
-    );
-    assert!(e.is_auth());
-    assert!(e.to_string().contains("hcaik_…"));
-    assert!(e.help().unwrap().contains("configuration key"));
-    assert_error_clean(&e, INGEST);
-    assert!(writes(&server).await.is_empty());
-}
-
-#[tokio::test]
-async fn an_unknown_key_is_rejected() {
-    let (server, _fake) = honeycomb().await;
-    let e = board::ensure(
-        &api(&server, "ZZZZZZZZZZZZZZZZZZZZZZ"),
-        &desired("Cruddur", DATASET),
-        false,
-    )
-    .await
-    .unwrap_err();
-    assert!(matches!(e, BoardError::Rejected { .. }), "{e:?}");
-    assert!(e.is_auth());
-}
-
-#[tokio::test]
-async fn an_unknown_dataset_is_not_found() {
-    let (server, _fake) = honeycomb().await;
-    let e = board::ensure(&api(&server, CONFIG), &desired("Cruddur", "nope"), false)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&e, BoardError::NotFound { what, .. } if what == "dataset nope"),
-        "{e:?}"
-    );
-    assert!(!e.is_auth());
-    assert!(e.help().unwrap().contains("--dataset"));
-    assert!(writes(&server).await.is_empty());
-}
-
-async fn with_fault(
-    method: &str,
-    prefix: &str,
-    status: u16,
-    body: Value,
-    retry_after: Option<&'static str>,
-) -> Result<board::BoardReport, BoardError> {
-    let (server, fake) = honeycomb().await;
-    fake.0
-        .lock()
-        .unwrap()
-        .faults
-        .push((method.into(), prefix.into(), status, body, retry_after));
-    board::ensure(&api(&server, CONFIG), &desired("Cruddur", DATASET), false).await
-}
-
-#[tokio::test]
-async fn statuses_are_mapped() {
-    let e = with_fault(
-        "GET",
-        "/1/auth",
-        401,
-        json!({"error": "unknown API key"}),
-        None,
-    )
-    .await
-    .unwrap_err();
-    assert!(matches!(e, BoardError::Rejected { .. }), "{e:?}");
-
-    // A 403 that echoes the key: the key is masked in what is shown.
-    let e = with_fault(
-        "POST",
-        "/1/queries",
-        403,
-        json!({"error": format!("key {CONFIG} may not create queries")}),
-        None,
-    )
-    .await
-    .unwrap_err();
-    assert!(
-        matches!(&e, BoardError::Forbidden { what, .. } if what.starts_with("create a query")),
-        "{e:?}"
-    );
-    assert!(e.is_auth());
-    assert!(e.to_string().contains("may not create queries"));
-    assert_error_clean(&e, CONFIG);
-
-    let e = with_fault(
-        "GET",
-        "/1/query_annotations",
-        404,
-        json!({"error": "Dataset not found"}),
-        None,
-    )
-    .await
-    .unwrap_err();
-    assert!(matches!(e, BoardError::NotFound { .. }), "{e:?}");
-
-    let e = with_fault(
-        "POST",
-        "/1/boards",
-        422,
-        json!({"status": 422, "title": "Validation Failed", "type_detail": [
-            {"code": "invalid", "field": "panels[0].position.width", "description": "must be at most 12"}]}),
-        None,
-    )
-    .await
-    .unwrap_err();
-    match &e {
-        BoardError::Invalid {
-            status, message, ..
-        } => {
-            assert_eq!(*status, 422);
-            assert_eq!(
-                message,
-                "Validation Failed (panels[0].position.width: must be at most 12)"
-            );
-        }
-        other => panic!("{other:?}"),
-    }
-    assert!(!e.is_auth());
-
-    let e = with_fault(
-        "GET",
-        "/1/boards",
-        429,
-        json!({"error": "rate limited"}),
-        Some("60"),
-    )
-    .await
-    .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            BoardError::Transport(TransportError::RateLimited {
-                retry_after: Some(60),
-                ..
-            })
-        ),
-        "{e:?}"
-    );
-
-    let e = with_fault("GET", "/1/boards", 302, json!({}), None)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            BoardError::Transport(TransportError::Redirect { status: 302, .. })
-        ),
-        "{e:?}"
-    );
-}
-
-#[tokio::test]
-async fn destroy_removes_our_board_and_annotations_only() {
-    let (server, fake) = honeycomb().await;
-    let api = api(&server, CONFIG);
-    let want = desired("Cruddur", DATASET);
-    board::ensure(&api, &want, false).await.unwrap();
-    {
-        let mut state = fake.0.lock().unwrap();
-        state.boards.insert(
-            "mine1".into(),
-            json!({"id": "mine1", "name": "Cruddur", "description": "hand made", "panels": []}),
-        );
-        state.annotations.insert(
-            "other".into(),
-            json!({"id": "other", "name": "Cruddur: request latency by route", "description": "someone else's", "query_id": "q1"}),
-        );
-    }
-    let report = board::destroy(&api, &want).await.unwrap();
-    assert_eq!(report.board_deleted.as_deref(), Some("b9"));
-    assert_eq!(report.annotations_deleted.len(), 4);
-    assert_eq!(report.foreign_board.as_deref(), Some("mine1"));
-    assert_shown_clean(&report, CONFIG);
-    let state = fake.0.lock().unwrap();
-    assert!(state.boards.contains_key("mine1"));
-    assert_eq!(state.boards.len(), 1);
-    assert_eq!(state.annotations.keys().collect::<Vec<_>>(), vec!["other"]);
-}
-
-#[tokio::test]
-async fn a_query_that_vanished_is_made_again() {
-    let (server, fake) = honeycomb().await;
-    let api = api(&server, CONFIG);
-    let want = desired("Cruddur", DATASET);
-    board::ensure(&api, &want, false).await.unwrap();
-    fake.0.lock().unwrap().queries.remove("q7");
-    let report = board::ensure(&api, &want, false).await.unwrap();
-    assert!(
-        matches!(&report.plan.queries[3].action, QueryAction::Replace { why, .. } if why.contains("not found")),
-        "{:?}",
-        report.plan
-    );
-}
-
-#[test]
-fn the_plan_is_pure_and_serialisable() {
-    let want = desired("Cruddur", DATASET);
-    let plan = board::plan(&want, &Default::default());
-    assert_eq!(plan.outcome, BoardOutcome::Create);
-    insta::assert_json_snapshot!("plan_from_empty", plan);
-    insta::assert_json_snapshot!("desired_board", want);
-}
+#[path = "../support/honeycomb_board_stand_in.rs"]
+mod stand_in;
+use stand_in::*;
 
 /// The command: created from nothing, then a second run makes no write call; the
 /// key never shows; an ingest key is exit 4 with "configuration key".
 #[tokio::test(flavor = "multi_thread")]
 async fn the_board_command_creates_then_converges() {
     let (server, _fake) = honeycomb().await;
-    let run = |key: &str, args: &[&str]| {
-        crate::common::isolated("cruddur-obs")
+    let run = |key: &str, args: &[&str], code: i32| {
+        Test::new()
             .env("HONEYCOMB_CONFIG_KEY", key)
             .env("HONEYCOMB_API_ENDPOINT", server.uri())
             .args(["honeycomb", "board"])
-            .args(args)
-            .output()
-            .unwrap()
+            .args(args.iter().copied())
+            .status(code)
+            .run_for_snapshot()
     };
-    let out = run(CONFIG, &["--dry-run"]);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}",
-        crate::common::stderr(&out)
-    );
+    let dry = run(CONFIG, &["--dry-run"], 3);
     assert!(writes(&server).await.is_empty());
-    let out = run(CONFIG, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        crate::common::stderr(&out)
-    );
+    let created = run(CONFIG, &[], 0);
     let made = writes(&server).await.len();
     assert!(made >= 9, "{made} writes");
-    let out = run(CONFIG, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        crate::common::stderr(&out)
-    );
+    let again = run(CONFIG, &[], 0);
     assert_eq!(writes(&server).await.len(), made, "a converged run wrote");
-    let all = format!(
-        "{}{}",
-        crate::common::stdout(&out),
-        crate::common::stderr(&out)
-    );
-    assert_clean(&all, CONFIG);
-    let out = run(INGEST, &[]);
-    assert_eq!(out.status.code(), Some(4));
-    assert!(
-        crate::common::stderr(&out).contains("configuration key"),
-        "{}",
-        crate::common::stderr(&out)
-    );
-    let out = run(CONFIG, &["--destroy", "--yes"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        crate::common::stderr(&out)
-    );
+    let ingest = run(INGEST, &[], 4);
+    let destroyed = run(CONFIG, &["--destroy", "--yes"], 0);
     assert!(writes(&server).await.iter().any(|w| w["request"]
         .as_str()
         .unwrap()
         .starts_with("DELETE /1/boards/")));
+    let runs = [&dry, &created, &again, &ingest, &destroyed];
+    for ran in runs {
+        assert_clean(&ran.all_output(), CONFIG);
+    }
+    snapshot_all(
+        "honeycomb_board_command_creates_converges_and_destroys",
+        runs,
+    );
 }
 
 /// The board part of init/plan/status/destroy: on with a configuration key only;
@@ -739,62 +56,42 @@ async fn the_board_part_of_init_plan_status_and_destroy() {
         dir.path().join("docker-compose.yml"),
     )
     .unwrap();
-    let run = |args: &[&str], key: Option<&str>| {
-        let mut cmd = crate::common::isolated("cruddur-obs");
-        cmd.current_dir(dir.path())
+    let run = |args: &[&str], key: Option<&str>, code: i32| {
+        let mut test = Test::in_dir(dir.path())
             .env("HONEYCOMB_API_ENDPOINT", server.uri())
-            .args(args)
-            .args([
-                "--without",
-                "xray",
-                "--without",
-                "logs",
-                "--without",
-                "honeycomb",
-            ]);
+            .args(args.iter().copied())
+            .args(["--without", "xray", "--without", "logs"])
+            .args(["--without", "honeycomb"])
+            .status(code);
         if let Some(key) = key {
-            cmd.env("HONEYCOMB_CONFIG_KEY", key);
+            test = test.env("HONEYCOMB_CONFIG_KEY", key);
         }
-        cmd.output().unwrap()
+        test.run_for_snapshot()
     };
     // Without a key the part is off: Honeycomb is not asked at all.
-    let out = run(&["plan"], None);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
+    let keyless = run(&["plan"], None, 3);
     assert!(server.received_requests().await.unwrap().is_empty());
 
-    let out = run(&["plan"], Some(CONFIG));
-    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
+    let plan = run(&["plan"], Some(CONFIG), 3);
     assert!(writes(&server).await.is_empty());
-    let out = run(&["init", "--yes"], Some(CONFIG));
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let init = run(&["init", "--yes"], Some(CONFIG), 0);
     let made = writes(&server).await.len();
     assert!(made >= 9, "{made}");
-    let out = run(&["init", "--yes"], Some(CONFIG));
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let again = run(&["init", "--yes"], Some(CONFIG), 0);
     assert_eq!(
         writes(&server).await.len(),
         made,
         "a converged init wrote to Honeycomb"
     );
-    let out = run(&["status"], Some(CONFIG));
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        text.contains("✓ Honeycomb board Cruddur: in sync"),
-        "{text}"
-    );
-    assert_clean(&text, CONFIG);
-    let out = run(&["destroy", "--yes"], Some(CONFIG));
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let status = run(&["status"], Some(CONFIG), 0);
+    let destroy = run(&["destroy", "--yes"], Some(CONFIG), 0);
     assert!(writes(&server).await.iter().any(|w| w["request"]
         .as_str()
         .unwrap()
         .starts_with("DELETE /1/boards/")));
-}
-
-fn stderr_of(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    let runs = [&keyless, &plan, &init, &again, &status, &destroy];
+    for ran in runs {
+        assert_clean(&ran.all_output(), CONFIG);
+    }
+    snapshot_all("honeycomb_board_part_of_init_plan_status_and_destroy", runs);
 }

@@ -20,7 +20,6 @@ mod backends;
 mod collector;
 mod corpus;
 mod devcontainer;
-mod devcontainer_properties;
 mod devenv;
 mod discovery;
 mod export;

@@ -1,4 +1,4 @@
-//! Issue 12 (first part): the Honeycomb key follows no redirect and no proxy, and
+//! The Honeycomb key follows no redirect and no proxy, and
 //! replies are bounded. Each asserts who received the key and what was printed.
 
 use std::io::{Read, Write};

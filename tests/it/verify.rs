@@ -1,4 +1,4 @@
-//! Issue 15: `verify` against real parts at once — the X-Ray emulator (data plane),
+//! `verify` against real parts at once — the X-Ray emulator (data plane),
 //! moto (CloudWatch Logs), a Honeycomb stub and a Rollbar stand-in — with the
 //! credentials and region the compose file gives the app. Each part failing alone
 //! (denied, wrong region, missing group, timeout) is reported with its line, exit

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::common::bundled_rule;
 use crate::harness::{snapshot_all, Test};
 use serde_json::{json, Value};
 use xray_emulator::{Emulator, Fault, FaultKind, Options};
@@ -38,7 +39,7 @@ fn group_named(emu: &Emulator, region: &str, name: &str) -> Option<Value> {
 }
 
 fn write_rule(dir: &tempfile::TempDir, field: &str, value: Value) -> String {
-    let mut doc: Value = serde_json::from_str(cruddur_obs::testing::xray::BUNDLED_RULE).unwrap();
+    let mut doc: Value = serde_json::from_str(&bundled_rule()).unwrap();
     if value.is_null() {
         doc["SamplingRule"].as_object_mut().unwrap().remove(field);
     } else {
@@ -93,8 +94,7 @@ fn creates_the_group_and_the_rule_then_a_second_run_changes_nothing() {
 #[test]
 fn drift_is_shown_needs_agreement_and_is_fixed_with_yes() {
     let emu = Emulator::start().unwrap();
-    let mut drifted: Value =
-        serde_json::from_str(cruddur_obs::testing::xray::BUNDLED_RULE).unwrap();
+    let mut drifted: Value = serde_json::from_str(&bundled_rule()).unwrap();
     drifted["SamplingRule"]["FixedRate"] = json!(0.5);
     drifted["SamplingRule"]["Host"] = json!("example.com");
     emu.with_region("us-east-1", |s| {

@@ -19,7 +19,7 @@ const TEAM_HEADER: &str = "x-honeycomb-team";
 
 /// What `/1/auth` says about the key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct KeyAccess {
+pub(crate) struct KeyAccess {
     pub key: String,
     pub key_type: String,
     pub permissions: BTreeMap<String, bool>,
@@ -35,7 +35,7 @@ fn normalise(name: &str) -> String {
 }
 
 impl KeyAccess {
-    pub fn from_auth(key: &Secret, body: &Value) -> KeyAccess {
+    pub(crate) fn from_auth(key: &Secret, body: &Value) -> KeyAccess {
         let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
         KeyAccess {
             key: key.masked(),
@@ -55,7 +55,7 @@ impl KeyAccess {
     }
 
     /// Whether a permission is granted, by name compared case- and `_`-blind.
-    pub fn granted(&self, name: &str) -> bool {
+    pub(crate) fn granted(&self, name: &str) -> bool {
         let want = normalise(name);
         self.permissions
             .iter()
@@ -63,7 +63,7 @@ impl KeyAccess {
     }
 
     /// Refuses an ingest key, and names what is missing for queries and boards.
-    pub fn require_board_access(&self) -> Result<(), BoardError> {
+    pub(crate) fn require_board_access(&self) -> Result<(), BoardError> {
         if normalise(&self.key_type) == "ingest" {
             return Err(BoardError::NeedsConfigurationKey {
                 key: self.key.clone(),
@@ -89,19 +89,15 @@ impl KeyAccess {
 
 /// Honeycomb's boards/queries API for one key at one base (US or EU, given by the caller).
 #[derive(Debug, Clone)]
-pub struct BoardApi {
+pub(crate) struct BoardApi {
     http: HttpClient,
     base: Url,
     key: Secret,
 }
 
 impl BoardApi {
-    pub fn new(http: HttpClient, base: Url, key: Secret) -> BoardApi {
+    pub(crate) fn new(http: HttpClient, base: Url, key: Secret) -> BoardApi {
         BoardApi { http, base, key }
-    }
-
-    pub fn base(&self) -> &Url {
-        &self.base
     }
 
     /// Bounds a whole operation ([`super::ensure`], [`super::destroy`]).
@@ -208,14 +204,14 @@ impl BoardApi {
 
     // -- reads
 
-    pub async fn auth(&self) -> Result<KeyAccess, BoardError> {
+    pub(crate) async fn auth(&self) -> Result<KeyAccess, BoardError> {
         let body = self
             .call(Method::GET, "1/auth", None, "check the key")
             .await?;
         Ok(KeyAccess::from_auth(&self.key, &body))
     }
 
-    pub async fn list_boards(&self) -> Result<Vec<ObservedBoard>, BoardError> {
+    pub(crate) async fn list_boards(&self) -> Result<Vec<ObservedBoard>, BoardError> {
         let body = self
             .call(Method::GET, "1/boards", None, "list boards")
             .await?;
@@ -225,7 +221,7 @@ impl BoardApi {
             .collect())
     }
 
-    pub async fn list_annotations(
+    pub(crate) async fn list_annotations(
         &self,
         dataset: &str,
     ) -> Result<Vec<ObservedAnnotation>, BoardError> {
@@ -245,7 +241,11 @@ impl BoardApi {
     }
 
     /// A query spec by id; `None` when Honeycomb does not know it.
-    pub async fn get_query(&self, dataset: &str, id: &str) -> Result<Option<Value>, BoardError> {
+    pub(crate) async fn get_query(
+        &self,
+        dataset: &str,
+        id: &str,
+    ) -> Result<Option<Value>, BoardError> {
         let path = Self::dataset_path("1/queries", dataset, Some(id));
         match self
             .call(Method::GET, &path, None, &format!("query {id}"))
@@ -258,7 +258,10 @@ impl BoardApi {
     }
 
     /// Boards, the dataset's annotations, and the specs of our annotations' queries.
-    pub async fn observe(&self, desired: &DesiredBoard) -> Result<ObservedState, BoardError> {
+    pub(crate) async fn observe(
+        &self,
+        desired: &DesiredBoard,
+    ) -> Result<ObservedState, BoardError> {
         let boards = self.list_boards().await?;
         let annotations = self.list_annotations(&desired.dataset).await?;
         let mut queries = BTreeMap::new();
@@ -280,7 +283,11 @@ impl BoardApi {
 
     // -- writes
 
-    pub async fn create_query(&self, dataset: &str, spec: &Value) -> Result<String, BoardError> {
+    pub(crate) async fn create_query(
+        &self,
+        dataset: &str,
+        spec: &Value,
+    ) -> Result<String, BoardError> {
         let path = Self::dataset_path("1/queries", dataset, None);
         let body = self
             .call(
@@ -293,7 +300,7 @@ impl BoardApi {
         self.id_of(&body, &path)
     }
 
-    pub async fn create_annotation(
+    pub(crate) async fn create_annotation(
         &self,
         dataset: &str,
         name: &str,
@@ -313,7 +320,7 @@ impl BoardApi {
         self.id_of(&body, &path)
     }
 
-    pub async fn update_annotation(
+    pub(crate) async fn update_annotation(
         &self,
         dataset: &str,
         id: &str,
@@ -333,7 +340,11 @@ impl BoardApi {
         .map(|_| ())
     }
 
-    pub async fn delete_annotation(&self, dataset: &str, id: &str) -> Result<(), BoardError> {
+    pub(crate) async fn delete_annotation(
+        &self,
+        dataset: &str,
+        id: &str,
+    ) -> Result<(), BoardError> {
         let path = Self::dataset_path("1/query_annotations", dataset, Some(id));
         self.call(
             Method::DELETE,
@@ -346,7 +357,7 @@ impl BoardApi {
     }
 
     /// Returns the new board's id and link.
-    pub async fn create_board(
+    pub(crate) async fn create_board(
         &self,
         board: &Value,
     ) -> Result<(String, Option<String>), BoardError> {
@@ -358,7 +369,7 @@ impl BoardApi {
     }
 
     /// Replaces the whole board; returns its link when the reply has one.
-    pub async fn update_board(
+    pub(crate) async fn update_board(
         &self,
         id: &str,
         board: &Value,
@@ -377,7 +388,7 @@ impl BoardApi {
         Ok(body["links"]["board_url"].as_str().map(str::to_string))
     }
 
-    pub async fn delete_board(&self, id: &str) -> Result<(), BoardError> {
+    pub(crate) async fn delete_board(&self, id: &str) -> Result<(), BoardError> {
         let path = format!("1/boards/{}", encode_segment(id));
         self.call(Method::DELETE, &path, None, &format!("delete board {id}"))
             .await

@@ -12,7 +12,7 @@ use super::BoardError;
 
 /// What a run did (or, with `dry_run`, would do).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BoardReport {
+pub(crate) struct BoardReport {
     pub plan: BoardPlan,
     pub applied: bool,
     pub board_id: Option<String>,
@@ -39,7 +39,7 @@ impl fmt::Display for BoardReport {
 
 /// Checks the key (before anything else: a missing permission is named before any
 /// write), reads what exists, plans, and applies unless `dry_run`.
-pub async fn ensure(
+pub(crate) async fn ensure(
     api: &BoardApi,
     desired: &DesiredBoard,
     dry_run: bool,
@@ -205,7 +205,7 @@ pub(crate) async fn apply(
 
 /// What `destroy` removed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DestroyReport {
+pub(crate) struct DestroyReport {
     pub board_deleted: Option<String>,
     pub annotations_deleted: Vec<String>,
     /// A board with our name that is not ours (left alone).
@@ -241,7 +241,10 @@ impl fmt::Display for DestroyReport {
 
 /// Removes our board (name + marker) and our annotations (marker + our names).
 /// Queries themselves cannot be deleted through the API.
-pub async fn destroy(api: &BoardApi, desired: &DesiredBoard) -> Result<DestroyReport, BoardError> {
+pub(crate) async fn destroy(
+    api: &BoardApi,
+    desired: &DesiredBoard,
+) -> Result<DestroyReport, BoardError> {
     let work = async {
         api.auth().await?.require_board_access()?;
         let boards = api.list_boards().await?;

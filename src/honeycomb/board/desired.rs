@@ -8,14 +8,14 @@ use super::MARKER;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum QueryStyle {
+pub(crate) enum QueryStyle {
     Graph,
     Table,
     Combo,
 }
 
 impl QueryStyle {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             QueryStyle::Graph => "graph",
             QueryStyle::Table => "table",
@@ -26,7 +26,7 @@ impl QueryStyle {
 
 /// A panel's place on the 12-column grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Position {
+pub(crate) struct Position {
     pub x_coordinate: u32,
     pub y_coordinate: u32,
     pub width: u32,
@@ -55,7 +55,7 @@ impl Position {
 
 /// One saved query: its spec, its annotation (name + description) and its panel.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DesiredQuery {
+pub(crate) struct DesiredQuery {
     /// A stable short id (`latency`, `users`, `errors`, `recent-traces`).
     pub key: &'static str,
     pub annotation_name: String,
@@ -66,7 +66,7 @@ pub struct DesiredQuery {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DesiredBoard {
+pub(crate) struct DesiredBoard {
     pub name: String,
     /// Ends with [`MARKER`].
     pub description: String,
@@ -79,7 +79,7 @@ pub struct DesiredBoard {
 
 /// The ids a query panel points at.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PanelIds {
+pub(crate) struct PanelIds {
     pub query_id: String,
     pub annotation_id: String,
 }
@@ -87,7 +87,7 @@ pub struct PanelIds {
 impl DesiredBoard {
     /// The board body for `POST /1/boards` / `PUT /1/boards/{id}`; `ids[i]` are
     /// the ids of `queries[i]`.
-    pub fn body(&self, ids: &[PanelIds]) -> Value {
+    pub(crate) fn body(&self, ids: &[PanelIds]) -> Value {
         let mut panels: Vec<Value> = self
             .queries
             .iter()
@@ -124,7 +124,7 @@ fn truncate(s: &str, max: usize) -> String {
 }
 
 /// The board cruddur-obs makes for `name` over `dataset` (the backend's service.name).
-pub fn desired(name: &str, dataset: &str) -> DesiredBoard {
+pub(crate) fn desired(name: &str, dataset: &str) -> DesiredBoard {
     let root = json!({"column": "trace.parent_id", "op": "does-not-exist"});
     let annotation = |title: &str, text: &str| {
         // The name is at most 80 characters; the description at most 280, marker included.

@@ -36,22 +36,24 @@ mod api;
 mod apply;
 mod desired;
 mod plan;
+#[cfg(test)]
+mod stand_in_tests;
 
 use crate::http::TransportError;
 
-pub use api::BoardApi;
+pub(crate) use api::BoardApi;
 pub(crate) use apply::DestroyReport;
-pub use apply::{destroy, ensure, BoardReport};
-pub use desired::desired;
-pub use plan::{plan, BoardOutcome, QueryAction};
+pub(crate) use apply::{destroy, ensure, BoardReport};
+pub(crate) use desired::desired;
+pub(crate) use plan::BoardOutcome;
 
 /// In the board description (and our annotations' descriptions): how cruddur-obs
 /// recognises what it made. A board with our name but without it is left alone.
-pub const MARKER: &str = "[managed by cruddur-obs]";
+pub(crate) const MARKER: &str = "[managed by cruddur-obs]";
 
 /// Failures of `honeycomb board`, each with what the user can do about it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum BoardError {
+pub(crate) enum BoardError {
     #[error("the key {key} is an ingest key: boards and queries need a configuration key")]
     NeedsConfigurationKey { key: String },
     #[error("the key {key} lacks {}", missing.join(" and "))]
@@ -79,7 +81,7 @@ pub enum BoardError {
 
 impl BoardError {
     /// Key refused or lacking permissions: exit 4. The rest is trouble on the way.
-    pub fn is_auth(&self) -> bool {
+    pub(crate) fn is_auth(&self) -> bool {
         match self {
             BoardError::NeedsConfigurationKey { .. }
             | BoardError::MissingPermissions { .. }
@@ -91,11 +93,11 @@ impl BoardError {
     }
 
     /// Plain http off loopback: exit 2.
-    pub fn is_bad_input(&self) -> bool {
+    pub(crate) fn is_bad_input(&self) -> bool {
         matches!(self, BoardError::Transport(e) if e.is_bad_input())
     }
 
-    pub fn help(&self) -> Option<String> {
+    pub(crate) fn help(&self) -> Option<String> {
         Some(match self {
             BoardError::NeedsConfigurationKey { .. } => "create a configuration key with \"Manage Queries and Columns\" and \"Manage Public Boards\" (Environment settings → API keys → Configuration) and pass it as the key".into(),
             BoardError::MissingPermissions { .. } => "edit the key under Environment settings → API keys and tick \"Manage Queries and Columns\" and \"Manage Public Boards\"; nothing was changed".into(),

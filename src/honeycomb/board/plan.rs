@@ -11,7 +11,7 @@ use super::desired::{DesiredBoard, DesiredQuery, Position};
 use super::MARKER;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ObservedBoard {
+pub(crate) struct ObservedBoard {
     pub id: String,
     pub name: String,
     pub description: String,
@@ -22,7 +22,7 @@ pub struct ObservedBoard {
 
 impl ObservedBoard {
     /// Parses one element of `GET /1/boards` leniently; `None` without an id.
-    pub fn from_json(v: &Value) -> Option<ObservedBoard> {
+    pub(crate) fn from_json(v: &Value) -> Option<ObservedBoard> {
         let s = |k: &str| {
             v.get(k)
                 .and_then(Value::as_str)
@@ -44,13 +44,13 @@ impl ObservedBoard {
         })
     }
 
-    pub fn is_ours(&self) -> bool {
+    pub(crate) fn is_ours(&self) -> bool {
         self.description.contains(MARKER)
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ObservedAnnotation {
+pub(crate) struct ObservedAnnotation {
     pub id: String,
     pub name: String,
     pub description: String,
@@ -58,7 +58,7 @@ pub struct ObservedAnnotation {
 }
 
 impl ObservedAnnotation {
-    pub fn from_json(v: &Value) -> Option<ObservedAnnotation> {
+    pub(crate) fn from_json(v: &Value) -> Option<ObservedAnnotation> {
         let s = |k: &str| {
             v.get(k)
                 .and_then(Value::as_str)
@@ -73,7 +73,7 @@ impl ObservedAnnotation {
         })
     }
 
-    pub fn is_ours(&self) -> bool {
+    pub(crate) fn is_ours(&self) -> bool {
         self.description.contains(MARKER)
     }
 }
@@ -81,7 +81,7 @@ impl ObservedAnnotation {
 /// What Honeycomb holds: all boards, the dataset's annotations, and the specs of
 /// the queries our annotations point at (by query id; a missing one was not found).
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
-pub struct ObservedState {
+pub(crate) struct ObservedState {
     pub boards: Vec<ObservedBoard>,
     pub annotations: Vec<ObservedAnnotation>,
     pub queries: BTreeMap<String, Value>,
@@ -89,7 +89,7 @@ pub struct ObservedState {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
-pub enum QueryAction {
+pub(crate) enum QueryAction {
     /// New query and new annotation.
     Create,
     InSync {
@@ -110,7 +110,7 @@ pub enum QueryAction {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct QueryPlan {
+pub(crate) struct QueryPlan {
     pub key: String,
     pub name: String,
     #[serde(flatten)]
@@ -119,7 +119,7 @@ pub struct QueryPlan {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "outcome", rename_all = "kebab-case")]
-pub enum BoardOutcome {
+pub(crate) enum BoardOutcome {
     Create,
     InSync {
         board_id: String,
@@ -135,7 +135,7 @@ pub enum BoardOutcome {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BoardPlan {
+pub(crate) struct BoardPlan {
     pub board: String,
     pub dataset: String,
     #[serde(flatten)]
@@ -145,7 +145,7 @@ pub struct BoardPlan {
 
 impl BoardPlan {
     /// How many write requests applying this plan makes.
-    pub fn writes(&self) -> usize {
+    pub(crate) fn writes(&self) -> usize {
         let queries: usize = self
             .queries
             .iter()
@@ -202,7 +202,7 @@ impl fmt::Display for BoardPlan {
 }
 
 /// Decides what to do. Ours = same name and [`MARKER`] in the description.
-pub fn plan(desired: &DesiredBoard, observed: &ObservedState) -> BoardPlan {
+pub(crate) fn plan(desired: &DesiredBoard, observed: &ObservedState) -> BoardPlan {
     let same_name: Vec<&ObservedBoard> = observed
         .boards
         .iter()

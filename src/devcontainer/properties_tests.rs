@@ -3,7 +3,7 @@
 //! CRLF, blank lines, final newline or not, existing ports and attributes; some
 //! made invalid on purpose.
 
-use cruddur_obs::testing::devcontainer::{parse, plan, DevcontainerError, PORTS};
+use super::{parse, plan, DevcontainerError, PORTS};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
