@@ -335,4 +335,29 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn the_collector_takes_the_browsers_spans_from_the_app_origins_and_holds_the_key() {
+        let config = config("ca-central-1", crate::honeycomb::Region::Us);
+        assert!(validate(&config).is_empty());
+        let doc: serde_json::Value = serde_saphyr::from_str(&config).unwrap();
+        let http = &doc["receivers"]["otlp"]["protocols"]["http"];
+        assert_eq!(http["endpoint"], "0.0.0.0:4318");
+        assert_eq!(
+            http["cors"]["allowed_origins"],
+            serde_json::json!([
+                "https://3000-*.gitpod.io",
+                "https://*-3000.app.github.dev",
+                "http://localhost:3000"
+            ])
+        );
+        assert_eq!(
+            http["cors"]["allowed_headers"],
+            serde_json::json!(["content-type"])
+        );
+        assert_eq!(
+            doc["exporters"]["otlp_http/honeycomb"]["headers"]["x-honeycomb-team"],
+            "${env:HONEYCOMB_API_KEY}"
+        );
+    }
 }

@@ -265,6 +265,10 @@ enum Dir {
     App,
     /// A backend-flask whose app.py is not Python.
     BrokenApp,
+    /// The sample backend and a week-1 React app (`frontend-react-js`).
+    Frontend,
+    /// A React app whose package.json is not JSON.
+    BrokenFrontend,
     /// Nothing at all.
     Empty,
 }
@@ -376,13 +380,14 @@ const COMMANDS: &[&[&str]] = &[
     &["gitpod", "write"],
     &["devcontainer", "write"],
     &["app", "write"],
+    &["frontend", "write"],
     &["export", "cloudformation"],
     &["export", "terraform"],
     &["iam", "policy"],
     &["completions"],
 ];
 
-use Dir::{App, Broken, BrokenApp, Empty};
+use Dir::{App, Broken, BrokenApp, BrokenFrontend, Empty, Frontend};
 use World::{Down, Invisible, NoCredentials, Refusing};
 
 /// The cases, in order: the week-1 directory's state carries over from one
@@ -561,6 +566,15 @@ const CASES: &[Case] = &[
     in_dir(&["app", "write"], App, 5, Some("files")),
     in_dir(&["app", "write"], BrokenApp, 2, None),
     in_dir(&["app", "write"], Empty, 2, None),
+    in_dir(
+        &["frontend", "write", "--dry-run"],
+        Frontend,
+        3,
+        Some("files"),
+    ),
+    in_dir(&["frontend", "write"], Frontend, 5, Some("files")),
+    in_dir(&["frontend", "write"], BrokenFrontend, 2, None),
+    in_dir(&["frontend", "write"], Empty, 2, None),
     // Exports and the policy.
     up(
         &["export", "cloudformation", "--out", "cfn.yaml"],
@@ -624,6 +638,13 @@ const CASES: &[Case] = &[
     world(&["status"], Refusing, 1, Some("checks")),
     in_dir(&["status"], Broken, 1, Some("failures")),
     world(&["verify", "--wait", "1"], Down, 1, Some("parts")),
+    // `--app` with nothing answering: an error before anything was read.
+    up(
+        &["verify", "--app", "http://127.0.0.1:9", "--wait", "0"],
+        1,
+        None,
+    ),
+    up(&["verify", "--app", "--route", "no-slash"], 2, None),
     world(&["verify", "--wait", "1"], Refusing, 4, Some("parts")),
     world(
         &[
@@ -817,6 +838,8 @@ struct Dirs {
     broken: tempfile::TempDir,
     app: tempfile::TempDir,
     broken_app: tempfile::TempDir,
+    frontend: tempfile::TempDir,
+    broken_frontend: tempfile::TempDir,
     empty: tempfile::TempDir,
 }
 
@@ -862,11 +885,29 @@ impl Dirs {
             "flask\n",
         )
         .unwrap();
+        let frontend = tempfile::tempdir().unwrap();
+        let broken_frontend = tempfile::tempdir().unwrap();
+        for (dir, package) in [
+            (&frontend, None),
+            (&broken_frontend, Some("{\"dependencies\": {,}\n")),
+        ] {
+            let fixture = repo().join("tests/fixtures/frontends/week1");
+            for rel in ["package.json", "src/index.js", "public/index.html"] {
+                let to = dir.path().join("frontend-react-js").join(rel);
+                std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+                std::fs::copy(fixture.join(rel), &to).unwrap();
+            }
+            if let Some(text) = package {
+                std::fs::write(dir.path().join("frontend-react-js/package.json"), text).unwrap();
+            }
+        }
         Dirs {
             week1: week1(),
             broken,
             app,
             broken_app,
+            frontend,
+            broken_frontend,
             empty: tempfile::tempdir().unwrap(),
         }
     }
@@ -877,6 +918,8 @@ impl Dirs {
             Dir::Broken => self.broken.path(),
             Dir::App => self.app.path(),
             Dir::BrokenApp => self.broken_app.path(),
+            Dir::Frontend => self.frontend.path(),
+            Dir::BrokenFrontend => self.broken_frontend.path(),
             Dir::Empty => self.empty.path(),
         }
     }
