@@ -36,6 +36,9 @@ async fn prepare(config: &Config, s: &crate::config::VerifySettings) -> Result<A
         what: "compose file",
         path: s.compose_file.clone(),
     })?;
+    // A file that does not parse gives the app nothing: say so rather than verify
+    // with credentials from elsewhere.
+    crate::compose::parse_strict(&compose_text, &s.compose_file.display().to_string())?;
     let dotenv_path = match s.compose_file.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.join(".env"),
         _ => ".env".into(),

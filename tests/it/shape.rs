@@ -638,6 +638,7 @@ const CASES: &[Case] = &[
     world(&["status"], Refusing, 1, Some("checks")),
     in_dir(&["status"], Broken, 1, Some("failures")),
     world(&["verify", "--wait", "1"], Down, 1, Some("parts")),
+    in_dir(&["verify", "--service", "backend-flask"], Broken, 2, None),
     // `--app` with nothing answering: an error before anything was read.
     up(
         &["verify", "--app", "http://127.0.0.1:9", "--wait", "0"],
