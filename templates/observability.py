@@ -231,7 +231,7 @@ def _init_logs(app):
             log_stream_name=service + "/{machine_name}/{process_id}/{logger_name}",
             create_log_group=False,
             send_interval=10,
-            boto3_client=_untraced(session.client("logs", region_name=region)),
+            boto3_client=session.client("logs", region_name=region),
         )
         # Keep the console as it was: werkzeug and Flask add their console
         # handlers only when no handler is found up to the root logger.
@@ -406,7 +406,10 @@ def _instrument_libraries():
         try:
             from aws_xray_sdk.core import patch
         except ImportError:
-            return
+            patch = None
+    else:
+        patch = None
+    if patch is not None:
         names = [xray for lib, _, xray in _LIBRARIES if lib in present]
         try:
             patch(names, raise_errors=False)
@@ -414,17 +417,27 @@ def _instrument_libraries():
         except Exception as e:
             log.warning("cruddur-obs: no X-Ray subsegments for %s: %s: %s",
                         ", ".join(names), type(e).__name__, e)
+    if any(lib.endswith(":botocore") for lib in _state["libraries"]):
+        try:
+            _logs_calls_untraced()
+        except Exception as e:
+            log.warning("cruddur-obs: CloudWatch Logs calls may be traced: %s: %s",
+                        type(e).__name__, e)
 
 
-def _untraced(client):
-    """Keeps a boto3 client's calls out of the traces: watchtower's, made from its
-    own thread outside any request (X-Ray would log "cannot find the current
-    segment" for each, OpenTelemetry make a trace of each)."""
+def _logs_calls_untraced():
+    """Keeps CloudWatch Logs calls out of the traces: watchtower's (ours or a
+    handler made by hand) are made from its own thread outside any request, so
+    X-Ray would log "cannot find the current segment" for each and OpenTelemetry
+    make a trace of each. One outermost wrapper sends them past the patches."""
     try:
+        import inspect
+
+        import botocore.client
+        import botocore.endpoint
         import wrapt
     except ImportError:
-        return client
-
+        return
     wrappers = (wrapt.FunctionWrapper, wrapt.BoundFunctionWrapper)
 
     def unwrapped(func):
@@ -432,13 +445,22 @@ def _untraced(client):
             func = func.__wrapped__
         return func
 
-    import inspect
-    import types
-    for target, name in ((client, "_make_api_call"), (client._endpoint, "prepare_request")):
-        attribute = inspect.getattr_static(type(target), name)
-        if isinstance(attribute, wrappers):
-            setattr(target, name, types.MethodType(unwrapped(attribute), target))
-    return client
+    def past_the_patches(cls, name, is_logs):
+        current = inspect.getattr_static(cls, name)
+        if not isinstance(current, wrappers):
+            return  # not patched: nothing to go past
+        raw = unwrapped(current)
+
+        def call(wrapped, instance, args, kwargs):
+            if is_logs(instance):
+                return raw(instance, *args, **kwargs)
+            return wrapped(*args, **kwargs)
+        wrapt.wrap_function_wrapper(cls, name, call)
+
+    past_the_patches(botocore.client.BaseClient, "_make_api_call",
+                     lambda c: c.meta.service_model.endpoint_prefix == "logs")
+    past_the_patches(botocore.endpoint.Endpoint, "prepare_request",
+                     lambda e: getattr(e, "_endpoint_prefix", None) == "logs")
 
 
 _instrument_libraries()

@@ -145,6 +145,27 @@ class ObservabilityModule(unittest.TestCase):
         self.assertTrue(all("package missing" in w for w in warnings), warnings)
         self.assertNotIn("Traceback", err)
 
+    def test_cloudwatch_logs_calls_stay_out_of_xray_even_from_a_client_made_by_hand(self):
+        # Patched at import (X-Ray's daemon address is set): a logs client made
+        # afterwards, as a hand-made watchtower handler does, outside any request.
+        out, err = run("""
+            import boto3
+            logging.basicConfig(level=logging.INFO)
+            for service in ("logs", "sts"):
+                print("--- " + service, file=sys.stderr, flush=True)
+                client = boto3.client(service, region_name="us-east-1", endpoint_url="http://127.0.0.1:9")
+                try:
+                    client.describe_log_groups() if service == "logs" else client.get_caller_identity()
+                except Exception:
+                    pass
+            print(json.dumps(True))
+        """, dict(ALL_ON))
+        logs_part, sts_part = err.split("--- logs", 1)[1].split("--- sts", 1)
+        self.assertNotIn("cannot find the current segment", logs_part, err[-2000:])
+        self.assertNotIn("No segment found", logs_part, err[-2000:])
+        # The control: another service's call outside a request is still patched.
+        self.assertIn("cannot find the current segment", sts_part, err[-2000:])
+
     def test_nothing_set_changes_nothing(self):
         out, err = run("""
             import signal

@@ -22,7 +22,7 @@ mod requirements;
 use crate::parts::{Part, Parts};
 pub(crate) use app_py::{plan_app_py_at, ImportAt, CALL_LINE, IMPORT_LINE};
 pub(crate) use python::{detect, migrate, Detection};
-pub(crate) use requirements::{libraries, packages, plan_requirements};
+pub(crate) use requirements::{libraries, old_opentelemetry_pin, packages, plan_requirements};
 
 use python::{Dead, Marker, Risk};
 

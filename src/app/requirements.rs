@@ -85,6 +85,26 @@ pub(crate) fn libraries(text: &str) -> Vec<(&'static str, &'static str)> {
     out
 }
 
+/// An OpenTelemetry package pinned below the instrumentations' version: adding
+/// `instrumentation>=0.66b1` beside it would make the file uninstallable, so the
+/// caller adds none and says so. `(line, the requirement as written)`.
+pub(crate) fn old_opentelemetry_pin(text: &str) -> Option<(usize, String)> {
+    parse(text).into_iter().find_map(|e| {
+        let Kind::Requirement(name) = &e.kind else {
+            return None;
+        };
+        let min = if name.starts_with("opentelemetry-instrumentation") {
+            INSTRUMENTATION_SPEC.trim_start_matches(">=")
+        } else if matches!(name.as_str(), "opentelemetry-api" | "opentelemetry-sdk") {
+            "1.45.1"
+        } else {
+            return None;
+        };
+        excludes_from(spec_of_listed(&e.text), min)
+            .then(|| (e.line, strip_comment(&e.text).trim().to_string()))
+    })
+}
+
 /// `(name, spec)` of the packages of `parts`, in table order, each name once.
 pub(crate) fn packages(parts: Parts) -> Vec<(&'static str, &'static str)> {
     let mut out: Vec<(&'static str, &'static str)> = Vec::new();
@@ -560,6 +580,18 @@ mod tests {
             [("opentelemetry-instrumentation-psycopg2", ">=0.66b1")]
         );
         assert_eq!(libraries("flask\nrequests\n"), []);
+        assert_eq!(
+            old_opentelemetry_pin(
+                "flask\nopentelemetry-api==1.19.0\nopentelemetry-instrumentation-flask==0.40b0\n"
+            ),
+            Some((2, "opentelemetry-api==1.19.0".to_string()))
+        );
+        assert_eq!(
+            old_opentelemetry_pin(
+                "opentelemetry-api\nopentelemetry-instrumentation-flask>=0.66b1\n"
+            ),
+            None
+        );
         // The boto3 line written for watchtower is not the app's use of AWS.
         assert_eq!(libraries("flask\nboto3>=1.28.0\n"), []);
         assert_eq!(

@@ -278,7 +278,11 @@ pub(crate) fn app_files(s: &crate::settings::AppSettings) -> Result<Vec<PlannedF
     } else {
         // A backend that uses a database driver or boto3 gets the import first:
         // the module patches them when imported, before app.py's modules connect.
-        let traced = left.has(crate::parts::Part::Honeycomb) || left.has(crate::parts::Part::Xray);
+        // (A part set up by hand is traced too: the instrumentors feed its tracer
+        // provider, the X-Ray SDK's patch its recorder.)
+        let traced = [crate::parts::Part::Honeycomb, crate::parts::Part::Xray]
+            .iter()
+            .any(|p| left.has(*p) || skip.has(*p));
         let at = if traced && !app::libraries(req_text.as_deref().unwrap_or("")).is_empty() {
             app::ImportAt::First
         } else {
@@ -342,10 +346,24 @@ pub(crate) fn app_files(s: &crate::settings::AppSettings) -> Result<Vec<PlannedF
     }
 
     let mut wanted = app::packages(left);
-    if left.has(crate::parts::Part::Honeycomb) {
-        wanted.extend(app::libraries(req_text.as_deref().unwrap_or("")));
+    let req_now = req_text.as_deref().unwrap_or("");
+    let mut pin_note = None;
+    let honeycomb = crate::parts::Part::Honeycomb;
+    let libraries = app::libraries(req_now);
+    if (left.has(honeycomb) || skip.has(honeycomb)) && !libraries.is_empty() {
+        match app::old_opentelemetry_pin(req_now) {
+            None => wanted.extend(libraries),
+            Some((line, pin)) => {
+                let names: Vec<&str> = libraries.iter().map(|(n, _)| *n).collect();
+                pin_note = Some(format!(
+                    "{req_label}:{line}: `{pin}` is older than {} needs: not added, so queries and AWS calls are not spans; add the release of each that matches this pin",
+                    names.join(" and ")
+                ));
+            }
+        }
     }
-    let req_plan = app::plan_requirements(req_text.as_deref(), &req_label, &wanted)?;
+    let mut req_plan = app::plan_requirements(req_text.as_deref(), &req_label, &wanted)?;
+    req_plan.notes.extend(pin_note);
 
     let module_path = dir.join(app::MODULE_PATH);
     let module_label = module_path.display().to_string();

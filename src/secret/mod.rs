@@ -181,6 +181,10 @@ fn assignments(line: &str, out: &mut Vec<String>) {
             if plain_word && unquoted && value.contains(char::is_whitespace) {
                 continue;
             }
+            // `token = CognitoJwtToken(`, `key = os.getenv(`: code, a call, not a value.
+            if unquoted && value.contains('(') {
+                continue;
+            }
             push_value(value, out);
         }
     }
@@ -338,6 +342,15 @@ mod tests {
     #[test]
     fn literal_secrets_are_found_in_any_format() {
         let found = |text: &str| literal_secrets(text);
+        // Code that calls something is not a literal.
+        for code in [
+            "cognito_jwt_token = CognitoJwtToken(",
+            "  momento_auth_token = CredentialProvider.from_environment_variable(\"MOMENTO_AUTH_TOKEN\")",
+            "rollbar_access_token = os.getenv('ROLLBAR_ACCESS_TOKEN')",
+        ] {
+            assert_eq!(found(code), Vec::<String>::new(), "{code}");
+        }
+        assert_eq!(found("api_key = 'abc(def)ghij'"), ["abc(def)ghij"]);
         assert_eq!(
             found("      gp env ROLLBAR_ACCESS_TOKEN=abcdef0123456789 && echo ok"),
             ["abcdef0123456789"]

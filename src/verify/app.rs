@@ -188,12 +188,18 @@ fn app_env(side: &AppSide, s: &VerifySettings) -> AppEnv {
                 .or_else(|| side.env(name, "AWS_DEFAULT_REGION"));
             (name.clone(), region)
         });
+    let skipped = crate::project::backend_dir(&s.compose_file, &s.service)
+        .ok()
+        .and_then(|dir| crate::files::read(&dir.join("app.py")).ok().flatten())
+        .map(|text| super::diagnose::skipped_parts(&text))
+        .unwrap_or_default();
     AppEnv {
         service: s.service.clone(),
         file: s.compose_file.display().to_string(),
         vars,
         services,
         daemon,
+        skipped,
     }
 }
 
@@ -431,6 +437,13 @@ async fn logs(
     env: &AppEnv,
     policy: &Value,
 ) -> PartResult {
+    if env.skipped.iter().any(|p| p == "cloudwatch-logs") {
+        return PartResult::new(
+            "CloudWatch Logs",
+            Verdict::Skipped,
+            format!("not looked for: app.py ships its logs by hand (init_observability(app, skip=(... \"cloudwatch-logs\" ...))), so no line carries the request's trace id; look in {group} around the request's time"),
+        );
+    }
     let client = aws_sdk_cloudwatchlogs::Client::new(&aws.sdk);
     let target = aws.endpoint_label("CloudWatch Logs");
     let since = sent.as_millis() as i64 - 60_000;

@@ -6,8 +6,9 @@
 use std::collections::BTreeMap;
 
 /// The variables `lib/observability.py` reads.
-pub(crate) const KEYS: [&str; 12] = [
+pub(crate) const KEYS: [&str; 13] = [
     "AWS_XRAY_DAEMON_ADDRESS",
+    "AWS_XRAY_SDK_ENABLED",
     "AWS_XRAY_URL",
     "OTEL_EXPORTER_OTLP_ENDPOINT",
     "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
@@ -34,6 +35,23 @@ pub(crate) struct AppEnv {
     pub services: Vec<String>,
     /// The X-Ray daemon's service (by image or name) and the region it sends to.
     pub daemon: Option<(String, Option<String>)>,
+    /// The parts app.py leaves out of `init_observability(app, skip=(...))`
+    /// (set up by hand), as the module names them.
+    pub skipped: Vec<String>,
+}
+
+/// The names in app.py's `init_observability(app, skip=("xray", ...))`.
+pub(crate) fn skipped_parts(app_py: &str) -> Vec<String> {
+    let Some(at) = app_py.find("init_observability(app, skip=(") else {
+        return Vec::new();
+    };
+    let rest = &app_py[at + "init_observability(app, skip=(".len()..];
+    let inside = rest.split(')').next().unwrap_or_default();
+    inside
+        .split(',')
+        .map(|name| name.trim().trim_matches(['"', '\'']).to_string())
+        .filter(|name| !name.is_empty())
+        .collect()
 }
 
 /// A definite mistake: what is wrong, and how to fix it.
@@ -73,6 +91,15 @@ impl AppEnv {
             .daemon
             .as_ref()
             .map_or("xray-daemon", |(name, _)| name.as_str());
+        if self
+            .var("AWS_XRAY_SDK_ENABLED")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("false"))
+        {
+            return mistake(
+                format!("AWS_XRAY_SDK_ENABLED is false for {service}: the X-Ray SDK sends nothing"),
+                "remove AWS_XRAY_SDK_ENABLED (or set it to true)".into(),
+            );
+        }
         let Some(address) = self.var("AWS_XRAY_DAEMON_ADDRESS") else {
             if self.var("AWS_XRAY_URL").is_some() {
                 return None;
@@ -235,7 +262,17 @@ mod tests {
                 .collect(),
             services: vec!["backend-flask".into(), "xray-daemon".into()],
             daemon: Some(("xray-daemon".into(), Some("us-east-1".into()))),
+            skipped: Vec::new(),
         }
+    }
+
+    #[test]
+    fn the_parts_app_py_skips_are_read() {
+        assert_eq!(
+            skipped_parts("app = Flask(__name__)\ninit_observability(app, skip=(\"honeycomb\", 'cloudwatch-logs',))\n"),
+            ["honeycomb", "cloudwatch-logs"]
+        );
+        assert!(skipped_parts("init_observability(app)\n").is_empty());
     }
 
     const GOOD: &[(&str, &str)] = &[
@@ -287,6 +324,15 @@ mod tests {
             with("AWS_XRAY_DAEMON_ADDRESS", "172.17.0.1:2000").xray_mistake(),
             None
         );
+    }
+
+    #[test]
+    fn a_disabled_xray_sdk_is_named() {
+        let m = with("AWS_XRAY_SDK_ENABLED", "False")
+            .xray_mistake()
+            .unwrap();
+        assert!(m.what.starts_with("AWS_XRAY_SDK_ENABLED is false"), "{m:?}");
+        assert_eq!(with("AWS_XRAY_SDK_ENABLED", "true").xray_mistake(), None);
     }
 
     #[test]
