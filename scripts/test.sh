@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs awscli, moto, cfn-lint,
-# jsonschema, docker-compose, tmux and chromium (scripts/tools.sh), then runs every
+# jsonschema, docker-compose, tmux, chromium and postgresql (scripts/tools.sh), then runs every
 # test — unit; integration against the X-Ray emulator and a moto server; awscli
 # conformance; the app end to end; the frontend in headless Chromium (node/npm
 # build it) — with cargo; then the wheel (scripts/wheel.sh)

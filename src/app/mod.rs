@@ -255,7 +255,8 @@ fn before_first_request(place: &str, (label, text): (&str, Option<&str>)) -> Str
         _ => format!(
             "{place}: `before_first_request` was removed in Flask 2.3 and {label} allows a newer \
              Flask: the app stops at import with AttributeError (set things up at start-up \
-             instead, as `init_observability(app)` does)"
+             instead, as `init_observability(app)` does; `app write --migrate` moves the setup \
+             it holds there)"
         ),
     }
 }
