@@ -188,11 +188,21 @@ fn app_env(side: &AppSide, s: &VerifySettings) -> AppEnv {
                 .or_else(|| side.env(name, "AWS_DEFAULT_REGION"));
             (name.clone(), region)
         });
-    let skipped = crate::project::backend_dir(&s.compose_file, &s.service)
+    let app_py = crate::project::backend_dir(&s.compose_file, &s.service)
         .ok()
-        .and_then(|dir| crate::files::read(&dir.join("app.py")).ok().flatten())
-        .map(|text| super::diagnose::skipped_parts(&text))
+        .map(|dir| dir.join("app.py"));
+    let text = app_py
+        .as_ref()
+        .and_then(|path| crate::files::read(path).ok().flatten());
+    let skipped = text
+        .as_deref()
+        .map(super::diagnose::skipped_parts)
         .unwrap_or_default();
+    let app_py_unread = text.is_none().then(|| match &app_py {
+        Some(path) if !path.exists() => format!("{} does not exist", path.display()),
+        Some(path) => format!("{} could not be read", path.display()),
+        None => format!("no backend directory for {} in the compose file", s.service),
+    });
     AppEnv {
         service: s.service.clone(),
         file: s.compose_file.display().to_string(),
@@ -200,6 +210,7 @@ fn app_env(side: &AppSide, s: &VerifySettings) -> AppEnv {
         services,
         daemon,
         skipped,
+        app_py_unread,
     }
 }
 
@@ -502,7 +513,10 @@ async fn logs(
             "CloudWatch Logs",
             env.logs_mistake(group),
             format!("no line with trace_id={} in {group} after {}s", ids.hex, wait.as_secs()),
-            "watchtower sends every few seconds: run it again with a longer --wait; if it never comes, read the app's output for a cruddur-obs warning".into(),
+            match &env.app_py_unread {
+                None => "watchtower sends every few seconds: run it again with a longer --wait; if it never comes, read the app's output for a cruddur-obs warning".into(),
+                Some(why) => format!("watchtower sends every few seconds: run it again with a longer --wait; app.py was not read ({why}), so it is unknown whether the app ships its logs by hand (then no line carries the trace id)"),
+            },
         ),
     }
 }

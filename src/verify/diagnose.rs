@@ -38,6 +38,8 @@ pub(crate) struct AppEnv {
     /// The parts app.py leaves out of `init_observability(app, skip=(...))`
     /// (set up by hand), as the module names them.
     pub skipped: Vec<String>,
+    /// Why app.py could not be read, when it could not.
+    pub app_py_unread: Option<String>,
 }
 
 /// The names in app.py's `init_observability(app, skip=("xray", ...))`.
@@ -263,6 +265,7 @@ mod tests {
             services: vec!["backend-flask".into(), "xray-daemon".into()],
             daemon: Some(("xray-daemon".into(), Some("us-east-1".into()))),
             skipped: Vec::new(),
+            app_py_unread: None,
         }
     }
 
