@@ -71,12 +71,18 @@ fn env_for(spec: &ComposeSpec, via: Via) -> Vec<(String, String)> {
     env.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
+/// The collector's OTLP/HTTP port, published: the browser sends its spans there
+/// (`frontend write`'s `REACT_APP_OTEL_COLLECTOR_URL`); the backend uses the
+/// compose network.
+pub(crate) const BROWSER_PORT: &str = "4318:4318";
+
 /// The `otel-collector` service, as JSON (for comparison).
 pub(crate) fn desired_collector_service(spec: &ComposeSpec) -> Value {
     serde_json::json!({
         "image": format!("{}:{}", collector::IMAGE, collector::ADOT_VERSION),
         "command": [format!("--config={}", collector::CONFIG_IN_CONTAINER)],
         "volumes": [format!("./{}:{}:ro", collector::CONFIG_FILE, collector::CONFIG_IN_CONTAINER)],
+        "ports": [BROWSER_PORT],
         "environment": {
             "AWS_REGION": spec.region,
             "AWS_ACCESS_KEY_ID": "${AWS_ACCESS_KEY_ID}",
@@ -103,6 +109,7 @@ pub(super) fn collector_builder(spec: &ComposeSpec) -> Document {
                 collector::CONFIG_IN_CONTAINER
             )))
         })
+        .sequence("ports", |s| s.item(q(BROWSER_PORT)))
         .mapping("environment", |m| {
             m.pair("AWS_REGION", q(&spec.region))
                 .pair("AWS_ACCESS_KEY_ID", q("${AWS_ACCESS_KEY_ID}"))

@@ -26,6 +26,25 @@ pub(super) fn collector_differences(
         "ADOT v0.48+ needs it, and it must be the X-Ray group's region",
         vars,
     ));
+    let publishes_4318 = actual
+        .get("ports")
+        .and_then(Value::as_array)
+        .is_some_and(|ports| {
+            ports.iter().any(|p| match p {
+                Value::Object(long) => {
+                    long.get("target").and_then(as_text).as_deref() == Some("4318")
+                }
+                other => as_text(other).is_some_and(|t| {
+                    t.split('/').next().unwrap_or_default().rsplit(':').next() == Some("4318")
+                }),
+            })
+        });
+    if !publishes_4318 {
+        notes.push(format!(
+            "port 4318 is not published: the browser cannot send its spans (add ports: [\"{}\"])",
+            super::desired::BROWSER_PORT
+        ));
+    }
     notes
 }
 
