@@ -20,6 +20,10 @@ pub(crate) const PORTS: &[(u16, Option<&str>, &str)] = &[
 ];
 const UDP_DAEMON_PORT: u16 = 2000;
 
+/// The collector's OTLP/HTTP port, opened for the browser's spans.
+pub(crate) const COLLECTOR_PORT: (u16, Option<&str>, &str) =
+    (4318, None, "otel-collector (the browser's spans)");
+
 /// The variables the app reads from `gp env`, and whether each is a secret.
 pub(crate) const GP_ENV: &[(&str, bool)] = &[
     ("HONEYCOMB_API_KEY", true),
@@ -99,8 +103,19 @@ fn entry_text(port: u16, on_open: Option<&str>, nl: &str) -> String {
 /// Plans the edit of `.gitpod.yml` (`None`: the file does not exist yet). With
 /// `force`, an entry for one of our ports that is not public is made public; an
 /// entry for a range of ports is never changed (that would open them all).
+#[cfg(test)]
 pub(crate) fn plan(text: Option<&str>, file: &str, force: bool) -> Result<GitpodPlan, GitpodError> {
-    plan_edit(text, file, force)
+    plan_ports(text, file, force, PORTS)
+}
+
+/// [`plan`] for these ports (ours, and the collector's with a React frontend).
+pub(crate) fn plan_ports(
+    text: Option<&str>,
+    file: &str,
+    force: bool,
+    wanted: &[(u16, Option<&str>, &str)],
+) -> Result<GitpodPlan, GitpodError> {
+    plan_edit(text, file, force, wanted)
 }
 
 /// Parses strictly (see [`crate::yaml`]); errors name the Gitpod file.
@@ -248,7 +263,12 @@ fn last_top_level_key(text: &str) -> Option<usize> {
     Some(starts[at])
 }
 
-fn plan_edit(text: Option<&str>, file: &str, force: bool) -> Result<GitpodPlan, GitpodError> {
+fn plan_edit(
+    text: Option<&str>,
+    file: &str,
+    force: bool,
+    wanted: &[(u16, Option<&str>, &str)],
+) -> Result<GitpodPlan, GitpodError> {
     let text = text.unwrap_or_default();
     let before = parse_strict(text, file)?;
     let unsafe_edit = |message: &str| GitpodError::Unsafe {
@@ -278,7 +298,7 @@ fn plan_edit(text: Option<&str>, file: &str, force: bool) -> Result<GitpodPlan, 
     let mut missing = Vec::new();
     // Indexes of entries to make public (with --force).
     let mut to_publish = Vec::new();
-    for &(port, on_open, what) in PORTS {
+    for &(port, on_open, what) in wanted {
         match existing
             .iter()
             .position(|e| covers(e.get("port").unwrap_or(&Value::Null), port))

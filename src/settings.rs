@@ -220,6 +220,9 @@ pub(crate) struct GitpodSettings {
     /// Make our ports public where an entry says otherwise.
     pub force: bool,
     pub env: Vec<(String, Option<Secret>)>,
+    /// Open the collector's 4318 too: the browser sends its spans there (a
+    /// React frontend, with `--via collector`).
+    pub collector_port: bool,
 }
 
 /// How to reach Honeycomb, and with which key.

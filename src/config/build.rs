@@ -104,6 +104,10 @@ pub(crate) fn setup_settings(
         None,
         None,
     )?;
+    let frontend = parts
+        .has(Part::Frontend)
+        .then(|| super::frontend::frontend_for_setup(&file, &service_name, a.force))
+        .flatten();
     Ok(SetupSettings {
         parts,
         compose: ComposeSettings {
@@ -127,6 +131,8 @@ pub(crate) fn setup_settings(
             file: a.gitpod_file.clone(),
             force: a.force,
             env: gp_env_values(parts),
+            collector_port: frontend.is_some()
+                && crate::compose::Via::from(a.via) == crate::compose::Via::Collector,
         },
         group,
         rule,
@@ -140,10 +146,7 @@ pub(crate) fn setup_settings(
             force: a.force,
             migrate: false,
         },
-        frontend: parts
-            .has(Part::Frontend)
-            .then(|| super::frontend::frontend_for_setup(&file, &service_name, a.force))
-            .flatten(),
+        frontend,
         board: board_for_setup(a, &service_name, timeout)?,
         rollbar: if parts.has(Part::Rollbar) && a.rollbar_access_token.is_some() {
             Some(rollbar_settings(

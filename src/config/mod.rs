@@ -145,6 +145,7 @@ impl Config {
                     file,
                     force,
                     env: gp_env_values(Parts::ALL),
+                    collector_port: false,
                 })
             }
             Command::Xray(x) => xray_action(x)?,

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::strict_parse::{kind, line_column, Parsed};
-use super::{forwards, DevcontainerError, PORTS};
+use super::{forwards, DevcontainerError, Port};
 
 #[derive(Debug, Clone)]
 pub(super) enum EntryEdit {
@@ -81,6 +81,7 @@ pub(super) fn additions(
     parsed: &Parsed,
     text: &str,
     file: &str,
+    wanted_ports: &[Port],
 ) -> Result<Additions, DevcontainerError> {
     let wrong = |path: &[&str], expected: &'static str, found: &Value| {
         let key: Vec<String> = path.iter().map(|s| s.to_string()).collect();
@@ -109,7 +110,7 @@ pub(super) fn additions(
     let mut notes = Vec::new();
     let mut ports = Vec::new();
     let mut entries = Vec::new();
-    for &(port, wanted) in PORTS {
+    for &(port, wanted) in wanted_ports {
         let found = forward
             .into_iter()
             .flatten()

@@ -50,8 +50,14 @@ use self::layout::{
 };
 use self::strict_parse::{parse_strict, top_object};
 
+/// A port and the attributes it gets in `portsAttributes`.
+pub(crate) type Port = (u16, &'static [(&'static str, &'static str)]);
+
+/// The collector's OTLP/HTTP port, forwarded for the browser's spans.
+pub(crate) const COLLECTOR_PORT: Port = (4318, &[("label", "otel-collector (browser spans)")]);
+
 /// The ports the app needs, and the attributes each gets in `portsAttributes`.
-pub(crate) const PORTS: &[(u16, &[(&str, &str)])] = &[
+pub(crate) const PORTS: &[Port] = &[
     (
         3000,
         &[("label", "frontend"), ("onAutoForward", "openBrowser")],
@@ -79,7 +85,17 @@ pub(crate) struct DevcontainerPlan {
 
 /// Plans the edit of devcontainer.json (`None`: the file does not exist yet, and a
 /// minimal one is created). On any error nothing is produced.
+#[cfg(test)]
 pub(crate) fn plan(text: Option<&str>, file: &str) -> Result<DevcontainerPlan, DevcontainerError> {
+    plan_ports(text, file, PORTS)
+}
+
+/// [`plan`] for these ports (ours, and the collector's with a React frontend).
+pub(crate) fn plan_ports(
+    text: Option<&str>,
+    file: &str,
+    ports: &[Port],
+) -> Result<DevcontainerPlan, DevcontainerError> {
     let (bom, base) = match text {
         Some(t) => match t.strip_prefix(BOM) {
             Some(rest) => (true, rest),
@@ -89,7 +105,7 @@ pub(crate) fn plan(text: Option<&str>, file: &str) -> Result<DevcontainerPlan, D
     };
     let before = parse_strict(base, file)?;
     let top = top_object(&before, base, file)?;
-    let additions = additions(top, &before, base, file)?;
+    let additions = additions(top, &before, base, file, ports)?;
     let mut notes = additions.notes.clone();
     if text.is_none() {
         notes.insert(0, format!("{file} does not exist: it will be created"));

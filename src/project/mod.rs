@@ -172,7 +172,11 @@ pub(crate) fn collector_file(
 pub(crate) fn gitpod_file(settings: &GitpodSettings) -> Result<PlannedFile, Error> {
     let label = settings.file.display().to_string();
     let text = files::read(&settings.file)?;
-    let plan = gitpod::plan(text.as_deref(), &label, settings.force)?;
+    let mut ports = gitpod::PORTS.to_vec();
+    if settings.collector_port {
+        ports.push(gitpod::COLLECTOR_PORT);
+    }
+    let plan = gitpod::plan_ports(text.as_deref(), &label, settings.force, &ports)?;
     let next_steps = settings
         .env
         .iter()
@@ -524,12 +528,23 @@ pub(crate) fn backend_dir(
 pub(crate) fn devcontainer_file(
     path: &std::path::Path,
     parts: crate::parts::Parts,
+    collector_port: bool,
 ) -> Result<PlannedFile, Error> {
     let label = path.display().to_string();
     let text = files::read(path)?;
-    let plan = crate::devcontainer::plan(text.as_deref(), &label)?;
-    let mut next_steps =
-        vec!["gh codespace ports visibility 4567:public -c \"$CODESPACE_NAME\"".to_string()];
+    let mut ports = crate::devcontainer::PORTS.to_vec();
+    if collector_port {
+        ports.push(crate::devcontainer::COLLECTOR_PORT);
+    }
+    let plan = crate::devcontainer::plan_ports(text.as_deref(), &label, &ports)?;
+    let public = if collector_port {
+        "4567:public 4318:public"
+    } else {
+        "4567:public"
+    };
+    let mut next_steps = vec![format!(
+        "gh codespace ports visibility {public} -c \"$CODESPACE_NAME\""
+    )];
     next_steps.extend(
         [
             "HONEYCOMB_API_KEY",

@@ -234,6 +234,7 @@ async fn execute_async(config: &Config) -> Result<Done, Error> {
                 Ok(vec![project::devcontainer_file(
                     file,
                     crate::parts::Parts::ALL,
+                    false,
                 )?])
             })?;
             // Inside a codespace, with gh: make the backend port public, after asking.

@@ -153,7 +153,7 @@ pub(super) async fn read_all(
         }
         if env.codespaces() {
             let path = crate::config::devcontainer_path(&s.compose.file);
-            match project::devcontainer_file(&path, s.parts) {
+            match project::devcontainer_file(&path, s.parts, s.gitpod.collector_port) {
                 Ok(f) => files.push(f),
                 Err(e) => failures.push(Failure::new("devcontainer.json", e)),
             }

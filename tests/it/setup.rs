@@ -352,4 +352,27 @@ async fn init_with_a_react_frontend_edits_app_py_once_for_both_apps() {
     assert!(!read(p.repo.path(), "frontend-react-js/src/tracing.js").is_empty());
     // A second run: nothing left to do anywhere.
     obs(&p).args(["plan"]).status(0).stdout_any().run();
+    // With the collector, the browser's port: published by the collector and
+    // public in Gitpod.
+    obs(&p)
+        .args(["init", "--yes", "--via", "collector"])
+        .stdout_any()
+        .stderr_any()
+        .run();
+    let gitpod: serde_json::Value =
+        serde_saphyr::from_str(&read(p.repo.path(), ".gitpod.yml")).unwrap();
+    let port = gitpod["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["port"] == 4318)
+        .unwrap_or_else(|| panic!("no 4318 in {gitpod:#}"));
+    assert_eq!(port["visibility"], "public", "{gitpod:#}");
+    let compose: serde_json::Value =
+        serde_saphyr::from_str(&read(p.repo.path(), "docker-compose.yml")).unwrap();
+    assert_eq!(
+        compose["services"]["otel-collector"]["ports"],
+        serde_json::json!(["4318:4318"]),
+        "{compose:#}"
+    );
 }
