@@ -367,7 +367,12 @@ pub(super) fn list_index(items: &[Value], key: &str) -> Option<usize> {
 
 /// Sets `entries` and removes `remove` in the source, keeping the form found.
 /// In a list: replacements in place, then removals (last first), then additions.
-fn edit_env(service: &Mapping, env: &Value, entries: &[(String, String)], remove: &[String]) {
+pub(super) fn edit_env(
+    service: &Mapping,
+    env: &Value,
+    entries: &[(String, String)],
+    remove: &[String],
+) {
     match (env, service.get_sequence("environment")) {
         (Value::Array(items), Some(seq)) => {
             let mut pushes = Vec::new();

@@ -19,6 +19,7 @@ use crate::collector;
 use crate::honeycomb::Region as HoneycombRegion;
 use crate::plan::FieldDiff;
 
+pub(crate) mod browser;
 pub(crate) mod desired;
 pub(crate) mod discover;
 pub(crate) mod edit;

@@ -223,6 +223,62 @@ fn npm_steps(dir: &Path, added: bool) -> Result<Vec<String>, Error> {
     Ok(vec![step])
 }
 
+/// With `--via collector`: the compose file's frontend service gets
+/// `REACT_APP_OTEL_COLLECTOR_URL` (the collector's 4318 as the browser reaches it
+/// in `env`), on top of the compose file's plan. Whether the service has it now.
+pub(crate) fn add_collector_url(
+    compose: &mut PlannedFile,
+    s: &FrontendSettings,
+    env: crate::devenv::DevEnv,
+) -> bool {
+    let Some(file) = &s.compose_file else {
+        return false;
+    };
+    let base = crate::project::locate::repo_root(file);
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    let service = crate::project::locate::probe_services(file)
+        .unwrap_or_default()
+        .into_iter()
+        .find(|svc| {
+            svc.context
+                .as_ref()
+                .is_some_and(|c| same(&base.join(c), &s.dir))
+        })
+        .map(|svc| svc.name);
+    let Some(service) = service else {
+        compose.report.notes.push(format!(
+            "no service of {} builds {}: set {COLLECTOR_URL_VAR} for the frontend by hand",
+            file.display(),
+            s.dir.display()
+        ));
+        return false;
+    };
+    let plan = crate::compose::browser::plan_browser_env(
+        &compose.new,
+        &compose.report.file,
+        &service,
+        COLLECTOR_URL_VAR,
+        crate::compose::browser::collector_url(env),
+    );
+    let set = plan.note.is_none();
+    compose.new = plan.new_text;
+    compose.report.changes.extend(plan.change);
+    compose.report.notes.extend(plan.note);
+    set
+}
+
+/// The frontend's next step about [`COLLECTOR_URL_VAR`], once the compose file sets it.
+pub(crate) fn drop_collector_step(files: &mut [PlannedFile]) {
+    for f in files {
+        f.report
+            .next_steps
+            .retain(|step| !step.contains(COLLECTOR_URL_VAR));
+    }
+}
+
 /// Adds the frontend's planned files to `files` (the setup's). When `app write`
 /// also plans the backend's `app.py`, the CORS edit goes on top of its plan:
 /// one file, one diff, both edits.

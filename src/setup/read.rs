@@ -175,6 +175,18 @@ pub(super) async fn read_all(
                 Err(e) => failures.push(Failure::new("frontend", e)),
             }
         }
+        // With the collector, the compose file tells the frontend where it is.
+        if let (Some(frontend), true) = (&s.frontend, s.gitpod.collector_port) {
+            let set = files
+                .iter_mut()
+                .find(|f| f.path == s.compose.file)
+                .is_some_and(|compose| {
+                    project::frontend::add_collector_url(compose, frontend, s.compose.dev_env.env)
+                });
+            if set {
+                project::frontend::drop_collector_step(&mut files);
+            }
+        }
     }
     let board = match &s.board {
         Some(b) => match read_board(b, http).await {

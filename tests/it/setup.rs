@@ -375,4 +375,15 @@ async fn init_with_a_react_frontend_edits_app_py_once_for_both_apps() {
         serde_json::json!(["4318:4318"]),
         "{compose:#}"
     );
+    // The frontend is told where the collector is (Gitpod's URL of 4318).
+    assert_eq!(
+        compose["services"]["frontend-react-js"]["environment"]["REACT_APP_OTEL_COLLECTOR_URL"],
+        "https://4318-${GITPOD_WORKSPACE_ID}.${GITPOD_WORKSPACE_CLUSTER_HOST}",
+        "{compose:#}"
+    );
+    obs(&p)
+        .args(["plan", "--via", "collector"])
+        .status(0)
+        .stdout_any()
+        .run();
 }
