@@ -211,6 +211,9 @@ pub(crate) struct ComposeSettings {
     pub log_group: Option<String>,
     /// The dev environment (detected, or `--dev-env`): `AWS_XRAY_URL` follows it.
     pub dev_env: crate::devenv::Detected,
+    /// A React frontend traces in the browser: the collector runs (for its
+    /// spans) even beside the X-Ray daemon.
+    pub browser: bool,
 }
 
 /// What `gitpod write` writes, and the values `gp env` needs (from our environment).

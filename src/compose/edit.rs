@@ -57,6 +57,8 @@ pub(crate) struct ComposePlan {
     pub forced: bool,
     /// The tracing service added (`xray-daemon` or `otel-collector`).
     pub added_service: Option<&'static str>,
+    /// The collector added beside the daemon for the browser's spans.
+    pub added_browser_collector: Option<&'static str>,
     /// The other mode's service, removed (only when it is exactly ours).
     pub removed_service: Option<&'static str>,
     /// What differs in an existing tracing service (left alone).
@@ -256,7 +258,24 @@ pub(crate) fn plan(
         .map(|n| format!("{name}: {n} (left as it is)"))
         .collect();
     }
-    let removed_service = (other_is_ours == Some(true)).then_some(other_name);
+    // Beside the daemon, the collector stays (and comes) for the browser's spans.
+    let browser_collector = spec.browser && spec.via == Via::Daemon;
+    let removed_service = (other_is_ours == Some(true)
+        && !(browser_collector && other_name == collector::SERVICE))
+        .then_some(other_name);
+    let added_browser_collector = (browser_collector && !services.contains_key(collector::SERVICE))
+        .then_some(collector::SERVICE);
+    if browser_collector && added_browser_collector.is_none() && other_is_ours != Some(true) {
+        service_notes.extend(
+            collector_differences(
+                &services[collector::SERVICE],
+                &desired_collector_service(spec),
+                &spec.variables,
+            )
+            .into_iter()
+            .map(|n| format!("{}: {n} (left as it is)", collector::SERVICE)),
+        );
+    }
     if kept_for_theirs {
         service_notes.push(format!(
             "{other_name} is not the service cruddur-obs writes: the entries pointing at it are yours, kept (--force replaces them)"
@@ -290,14 +309,30 @@ pub(crate) fn plan(
         );
         expected["services"][name] = desired_service;
     }
+    if let Some(name) = added_browser_collector {
+        cst_services.set(
+            name,
+            collector_builder(spec)
+                .as_mapping()
+                .ok_or_else(|| ComposeError::Verify {
+                    file: file.to_string(),
+                    detail: "the YAML editor built no mapping".into(),
+                })?,
+        );
+        expected["services"][name] = desired_collector_service(spec);
+    }
     let changed = !to_set.is_empty()
         || !to_remove.is_empty()
         || added_service.is_some()
+        || added_browser_collector.is_some()
         || removed_service.is_some();
-    let new_text = match (changed, added_service) {
-        (false, _) => text.to_string(),
-        (true, Some(name)) => match_indent(&doc.to_string(), name),
-        (true, None) => doc.to_string(),
+    let new_text = if changed {
+        [added_service, added_browser_collector]
+            .into_iter()
+            .flatten()
+            .fold(doc.to_string(), |text, name| match_indent(&text, name))
+    } else {
+        text.to_string()
     };
 
     // Verify: the new text parses strictly and means exactly the intended change.
@@ -319,6 +354,7 @@ pub(crate) fn plan(
         conflicts,
         forced: spec.force,
         added_service,
+        added_browser_collector,
         removed_service,
         service_notes,
     })

@@ -61,6 +61,8 @@ pub(crate) struct ComposeSpec {
     /// Variables as `docker compose up` would substitute them here (this shell,
     /// then `.env`), to read `${VAR}` values as they will be.
     pub variables: std::collections::BTreeMap<String, String>,
+    /// The collector also runs beside the daemon, for the browser's spans.
+    pub browser: bool,
 }
 
 /// How traces leave the app's machine.
@@ -199,6 +201,7 @@ mod tests {
             log_group: None,
             xray_url: crate::devenv::DevEnv::Gitpod.xray_url().into(),
             variables: Default::default(),
+            browser: false,
         }
     }
 

@@ -152,6 +152,7 @@ fn spec_via(via: Via) -> ComposeSpec {
         log_group: Some("cruddur".into()),
         xray_url: crate::devenv::DevEnv::Gitpod.xray_url().into(),
         variables: Default::default(),
+        browser: false,
     }
 }
 

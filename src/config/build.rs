@@ -126,13 +126,13 @@ pub(crate) fn setup_settings(
                 .has(Part::Logs)
                 .then(|| log_groups.first().map(|g| g.name.clone()))
                 .flatten(),
+            browser: frontend.is_some(),
         },
         gitpod: GitpodSettings {
             file: a.gitpod_file.clone(),
             force: a.force,
             env: gp_env_values(parts),
-            collector_port: frontend.is_some()
-                && crate::compose::Via::from(a.via) == crate::compose::Via::Collector,
+            collector_port: frontend.is_some(),
         },
         group,
         rule,
@@ -335,6 +335,7 @@ pub(crate) fn compose_settings(
         honeycomb_region: a.honeycomb_region.into(),
         via: a.via.into(),
         log_group: (!off(&a.without).contains(&Part::Logs)).then(|| a.log_group.clone()),
+        browser: false,
     })
 }
 

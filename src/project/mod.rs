@@ -32,6 +32,7 @@ pub(crate) fn compose_file(settings: &ComposeSettings, region: &str) -> Result<P
         log_group: settings.log_group.clone(),
         xray_url: settings.dev_env.env.xray_url().to_string(),
         variables: compose_variables(&settings.file),
+        browser: settings.browser,
     };
     let plan = compose::plan(&text, &label, &spec).map_err(|e| match e {
         // No service of that name: one whose build directory holds a Flask app?
@@ -65,6 +66,10 @@ pub(crate) fn compose_file(settings: &ComposeSettings, region: &str) -> Result<P
     );
     changes.extend(plan.removed.iter().map(|k| format!("- {}", env(k))));
     changes.extend(plan.added_service.map(|s| format!("+ service {s}")));
+    changes.extend(
+        plan.added_browser_collector
+            .map(|s| format!("+ service {s} (for the browser's spans)")),
+    );
     changes.extend(plan.removed_service.map(|s| format!("- service {s}")));
     let notes = plan.service_notes.clone();
     Ok(PlannedFile {
@@ -106,7 +111,7 @@ pub(crate) fn collector_file(
     settings: &ComposeSettings,
     region: &str,
 ) -> Result<Option<PlannedFile>, Error> {
-    if settings.via != compose::Via::Collector {
+    if settings.via != compose::Via::Collector && !settings.browser {
         return Ok(None);
     }
     let path = settings

@@ -338,6 +338,24 @@ async fn init_with_a_react_frontend_edits_app_py_once_for_both_apps() {
         .args(["init", "--yes"])
         .stderr_any()
         .snapshot("setup_init_with_the_frontend");
+    // With the daemon, the collector comes too, for the browser's spans only.
+    let compose: serde_json::Value =
+        serde_saphyr::from_str(&read(p.repo.path(), "docker-compose.yml")).unwrap();
+    assert!(
+        compose["services"]["xray-daemon"].is_object(),
+        "{compose:#}"
+    );
+    assert_eq!(
+        compose["services"]["otel-collector"]["ports"],
+        serde_json::json!(["4318:4318"]),
+        "{compose:#}"
+    );
+    let config = crate::common::compose_config(p.repo.path());
+    assert!(
+        config.status.success(),
+        "{}",
+        String::from_utf8_lossy(&config.stderr)
+    );
     let app_py = read(p.repo.path(), "backend-flask/app.py");
     assert!(app_py.contains("init_observability(app)"), "{app_py}");
     assert!(
@@ -374,6 +392,14 @@ async fn init_with_a_react_frontend_edits_app_py_once_for_both_apps() {
         compose["services"]["otel-collector"]["ports"],
         serde_json::json!(["4318:4318"]),
         "{compose:#}"
+    );
+    // docker compose reads the file as written (the daemon and the collector side by side
+    // before, the collector alone now).
+    let config = crate::common::compose_config(p.repo.path());
+    assert!(
+        config.status.success(),
+        "{}",
+        String::from_utf8_lossy(&config.stderr)
     );
     // The frontend is told where the collector is (Gitpod's URL of 4318).
     assert_eq!(
