@@ -131,8 +131,15 @@ pub(crate) fn leaks(text: &str) -> Vec<Leak> {
             continue;
         };
         // The value: the rest of this line, or the next line when it is empty.
-        let mut rest = line[at + "x-honeycomb-team".len()..]
-            .trim_start_matches(['\'', '"', '`', ' ', ':', '\t']);
+        // Past the name's closing quote and the separator (`:`, `=` or the
+        // `,` of `headers.set(...)`), not into the value's opening quote.
+        let after = &line[at + "x-honeycomb-team".len()..];
+        let after = after
+            .strip_prefix(['\'', '"', '`'])
+            .unwrap_or(after)
+            .trim_start();
+        let after = after.strip_prefix([':', '=', ',']).unwrap_or(after);
+        let mut rest = after.trim_start();
         let mut value_line = number;
         if rest.trim().is_empty() {
             rest = lines.get(i + 1).copied().unwrap_or_default();
@@ -179,6 +186,8 @@ fn looks_like_ingest_key(literal: &str) -> bool {
 /// (after quotes, a colon or spaces).
 fn inlined_variable(text: &str) -> Option<&str> {
     let text = text.trim_start();
+    // A template literal around it: `${process.env.X}`.
+    let text = text.strip_prefix("`${").unwrap_or(text);
     let rest = text
         .strip_prefix("process.env.")
         .or_else(|| text.strip_prefix("import.meta.env."))?;
@@ -296,6 +305,29 @@ mod tests {
         assert_eq!(leaks(&format!("const k = '{classic}';")).len(), 1);
         assert!(leaks("'x-honeycomb-team': '<YOUR_API_KEY>'").is_empty());
         assert_eq!(leaks(&format!("'x-honeycomb-team': '{KEY}'")).len(), 1);
+        // A 22-character key on the header's own line, in each way it is written.
+        for line in [
+            "    \"x-honeycomb-team\": \"QaW0plvcxAlujKe55btZsH\",",
+            "  'x-honeycomb-team': 'QaW0plvcxAlujKe55btZsH'",
+            "headers.set('x-honeycomb-team', 'QaW0plvcxAlujKe55btZsH');",
+        ] {
+            assert_eq!(
+                leaks(line),
+                [Leak::Literal {
+                    line: 1,
+                    masked: "…tZsH".into()
+                }],
+                "{line}"
+            );
+        }
+        // A template literal around the variable.
+        assert_eq!(
+            leaks("  \"x-honeycomb-team\": `${process.env.REACT_APP_HONEYCOMB_API_KEY}`,"),
+            [Leak::Inlined {
+                line: 1,
+                variable: "REACT_APP_HONEYCOMB_API_KEY".into()
+            }]
+        );
     }
 
     #[test]

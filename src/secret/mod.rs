@@ -240,6 +240,9 @@ fn push_value(value: &str, out: &mut Vec<String>) {
     let v = value.trim();
     let not_a_value = v.is_empty()
         || v.starts_with('$')
+        // A build-time variable named in code (`process.env.REACT_APP_…`), not its value.
+        || v.starts_with("process.env.")
+        || v.starts_with("import.meta.env.")
         || v.contains("${")
         || (v.starts_with('<') && v.contains('>'))
         || v.starts_with("{{")
@@ -351,6 +354,11 @@ mod tests {
             assert_eq!(found(code), Vec::<String>::new(), "{code}");
         }
         assert_eq!(found("api_key = 'abc(def)ghij'"), ["abc(def)ghij"]);
+        // A build-time variable's name is not its value.
+        assert_eq!(
+            found("  'x-honeycomb-team': process.env.REACT_APP_HC_TEAM,"),
+            Vec::<String>::new()
+        );
         assert_eq!(
             found("      gp env ROLLBAR_ACCESS_TOKEN=abcdef0123456789 && echo ok"),
             ["abcdef0123456789"]
