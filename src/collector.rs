@@ -260,6 +260,60 @@ pub(crate) fn validate(text: &str) -> Vec<Problem> {
     problems
 }
 
+/// What the OTLP receiver's CORS says to a browser page at some origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum BrowserCors {
+    /// No `receivers.otlp.protocols.http.cors` (or no HTTP protocol): the
+    /// browser's spans are refused.
+    Missing,
+    Allows,
+    /// The origins the config allows, none of them the page's.
+    Refuses(Vec<String>),
+}
+
+/// Whether the config's OTLP/HTTP receiver lets a page at `origin` post spans,
+/// as the collector decides it (`confighttp` with rs/cors: an exact origin, `*`,
+/// or one `*` standing for any run of characters).
+pub(crate) fn browser_cors(text: &str, origin: &str) -> BrowserCors {
+    let Ok(doc) = crate::yaml::parse_strict(text) else {
+        return BrowserCors::Missing;
+    };
+    let origins: Vec<String> = match doc
+        .get("receivers")
+        .and_then(|r| r.as_object())
+        .and_then(|r| r.iter().find(|(id, _)| kind_of(id) == "otlp"))
+        .and_then(|(_, otlp)| otlp.pointer("/protocols/http/cors/allowed_origins"))
+        .and_then(Value::as_array)
+    {
+        Some(list) => list
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        None => return BrowserCors::Missing,
+    };
+    if origins.iter().any(|o| origin_matches(o, origin)) {
+        BrowserCors::Allows
+    } else {
+        BrowserCors::Refuses(origins)
+    }
+}
+
+/// rs/cors's origin match: case-insensitive; `*` alone allows every origin, one
+/// `*` inside a pattern matches any characters (at least none).
+fn origin_matches(pattern: &str, origin: &str) -> bool {
+    let (pattern, origin) = (pattern.to_ascii_lowercase(), origin.to_ascii_lowercase());
+    match pattern.split_once('*') {
+        _ if pattern == "*" => true,
+        Some((prefix, suffix)) => {
+            origin.len() >= prefix.len() + suffix.len()
+                && origin.starts_with(prefix)
+                && origin.ends_with(suffix)
+        }
+        None => pattern == origin,
+    }
+}
+
 /// The region the config's awsxray exporter sends to, if literal.
 pub(crate) fn exporter_region(text: &str) -> Option<String> {
     let doc: Value = crate::yaml::parse_strict(text).ok()?;
@@ -284,6 +338,38 @@ mod tests {
             problems[0].message,
             "line 2 column 1: duplicate mapping key: receivers"
         );
+    }
+
+    #[test]
+    fn the_browser_cors_is_judged_as_the_collector_judges_it() {
+        let ours = config("ca-central-1", Region::Us);
+        for origin in [
+            "https://3000-omenking-awsbootcampcru-2n1d6e0bd1f.ws-us94.gitpod.io",
+            "https://fluffy-space-abc123-3000.app.github.dev",
+            "http://localhost:3000",
+            "HTTP://LOCALHOST:3000",
+        ] {
+            assert_eq!(browser_cors(&ours, origin), BrowserCors::Allows, "{origin}");
+        }
+        for origin in [
+            "https://4567-x.ws-us94.gitpod.io",
+            "http://localhost:3001",
+            "https://3000-x.gitpod.example.com",
+        ] {
+            assert!(
+                matches!(browser_cors(&ours, origin), BrowserCors::Refuses(o) if o.len() == 3),
+                "{origin}"
+            );
+        }
+        let without =
+            "receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 0.0.0.0:4318\n";
+        assert_eq!(
+            browser_cors(without, "http://localhost:3000"),
+            BrowserCors::Missing
+        );
+        let any = "receivers:\n  otlp/browser:\n    protocols:\n      http:\n        cors:\n          allowed_origins: ['*']\n";
+        assert_eq!(browser_cors(any, "http://x"), BrowserCors::Allows);
+        assert!(!origin_matches("https://*.gitpod.io", "https://gitpod.io"));
     }
 
     #[test]

@@ -47,6 +47,45 @@ impl DevEnv {
     }
 }
 
+impl DevEnv {
+    /// The frontend's origin (port 3000) as a browser reaches it here, and whether
+    /// it is this very workspace's (read from `var`, this shell's variables) or an
+    /// example of the environment's shape (outside it).
+    pub(crate) fn frontend_origins(
+        self,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Vec<(String, bool)> {
+        let both = |a: &str, b: &str| var(a).zip(var(b));
+        let mut out = Vec::new();
+        if self.gitpod() {
+            out.push(
+                match both("GITPOD_WORKSPACE_ID", "GITPOD_WORKSPACE_CLUSTER_HOST") {
+                    Some((id, host)) => (format!("https://3000-{id}.{host}"), true),
+                    None => (
+                        "https://3000-example-workspace.ws-us99.gitpod.io".into(),
+                        false,
+                    ),
+                },
+            );
+        }
+        if self.codespaces() {
+            out.push(
+                match both("CODESPACE_NAME", "GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN") {
+                    Some((name, domain)) => (format!("https://{name}-3000.{domain}"), true),
+                    None => (
+                        "https://example-codespace-3000.app.github.dev".into(),
+                        false,
+                    ),
+                },
+            );
+        }
+        if self == DevEnv::None {
+            out.push(("http://localhost:3000".into(), true));
+        }
+        out
+    }
+}
+
 /// What detection found, and why (shown in the plan).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct Detected {

@@ -37,7 +37,9 @@ pub(crate) enum Action {
     AppWrite(AppSettings),
     FrontendWrite(FrontendSettings),
     /// The file, and the codespace we run in (`CODESPACES=true`, `CODESPACE_NAME`).
-    DevcontainerWrite(std::path::PathBuf, Option<String>),
+    /// The devcontainer.json, the codespace (inside one), and whether a React
+    /// frontend's collector port 4318 is forwarded too.
+    DevcontainerWrite(std::path::PathBuf, Option<String>, bool),
     RollbarCheck(RollbarSettings),
     RollbarSendTestItem(RollbarSettings, String),
     HoneycombBoard(BoardSettings),

@@ -23,7 +23,8 @@ pub(super) fn region_note(
         .as_deref()
         .filter(|r| r.contains('$'))
         .map(|r| interpolate(r, |name| vars.get(name).map(|v| (v.clone(), String::new()))).value);
-    if region.as_deref() == Some(want) || resolved.as_deref() == Some(want) {
+    // No region to compare with (no AWS part chosen): nothing to say.
+    if want.is_empty() || region.as_deref() == Some(want) || resolved.as_deref() == Some(want) {
         return None;
     }
     Some(match (region, resolved) {

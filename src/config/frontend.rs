@@ -47,6 +47,14 @@ pub(crate) fn frontend_for_setup(
     })
 }
 
+/// Whether this repository has a React frontend (found as `frontend write`
+/// finds it, from the compose file docker compose would use): `gitpod write`
+/// and `devcontainer write` then open the collector's port 4318 too.
+pub(crate) fn frontend_present() -> bool {
+    let located = locate(None, None);
+    find_frontend(located.file.as_deref(), &mut Vec::new()).is_ok()
+}
+
 /// `frontend-react-js` when it holds a package.json; else the one service of
 /// the compose file whose build context holds a React app's package.json.
 fn find_frontend(compose_file: Option<&Path>, notes: &mut Vec<String>) -> Result<PathBuf, Error> {

@@ -145,7 +145,7 @@ impl Config {
                     file,
                     force,
                     env: gp_env_values(Parts::ALL),
-                    collector_port: false,
+                    collector_port: frontend::frontend_present(),
                 })
             }
             Command::Xray(x) => xray_action(x)?,
@@ -219,7 +219,7 @@ impl Config {
                     .ok()
                     .filter(|n| !n.is_empty())
                     .filter(|_| std::env::var("CODESPACES").is_ok_and(|v| v == "true"));
-                Action::DevcontainerWrite(file, codespace)
+                Action::DevcontainerWrite(file, codespace, frontend::frontend_present())
             }
             Command::App(crate::cli::AppCommand::Write(a)) => {
                 Action::AppWrite(app_settings(&a, &mut notes)?)

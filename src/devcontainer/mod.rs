@@ -32,7 +32,7 @@
 //!   `Parse` error.
 //!
 //! Port visibility (public/private) is not part of the dev container spec; see
-//! [`VISIBILITY_HINT`].
+//! [`visibility_hint`].
 
 mod additions;
 mod cst_edit;
@@ -65,11 +65,22 @@ pub(crate) const PORTS: &[Port] = &[
     (4567, &[("label", "backend")]),
 ];
 
-/// What to tell the user about port visibility, which devcontainer.json cannot set.
-pub(crate) const VISIBILITY_HINT: &str = "port visibility is not part of devcontainer.json: \
-     make the backend reachable from the browser with \
-     `gh codespace ports visibility 4567:public -c $CODESPACE_NAME` \
-     (or in the Ports tab: Port Visibility > Public)";
+/// What to tell the user about port visibility, which devcontainer.json cannot
+/// set: the backend's port, and the collector's when it is forwarded.
+pub(crate) fn visibility_hint(ports: &[Port]) -> String {
+    let collector = ports.iter().any(|(p, _)| *p == COLLECTOR_PORT.0);
+    format!(
+        "port visibility is not part of devcontainer.json: make the {} reachable from the \
+         browser with `gh codespace ports visibility 4567:public{} -c $CODESPACE_NAME` (or in \
+         the Ports tab: Port Visibility > Public)",
+        if collector {
+            "backend and the collector"
+        } else {
+            "backend"
+        },
+        if collector { " 4318:public" } else { "" }
+    )
+}
 
 const BOM: char = '\u{feff}';
 
@@ -117,7 +128,7 @@ pub(crate) fn plan_ports(
             notes,
         });
     }
-    notes.push(VISIBILITY_HINT.to_string());
+    notes.push(visibility_hint(ports));
 
     let verify = |message: &str| DevcontainerError::Verify {
         file: file.into(),

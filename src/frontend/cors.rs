@@ -86,11 +86,11 @@ pub(crate) fn plan_cors(text: &str, file: &str) -> CorsPlan {
         match plan_value(value, body) {
             Plan::Fine => {}
             Plan::Replace(new) => {
-                changes.push(format!("~ allow_headers={written} → {new} (line {line})"));
-                notes.push(format!(
-                    "{file}:{line}: flask-cors reads a string allow_headers as one regular \
-                     expression, so {written} matched no header: it is now a list, with {}",
-                    TRACE_HEADERS.join(" and ")
+                // Not a note: the change's own reason (a list of names is
+                // what flask-cors matches header by header).
+                changes.push(format!(
+                    "~ allow_headers={written} → {new} (line {line}; flask-cors reads a string \
+                     as one regular expression, which matches none of these headers)"
                 ));
                 edits.push((start, end, new));
             }

@@ -49,6 +49,42 @@ pub(crate) struct PackagePlan {
     pub notes: Vec<String>,
 }
 
+/// The packages of `wanted` that package.json lists at an exact version which
+/// `package-lock.json` (`lock`) does not hold: `npm install` has not run since
+/// they were added or changed. One line each: `name: package.json 2.12.0,
+/// package-lock.json 1.0.0` (or `not in package-lock.json`). Files that are not
+/// JSON give nothing here (their own checks say so).
+pub(crate) fn stale_in_lock(package: &str, lock: &str, wanted: &[(&str, &str)]) -> Vec<String> {
+    let parse = |t: &str| serde_json::from_str::<Value>(t.trim_start_matches(BOM)).ok();
+    let (Some(package), Some(lock)) = (parse(package), parse(lock)) else {
+        return Vec::new();
+    };
+    let exact =
+        |v: &str| v.split('.').count() == 3 && v.split('.').all(|p| p.parse::<u32>().is_ok());
+    wanted
+        .iter()
+        .filter_map(|(name, _)| {
+            let spec = SECTIONS
+                .iter()
+                .find_map(|section| package[section][name].as_str())?;
+            if !exact(spec) {
+                return None;
+            }
+            // lockfileVersion 2 and 3: "packages"; version 1: "dependencies".
+            let locked = lock["packages"][format!("node_modules/{name}")]["version"]
+                .as_str()
+                .or_else(|| lock["dependencies"][name]["version"].as_str());
+            match locked {
+                Some(v) if v == spec => None,
+                Some(v) => Some(format!(
+                    "{name}: package.json {spec}, package-lock.json {v}"
+                )),
+                None => Some(format!("{name}: not in package-lock.json")),
+            }
+        })
+        .collect()
+}
+
 /// Plans adding `wanted` (name, exact version) to `text`, the file `file`.
 pub(crate) fn plan_package_json(
     text: &str,

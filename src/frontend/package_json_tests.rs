@@ -280,3 +280,28 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_lock_without_the_pinned_versions_is_stale() {
+    let wanted = [
+        ("@opentelemetry/api", "1.9.1"),
+        ("@opentelemetry/sdk-trace-web", "2.12.0"),
+    ];
+    let package = r#"{"dependencies": {"@opentelemetry/api": "1.9.1", "@opentelemetry/sdk-trace-web": "2.12.0", "react": "^18.2.0"}}"#;
+    let fresh = r#"{"lockfileVersion": 3, "packages": {"node_modules/@opentelemetry/api": {"version": "1.9.1"}, "node_modules/@opentelemetry/sdk-trace-web": {"version": "2.12.0"}}}"#;
+    assert!(stale_in_lock(package, fresh, &wanted).is_empty());
+    let old = r#"{"lockfileVersion": 3, "packages": {"node_modules/@opentelemetry/api": {"version": "1.4.1"}}}"#;
+    assert_eq!(
+        stale_in_lock(package, old, &wanted),
+        [
+            "@opentelemetry/api: package.json 1.9.1, package-lock.json 1.4.1",
+            "@opentelemetry/sdk-trace-web: not in package-lock.json"
+        ]
+    );
+    // lockfileVersion 1; a range in package.json is npm's to resolve; not JSON: nothing.
+    let v1 =
+        r#"{"lockfileVersion": 1, "dependencies": {"@opentelemetry/api": {"version": "1.9.1"}}}"#;
+    let ranged = r#"{"dependencies": {"@opentelemetry/api": "1.9.1", "@opentelemetry/sdk-trace-web": "^2.0.0"}}"#;
+    assert!(stale_in_lock(ranged, v1, &wanted).is_empty());
+    assert!(stale_in_lock(package, "{", &wanted).is_empty());
+}

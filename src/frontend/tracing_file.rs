@@ -36,13 +36,73 @@ const SETUP_CALLS: [&str; 3] = [
 /// any: `new WebTracerProvider(`, `registerInstrumentations(`, Honeycomb's
 /// `new HoneycombWebSDK(`.
 pub(crate) fn setup_line(text: &str) -> Option<(usize, &'static str)> {
-    text.lines().enumerate().find_map(|(i, line)| {
-        let code = line.split("//").next().unwrap_or_default();
+    code_only(text).lines().enumerate().find_map(|(i, code)| {
         SETUP_CALLS
             .iter()
             .find(|call| code.contains(*call))
             .map(|call| (i + 1, *call))
     })
+}
+
+/// `text` with its `//` and `/* */` comments blanked out (newlines kept, so
+/// line numbers stay), strings and template literals kept as they are.
+pub(crate) fn code_only(text: &str) -> String {
+    #[derive(PartialEq)]
+    enum In {
+        Code,
+        Str(char),
+        Line,
+        Block,
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut state = In::Code;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match state {
+            In::Code => match (c, chars.peek()) {
+                ('/', Some('/')) => {
+                    state = In::Line;
+                    out.push(' ');
+                }
+                ('/', Some('*')) => {
+                    chars.next();
+                    state = In::Block;
+                    out.push_str("  ");
+                }
+                ('\'' | '"' | '`', _) => {
+                    state = In::Str(c);
+                    out.push(c);
+                }
+                _ => out.push(c),
+            },
+            In::Str(quote) => {
+                out.push(c);
+                if c == '\\' {
+                    out.extend(chars.next());
+                } else if c == quote || (c == '\n' && quote != '`') {
+                    state = In::Code;
+                }
+            }
+            In::Line => {
+                if c == '\n' {
+                    state = In::Code;
+                    out.push('\n');
+                } else {
+                    out.push(' ');
+                }
+            }
+            In::Block => {
+                if c == '*' && chars.peek() == Some(&'/') {
+                    chars.next();
+                    state = In::Code;
+                    out.push_str("  ");
+                } else {
+                    out.push(if c == '\n' { '\n' } else { ' ' });
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Whether `text` is one of our templates (any version's: it says it was
@@ -57,8 +117,8 @@ pub(crate) fn is_ours(text: &str) -> bool {
 /// `require('./x')`), as written: where a hand setup may be.
 pub(crate) fn local_imports(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for line in text.lines() {
-        let code = line.split("//").next().unwrap_or_default().trim();
+    for line in code_only(text).lines() {
+        let code = line.trim();
         let from = if code.starts_with("import") {
             code.rfind(" from ")
                 .map(|at| &code[at + " from ".len()..])
@@ -85,24 +145,38 @@ pub(crate) fn local_imports(text: &str) -> Vec<String> {
 pub(crate) enum Leak {
     /// A key written in the file: line, and the key's masked form.
     Literal { line: usize, masked: String },
-    /// The `x-honeycomb-team` header from a variable the build inlines.
+    /// A Honeycomb key read from a variable the build inlines (the header's
+    /// value, the SDK's `apiKey`, or any `REACT_APP_*HONEYCOMB*KEY*`).
     Inlined { line: usize, variable: String },
 }
 
 impl Leak {
     /// The note for it, naming `file`.
-    pub(crate) fn note(&self, file: &str) -> String {
+    pub(crate) fn note(&self, file: &str, bundled: bool) -> String {
+        // A module nothing imports is not built into the bundle, but it is in
+        // the repository, and in the bundle as soon as something imports it.
+        let shipped = if bundled {
+            "in the JavaScript every visitor downloads"
+        } else {
+            "in the repository (and in every visitor's JavaScript once imported)"
+        };
         match self {
             Leak::Literal { line, masked } => format!(
-                "{file}:{line}: a Honeycomb API key is written here ({masked}): it is in the \
-                 JavaScript every visitor downloads — rotate it in Honeycomb (Environment \
-                 settings → API keys), remove it from this file and from git's history, and let \
-                 the collector hold the key (`cruddur-obs compose write --via collector`)"
+                "{file}:{line}: a Honeycomb API key is written here ({masked}): it is \
+                 {shipped} — rotate it in Honeycomb (Environment settings → API keys), remove it \
+                 from this file and from git's history, and let the collector hold the key \
+                 (`cruddur-obs compose write --via collector`)"
+            ),
+            Leak::Inlined { line, variable } if bundled => format!(
+                "{file}:{line}: a Honeycomb key is read from {variable}, whose value the build \
+                 copies into the JavaScript every visitor downloads — rotate that key in \
+                 Honeycomb, unset {variable}, and let the collector hold the key \
+                 (`cruddur-obs compose write --via collector`)"
             ),
             Leak::Inlined { line, variable } => format!(
-                "{file}:{line}: the x-honeycomb-team header comes from {variable}, which the \
-                 build copies into the JavaScript every visitor downloads — rotate that key in \
-                 Honeycomb, unset {variable}, and let the collector hold the key \
+                "{file}:{line}: a Honeycomb key is read from {variable}, whose value the build \
+                 copies into every visitor's JavaScript once this module is imported — unset \
+                 {variable} and let the collector hold the key \
                  (`cruddur-obs compose write --via collector`)"
             ),
         }
@@ -115,6 +189,10 @@ impl Leak {
 pub(crate) fn leaks(text: &str) -> Vec<Leak> {
     let mut out = Vec::new();
     let lines: Vec<&str> = text.lines().collect();
+    let stripped = code_only(text);
+    let code: Vec<&str> = stripped.lines().collect();
+    // `apiKey` counts in a file about Honeycomb (its SDK, or its endpoint).
+    let honeycomb = text.to_ascii_lowercase().contains("honeycomb");
     for (i, line) in lines.iter().enumerate() {
         let number = i + 1;
         for literal in string_literals(line) {
@@ -127,13 +205,23 @@ pub(crate) fn leaks(text: &str) -> Vec<Leak> {
             }
         }
         let lower = line.to_ascii_lowercase();
-        let Some(at) = lower.find("x-honeycomb-team") else {
+        // The key's places: the header, and Honeycomb's own SDK's `apiKey`.
+        let Some((at, marker)) = std::iter::once("x-honeycomb-team")
+            .chain(honeycomb.then_some("apikey"))
+            .find_map(|m| lower.find(m).map(|at| (at, m)))
+        else {
+            if let Some(var) = honeycomb_variable(code.get(i).copied().unwrap_or_default()) {
+                out.push(Leak::Inlined {
+                    line: number,
+                    variable: var.to_string(),
+                });
+            }
             continue;
         };
         // The value: the rest of this line, or the next line when it is empty.
         // Past the name's closing quote and the separator (`:`, `=` or the
         // `,` of `headers.set(...)`), not into the value's opening quote.
-        let after = &line[at + "x-honeycomb-team".len()..];
+        let after = &line[at + marker.len()..];
         let after = after
             .strip_prefix(['\'', '"', '`'])
             .unwrap_or(after)
@@ -145,7 +233,9 @@ pub(crate) fn leaks(text: &str) -> Vec<Leak> {
             rest = lines.get(i + 1).copied().unwrap_or_default();
             value_line = number + 1;
         }
-        if let Some(var) = inlined_variable(rest) {
+        if let Some(var) = inlined_variable(rest)
+            .or_else(|| honeycomb_variable(code.get(i).copied().unwrap_or_default()))
+        {
             out.push(Leak::Inlined {
                 line: value_line,
                 variable: var.to_string(),
@@ -195,6 +285,20 @@ fn inlined_variable(text: &str) -> Option<&str> {
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .unwrap_or(rest.len());
     Some(&rest[..end]).filter(|n| !n.is_empty())
+}
+
+/// A `REACT_APP_…` (or `VITE_…`) variable named for a Honeycomb key, read in
+/// `code` (a line without comments): the build copies its value into the bundle.
+fn honeycomb_variable(code: &str) -> Option<&str> {
+    ["process.env.", "import.meta.env."]
+        .iter()
+        .find_map(|prefix| {
+            code.match_indices(prefix).find_map(|(at, _)| {
+                let name = inlined_variable(&code[at..])?;
+                let upper = name.to_ascii_uppercase();
+                (upper.contains("HONEYCOMB") && upper.contains("KEY")).then_some(name)
+            })
+        })
 }
 
 /// The contents of the `'...'`, `"..."` and `` `...` `` strings of one line
@@ -275,7 +379,7 @@ mod tests {
                 masked: "hcaik_…x9z2".into()
             }]
         );
-        let note = found[0].note("frontend-react-js/src/tracing.js");
+        let note = found[0].note("frontend-react-js/src/tracing.js", true);
         assert!(note.starts_with("frontend-react-js/src/tracing.js:12: a Honeycomb API key is written here (hcaik_…x9z2)"));
         assert!(!note.contains(KEY));
         assert!(note.contains("rotate"));
@@ -328,6 +432,54 @@ mod tests {
                 variable: "REACT_APP_HONEYCOMB_API_KEY".into()
             }]
         );
+    }
+
+    #[test]
+    fn honeycombs_own_sdk_and_any_inlined_key_variable_are_leaks() {
+        let sdk = "import { HoneycombWebSDK } from '@honeycombio/opentelemetry-web';\nconst sdk = new HoneycombWebSDK({\n  apiKey: process.env.REACT_APP_HONEYCOMB_API_KEY,\n  serviceName: 'frontend-react-js',\n});\n";
+        assert_eq!(
+            leaks(sdk),
+            [Leak::Inlined {
+                line: 3,
+                variable: "REACT_APP_HONEYCOMB_API_KEY".into()
+            }]
+        );
+        let pasted = sdk.replace(
+            "process.env.REACT_APP_HONEYCOMB_API_KEY",
+            "'QaW0plvcxAlujKe55btZsH'",
+        );
+        assert_eq!(
+            leaks(&pasted),
+            [Leak::Literal {
+                line: 3,
+                masked: "…tZsH".into()
+            }]
+        );
+        // Read anywhere, under any name that says what it is.
+        assert_eq!(
+            leaks("const key = process.env.REACT_APP_HONEYCOMB_KEY;\n"),
+            [Leak::Inlined {
+                line: 1,
+                variable: "REACT_APP_HONEYCOMB_KEY".into()
+            }]
+        );
+        // Not a Honeycomb file: `apiKey` is someone else's; a comment is not code.
+        assert!(leaks("firebase({ apiKey: 'QaW0plvcxAlujKe55btZsH' })\n").is_empty());
+        assert!(leaks("// const k = process.env.REACT_APP_HONEYCOMB_API_KEY\n").is_empty());
+        assert!(leaks("const url = process.env.REACT_APP_BACKEND_URL;\n").is_empty());
+    }
+
+    #[test]
+    fn comments_are_blanked_and_lines_kept() {
+        let text = "a /* x\ny */ b // c\n'//' \"/*\" `\n//`\n";
+        let code = code_only(text);
+        assert_eq!(code.lines().count(), text.lines().count());
+        assert_eq!(code, "a     \n     b     \n'//' \"/*\" `\n//`\n");
+        assert_eq!(
+            setup_line("/*\nnew WebTracerProvider()\n*/\nimport x from './x';\n"),
+            None
+        );
+        assert!(local_imports("/* import './tracing'; */\n// import './b';\n").is_empty());
     }
 
     #[test]

@@ -48,46 +48,67 @@ pub(crate) fn frontend_files(s: &FrontendSettings) -> Result<Vec<PlannedFile>, E
     let ours_path = dir.join(ours_rel);
     let ours_text = files::read(&ours_path)?;
 
-    // Hand setups and leaked keys: the entry point, the modules it imports, and
-    // any src/tracing.* (ours is judged by content: a hand file may take its name).
-    let mut looked: Vec<(String, String)> = vec![(entry_rel.to_string(), entry_text.clone())];
-    for rel in tracing_file::local_imports(&entry_text)
+    // Hand setups: in the modules the entry point runs (its relative imports,
+    // followed), or in a src/tracing.* nothing runs (ours is judged by content:
+    // a hand file may take its name).
+    let running = reachable(dir, entry_rel, &entry_text)?;
+    let mut hand = running.iter().find_map(|(rel, text)| {
+        let (line, call) =
+            tracing_file::setup_line(text).filter(|_| !tracing_file::is_ours(text))?;
+        Some(Hand {
+            rel: rel.clone(),
+            line,
+            call,
+            running: true,
+        })
+    });
+    if hand.is_none() {
+        for rel in [
+            "src/tracing.js",
+            "src/tracing.ts",
+            "src/tracing.jsx",
+            "src/tracing.tsx",
+        ] {
+            if running.iter().any(|(r, _)| r == rel) {
+                continue;
+            }
+            let Some(text) = files::read(&dir.join(rel))? else {
+                continue;
+            };
+            if let Some((line, call)) =
+                tracing_file::setup_line(&text).filter(|_| !tracing_file::is_ours(&text))
+            {
+                hand = Some(Hand {
+                    rel: rel.to_string(),
+                    line,
+                    call,
+                    running: false,
+                });
+                break;
+            }
+        }
+    }
+    // Keys: in any script under src/, imported or not (the repository is public
+    // too), and in whatever the entry point runs from elsewhere.
+    let mut scanned = scripts_under(&dir.join("src"), "src");
+    for (rel, text) in &running {
+        if !scanned.iter().any(|(r, _)| r == rel) {
+            scanned.push((rel.clone(), text.clone()));
+        }
+    }
+    let leak_notes: Vec<String> = scanned
         .iter()
-        .filter_map(|spec| resolve(dir, spec))
-        .chain(
-            [
-                "src/tracing.js",
-                "src/tracing.ts",
-                "src/tracing.jsx",
-                "src/tracing.tsx",
-            ]
-            .map(String::from),
-        )
-    {
-        if looked.iter().any(|(r, _)| *r == rel) {
-            continue;
-        }
-        if let Some(text) = files::read(&dir.join(&rel))? {
-            looked.push((rel, text));
-        }
-    }
-    let mut hand = None;
-    let mut leak_notes = Vec::new();
-    for (rel, text) in &looked {
-        if tracing_file::is_ours(text) {
-            continue;
-        }
-        leak_notes.extend(
+        .filter(|(_, text)| !tracing_file::is_ours(text))
+        .flat_map(|(rel, text)| {
+            let bundled = running.iter().any(|(r, _)| r == rel);
             tracing_file::leaks(text)
-                .iter()
-                .map(|l| l.note(&label(rel))),
-        );
-        if hand.is_none() {
-            hand = tracing_file::setup_line(text).map(|(line, call)| (rel.clone(), line, call));
-        }
-    }
+                .into_iter()
+                .map(|l| l.note(&label(rel), bundled))
+                .collect::<Vec<_>>()
+        })
+        .collect();
     // A hand file at our path is replaced with --force; a setup elsewhere never.
-    let hand = hand.filter(|(rel, _, _)| !(s.force && rel == ours_rel));
+    let hand = hand.filter(|h| !(s.force && h.rel == ours_rel));
 
     let report = |file: String, changes: Vec<String>, notes: Vec<String>| FileReport {
         file,
@@ -101,18 +122,9 @@ pub(crate) fn frontend_files(s: &FrontendSettings) -> Result<Vec<PlannedFile>, E
     };
     let mut planned = Vec::new();
     match &hand {
-        Some((rel, line, call)) => {
-            let mut notes = vec![format!(
-                "{}:{line}: browser tracing is set up by hand (`{call}...)`): left as it is \
-                 rather than set up twice — no packages, no {ours_rel}, no import were added{}",
-                label(rel),
-                if rel == ours_rel {
-                    " (--force replaces it with cruddur-obs's)"
-                } else {
-                    ""
-                }
-            )];
-            notes.append(&mut leak_notes);
+        Some(h) => {
+            let mut notes = vec![h.note(&label(&h.rel), &label(entry_rel), ours_rel)];
+            notes.extend(leak_notes);
             planned.push(PlannedFile {
                 path: package_path,
                 report: report(label("package.json"), Vec::new(), notes),
@@ -329,10 +341,22 @@ fn backend_file(
     }))
 }
 
-/// The file a relative import of the entry point names (`./App` →
-/// `src/App.js`, `./lib` → `src/lib/index.js`), if it exists.
-fn resolve(dir: &Path, spec: &str) -> Option<String> {
-    let base = Path::new("src").join(spec);
+/// The file a relative import in the module `from` (relative to `dir`) names
+/// (`./App` → `src/App.js`, `./lib` → `src/lib/index.js`), if it exists in `dir`.
+fn resolve(dir: &Path, from: &str, spec: &str) -> Option<String> {
+    let base = Path::new(from).parent().unwrap_or(Path::new("")).join(spec);
+    // Lexically: `..` takes a name off, `.` goes; never above `dir`.
+    let mut parts: Vec<String> = Vec::new();
+    for c in base.components() {
+        match c {
+            std::path::Component::Normal(n) => parts.push(n.to_string_lossy().into_owned()),
+            std::path::Component::ParentDir => {
+                parts.pop()?;
+            }
+            _ => {}
+        }
+    }
+    let base = parts.join("/");
     let candidates = [
         "",
         ".js",
@@ -345,14 +369,120 @@ fn resolve(dir: &Path, spec: &str) -> Option<String> {
         "/index.tsx",
     ];
     candidates.iter().find_map(|ext| {
-        let rel = PathBuf::from(format!("{}{ext}", base.display()));
-        let rel: PathBuf = rel
-            .components()
-            .filter(|c| !matches!(c, std::path::Component::CurDir))
-            .collect();
-        let is_script = rel
-            .extension()
-            .is_some_and(|e| ["js", "jsx", "ts", "tsx"].iter().any(|x| e == *x));
-        (is_script && dir.join(&rel).is_file()).then(|| rel.to_string_lossy().replace('\\', "/"))
+        let rel = format!("{base}{ext}");
+        let is_script = ["js", "jsx", "ts", "tsx"]
+            .iter()
+            .any(|x| rel.ends_with(&format!(".{x}")));
+        (is_script && dir.join(&rel).is_file()).then_some(rel)
     })
+}
+
+/// A tracing setup written by hand.
+struct Hand {
+    rel: String,
+    line: usize,
+    call: &'static str,
+    /// Whether the entry point runs it (else it is a file nothing imports).
+    running: bool,
+}
+
+impl Hand {
+    fn note(&self, file: &str, entry: &str, ours_rel: &str) -> String {
+        let (line, call) = (self.line, self.call);
+        let force = if self.rel == ours_rel {
+            " (--force replaces it with cruddur-obs's)"
+        } else {
+            ""
+        };
+        if self.running {
+            format!(
+                "{file}:{line}: browser tracing is set up by hand (`{call}...)`): left as it is \
+                 rather than set up twice — no packages, no {ours_rel}, no import were added{force}"
+            )
+        } else {
+            let module = self.rel.trim_start_matches("src/");
+            let module = module.rsplit_once('.').map_or(module, |(m, _)| m);
+            format!(
+                "{file}:{line}: sets browser tracing up by hand (`{call}...)`), but nothing \
+                 {entry} runs imports it, so the browser sends no spans: left as it is — import \
+                 it first in {entry} (`import './{module}';`){}",
+                if force.is_empty() {
+                    String::new()
+                } else {
+                    ", or run again with --force to replace it with cruddur-obs's".to_string()
+                }
+            )
+        }
+    }
+}
+
+/// The most modules followed from the entry point, and scripts read under src/.
+const MAX_MODULES: usize = 500;
+/// Scripts bigger than this (a bundled vendor file) are not read for keys.
+const MAX_SCRIPT_BYTES: u64 = 2 * 1024 * 1024;
+
+/// The entry point and the modules it runs: its relative imports, followed
+/// breadth-first (entry first), as `(path relative to dir, text)`.
+fn reachable(
+    dir: &Path,
+    entry_rel: &str,
+    entry_text: &str,
+) -> Result<Vec<(String, String)>, Error> {
+    let mut out = vec![(entry_rel.to_string(), entry_text.to_string())];
+    let mut next = 0;
+    while next < out.len() && out.len() < MAX_MODULES {
+        let (from, text) = out[next].clone();
+        next += 1;
+        for spec in tracing_file::local_imports(&text) {
+            let Some(rel) = resolve(dir, &from, &spec) else {
+                continue;
+            };
+            if out.iter().any(|(r, _)| *r == rel) {
+                continue;
+            }
+            if let Some(text) = files::read(&dir.join(&rel))? {
+                out.push((rel, text));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Every script (`.js`, `.jsx`, `.ts`, `.tsx`, `.mjs`, `.cjs`) under `root`,
+/// sorted, as `(rel/..., text)` with `rel` naming `root`; `node_modules`, build
+/// output, hidden directories, unreadable and oversized files are passed by.
+fn scripts_under(root: &Path, rel: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![(root.to_path_buf(), rel.to_string())];
+    while let Some((dir, rel)) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Ok(kind) = e.file_type() else { continue };
+            let child = format!("{rel}/{name}");
+            if kind.is_dir() {
+                if !(name.starts_with('.')
+                    || ["node_modules", "build", "dist"].contains(&name.as_str()))
+                {
+                    stack.push((e.path(), child));
+                }
+            } else if kind.is_file()
+                && ["js", "jsx", "ts", "tsx", "mjs", "cjs"]
+                    .iter()
+                    .any(|x| name.ends_with(&format!(".{x}")))
+                && e.metadata().is_ok_and(|m| m.len() <= MAX_SCRIPT_BYTES)
+                && out.len() < MAX_MODULES * 4
+            {
+                if let Ok(Some(text)) = files::read(&e.path()) {
+                    out.push((child, text));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
 }

@@ -229,18 +229,18 @@ async fn execute_async(config: &Config) -> Result<Done, Error> {
         }
         Action::HoneycombBoard(s) => honeycomb_board(config, s).await,
         Action::Verify(s) => crate::verify::run::run(config, s).await,
-        Action::DevcontainerWrite(file, codespace) => {
+        Action::DevcontainerWrite(file, codespace, collector_port) => {
             let done = plan_and_write(config, || {
                 Ok(vec![project::devcontainer_file(
                     file,
                     crate::parts::Parts::ALL,
-                    false,
+                    *collector_port,
                 )?])
             })?;
             // Inside a codespace, with gh: make the backend port public, after asking.
             match (codespace, which("gh")) {
                 (Some(name), Some(gh)) => {
-                    let made = match make_port_public(config, &gh, name) {
+                    let made = match make_port_public(config, &gh, name, *collector_port) {
                         Ok(code) => code,
                         Err(e) => return Err(done.then_failed(e)),
                     };

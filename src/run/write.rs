@@ -257,15 +257,18 @@ pub(super) fn make_port_public(
     config: &Config,
     gh: &std::path::Path,
     codespace: &str,
+    collector_port: bool,
 ) -> Result<u8, Error> {
-    let args = [
-        "codespace",
-        "ports",
-        "visibility",
-        "4567:public",
-        "-c",
-        codespace,
-    ];
+    let mut args = vec!["codespace", "ports", "visibility", "4567:public"];
+    if collector_port {
+        args.push("4318:public");
+    }
+    args.extend(["-c", codespace]);
+    let ports = if collector_port {
+        "ports 4567 and 4318 are"
+    } else {
+        "port 4567 is"
+    };
     let shown = format!("gh {}", args.join(" "));
     if config.ui.dry_run {
         config.ui.say(&format!("would run: {shown}"));
@@ -273,7 +276,14 @@ pub(super) fn make_port_public(
     }
     if !config.ui.agree(
         &format!("running {shown}"),
-        "Make the backend's port 4567 public in this codespace (gh)?",
+        &format!(
+            "Make the backend's port 4567{} public in this codespace (gh)?",
+            if collector_port {
+                " and the collector's 4318"
+            } else {
+                ""
+            }
+        ),
     )? {
         return Ok(exit::PENDING);
     }
@@ -283,9 +293,7 @@ pub(super) fn make_port_public(
         .output()
     {
         Ok(out) if out.status.success() => {
-            config
-                .ui
-                .say(&format!("port 4567 is public in {codespace}"));
+            config.ui.say(&format!("{ports} public in {codespace}"));
             Ok(exit::OK)
         }
         Ok(out) => {

@@ -146,6 +146,7 @@ pub(super) fn checks(s: &SetupSettings, r: &Reading, inputs: &StatusInputs) -> V
             )),
         }
     }
+    checks.extend(frontend_checks(s, r, inputs));
     {
         if let Some(compose) = r.files.iter().find(|f| f.path == s.compose.file) {
             for mistake in compose::mistakes(compose.old.as_deref().unwrap_or_default()) {
@@ -227,6 +228,114 @@ fn app_region_check(
             Some(&hint),
         )
     })
+}
+
+/// The browser's half: the frontend's packages installed as package.json pins
+/// them, the collector's CORS letting the frontend's page post spans, and the
+/// backend's CORS letting the traced requests through. (Keys in the frontend's
+/// code are among its files' notes.)
+fn frontend_checks(s: &SetupSettings, r: &Reading, inputs: &StatusInputs) -> Vec<Check> {
+    use crate::collector::{browser_cors, BrowserCors};
+    use crate::frontend::{cors, package_json, PACKAGES, TRACE_HEADERS};
+    let mut checks = Vec::new();
+    let Some(frontend) = &s.frontend else {
+        return checks;
+    };
+    let package = r
+        .files
+        .iter()
+        .find(|f| f.path == frontend.dir.join("package.json"));
+    if let (Some(package), Some(lock)) = (package, &inputs.frontend_lock) {
+        let stale =
+            package_json::stale_in_lock(package.old.as_deref().unwrap_or_default(), lock, PACKAGES);
+        if !stale.is_empty() {
+            checks.push(Check::new(
+                "frontend packages",
+                false,
+                format!(
+                    "package-lock.json is older than package.json ({}{}): the build would not have them",
+                    stale.iter().take(2).cloned().collect::<Vec<_>>().join("; "),
+                    match stale.len() {
+                        0..=2 => String::new(),
+                        n => format!("; and {} more", n - 2),
+                    }
+                ),
+                Some(&format!(
+                    "cd {} && npm install, then commit package-lock.json",
+                    frontend.dir.display()
+                )),
+            ));
+        } else if package.report.changes.is_empty() {
+            checks.push(Check::new(
+                "frontend packages",
+                true,
+                "package-lock.json holds the pinned OpenTelemetry packages",
+                None,
+            ));
+        }
+    }
+    if let Ok(Some(text)) = &inputs.collector {
+        let var = |name: &str| inputs.shell.get(name).cloned();
+        for (origin, own) in s.compose.dev_env.env.frontend_origins(var) {
+            let seen = if own {
+                origin.clone()
+            } else {
+                format!("{origin} (an example of its shape)")
+            };
+            let (ok, detail) = match browser_cors(text, &origin) {
+                BrowserCors::Allows => (true, format!("lets the frontend at {seen} send spans")),
+                BrowserCors::Refuses(allowed) => (
+                    false,
+                    format!(
+                        "refuses the frontend at {seen}: allowed_origins is [{}]",
+                        allowed.join(", ")
+                    ),
+                ),
+                BrowserCors::Missing => (
+                    false,
+                    "has no receivers.otlp.protocols.http.cors: the browser may not send it spans"
+                        .to_string(),
+                ),
+            };
+            checks.push(Check::new(
+                "collector CORS",
+                ok,
+                detail,
+                Some(&format!(
+                    "add the frontend's origin to receivers.otlp.protocols.http.cors.allowed_origins in {}, or run `cruddur-obs init --force`",
+                    inputs.collector_path.display()
+                )),
+            ));
+        }
+    }
+    if let Some(app_py) = r
+        .files
+        .iter()
+        .find(|f| f.path.file_name().is_some_and(|n| n == "app.py") && f.old.is_some())
+    {
+        let plan = cors::plan_cors(
+            app_py.old.as_deref().unwrap_or_default(),
+            &app_py.report.file,
+        );
+        // A call that cannot be edited safely is among app.py's notes.
+        if plan.calls > 0 && (plan.notes.is_empty() || !plan.changes.is_empty()) {
+            let headers = TRACE_HEADERS.join(" and ");
+            checks.push(Check::new(
+                "backend CORS",
+                plan.changes.is_empty(),
+                if plan.changes.is_empty() {
+                    format!("{} allows {headers}", app_py.report.file)
+                } else {
+                    format!(
+                        "{} refuses {headers}: every traced request from the browser fails its preflight",
+                        app_py.report.file
+                    )
+                },
+                Some("run `cruddur-obs frontend write`"),
+            ));
+        }
+    }
+    checks
 }
 
 /// The daemon's end of support, and the collector's config and region.
@@ -377,6 +486,7 @@ mod tests {
             shell: pairs(shell).into_iter().collect(),
             collector_path: "repo/otel-collector-config.yaml".into(),
             collector: Ok(None),
+            frontend_lock: None,
         }
     }
 

@@ -329,6 +329,8 @@ pub(super) struct StatusInputs {
     /// or why it could not be read.
     pub(super) collector_path: std::path::PathBuf,
     pub(super) collector: Result<Option<String>, String>,
+    /// The frontend's package-lock.json (with a frontend part), if readable.
+    pub(super) frontend_lock: Option<String>,
 }
 
 pub(super) async fn read_status_inputs(s: &SetupSettings, r: &Reading) -> StatusInputs {
@@ -362,6 +364,11 @@ pub(super) async fn read_status_inputs(s: &SetupSettings, r: &Reading) -> Status
         .collect();
     let collector_path = beside(crate::collector::CONFIG_FILE);
     let collector = crate::files::read(&collector_path).map_err(|e| e.to_string());
+    let frontend_lock = s.frontend.as_ref().and_then(|f| {
+        crate::files::read(&f.dir.join("package-lock.json"))
+            .ok()
+            .flatten()
+    });
     StatusInputs {
         identity,
         dotenv_path,
@@ -369,5 +376,6 @@ pub(super) async fn read_status_inputs(s: &SetupSettings, r: &Reading) -> Status
         shell,
         collector_path,
         collector,
+        frontend_lock,
     }
 }

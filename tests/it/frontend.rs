@@ -247,3 +247,185 @@ fn without_a_frontend_nothing_is_written() {
         .unchanged("backend-flask/app.py")
         .snapshot("frontend_write_no_entry_point");
 }
+
+#[test]
+fn a_hand_file_nothing_imports_is_named_as_off_and_keys_anywhere_under_src_are_named() {
+    let dir = app_with("hand-tracing");
+    let index = dir.path().join("frontend-react-js/src/index.js");
+    let text = std::fs::read_to_string(&index).unwrap();
+    // The import commented out (as students leave it when the page broke), and a
+    // Honeycomb SDK setup in a component file nobody imports, reading its key
+    // from a build-time variable.
+    std::fs::write(
+        &index,
+        text.replace("import './tracing';", "// import './tracing';"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("frontend-react-js/src/components")).unwrap();
+    std::fs::write(
+        dir.path().join("frontend-react-js/src/components/Honeycomb.js"),
+        "import { HoneycombWebSDK } from '@honeycombio/opentelemetry-web';\n\nexport const sdk = new HoneycombWebSDK({\n  apiKey: process.env.REACT_APP_HONEYCOMB_API_KEY,\n  serviceName: 'frontend-react-js',\n});\n",
+    )
+    .unwrap();
+    let ran = Test::in_dir(dir.path())
+        .args(["frontend", "write", "--yes"])
+        .unchanged("frontend-react-js/package.json")
+        .unchanged("frontend-react-js/src/tracing.js")
+        .unchanged("frontend-react-js/src/index.js")
+        .keep_ports()
+        .snapshot("frontend_write_hand_file_not_imported");
+    assert!(!ran.all_output().contains(&KEY[..20]));
+
+    // Imported again, through App.js this time (two levels down): running.
+    std::fs::write(&index, text.replace("import './tracing';\n", "")).unwrap();
+    let app = dir.path().join("frontend-react-js/src/App.js");
+    let app_text = std::fs::read_to_string(&app).unwrap();
+    std::fs::write(&app, format!("import './tracing';\n{app_text}")).unwrap();
+    let ran = Test::in_dir(dir.path())
+        .args(["frontend", "write", "--dry-run"])
+        .status_in(&[0, 3])
+        .stdout_any()
+        .stderr_any()
+        .run();
+    assert!(
+        ran.stdout
+            .contains("src/tracing.js:15: browser tracing is set up by hand"),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn gitpod_and_devcontainer_write_open_the_collector_port_beside_a_react_app() {
+    let dir = app_with("week1");
+    let ran = Test::in_dir(dir.path())
+        .args(["gitpod", "write", "--yes"])
+        .stdout_any()
+        .stderr_any()
+        .run();
+    let gitpod: serde_json::Value = serde_saphyr::from_str(&ran.read(".gitpod.yml")).unwrap();
+    let public: Vec<i64> = gitpod["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["visibility"] == "public")
+        .filter_map(|p| p["port"].as_i64())
+        .collect();
+    assert!(
+        public.contains(&4567) && public.contains(&4318),
+        "{gitpod:#}"
+    );
+    let ran = Test::in_dir(dir.path())
+        .args(["devcontainer", "write", "--yes"])
+        .env_remove("CODESPACES")
+        .stdout_any()
+        .stderr_any()
+        .run();
+    let devcontainer: serde_json::Value =
+        serde_json::from_str(&ran.read(".devcontainer/devcontainer.json")).unwrap();
+    assert_eq!(
+        devcontainer["forwardPorts"],
+        serde_json::json!([3000, 4567, 4318])
+    );
+    assert!(
+        ran.stdout
+            .contains("gh codespace ports visibility 4567:public 4318:public"),
+        "{}",
+        ran.stdout
+    );
+
+    // Without a React app: the backend's port only.
+    let bare = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("examples/cruddur-like"), bare.path());
+    let ran = Test::in_dir(bare.path())
+        .args(["gitpod", "write", "--yes"])
+        .stdout_any()
+        .stderr_any()
+        .run();
+    assert!(!ran.read(".gitpod.yml").contains("4318"));
+}
+
+/// `status` on the browser's half, with no cloud part: the lockfile against
+/// package.json, the collector's CORS against the frontend's origin, the
+/// backend's CORS against the trace headers.
+#[test]
+fn status_checks_the_lockfile_and_both_cors_sides() {
+    let dir = app_with("week1");
+    let status = |dir: &std::path::Path| {
+        Test::in_dir(dir)
+            .args([
+                "status",
+                "--via",
+                "collector",
+                "--without",
+                "xray",
+                "--without",
+                "logs",
+                "--without",
+                "honeycomb",
+                "--without",
+                "rollbar",
+            ])
+            .env_remove("GITPOD_WORKSPACE_ID")
+            .env_remove("GITPOD_WORKSPACE_CLUSTER_HOST")
+            .env_remove("CODESPACES")
+            .env_remove("CODESPACE_NAME")
+            .status(1)
+            .stderr_any()
+            .stdout_any()
+            .run()
+            .stdout
+            .clone()
+    };
+    let before = status(dir.path());
+    assert!(
+        before.contains("✗ backend CORS: backend-flask/app.py refuses traceparent and tracestate: every traced request from the browser fails its preflight"),
+        "{before}"
+    );
+    for args in [
+        &["frontend", "write", "--yes"][..],
+        &[
+            "compose",
+            "write",
+            "--via",
+            "collector",
+            "--yes",
+            "--region",
+            "ca-central-1",
+        ],
+    ] {
+        Test::in_dir(dir.path())
+            .args(args.iter().copied())
+            .stdout_any()
+            .stderr_any()
+            .run();
+    }
+    // A lockfile from before the packages were added.
+    std::fs::write(
+        dir.path().join("frontend-react-js/package-lock.json"),
+        r#"{"name": "frontend", "lockfileVersion": 3, "packages": {"node_modules/@opentelemetry/api": {"version": "1.4.1"}}}"#,
+    )
+    .unwrap();
+    let after = status(dir.path());
+    for line in [
+        "✓ backend CORS: backend-flask/app.py allows traceparent and tracestate",
+        "✓ collector CORS: lets the frontend at https://3000-example-workspace.ws-us99.gitpod.io (an example of its shape) send spans",
+        "✗ frontend packages: package-lock.json is older than package.json (@opentelemetry/api: package.json 1.9.1, package-lock.json 1.4.1; @opentelemetry/context-zone: not in package-lock.json; and 8 more): the build would not have them",
+        "    hint: cd frontend-react-js && npm install, then commit package-lock.json",
+    ] {
+        assert!(after.contains(line), "{line}\n{after}");
+    }
+    // The collector allowing only a local page: Gitpod's frontend is refused.
+    let config = dir.path().join("otel-collector-config.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("            - https://3000-*.gitpod.io\n", ""),
+    )
+    .unwrap();
+    let refused = status(dir.path());
+    assert!(
+        refused.contains("✗ collector CORS: refuses the frontend at https://3000-example-workspace.ws-us99.gitpod.io (an example of its shape): allowed_origins is [https://*-3000.app.github.dev, http://localhost:3000]"),
+        "{refused}"
+    );
+}
