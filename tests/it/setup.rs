@@ -370,6 +370,20 @@ async fn init_with_a_react_frontend_edits_app_py_once_for_both_apps() {
     assert!(!read(p.repo.path(), "frontend-react-js/src/tracing.js").is_empty());
     // A second run: nothing left to do anywhere.
     obs(&p).args(["plan"]).status(0).stdout_any().run();
+    // And status says both sides of the browser's CORS are right.
+    let status = obs(&p)
+        .env("AWS_DEFAULT_REGION", "ca-central-1")
+        .args(["status"])
+        .status(0)
+        .stderr_any()
+        .stdout_any()
+        .run();
+    for line in [
+        "✓ collector CORS: lets the frontend at https://3000-example-workspace.ws-us99.gitpod.io (an example of its shape) send spans",
+        "✓ backend CORS: backend-flask/app.py allows traceparent and tracestate",
+    ] {
+        assert!(status.stdout.contains(line), "{line}\n{}", status.stdout);
+    }
     // With the collector, the browser's port: published by the collector and
     // public in Gitpod.
     obs(&p)
