@@ -148,6 +148,9 @@ pub(crate) enum Leak {
     /// A Honeycomb key read from a variable the build inlines (the header's
     /// value, the SDK's `apiKey`, or any `REACT_APP_*HONEYCOMB*KEY*`).
     Inlined { line: usize, variable: String },
+    /// The key's place (the header, the SDK's `apiKey`) set from code: whatever
+    /// key it holds is sent from, and so is in, the browser.
+    Sent { line: usize, what: &'static str },
 }
 
 impl Leak {
@@ -172,6 +175,12 @@ impl Leak {
                  copies into the JavaScript every visitor downloads — rotate that key in \
                  Honeycomb, unset {variable}, and let the collector hold the key \
                  (`cruddur-obs compose write --via collector`)"
+            ),
+            Leak::Sent { line, what } => format!(
+                "{file}:{line}: {what} is set in browser code: the Honeycomb key it carries is \
+                 {shipped} — rotate that key in Honeycomb if it was, send the spans to the \
+                 collector instead (it holds the key: `cruddur-obs compose write --via \
+                 collector`) and remove the key from the frontend"
             ),
             Leak::Inlined { line, variable } => format!(
                 "{file}:{line}: a Honeycomb key is read from {variable}, whose value the build \
@@ -226,6 +235,7 @@ pub(crate) fn leaks(text: &str) -> Vec<Leak> {
             .strip_prefix(['\'', '"', '`'])
             .unwrap_or(after)
             .trim_start();
+        let separated = after.starts_with([':', '=', ',']);
         let after = after.strip_prefix([':', '=', ',']).unwrap_or(after);
         let mut rest = after.trim_start();
         let mut value_line = number;
@@ -245,7 +255,9 @@ pub(crate) fn leaks(text: &str) -> Vec<Leak> {
         let already = out
             .iter()
             .any(|l| matches!(l, Leak::Literal { line, .. } if *line == value_line));
-        if let Some(literal) = string_literals(rest).into_iter().next() {
+        let rest = rest.trim_start();
+        let quoted = rest.starts_with(['\'', '"', '`']);
+        if let Some(literal) = string_literals(rest).into_iter().next().filter(|_| quoted) {
             let placeholder = literal.is_empty()
                 || literal.starts_with('<')
                 || literal.starts_with("${")
@@ -257,6 +269,21 @@ pub(crate) fn leaks(text: &str) -> Vec<Leak> {
                     masked: mask(literal),
                 });
             }
+        } else if separated
+            && rest.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == '$')
+            && code
+                .get(i)
+                .is_some_and(|c| c.to_ascii_lowercase().contains(marker))
+        {
+            // From a variable or a call: whatever it holds is sent from the browser.
+            out.push(Leak::Sent {
+                line: value_line,
+                what: if marker == "apikey" {
+                    "HoneycombWebSDK's apiKey"
+                } else {
+                    "the x-honeycomb-team header"
+                },
+            });
         }
     }
     out
@@ -467,6 +494,24 @@ mod tests {
         assert!(leaks("firebase({ apiKey: 'QaW0plvcxAlujKe55btZsH' })\n").is_empty());
         assert!(leaks("// const k = process.env.REACT_APP_HONEYCOMB_API_KEY\n").is_empty());
         assert!(leaks("const url = process.env.REACT_APP_BACKEND_URL;\n").is_empty());
+        // The header or apiKey from a variable or a call: sent from the browser.
+        assert_eq!(
+            leaks("headers: {\n  'x-honeycomb-team': honeycombKey,\n}\n"),
+            [Leak::Sent {
+                line: 2,
+                what: "the x-honeycomb-team header"
+            }]
+        );
+        assert_eq!(
+            leaks("new HoneycombWebSDK({ apiKey: keyFor('web') })\n"),
+            [Leak::Sent {
+                line: 1,
+                what: "HoneycombWebSDK's apiKey"
+            }]
+        );
+        // Words about the header, in a comment or a message, are not a header.
+        assert!(leaks("// 'x-honeycomb-team': honeycombKey\n").is_empty());
+        assert!(leaks("console.log('no x-honeycomb-team here');\n").is_empty());
     }
 
     #[test]
