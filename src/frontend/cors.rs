@@ -36,8 +36,36 @@ pub(crate) struct CorsPlan {
     pub calls: usize,
 }
 
-/// Plans the edit of `text`, the backend's `file`.
-pub(crate) fn plan_cors(text: &str, file: &str) -> CorsPlan {
+/// A header the frontend's own `fetch` calls send that a preflight asks for
+/// (`authorization`, ...), and where it is sent (`src/pages/HomeFeedPage.js:34`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Sent {
+    /// Lowercase.
+    pub name: String,
+    pub at: String,
+}
+
+/// Plans the edit of `text`, the backend's `file`: `allow_headers` must allow
+/// the trace headers and the headers in `sent`.
+pub(crate) fn plan_cors(text: &str, file: &str, sent: &[Sent]) -> CorsPlan {
+    let mut wanted: Vec<&str> = TRACE_HEADERS.to_vec();
+    for s in sent {
+        if !wanted.iter().any(|w| w.eq_ignore_ascii_case(&s.name)) {
+            wanted.push(&s.name);
+        }
+    }
+    let why = |added: &[&str]| -> String {
+        let sent: Vec<String> = sent
+            .iter()
+            .filter(|s| added.iter().any(|a| a.eq_ignore_ascii_case(&s.name)))
+            .map(|s| format!("{}: sent by {}", s.name, s.at))
+            .collect();
+        if sent.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", sent.join(", "))
+        }
+    };
     let (bom, body) = match text.strip_prefix('\u{feff}') {
         Some(rest) => ("\u{feff}", rest),
         None => ("", text),
@@ -57,7 +85,7 @@ pub(crate) fn plan_cors(text: &str, file: &str) -> CorsPlan {
                     "{file}:{line}: Python cannot parse this file ({}): its CORS call is not \
                      checked; allow_headers must allow {}",
                     e.error,
-                    quoted_list(&TRACE_HEADERS, '"')
+                    quoted_list(&wanted, '"')
                 )],
                 0,
             );
@@ -70,7 +98,7 @@ pub(crate) fn plan_cors(text: &str, file: &str) -> CorsPlan {
             vec![format!(
                 "{file}: no CORS(...) call: if the backend's CORS is set up elsewhere, it must \
                  allow the headers {} from the frontend",
-                TRACE_HEADERS.join(" and ")
+                and_list(&wanted)
             )],
             0,
         );
@@ -83,27 +111,32 @@ pub(crate) fn plan_cors(text: &str, file: &str) -> CorsPlan {
         let (start, end) = (range.start().to_usize(), range.end().to_usize());
         let written = &body[start..end];
         let line = line_of(body, start);
-        match plan_value(value, body) {
+        match plan_value(value, body, &wanted) {
             Plan::Fine => {}
-            Plan::Replace(new) => {
+            Plan::Replace(new, added) => {
                 // Not a note: the change's own reason (a list of names is
                 // what flask-cors matches header by header).
                 changes.push(format!(
                     "~ allow_headers={written} → {new} (line {line}; flask-cors reads a string \
-                     as one regular expression, which matches none of these headers)"
+                     as one regular expression, which matches none of these headers{})",
+                    why(&added)
                 ));
                 edits.push((start, end, new));
             }
             Plan::Insert { at, text, added } => {
-                changes.push(format!("+ allow_headers {added} (line {line})"));
+                changes.push(format!(
+                    "+ allow_headers {} (line {line}{})",
+                    quoted_list(&added, quote_at(at, body)),
+                    why(&added)
+                ));
                 edits.push((at, at, text));
             }
             Plan::ByHand => notes.push(format!(
                 "{file}:{line}: allow_headers={written} cannot be edited safely: make sure it \
                  allows {} too (e.g. allow_headers=[\"content-type\", {}]), or the browser's \
                  traced requests to the backend fail CORS",
-                TRACE_HEADERS.join(" and "),
-                quoted_list(&TRACE_HEADERS, '"')
+                and_list(&wanted),
+                quoted_list(&wanted, '"')
             )),
         }
     }
@@ -120,18 +153,26 @@ pub(crate) fn plan_cors(text: &str, file: &str) -> CorsPlan {
     }
 }
 
-enum Plan {
+enum Plan<'w> {
     Fine,
-    Replace(String),
+    /// The new list, and the names it adds.
+    Replace(String, Vec<&'w str>),
     Insert {
         at: usize,
         text: String,
-        added: String,
+        added: Vec<&'w str>,
     },
     ByHand,
 }
 
-fn plan_value(value: &Expr, body: &str) -> Plan {
+fn plan_value<'w>(value: &Expr, body: &str, wanted: &[&'w str]) -> Plan<'w> {
+    let missing = |names: &[&str]| -> Vec<&'w str> {
+        wanted
+            .iter()
+            .copied()
+            .filter(|h| !names.iter().any(|n| n.eq_ignore_ascii_case(h)))
+            .collect()
+    };
     match value {
         Expr::StringLiteral(s) => {
             let pattern = s.value.to_str();
@@ -146,16 +187,13 @@ fn plan_value(value: &Expr, body: &str) -> Plan {
             if !names.iter().all(|n| is_header_name(n)) {
                 return Plan::ByHand;
             }
+            let added = missing(&names);
             let mut all: Vec<&str> = names.clone();
-            for h in TRACE_HEADERS {
-                if !names.iter().any(|n| n.eq_ignore_ascii_case(h)) {
-                    all.push(h);
-                }
-            }
-            Plan::Replace(format!(
-                "[{}]",
-                quoted_list(&all, quote_of(s.range(), body))
-            ))
+            all.extend(added.iter().copied());
+            Plan::Replace(
+                format!("[{}]", quoted_list(&all, quote_of(s.range(), body))),
+                added,
+            )
         }
         Expr::List(ast::ExprList { elts, .. }) | Expr::Tuple(ast::ExprTuple { elts, .. }) => {
             let mut names = Vec::new();
@@ -168,11 +206,8 @@ fn plan_value(value: &Expr, body: &str) -> Plan {
             if names.iter().any(|n| allows_all(n)) {
                 return Plan::Fine;
             }
-            let missing: Vec<&str> = TRACE_HEADERS
-                .into_iter()
-                .filter(|h| !names.iter().any(|n| n.eq_ignore_ascii_case(h)))
-                .collect();
-            if missing.is_empty() {
+            let added = missing(&names);
+            if added.is_empty() {
                 return Plan::Fine;
             }
             let (at, quote, lead) = match elts.last() {
@@ -184,15 +219,32 @@ fn plan_value(value: &Expr, body: &str) -> Plan {
                 // `[]`/`()`: just inside the opening bracket.
                 None => (value.range().start().to_usize() + 1, '"', ""),
             };
-            let added = quoted_list(&missing, quote);
             Plan::Insert {
                 at,
-                text: format!("{lead}{added}"),
+                text: format!("{lead}{}", quoted_list(&added, quote)),
                 added,
             }
         }
         _ => Plan::ByHand,
     }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+pub(crate) fn and_list(names: &[&str]) -> String {
+    match names.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// The quote of the string literal that ends at `at` (`"` when there is none).
+fn quote_at(at: usize, body: &str) -> char {
+    body[..at]
+        .chars()
+        .next_back()
+        .filter(|c| *c == '"' || *c == '\'')
+        .unwrap_or('"')
 }
 
 /// `*` or `.*`: flask-cors then allows every header.

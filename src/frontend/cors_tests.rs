@@ -4,9 +4,9 @@ const WEEK1: &str = include_str!("../../examples/cruddur-like/backend-flask/app.
 const WEEK6_CORS: &str = include_str!("../../tests/fixtures/backends/week6-refactor/lib/cors.py");
 
 fn plan(text: &str) -> CorsPlan {
-    let p = plan_cors(text, "backend-flask/app.py");
+    let p = plan_cors(text, "backend-flask/app.py", &[]);
     // A second plan changes nothing.
-    let again = plan_cors(&p.new_text, "backend-flask/app.py");
+    let again = plan_cors(&p.new_text, "backend-flask/app.py", &[]);
     assert_eq!(again.new_text, p.new_text);
     assert!(again.changes.is_empty(), "{:?}", again.changes);
     p
@@ -136,4 +136,38 @@ fn no_call_or_no_parse_is_a_note() {
     assert!(p
         .new_text
         .starts_with("\u{feff}CORS(app, allow_headers=[\"a\", "));
+}
+
+#[test]
+fn the_headers_the_frontend_sends_join_the_list_with_where_they_are_sent() {
+    let sent = [Sent {
+        name: "authorization".into(),
+        at: "src/pages/HomeFeedPage.js:34".into(),
+    }];
+    let p = plan_cors(WEEK1, "backend-flask/app.py", &sent);
+    assert!(p.new_text.contains(
+        "allow_headers=[\"content-type\", \"if-modified-since\", \"traceparent\", \"tracestate\", \"authorization\"],"
+    ));
+    assert_eq!(
+        p.changes,
+        ["~ allow_headers=\"content-type,if-modified-since\" → [\"content-type\", \"if-modified-since\", \"traceparent\", \"tracestate\", \"authorization\"] (line 24; flask-cors reads a string as one regular expression, which matches none of these headers; authorization: sent by src/pages/HomeFeedPage.js:34)"]
+    );
+    // A list with the trace headers but not the frontend's: appended, in its quotes.
+    let text = "cors = CORS(app, allow_headers=['Content-Type', 'traceparent', 'tracestate'])\n";
+    let p = plan_cors(text, "backend-flask/app.py", &sent);
+    assert_eq!(
+        p.new_text,
+        "cors = CORS(app, allow_headers=['Content-Type', 'traceparent', 'tracestate', 'authorization'])\n"
+    );
+    assert_eq!(
+        p.changes,
+        ["+ allow_headers 'authorization' (line 1; authorization: sent by src/pages/HomeFeedPage.js:34)"]
+    );
+    // Already there, in any case: nothing; a second plan of the result: nothing.
+    let again = plan_cors(&p.new_text, "backend-flask/app.py", &sent);
+    assert!(again.changes.is_empty() && again.notes.is_empty());
+    let upper = text.replace("'tracestate'", "'tracestate', 'Authorization'");
+    assert!(plan_cors(&upper, "backend-flask/app.py", &sent)
+        .changes
+        .is_empty());
 }

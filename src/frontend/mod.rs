@@ -13,9 +13,11 @@
 //!   it ships a Honeycomb key to every visitor).
 //! - [`index_js`]: `import './tracing';` as the entry point's first import.
 //! - [`cors`]: the backend's `CORS(..., allow_headers=...)` made to allow the
-//!   W3C trace headers the browser now sends to it.
+//!   W3C trace headers the browser now sends to it, and [`headers`]: the ones
+//!   the frontend's own `fetch` calls send (`Authorization`).
 
 pub(crate) mod cors;
+pub(crate) mod headers;
 pub(crate) mod index_js;
 pub(crate) mod package_json;
 pub(crate) mod tracing_file;

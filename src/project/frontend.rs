@@ -17,8 +17,21 @@ use crate::frontend::{
 };
 use crate::settings::FrontendSettings;
 
+/// What `frontend write` plans: its files, in the order they are shown, and
+/// the headers the frontend's own requests send (the backend's CORS must allow
+/// them too, also when `app write` plans the same file).
+pub(crate) struct FrontendPlan {
+    pub files: Vec<PlannedFile>,
+    pub sent: Vec<cors::Sent>,
+}
+
 /// The files `frontend write` plans, in the order they are shown.
 pub(crate) fn frontend_files(s: &FrontendSettings) -> Result<Vec<PlannedFile>, Error> {
+    frontend_plan(s).map(|p| p.files)
+}
+
+/// [`frontend_files`], with the headers the frontend sends.
+pub(crate) fn frontend_plan(s: &FrontendSettings) -> Result<FrontendPlan, Error> {
     let dir = &s.dir;
     if !dir.is_dir() {
         return Err(Error::MissingFile {
@@ -107,6 +120,10 @@ pub(crate) fn frontend_files(s: &FrontendSettings) -> Result<Vec<PlannedFile>, E
                 .collect::<Vec<_>>()
         })
         .collect();
+    let mut sent = crate::frontend::headers::sent_headers(&scanned);
+    for s in &mut sent {
+        s.at = label(&s.at);
+    }
     // A hand file at our path is replaced with --force; a setup elsewhere never.
     let hand = hand.filter(|h| !(s.force && h.rel == ours_rel));
 
@@ -194,8 +211,11 @@ pub(crate) fn frontend_files(s: &FrontendSettings) -> Result<Vec<PlannedFile>, E
             });
         }
     }
-    planned.extend(backend_file(s, &report)?);
-    Ok(planned)
+    planned.extend(backend_files(s, &report, &sent)?);
+    Ok(FrontendPlan {
+        files: planned,
+        sent,
+    })
 }
 
 /// Where the browser's spans go: REACT_APP_OTEL_COLLECTOR_URL, when the compose
@@ -294,11 +314,13 @@ pub(crate) fn drop_collector_step(files: &mut [PlannedFile]) {
 /// Adds the frontend's planned files to `files` (the setup's). When `app write`
 /// also plans the backend's `app.py`, the CORS edit goes on top of its plan:
 /// one file, one diff, both edits.
-pub(crate) fn merge_into(files: &mut Vec<PlannedFile>, planned: Vec<PlannedFile>) {
-    for p in planned {
+pub(crate) fn merge_into(files: &mut Vec<PlannedFile>, plan: FrontendPlan) {
+    for p in plan.files {
         match files.iter_mut().find(|f| f.path == p.path) {
+            // Nothing of the frontend's for it (its CORS lives in another module).
+            Some(_) if p.report.changes.is_empty() && p.report.notes.is_empty() => {}
             Some(app_py) => {
-                let plan = cors::plan_cors(&app_py.new, &p.report.file);
+                let plan = cors::plan_cors(&app_py.new, &p.report.file, &plan.sent);
                 app_py.new = plan.new_text;
                 app_py.report.changes.extend(plan.changes);
                 app_py.report.notes.extend(plan.notes);
@@ -308,37 +330,97 @@ pub(crate) fn merge_into(files: &mut Vec<PlannedFile>, planned: Vec<PlannedFile>
     }
 }
 
-/// The backend's `app.py`, with its CORS call made to allow the trace headers;
-/// `None` (and a warning) when there is no backend to be found.
-fn backend_file(
+/// The backend's file holding its `CORS(...)` call, made to allow the trace
+/// headers and the frontend's own (`sent`): `app.py`, else the local module
+/// app.py imports that makes the call (the course's `lib/cors.py`); app.py
+/// with a note when there is none; nothing (and a warning) without a backend.
+fn backend_files(
     s: &FrontendSettings,
     report: &dyn Fn(String, Vec<String>, Vec<String>) -> FileReport,
-) -> Result<Option<PlannedFile>, Error> {
+    sent: &[cors::Sent],
+) -> Result<Vec<PlannedFile>, Error> {
     let dir: Option<PathBuf> = match (&s.backend_dir, &s.compose_file, &s.service) {
         (Some(dir), _, _) => Some(dir.clone()),
         (None, Some(file), Some(service)) => super::backend_dir(file, service).ok(),
         _ => None,
     }
     .or_else(crate::project::locate::backend_without_compose);
-    let Some(app_path) = dir.map(|d| d.join("app.py")).filter(|p| p.is_file()) else {
+    let Some((dir, app_path)) = dir
+        .map(|d| (d.clone(), d.join("app.py")))
+        .filter(|(_, p)| p.is_file())
+    else {
         tracing::warn!(
             "found no backend app.py (pass --backend-dir): its CORS must allow the headers {}",
             crate::frontend::TRACE_HEADERS.join(" and ")
         );
-        return Ok(None);
+        return Ok(Vec::new());
     };
-    let label = app_path.display().to_string();
     let Some(text) = files::read(&app_path)? else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
-    let plan = cors::plan_cors(&text, &label);
-    Ok(Some(PlannedFile {
-        path: app_path,
-        report: report(label, plan.changes, plan.notes),
-        old: Some(text),
-        new: plan.new_text,
-        force: s.force,
-    }))
+    let planned = |path: PathBuf, text: String| {
+        let label = path.display().to_string();
+        let plan = cors::plan_cors(&text, &label, sent);
+        let calls = plan.calls;
+        let file = PlannedFile {
+            path,
+            report: report(label, plan.changes, plan.notes),
+            old: Some(text),
+            new: plan.new_text,
+            force: s.force,
+        };
+        (file, calls)
+    };
+    let (app_py, calls) = planned(app_path, text.clone());
+    if calls > 0 {
+        return Ok(vec![app_py]);
+    }
+    let mut modules = Vec::new();
+    for path in imported_modules(&dir, &text) {
+        let Some(module) = files::read(&path)? else {
+            continue;
+        };
+        if module.contains("CORS(") {
+            let (file, calls) = planned(path, module);
+            if calls > 0 {
+                modules.push(file);
+            }
+        }
+    }
+    Ok(if modules.is_empty() {
+        vec![app_py]
+    } else {
+        modules
+    })
+}
+
+/// The backend's own modules `app_py` imports (`from lib.cors import init_cors`
+/// → `lib/cors.py`), that exist under `dir`.
+fn imported_modules(dir: &Path, app_py: &str) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    for line in app_py.lines() {
+        let names: Vec<&str> = if let Some(rest) = line.strip_prefix("from ") {
+            rest.split_whitespace().next().into_iter().collect()
+        } else if let Some(rest) = line.strip_prefix("import ") {
+            rest.split(',')
+                .filter_map(|n| n.split_whitespace().next())
+                .collect()
+        } else {
+            continue;
+        };
+        for name in names {
+            if name.starts_with('.') || name.is_empty() {
+                continue;
+            }
+            let base = dir.join(name.replace('.', "/"));
+            for path in [base.with_extension("py"), base.join("__init__.py")] {
+                if path.is_file() && !out.contains(&path) {
+                    out.push(path);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The file a relative import in the module `from` (relative to `dir`) names

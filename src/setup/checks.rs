@@ -308,27 +308,34 @@ fn frontend_checks(s: &SetupSettings, r: &Reading, inputs: &StatusInputs) -> Vec
             ));
         }
     }
-    if let Some(app_py) = r
-        .files
-        .iter()
-        .find(|f| f.path.file_name().is_some_and(|n| n == "app.py") && f.old.is_some())
-    {
-        let plan = cors::plan_cors(
-            app_py.old.as_deref().unwrap_or_default(),
-            &app_py.report.file,
-        );
-        // A call that cannot be edited safely is among app.py's notes.
-        if plan.calls > 0 && (plan.notes.is_empty() || !plan.changes.is_empty()) {
-            let headers = TRACE_HEADERS.join(" and ");
+    // The backend's file with the CORS call (app.py, or the module it imports).
+    let cors_file = r.files.iter().find_map(|f| {
+        let old = f.old.as_deref()?;
+        if f.path.extension().is_none_or(|e| e != "py") {
+            return None;
+        }
+        let plan = cors::plan_cors(old, &f.report.file, &r.frontend_sent);
+        (plan.calls > 0).then_some((f, plan))
+    });
+    if let Some((file, plan)) = cors_file {
+        // A call that cannot be edited safely is among the file's notes.
+        if plan.notes.is_empty() || !plan.changes.is_empty() {
+            let mut headers: Vec<&str> = TRACE_HEADERS.to_vec();
+            for s in &r.frontend_sent {
+                if !headers.contains(&s.name.as_str()) {
+                    headers.push(&s.name);
+                }
+            }
+            let headers = cors::and_list(&headers);
             checks.push(Check::new(
                 "backend CORS",
                 plan.changes.is_empty(),
                 if plan.changes.is_empty() {
-                    format!("{} allows {headers}", app_py.report.file)
+                    format!("{} allows {headers}", file.report.file)
                 } else {
                     format!(
-                        "{} refuses {headers}: every traced request from the browser fails its preflight",
-                        app_py.report.file
+                        "{} does not allow all of {headers}: the browser's requests that send them fail their preflight",
+                        file.report.file
                     )
                 },
                 Some("run `cruddur-obs frontend write`"),
@@ -469,6 +476,7 @@ mod tests {
                 report,
                 force: false,
             }],
+            frontend_sent: Vec::new(),
             failures: Vec::new(),
         }
     }

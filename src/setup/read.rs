@@ -19,6 +19,8 @@ pub(super) struct Reading {
     pub(super) xray: Vec<Planned<xray::ops::Object>>,
     pub(super) logs: Vec<Planned<LogGroupSpec>>,
     pub(super) files: Vec<PlannedFile>,
+    /// The headers the frontend's own requests send (its CORS needs).
+    pub(super) frontend_sent: Vec<crate::frontend::cors::Sent>,
     pub(super) failures: Vec<Failure>,
 }
 
@@ -113,6 +115,7 @@ pub(super) async fn read_all(
     };
 
     let mut files = Vec::new();
+    let mut frontend_sent = Vec::new();
     if !destroying {
         let mut compose_settings = s.compose.clone();
         if let Some(hc) = &honeycomb {
@@ -169,8 +172,11 @@ pub(super) async fn read_all(
             }
         }
         if let Some(frontend) = &s.frontend {
-            match project::frontend::frontend_files(frontend) {
-                Ok(planned) => project::frontend::merge_into(&mut files, planned),
+            match project::frontend::frontend_plan(frontend) {
+                Ok(plan) => {
+                    frontend_sent.clone_from(&plan.sent);
+                    project::frontend::merge_into(&mut files, plan);
+                }
                 Err(Error::MissingFile { .. }) => {}
                 Err(e) => failures.push(Failure::new("frontend", e)),
             }
@@ -216,6 +222,7 @@ pub(super) async fn read_all(
         xray,
         logs,
         files,
+        frontend_sent,
         failures,
     }
 }

@@ -379,7 +379,7 @@ fn status_checks_the_lockfile_and_both_cors_sides() {
     };
     let before = status(dir.path());
     assert!(
-        before.contains("✗ backend CORS: backend-flask/app.py refuses traceparent and tracestate: every traced request from the browser fails its preflight"),
+        before.contains("✗ backend CORS: backend-flask/app.py does not allow all of traceparent and tracestate: the browser's requests that send them fail their preflight"),
         "{before}"
     );
     for args in [
@@ -428,4 +428,55 @@ fn status_checks_the_lockfile_and_both_cors_sides() {
         refused.contains("✗ collector CORS: refuses the frontend at https://3000-example-workspace.ws-us99.gitpod.io (an example of its shape): allowed_origins is [https://*-3000.app.github.dev, http://localhost:3000]"),
         "{refused}"
     );
+}
+
+/// From week 3 the home page sends `Authorization: Bearer ...`, and the course
+/// later moved CORS into `lib/cors.py`: the list written must hold the header
+/// the page sends, in the module that makes the call.
+#[test]
+fn the_pages_authorization_header_is_allowed_where_cors_is_set_up() {
+    let dir = app_with("week1");
+    let backend = dir.path().join("backend-flask");
+    std::fs::remove_dir_all(&backend).unwrap();
+    copy_dir(
+        &repo().join("tests/fixtures/backends/week6-refactor"),
+        &backend,
+    );
+    std::fs::write(
+        backend.join("lib/cors.py"),
+        "import os\n\nfrom flask_cors import CORS\n\n\ndef init_cors(app):\n    origins = [os.getenv(\"FRONTEND_URL\"), os.getenv(\"BACKEND_URL\")]\n    CORS(\n        app,\n        resources={r\"/api/*\": {\"origins\": origins}},\n        allow_headers=\"content-type,if-modified-since\",\n        methods=\"OPTIONS,GET,HEAD,POST\",\n    )\n",
+    )
+    .unwrap();
+    let page = dir
+        .path()
+        .join("frontend-react-js/src/pages/HomeFeedPage.js");
+    let text = std::fs::read_to_string(&page).unwrap();
+    std::fs::write(
+        &page,
+        text.replace(
+            "const res = await fetch(backend_url, { method: 'GET' });",
+            "const res = await fetch(backend_url, {\n          headers: {\n            Authorization: `Bearer ${localStorage.getItem(\"access_token\")}`\n          },\n          method: 'GET'\n        });",
+        ),
+    )
+    .unwrap();
+    let ran = Test::in_dir(dir.path())
+        .args(["frontend", "write", "--yes"])
+        .unchanged("backend-flask/app.py")
+        .unchanged("frontend-react-js/src/pages/HomeFeedPage.js")
+        .keep_ports()
+        .run_for_snapshot();
+    let cors = ran.read("backend-flask/lib/cors.py");
+    assert!(
+        cors.contains("allow_headers=[\"content-type\", \"if-modified-since\", \"traceparent\", \"tracestate\", \"authorization\"],"),
+        "{cors}"
+    );
+    let ran = ran.snapshot("frontend_write_authorization_in_lib_cors");
+    assert!(!ran.stdout.contains("no CORS(...) call"), "{}", ran.stdout);
+    Test::in_dir(dir.path())
+        .args(["frontend", "write", "--dry-run"])
+        .status(0)
+        .unchanged("backend-flask/lib/cors.py")
+        .stdout_any()
+        .stderr_any()
+        .run();
 }
