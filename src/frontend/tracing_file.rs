@@ -44,6 +44,103 @@ pub(crate) fn setup_line(text: &str) -> Option<(usize, &'static str)> {
     })
 }
 
+/// The named function whose body holds line `line` (1-based) of `text`, if
+/// any: `function NAME(...) {`, `const NAME = (...) => {`, `const NAME =
+/// function (...) {` (also `export`ed, `async`), with the body's `{` ending the
+/// declaration's line; the innermost one.
+pub(crate) fn enclosing_function(text: &str, line: usize) -> Option<String> {
+    let code = code_only(text);
+    let lines: Vec<&str> = code.lines().collect();
+    let mut found: Option<(usize, String)> = None;
+    for (i, decl) in lines.iter().enumerate().take(line) {
+        let Some(name) = declared_function(decl) else {
+            continue;
+        };
+        // The body: from this line's last `{` to its match.
+        let mut depth = 0i64;
+        let mut end = None;
+        'scan: for (j, l) in lines.iter().enumerate().skip(i) {
+            let l = if j == i {
+                &l[l.rfind('{').unwrap_or(0)..]
+            } else {
+                l
+            };
+            for c in l.chars() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = Some(j + 1);
+                            break 'scan;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if end.is_some_and(|end| i + 1 < line && line <= end) {
+            found = Some((i, name));
+        }
+    }
+    found.map(|(_, name)| name)
+}
+
+/// `NAME` when `line` declares a function whose body opens at its end.
+fn declared_function(line: &str) -> Option<String> {
+    let t = line.trim();
+    if !t.ends_with('{') {
+        return None;
+    }
+    let t = t.strip_prefix("export ").unwrap_or(t);
+    let t = t.strip_prefix("default ").unwrap_or(t);
+    let t = t.strip_prefix("async ").unwrap_or(t);
+    let ident = |s: &str| -> Option<String> {
+        let name: String = s
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '$')
+            .collect();
+        (!name.is_empty()).then_some(name)
+    };
+    if let Some(rest) = t.strip_prefix("function") {
+        return ident(rest.trim_start_matches('*').trim_start());
+    }
+    let rest = ["const ", "let ", "var "]
+        .iter()
+        .find_map(|k| t.strip_prefix(k))?;
+    let name = ident(rest)?;
+    let value = rest[name.len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
+    let value = value.strip_prefix("async").map_or(value, str::trim_start);
+    (value.starts_with("function") || value.contains("=>")).then_some(name)
+}
+
+/// Whether `name` is used in `code` (comments blanked) other than where it is
+/// declared, imported or exported: a call, a JSX tag, a callback passed on.
+pub(crate) fn is_used(name: &str, code: &str) -> bool {
+    code.lines().any(|line| {
+        let t = line.trim_start();
+        if t.starts_with("import ")
+            || t.starts_with("export {")
+            || declared_function(line).as_deref() == Some(name)
+            || (t.starts_with("function ") || t.starts_with("export function "))
+                && t.contains(&format!("function {name}("))
+        {
+            return false;
+        }
+        line.match_indices(name).any(|(at, _)| {
+            let before = line[..at].chars().next_back();
+            let after = line[at + name.len()..].chars().next();
+            let word = |c: Option<char>| {
+                c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+            };
+            !word(before) && !word(after)
+        })
+    })
+}
+
 /// `text` with its `//` and `/* */` comments blanked out (newlines kept, so
 /// line numbers stay), strings and template literals kept as they are.
 pub(crate) fn code_only(text: &str) -> String {
@@ -275,18 +372,63 @@ pub(crate) fn leaks(text: &str) -> Vec<Leak> {
                 .get(i)
                 .is_some_and(|c| c.to_ascii_lowercase().contains(marker))
         {
-            // From a variable or a call: whatever it holds is sent from the browser.
-            out.push(Leak::Sent {
-                line: value_line,
-                what: if marker == "apikey" {
-                    "HoneycombWebSDK's apiKey"
-                } else {
-                    "the x-honeycomb-team header"
-                },
-            });
+            let token_end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$' || c == '-'))
+                .unwrap_or(rest.len());
+            let token = &rest[..token_end];
+            let closes = rest[token_end..].starts_with(['\'', '"', '`']);
+            if closes && token.len() >= 16 {
+                // `"x-honeycomb-team=KEY"`: the exporter-headers string form.
+                crate::secret::register_secret(token);
+                out.push(Leak::Literal {
+                    line: value_line,
+                    masked: mask(token),
+                });
+            } else if let Some((line, literal)) = assigned_literal(&lines, token) {
+                // `const KEY = "...";` then `"x-honeycomb-team": KEY`.
+                crate::secret::register_secret(literal);
+                out.push(Leak::Literal {
+                    line,
+                    masked: mask(literal),
+                });
+            } else {
+                // From a variable or a call: whatever it holds is sent from the browser.
+                out.push(Leak::Sent {
+                    line: value_line,
+                    what: if marker == "apikey" {
+                        "HoneycombWebSDK's apiKey"
+                    } else {
+                        "the x-honeycomb-team header"
+                    },
+                });
+            }
         }
     }
+    out.dedup();
     out
+}
+
+/// The line (1-based) and the string `name` is set to in `lines` (`const NAME =
+/// "..."`, `NAME: '...'`), when it is one and not a placeholder.
+fn assigned_literal<'t>(lines: &[&'t str], name: &str) -> Option<(usize, &'t str)> {
+    lines.iter().enumerate().find_map(|(i, line)| {
+        let at = line.find(name)?;
+        let before = line[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$') {
+            return None;
+        }
+        let rest = line[at + name.len()..].trim_start();
+        let rest = rest.strip_prefix(['=', ':'])?.trim_start();
+        if !rest.starts_with(['\'', '"', '`']) {
+            return None;
+        }
+        let literal = string_literals(rest).into_iter().next()?;
+        let placeholder = literal.len() < 16
+            || literal.starts_with('<')
+            || literal.contains("${")
+            || literal.to_ascii_uppercase().contains("YOUR");
+        (!placeholder).then_some((i + 1, literal))
+    })
 }
 
 /// A literal a Honeycomb key of the kinds that send data: a classic key (32 hex
@@ -509,6 +651,21 @@ mod tests {
                 what: "HoneycombWebSDK's apiKey"
             }]
         );
+        // Through a constant, or in the exporter-headers string form: the key itself.
+        assert_eq!(
+            leaks("const HONEYCOMB_API_KEY = \"QaW0plvcxAlujKe55btZsH\";\nconst h = { \"x-honeycomb-team\": HONEYCOMB_API_KEY };\n"),
+            [Leak::Literal {
+                line: 1,
+                masked: "…tZsH".into()
+            }]
+        );
+        assert_eq!(
+            leaks("new OTLPTraceExporter({ headers: \"x-honeycomb-team=QaW0plvcxAlujKe55btZsH\" });\n"),
+            [Leak::Literal {
+                line: 1,
+                masked: "…tZsH".into()
+            }]
+        );
         // Words about the header, in a comment or a message, are not a header.
         assert!(leaks("// 'x-honeycomb-team': honeycombKey\n").is_empty());
         assert!(leaks("console.log('no x-honeycomb-team here');\n").is_empty());
@@ -525,6 +682,37 @@ mod tests {
             None
         );
         assert!(local_imports("/* import './tracing'; */\n// import './b';\n").is_empty());
+    }
+
+    #[test]
+    fn a_setup_inside_a_function_is_known_by_the_functions_name() {
+        let text = "import { WebTracerProvider } from '@opentelemetry/sdk-trace-web';\n\nexport const initInstrumentation = () => {\n  const provider = new WebTracerProvider({});\n  provider.register();\n};\n";
+        assert_eq!(
+            enclosing_function(text, 4).as_deref(),
+            Some("initInstrumentation")
+        );
+        assert_eq!(enclosing_function(text, 1), None);
+        let component = "export default function TraceProvider({ children }) {\n  useEffect(() => {\n    new WebTracerProvider();\n  }, []);\n  return children;\n}\n";
+        assert_eq!(
+            enclosing_function(component, 3).as_deref(),
+            Some("TraceProvider")
+        );
+        // Top level: no function.
+        assert_eq!(
+            enclosing_function("const p = new WebTracerProvider();\n", 1),
+            None
+        );
+        // Used: a call, a JSX tag; not used: an import, a comment, the declaration.
+        let index =
+            "import { initInstrumentation } from './instrumentation';\n//initInstrumentation();\n";
+        assert!(!is_used("initInstrumentation", &code_only(index)));
+        assert!(!is_used("initInstrumentation", &code_only(text)));
+        assert!(is_used("initInstrumentation", "initInstrumentation();\n"));
+        assert!(is_used(
+            "TraceProvider",
+            "root.render(<TraceProvider><App /></TraceProvider>);\n"
+        ));
+        assert!(!is_used("TraceProvider", "const TraceProviderX = 1;\n"));
     }
 
     #[test]

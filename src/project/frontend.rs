@@ -65,17 +65,34 @@ pub(crate) fn frontend_plan(s: &FrontendSettings) -> Result<FrontendPlan, Error>
     // followed), or in a src/tracing.* nothing runs (ours is judged by content:
     // a hand file may take its name).
     let running = reachable(dir, entry_rel, &entry_text)?;
-    let mut hand = running.iter().find_map(|(rel, text)| {
-        let (line, call) =
-            tracing_file::setup_line(text).filter(|_| !tracing_file::is_ours(text))?;
-        Some(Hand {
+    let running_code: Vec<String> = running
+        .iter()
+        .map(|(_, t)| tracing_file::code_only(t))
+        .collect();
+    let mut hand: Option<Hand> = None;
+    let mut dormant: Option<Hand> = None;
+    for (rel, text) in &running {
+        let Some((line, call)) =
+            tracing_file::setup_line(text).filter(|_| !tracing_file::is_ours(text))
+        else {
+            continue;
+        };
+        // A setup inside a function runs only if something calls it.
+        let uncalled = tracing_file::enclosing_function(text, line)
+            .filter(|name| !running_code.iter().any(|c| tracing_file::is_used(name, c)));
+        let found = Hand {
             rel: rel.clone(),
             line,
             call,
-            running: true,
-        })
-    });
-    if hand.is_none() {
+            off: uncalled.map_or(Off::No, Off::Uncalled),
+        };
+        if found.off == Off::No {
+            hand = Some(found);
+            break;
+        }
+        dormant = dormant.or(Some(found));
+    }
+    if hand.is_none() && dormant.is_none() {
         for rel in [
             "src/tracing.js",
             "src/tracing.ts",
@@ -91,16 +108,17 @@ pub(crate) fn frontend_plan(s: &FrontendSettings) -> Result<FrontendPlan, Error>
             if let Some((line, call)) =
                 tracing_file::setup_line(&text).filter(|_| !tracing_file::is_ours(&text))
             {
-                hand = Some(Hand {
+                dormant = Some(Hand {
                     rel: rel.to_string(),
                     line,
                     call,
-                    running: false,
+                    off: Off::NotImported,
                 });
                 break;
             }
         }
     }
+    let hand = hand.or(dormant);
     // Keys: in any script under src/, imported or not (the repository is public
     // too), and in whatever the entry point runs from elsewhere.
     let mut scanned = scripts_under(&dir.join("src"), "src");
@@ -124,8 +142,9 @@ pub(crate) fn frontend_plan(s: &FrontendSettings) -> Result<FrontendPlan, Error>
     for s in &mut sent {
         s.at = label(&s.at);
     }
-    // A hand file at our path is replaced with --force; a setup elsewhere never.
-    let hand = hand.filter(|h| !(s.force && h.rel == ours_rel));
+    // --force replaces a hand file at our path, and writes ours beside a setup
+    // that does not run; a running setup elsewhere is never doubled.
+    let hand = hand.filter(|h| !(s.force && (h.rel == ours_rel || h.off != Off::No)));
 
     let report = |file: String, changes: Vec<String>, notes: Vec<String>| FileReport {
         file,
@@ -139,6 +158,26 @@ pub(crate) fn frontend_plan(s: &FrontendSettings) -> Result<FrontendPlan, Error>
     };
     let mut planned = Vec::new();
     match &hand {
+        Some(h) if h.off != Off::No => {
+            // Not running: work left (exit 3, a failing status), that --force does.
+            let mut notes = vec![h.note(&label(&h.rel), &label(entry_rel), ours_rel)];
+            notes.extend(leak_notes);
+            let path = dir.join(&h.rel);
+            let text = files::read(&path)?.unwrap_or_default();
+            let mut r = report(label(&h.rel), Vec::new(), notes);
+            r.conflicts.push(crate::plan::FieldDiff::new(
+                &h.rel,
+                Some("a hand setup that does not run".into()),
+                Some(format!("cruddur-obs's {ours_rel}, imported")),
+            ));
+            planned.push(PlannedFile {
+                path,
+                report: r,
+                old: Some(text.clone()),
+                new: text,
+                force: s.force,
+            });
+        }
         Some(h) => {
             let mut notes = vec![h.note(&label(&h.rel), &label(entry_rel), ours_rel)];
             notes.extend(leak_notes);
@@ -464,36 +503,49 @@ struct Hand {
     rel: String,
     line: usize,
     call: &'static str,
-    /// Whether the entry point runs it (else it is a file nothing imports).
-    running: bool,
+    off: Off,
+}
+
+/// Whether a hand setup runs, and why not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Off {
+    No,
+    /// A file nothing the entry point runs imports (its import commented out).
+    NotImported,
+    /// Inside this function, which nothing the entry point runs calls.
+    Uncalled(String),
 }
 
 impl Hand {
     fn note(&self, file: &str, entry: &str, ours_rel: &str) -> String {
         let (line, call) = (self.line, self.call);
-        let force = if self.rel == ours_rel {
-            " (--force replaces it with cruddur-obs's)"
-        } else {
-            ""
-        };
-        if self.running {
-            format!(
+        let instead = format!(
+            "or run again with --force to write cruddur-obs's {ours_rel} (imported) instead"
+        );
+        match &self.off {
+            Off::No => format!(
                 "{file}:{line}: browser tracing is set up by hand (`{call}...)`): left as it is \
-                 rather than set up twice — no packages, no {ours_rel}, no import were added{force}"
-            )
-        } else {
-            let module = self.rel.trim_start_matches("src/");
-            let module = module.rsplit_once('.').map_or(module, |(m, _)| m);
-            format!(
-                "{file}:{line}: sets browser tracing up by hand (`{call}...)`), but nothing \
-                 {entry} runs imports it, so the browser sends no spans: left as it is — import \
-                 it first in {entry} (`import './{module}';`){}",
-                if force.is_empty() {
-                    String::new()
+                 rather than set up twice — no packages, no {ours_rel}, no import were added{}",
+                if self.rel == ours_rel {
+                    " (--force replaces it with cruddur-obs's)"
                 } else {
-                    ", or run again with --force to replace it with cruddur-obs's".to_string()
+                    ""
                 }
-            )
+            ),
+            Off::NotImported => {
+                let module = self.rel.trim_start_matches("src/");
+                let module = module.rsplit_once('.').map_or(module, |(m, _)| m);
+                format!(
+                    "{file}:{line}: sets browser tracing up by hand (`{call}...)`), but nothing \
+                     {entry} runs imports it, so the browser sends no spans: left as it is — \
+                     import it first in {entry} (`import './{module}';`), {instead}"
+                )
+            }
+            Off::Uncalled(name) => format!(
+                "{file}:{line}: sets browser tracing up by hand (`{call}...)`) in {name}(), but \
+                 nothing {entry} runs calls {name}, so the browser sends no spans: left as it is \
+                 — call it in {entry}, {instead}"
+            ),
         }
     }
 }

@@ -269,12 +269,33 @@ fn a_hand_file_nothing_imports_is_named_as_off_and_keys_anywhere_under_src_are_n
     .unwrap();
     let ran = Test::in_dir(dir.path())
         .args(["frontend", "write", "--yes"])
+        .status(3)
         .unchanged("frontend-react-js/package.json")
         .unchanged("frontend-react-js/src/tracing.js")
         .unchanged("frontend-react-js/src/index.js")
         .keep_ports()
         .snapshot("frontend_write_hand_file_not_imported");
     assert!(!ran.all_output().contains(&KEY[..20]));
+    // status fails on it, as on any file left to do.
+    Test::in_dir(dir.path())
+        .args(["frontend", "write", "--dry-run"])
+        .status(3)
+        .stdout_any()
+        .stderr_any()
+        .run();
+
+    // --force: cruddur-obs's module replaces it, and is imported.
+    let forced = tempfile::tempdir().unwrap();
+    copy_dir(dir.path(), forced.path());
+    let ran = Test::in_dir(forced.path())
+        .args(["frontend", "write", "--yes", "--force"])
+        .file("frontend-react-js/src/tracing.js", &template("tracing.js"))
+        .stdout_any()
+        .stderr_any()
+        .run();
+    assert!(ran
+        .read("frontend-react-js/src/index.js")
+        .starts_with("import './tracing';\n"));
 
     // Imported again, through App.js this time (two levels down): running.
     std::fs::write(&index, text.replace("import './tracing';\n", "")).unwrap();
@@ -479,4 +500,55 @@ fn the_pages_authorization_header_is_allowed_where_cors_is_set_up() {
         .stdout_any()
         .stderr_any()
         .run();
+}
+
+/// A setup inside a function is running only when something calls it.
+#[test]
+fn a_setup_in_a_function_nothing_calls_is_named_as_off() {
+    let dir = app_with("week1");
+    let src = dir.path().join("frontend-react-js/src");
+    std::fs::write(
+        src.join("instrumentation.js"),
+        "import { WebTracerProvider } from '@opentelemetry/sdk-trace-web';\n\nexport const initInstrumentation = () => {\n  const provider = new WebTracerProvider({});\n  provider.register();\n};\n",
+    )
+    .unwrap();
+    let index = std::fs::read_to_string(src.join("index.js")).unwrap();
+    let with_call = |call: &str| {
+        std::fs::write(
+            src.join("index.js"),
+            format!("import {{ initInstrumentation }} from './instrumentation';\n{call}\n{index}"),
+        )
+        .unwrap();
+    };
+    with_call("//initInstrumentation();");
+    let ran = Test::in_dir(dir.path())
+        .args(["frontend", "write", "--dry-run"])
+        .status(3)
+        .stdout_any()
+        .stderr_any()
+        .run();
+    assert!(
+        ran.stdout.contains("frontend-react-js/src/instrumentation.js:4: sets browser tracing up by hand (`WebTracerProvider(...)`) in initInstrumentation(), but nothing frontend-react-js/src/index.js runs calls initInstrumentation, so the browser sends no spans"),
+        "{}",
+        ran.stdout
+    );
+    with_call("initInstrumentation();");
+    let ran = Test::in_dir(dir.path())
+        .args(["frontend", "write", "--dry-run"])
+        .status(3)
+        .stdout_any()
+        .stderr_any()
+        .run();
+    assert!(
+        ran.stdout.contains(
+            "frontend-react-js/src/instrumentation.js:4: browser tracing is set up by hand"
+        ),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        !ran.stdout.contains("+ import './tracing';"),
+        "{}",
+        ran.stdout
+    );
 }
