@@ -33,6 +33,8 @@ wrote (otel-collector-config.yaml), as JSON. Then, all on the loopback:
   5. Control: the same build against the backend with its original
      `allow_headers="content-type,if-modified-since"` (the edit of frontend write
      left out): the preflight is refused, the GET never reaches Flask, no feed.
+     When the page sends its own `Authorization` header (the Cognito weeks) and the
+     written list holds it, the same again with the list without it.
   6. Control: the receiver without the config's cors section: the feed shows, but
      Chromium refuses to post the spans and none arrive.
 
@@ -582,14 +584,25 @@ def scenario_traced(args, work, ports, origin, server, py):
         backend.kill()
 
 
-def scenario_control(args, work, ports, origin, server, py):
-    print("== 2: control: the backend's allow_headers edit left out", flush=True)
-    control = work / "backend-control"
+def restore_course_string(app_py):
+    """The edit of frontend write left out: the course's allow_headers string."""
+    restored = re.sub(r"allow_headers=\[[^\]]*\"traceparent\"[^\]]*\]", ORIGINAL_ALLOW_HEADERS, app_py)
+    return restored if ORIGINAL_ALLOW_HEADERS in restored else app_py
+
+
+def drop_authorization(app_py):
+    """The list as it would be with the trace headers only: without the
+    `authorization` the page itself sends (the Cognito weeks' home page)."""
+    return app_py.replace(', "authorization"]', "]")
+
+
+def scenario_control(args, work, ports, origin, server, py, name, what, rewrite):
+    print("== %s: control: %s" % (name, what), flush=True)
+    control = work / ("backend-control-" + name)
     shutil.copytree(args.backend, control, ignore=shutil.ignore_patterns("__pycache__"))
     app_py = (control / "app.py").read_text()
-    restored = re.sub(r"allow_headers=\[[^\]]*\"traceparent\"[^\]]*\]", ORIGINAL_ALLOW_HEADERS, app_py)
-    if not check(restored != app_py and ORIGINAL_ALLOW_HEADERS in restored,
-                 "control: app.py's allow_headers restored to the course's string"):
+    restored = rewrite(app_py)
+    if not check(restored != app_py, "control: app.py with %s" % what):
         return
     (control / "app.py").write_text(restored)
     with server.lock:
@@ -597,12 +610,12 @@ def scenario_control(args, work, ports, origin, server, py):
     env = e2e.base_env(args.venv, work)
     env.update({"OTEL_SERVICE_NAME": "backend-flask",
                 "OTEL_EXPORTER_OTLP_ENDPOINT": "http://%s:%d" % (HOST, ports["collector"])})
-    backend = Backend("control", args.venv, control, env, work, ports["backend"], origin)
+    backend = Backend("control-" + name, args.venv, control, env, work, ports["backend"], origin)
     browser = None
     try:
         if not check(backend.wait_ready(), "control: backend started", backend.output()[-3000:]):
             return
-        browser, state = load_page(args, work, "control", origin + "/")
+        browser, state = load_page(args, work, "control-" + name, origin + "/")
         check(not state.get("items") and state.get("error"),
               "control: the page shows no feed, an error instead (%s)" % (state.get("error") or "?"),
               "page shows %r" % state)
@@ -711,7 +724,12 @@ def main():
         server = collector(cors, ports["collector"])
         static = serve_build(build, ports["frontend"])
         scenario_traced(args, work, ports, origin, server, py)
-        scenario_control(args, work, ports, origin, server, py)
+        scenario_control(args, work, ports, origin, server, py, "2",
+                         "the backend's allow_headers edit left out", restore_course_string)
+        if '"authorization"]' in (args.backend / "app.py").read_text():
+            scenario_control(args, work, ports, origin, server, py, "2b",
+                             "the page's own Authorization header left out of allow_headers",
+                             drop_authorization)
         server.shutdown()
         server.server_close()
         server = None
