@@ -9,7 +9,7 @@
 //! first argument of `headers.set(...)`/`.append(...)`. Comments are not code.
 
 use super::cors::Sent;
-use super::tracing_file::code_only;
+use super::js::code_only;
 
 /// Headers a browser sends without asking (CORS-safelisted names, whatever
 /// their value), and the one that only ever goes to Honeycomb.

@@ -9,16 +9,21 @@
 //! - [`package_json`]: the OpenTelemetry browser packages ([`PACKAGES`], one
 //!   family pinned together) added to `"dependencies"`, losslessly.
 //! - [`tracing_file`]: `src/tracing.js` (`.ts` for a TypeScript app) from
-//!   `templates/`, and what a hand-written tracing setup looks like (and whether
-//!   it ships a Honeycomb key to every visitor).
+//!   `templates/`, and what a hand-written tracing setup looks like; [`keys`]:
+//!   whether browser code ships a Honeycomb key to every visitor; [`js`]: the
+//!   JavaScript text helpers; [`hand`]: a setup written by hand, and whether
+//!   it runs.
 //! - [`index_js`]: `import './tracing';` as the entry point's first import.
 //! - [`cors`]: the backend's `CORS(..., allow_headers=...)` made to allow the
 //!   W3C trace headers the browser now sends to it, and [`headers`]: the ones
 //!   the frontend's own `fetch` calls send (`Authorization`).
 
 pub(crate) mod cors;
+pub(crate) mod hand;
 pub(crate) mod headers;
 pub(crate) mod index_js;
+pub(crate) mod js;
+pub(crate) mod keys;
 pub(crate) mod package_json;
 pub(crate) mod tracing_file;
 

@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 use crate::files::{self, FileReport, FileStatus, PlannedFile};
+use crate::frontend::hand::{find as find_hand, Off, TRACING_FILES};
+use crate::frontend::js::local_imports;
+use crate::frontend::keys::leaks;
 use crate::frontend::{
     cors, index_js, is_typescript, package_json, tracing_file, tracing_path, FrontendError,
     COLLECTOR_URL_VAR, ENTRY_POINTS, PACKAGES,
@@ -65,60 +68,15 @@ pub(crate) fn frontend_plan(s: &FrontendSettings) -> Result<FrontendPlan, Error>
     // followed), or in a src/tracing.* nothing runs (ours is judged by content:
     // a hand file may take its name).
     let running = reachable(dir, entry_rel, &entry_text)?;
-    let running_code: Vec<String> = running
-        .iter()
-        .map(|(_, t)| tracing_file::code_only(t))
-        .collect();
-    let mut hand: Option<Hand> = None;
-    let mut dormant: Option<Hand> = None;
-    for (rel, text) in &running {
-        let Some((line, call)) =
-            tracing_file::setup_line(text).filter(|_| !tracing_file::is_ours(text))
-        else {
-            continue;
-        };
-        // A setup inside a function runs only if something calls it.
-        let uncalled = tracing_file::enclosing_function(text, line)
-            .filter(|name| !running_code.iter().any(|c| tracing_file::is_used(name, c)));
-        let found = Hand {
-            rel: rel.clone(),
-            line,
-            call,
-            off: uncalled.map_or(Off::No, Off::Uncalled),
-        };
-        if found.off == Off::No {
-            hand = Some(found);
-            break;
-        }
-        dormant = dormant.or(Some(found));
-    }
-    if hand.is_none() && dormant.is_none() {
-        for rel in [
-            "src/tracing.js",
-            "src/tracing.ts",
-            "src/tracing.jsx",
-            "src/tracing.tsx",
-        ] {
-            if running.iter().any(|(r, _)| r == rel) {
-                continue;
-            }
-            let Some(text) = files::read(&dir.join(rel))? else {
-                continue;
-            };
-            if let Some((line, call)) =
-                tracing_file::setup_line(&text).filter(|_| !tracing_file::is_ours(&text))
-            {
-                dormant = Some(Hand {
-                    rel: rel.to_string(),
-                    line,
-                    call,
-                    off: Off::NotImported,
-                });
-                break;
+    let mut unimported = Vec::new();
+    for rel in TRACING_FILES {
+        if !running.iter().any(|(r, _)| r == rel) {
+            if let Some(text) = files::read(&dir.join(rel))? {
+                unimported.push((rel.to_string(), text));
             }
         }
     }
-    let hand = hand.or(dormant);
+    let hand = find_hand(&running, &unimported);
     // Keys: in any script under src/, imported or not (the repository is public
     // too), and in whatever the entry point runs from elsewhere.
     let mut scanned = scripts_under(&dir.join("src"), "src");
@@ -132,7 +90,7 @@ pub(crate) fn frontend_plan(s: &FrontendSettings) -> Result<FrontendPlan, Error>
         .filter(|(_, text)| !tracing_file::is_ours(text))
         .flat_map(|(rel, text)| {
             let bundled = running.iter().any(|(r, _)| r == rel);
-            tracing_file::leaks(text)
+            leaks(text)
                 .into_iter()
                 .map(|l| l.note(&label(rel), bundled))
                 .collect::<Vec<_>>()
@@ -164,30 +122,19 @@ pub(crate) fn frontend_plan(s: &FrontendSettings) -> Result<FrontendPlan, Error>
             notes.extend(leak_notes);
             let path = dir.join(&h.rel);
             let text = files::read(&path)?.unwrap_or_default();
-            let mut r = report(label(&h.rel), Vec::new(), notes);
-            r.conflicts.push(crate::plan::FieldDiff::new(
+            let mut file = unchanged(s, path, text, report(label(&h.rel), Vec::new(), notes));
+            file.report.conflicts.push(crate::plan::FieldDiff::new(
                 &h.rel,
                 Some("a hand setup that does not run".into()),
                 Some(format!("cruddur-obs's {ours_rel}, imported")),
             ));
-            planned.push(PlannedFile {
-                path,
-                report: r,
-                old: Some(text.clone()),
-                new: text,
-                force: s.force,
-            });
+            planned.push(file);
         }
         Some(h) => {
             let mut notes = vec![h.note(&label(&h.rel), &label(entry_rel), ours_rel)];
             notes.extend(leak_notes);
-            planned.push(PlannedFile {
-                path: package_path,
-                report: report(label("package.json"), Vec::new(), notes),
-                old: Some(package_text.clone()),
-                new: package_text,
-                force: s.force,
-            });
+            let r = report(label("package.json"), Vec::new(), notes);
+            planned.push(unchanged(s, package_path, package_text, r));
         }
         None => {
             let plan =
@@ -206,34 +153,9 @@ pub(crate) fn frontend_plan(s: &FrontendSettings) -> Result<FrontendPlan, Error>
                 force: s.force,
             });
 
-            let template = tracing_file::template(typescript);
-            let mut conflicts = Vec::new();
-            let new = match &ours_text {
-                Some(old) if old != template && !s.force => {
-                    conflicts.push(crate::plan::FieldDiff::new(
-                        ours_rel,
-                        Some("edited by hand".into()),
-                        Some("this version's module".into()),
-                    ));
-                    old.clone()
-                }
-                _ => template.to_string(),
-            };
-            let changes = match &ours_text {
-                None => vec![format!("+ {ours_rel}")],
-                Some(old) if *old != new => vec![format!("~ {ours_rel}")],
-                Some(_) => Vec::new(),
-            };
-            let mut t = report(label(ours_rel), changes, leak_notes);
-            t.conflicts = conflicts;
-            t.next_steps = collector_url_steps(s)?;
-            planned.push(PlannedFile {
-                path: ours_path,
-                report: t,
-                old: ours_text,
-                new,
-                force: s.force,
-            });
+            planned.push(our_module(
+                s, ours_path, ours_rel, ours_text, typescript, leak_notes,
+            )?);
 
             let plan = index_js::plan_index(&entry_text, &label(entry_rel));
             let changes = plan
@@ -254,6 +176,63 @@ pub(crate) fn frontend_plan(s: &FrontendSettings) -> Result<FrontendPlan, Error>
     Ok(FrontendPlan {
         files: planned,
         sent,
+    })
+}
+
+/// A file planned as it is (the report says why).
+fn unchanged(s: &FrontendSettings, path: PathBuf, text: String, report: FileReport) -> PlannedFile {
+    PlannedFile {
+        path,
+        report,
+        old: Some(text.clone()),
+        new: text,
+        force: s.force,
+    }
+}
+
+/// Our tracing module at `rel` (`old`: what is there now): written when missing
+/// or ours of another version; a hand-edited one is a conflict unless --force.
+fn our_module(
+    s: &FrontendSettings,
+    path: PathBuf,
+    rel: &str,
+    old: Option<String>,
+    typescript: bool,
+    notes: Vec<String>,
+) -> Result<PlannedFile, Error> {
+    let template = tracing_file::template(typescript);
+    let mut conflicts = Vec::new();
+    let new = match &old {
+        Some(old) if old != template && !s.force => {
+            conflicts.push(crate::plan::FieldDiff::new(
+                rel,
+                Some("edited by hand".into()),
+                Some("this version's module".into()),
+            ));
+            old.clone()
+        }
+        _ => template.to_string(),
+    };
+    let changes = match &old {
+        None => vec![format!("+ {rel}")],
+        Some(old) if *old != new => vec![format!("~ {rel}")],
+        Some(_) => Vec::new(),
+    };
+    Ok(PlannedFile {
+        report: FileReport {
+            file: path.display().to_string(),
+            status: FileStatus::InSync,
+            changes,
+            conflicts,
+            forced: s.force,
+            notes,
+            diff: None,
+            next_steps: collector_url_steps(s)?,
+        },
+        path,
+        old,
+        new,
+        force: s.force,
     })
 }
 
@@ -498,58 +477,6 @@ fn resolve(dir: &Path, from: &str, spec: &str) -> Option<String> {
     })
 }
 
-/// A tracing setup written by hand.
-struct Hand {
-    rel: String,
-    line: usize,
-    call: &'static str,
-    off: Off,
-}
-
-/// Whether a hand setup runs, and why not.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Off {
-    No,
-    /// A file nothing the entry point runs imports (its import commented out).
-    NotImported,
-    /// Inside this function, which nothing the entry point runs calls.
-    Uncalled(String),
-}
-
-impl Hand {
-    fn note(&self, file: &str, entry: &str, ours_rel: &str) -> String {
-        let (line, call) = (self.line, self.call);
-        let instead = format!(
-            "or run again with --force to write cruddur-obs's {ours_rel} (imported) instead"
-        );
-        match &self.off {
-            Off::No => format!(
-                "{file}:{line}: browser tracing is set up by hand (`{call}...)`): left as it is \
-                 rather than set up twice — no packages, no {ours_rel}, no import were added{}",
-                if self.rel == ours_rel {
-                    " (--force replaces it with cruddur-obs's)"
-                } else {
-                    ""
-                }
-            ),
-            Off::NotImported => {
-                let module = self.rel.trim_start_matches("src/");
-                let module = module.rsplit_once('.').map_or(module, |(m, _)| m);
-                format!(
-                    "{file}:{line}: sets browser tracing up by hand (`{call}...)`), but nothing \
-                     {entry} runs imports it, so the browser sends no spans: left as it is — \
-                     import it first in {entry} (`import './{module}';`), {instead}"
-                )
-            }
-            Off::Uncalled(name) => format!(
-                "{file}:{line}: sets browser tracing up by hand (`{call}...)`) in {name}(), but \
-                 nothing {entry} runs calls {name}, so the browser sends no spans: left as it is \
-                 — call it in {entry}, {instead}"
-            ),
-        }
-    }
-}
-
 /// The most modules followed from the entry point, and scripts read under src/.
 const MAX_MODULES: usize = 500;
 /// Scripts bigger than this (a bundled vendor file) are not read for keys.
@@ -567,7 +494,7 @@ fn reachable(
     while next < out.len() && out.len() < MAX_MODULES {
         let (from, text) = out[next].clone();
         next += 1;
-        for spec in tracing_file::local_imports(&text) {
+        for spec in local_imports(&text) {
             let Some(rel) = resolve(dir, &from, &spec) else {
                 continue;
             };
