@@ -46,7 +46,37 @@ pub(crate) struct PackagePlan {
     pub added: Vec<String>,
     /// Packages already there: name, the version written, and the section.
     pub kept: Vec<(String, String, &'static str)>,
+    /// Packages there at a version that does not admit the family's (the
+    /// tracing module needs the family's API): name, written, wanted. Kept (a
+    /// conflict) unless `force`, which writes the family's version instead.
+    pub outdated: Vec<(String, String, String)>,
     pub notes: Vec<String>,
+}
+
+/// Whether the version range `spec` (as npm reads it) admits the exact version
+/// `want`: the same, `^` of the same major (minor and patch not above), `~` of
+/// the same minor, `*`, `latest`, `x`. Anything else (an older major, a tag, a
+/// URL) does not.
+pub(crate) fn admits(spec: &str, want: &str) -> bool {
+    let spec = spec.trim();
+    let parse = |v: &str| -> Option<(u64, u64, u64)> {
+        let mut it = v.split('.').map(|p| p.parse::<u64>().ok());
+        Some((it.next()??, it.next()??, it.next()??))
+    };
+    let Some(w) = parse(want) else {
+        return spec == want;
+    };
+    if matches!(spec, "*" | "latest" | "x" | "") {
+        return true;
+    }
+    if let Some(rest) = spec.strip_prefix('^') {
+        return parse(rest)
+            .is_some_and(|r| r.0 == w.0 && (r.0 > 0 || r.1 == w.1) && (r.1, r.2) <= (w.1, w.2));
+    }
+    if let Some(rest) = spec.strip_prefix('~') {
+        return parse(rest).is_some_and(|r| (r.0, r.1) == (w.0, w.1) && r.2 <= w.2);
+    }
+    parse(spec.trim_start_matches('=')).is_some_and(|r| r == w)
 }
 
 /// The packages of `wanted` that package.json lists at an exact version which
@@ -90,6 +120,7 @@ pub(crate) fn plan_package_json(
     text: &str,
     file: &str,
     wanted: &[(&str, &str)],
+    force: bool,
 ) -> Result<PackagePlan, FrontendError> {
     let (bom, body) = match text.strip_prefix(BOM) {
         Some(rest) => (true, rest),
@@ -124,6 +155,7 @@ pub(crate) fn plan_package_json(
         }
     }
     let mut kept = Vec::new();
+    let mut outdated = Vec::new();
     let mut notes = Vec::new();
     let mut missing = Vec::new();
     for &(name, version) in wanted {
@@ -137,7 +169,9 @@ pub(crate) fn plan_package_json(
                 let written = written
                     .as_str()
                     .map_or_else(|| written.to_string(), str::to_string);
-                if written != version {
+                if !admits(&written, version) {
+                    outdated.push((name.to_string(), written.clone(), version.to_string()));
+                } else if written != version {
                     notes.push(format!(
                         "{file}: {name} is kept at {written:?} ({section}); this family is \
                          pinned at {version} and installs together only at matching versions"
@@ -148,18 +182,49 @@ pub(crate) fn plan_package_json(
             None => missing.push((name, version)),
         }
     }
-    if missing.is_empty() {
-        return Ok(PackagePlan {
-            new_text: text.to_string(),
-            added: Vec::new(),
-            kept,
-            notes,
-        });
-    }
     let verify = |message: &str| FrontendError::Verify {
         file: file.into(),
         message: message.into(),
     };
+    // --force: the outdated versions replaced (their string values only).
+    let mut before = before;
+    let replaced = if force && !outdated.is_empty() {
+        let out = replace_versions(body, &outdated)
+            .ok_or_else(|| verify("a version to replace is not a plain string"))?;
+        for (name, _, version) in &outdated {
+            for section in SECTIONS {
+                if let Some(v) = before
+                    .get_mut(section)
+                    .and_then(|s| s.get_mut(name.as_str()))
+                {
+                    *v = Value::String(version.clone());
+                }
+            }
+        }
+        let after: Value = serde_json::from_str(&out)
+            .map_err(|e| verify(&format!("the result does not parse: {e}")))?;
+        if after != before {
+            return Err(verify("replacing the versions changed something else"));
+        }
+        Some(out)
+    } else {
+        None
+    };
+    let body = replaced.as_deref().unwrap_or(body);
+    if missing.is_empty() {
+        let mut new_text = String::new();
+        if bom && replaced.is_some() {
+            new_text.push(BOM);
+        }
+        new_text.push_str(replaced.as_deref().unwrap_or(text));
+        return Ok(PackagePlan {
+            new_text,
+            added: Vec::new(),
+            kept,
+            outdated,
+            notes,
+        });
+    }
     let edited = insert(body, &missing)
         .ok_or_else(|| verify("the file's layout is not one the editor knows"))?;
 
@@ -194,8 +259,48 @@ pub(crate) fn plan_package_json(
         new_text,
         added: missing.iter().map(|(n, v)| format!("{n}@{v}")).collect(),
         kept,
+        outdated,
         notes,
     })
+}
+
+/// `body` with the string value of each `outdated` package (in any section)
+/// replaced by the wanted version; `None` when one is not a plain string.
+fn replace_versions(body: &str, outdated: &[(String, String, String)]) -> Option<String> {
+    let parsed = parse_to_ast(body, &CollectOptions::default(), &ParseOptions::default()).ok()?;
+    let ast::Value::Object(top) = parsed.value? else {
+        return None;
+    };
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    for p in &top.properties {
+        let section = match &p.name {
+            ObjectPropName::String(s) => s.value.as_ref(),
+            ObjectPropName::Word(w) => w.value,
+        };
+        let (true, ast::Value::Object(deps)) = (SECTIONS.contains(&section), &p.value) else {
+            continue;
+        };
+        for dep in &deps.properties {
+            let name = match &dep.name {
+                ObjectPropName::String(s) => s.value.as_ref(),
+                ObjectPropName::Word(w) => w.value,
+            };
+            let Some((_, _, version)) = outdated.iter().find(|(n, _, _)| n == name) else {
+                continue;
+            };
+            let ast::Value::StringLit(lit) = &dep.value else {
+                return None;
+            };
+            // Inside the quotes, whatever quote the file uses.
+            edits.push((lit.range.start + 1, lit.range.end - 1, version.clone()));
+        }
+    }
+    let mut out = body.to_string();
+    edits.sort_by_key(|(start, _, _)| std::cmp::Reverse(*start));
+    for (start, end, text) in edits {
+        out.replace_range(start..end, &text);
+    }
+    Some(out)
 }
 
 /// One property: its name and byte range (name to end of value).

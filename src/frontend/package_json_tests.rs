@@ -6,7 +6,7 @@ const HAND: &str = include_str!("../../tests/fixtures/frontends/hand-tracing/pac
 const RENDER: &str = include_str!("../../tests/fixtures/frontends/render/package.json");
 
 fn plan(text: &str) -> PackagePlan {
-    plan_package_json(text, "frontend-react-js/package.json", PACKAGES).unwrap()
+    plan_package_json(text, "frontend-react-js/package.json", PACKAGES, false).unwrap()
 }
 
 /// The lines of `new` that are not in `old`, in order (`old`'s lines must all
@@ -86,12 +86,29 @@ fn packages_already_there_are_kept_and_their_versions_named() {
             "dependencies"
         )
     );
-    assert_eq!(p.notes.len(), 8);
+    // ^1.4.1 and ^1.13.0 admit 1.9.1 and 1.45.0: kept, named.
+    assert_eq!(p.notes.len(), 2, "{:?}", p.notes);
     assert!(
         p.notes[0].contains("@opentelemetry/api is kept at \"^1.4.1\" (dependencies)"),
         "{}",
         p.notes[0]
     );
+    // The 1.x SDK and 0.39 exporter do not admit the family's: outdated.
+    let names: Vec<&str> = p.outdated.iter().map(|(n, _, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "@opentelemetry/context-zone",
+            "@opentelemetry/exporter-trace-otlp-http",
+            "@opentelemetry/instrumentation",
+            "@opentelemetry/resources",
+            "@opentelemetry/sdk-trace-base",
+            "@opentelemetry/sdk-trace-web"
+        ]
+    );
+    assert!(!p
+        .new_text
+        .contains("2.12.0\",\n    \"@opentelemetry/sdk-trace-base"));
     // Between instrumentation and resources: alphabetical.
     assert!(p.new_text.contains(
         "\"@opentelemetry/instrumentation\": \"^0.39.1\",\n    \"@opentelemetry/instrumentation-document-load\": \"0.68.0\",\n    \"@opentelemetry/instrumentation-fetch\": \"0.223.0\",\n    \"@opentelemetry/resources\""
@@ -129,13 +146,13 @@ fn a_one_line_object_stays_one_line() {
 #[test]
 fn unsorted_dependencies_get_the_packages_at_their_start_and_sorted_ones_maybe_at_the_end() {
     let text = "{\n  \"dependencies\": {\n    \"react\": \"^18\",\n    \"axios\": \"^1\"\n  }\n}\n";
-    let p = plan_package_json(text, "package.json", &PACKAGES[..2]).unwrap();
+    let p = plan_package_json(text, "package.json", &PACKAGES[..2], false).unwrap();
     assert_eq!(
         p.new_text,
         "{\n  \"dependencies\": {\n    \"@opentelemetry/api\": \"1.9.1\",\n    \"@opentelemetry/context-zone\": \"2.12.0\",\n    \"react\": \"^18\",\n    \"axios\": \"^1\"\n  }\n}\n"
     );
     let text = "{\n  \"dependencies\": {\n    \"@angular/core\": \"^17\"\n  }\n}\n";
-    let p = plan_package_json(text, "package.json", &PACKAGES[..2]).unwrap();
+    let p = plan_package_json(text, "package.json", &PACKAGES[..2], false).unwrap();
     assert_eq!(
         p.new_text,
         "{\n  \"dependencies\": {\n    \"@angular/core\": \"^17\",\n    \"@opentelemetry/api\": \"1.9.1\",\n    \"@opentelemetry/context-zone\": \"2.12.0\"\n  }\n}\n"
@@ -149,28 +166,29 @@ fn empty_or_missing_dependencies_and_compact_spacing() {
         "{\n  \"name\": \"x\",\n  \"dependencies\": {}\n}\n",
         "p",
         wanted,
+        false,
     )
     .unwrap();
     assert_eq!(
         p.new_text,
         "{\n  \"name\": \"x\",\n  \"dependencies\": {\n    \"@opentelemetry/api\": \"1.9.1\",\n    \"@opentelemetry/context-zone\": \"2.12.0\"\n  }\n}\n"
     );
-    let p = plan_package_json("{\n    \"name\": \"x\"\n}", "p", wanted).unwrap();
+    let p = plan_package_json("{\n    \"name\": \"x\"\n}", "p", wanted, false).unwrap();
     assert_eq!(
         p.new_text,
         "{\n    \"name\": \"x\",\n    \"dependencies\": {\n        \"@opentelemetry/api\": \"1.9.1\",\n        \"@opentelemetry/context-zone\": \"2.12.0\"\n    }\n}"
     );
-    let p = plan_package_json("{\"name\":\"x\"}", "p", &wanted[..1]).unwrap();
+    let p = plan_package_json("{\"name\":\"x\"}", "p", &wanted[..1], false).unwrap();
     assert_eq!(
         p.new_text,
         "{\"name\":\"x\", \"dependencies\":{ \"@opentelemetry/api\":\"1.9.1\" }}"
     );
-    let p = plan_package_json("{}", "p", &wanted[..1]).unwrap();
+    let p = plan_package_json("{}", "p", &wanted[..1], false).unwrap();
     assert_eq!(
         p.new_text,
         "{ \"dependencies\": { \"@opentelemetry/api\": \"1.9.1\" } }"
     );
-    let p = plan_package_json("{\n}\n", "p", &wanted[..1]).unwrap();
+    let p = plan_package_json("{\n}\n", "p", &wanted[..1], false).unwrap();
     assert_eq!(
         p.new_text,
         "{\n  \"dependencies\": {\n    \"@opentelemetry/api\": \"1.9.1\"\n  }\n}\n"
@@ -179,25 +197,26 @@ fn empty_or_missing_dependencies_and_compact_spacing() {
 
 #[test]
 fn invalid_files_are_refused_with_the_place() {
-    let e = plan_package_json("{\n  \"a\": 1,\n}\n", "fe/package.json", PACKAGES).unwrap_err();
+    let e =
+        plan_package_json("{\n  \"a\": 1,\n}\n", "fe/package.json", PACKAGES, false).unwrap_err();
     assert!(matches!(&e, FrontendError::Json { line: 3, .. }), "{e:?}");
     assert!(
         e.to_string()
             .starts_with("fe/package.json:3:1: not valid JSON (trailing comma"),
         "{e}"
     );
-    let e = plan_package_json("[]", "p", PACKAGES).unwrap_err();
+    let e = plan_package_json("[]", "p", PACKAGES, false).unwrap_err();
     assert_eq!(
         e.to_string(),
         "p: the file is an array, not an object; nothing was written"
     );
-    let e = plan_package_json("{\"dependencies\": []}", "p", PACKAGES).unwrap_err();
+    let e = plan_package_json("{\"dependencies\": []}", "p", PACKAGES, false).unwrap_err();
     assert_eq!(
         e.to_string(),
         "p: dependencies is an array, not an object; nothing was written"
     );
     // Comments: npm cannot read them either.
-    assert!(plan_package_json("{ // c\n}", "p", PACKAGES).is_err());
+    assert!(plan_package_json("{ // c\n}", "p", PACKAGES, false).is_err());
 }
 
 mod properties {
@@ -253,7 +272,7 @@ mod properties {
         fn output_parses_gains_only_the_entries_and_a_second_plan_changes_nothing(
             (text, has_entries) in package_json()
         ) {
-            let p = plan_package_json(&text, "package.json", PACKAGES).unwrap();
+            let p = plan_package_json(&text, "package.json", PACKAGES, false).unwrap();
             let after: Value = serde_json::from_str(&p.new_text).unwrap();
             let deps = after["dependencies"].as_object().unwrap();
             for (name, version) in PACKAGES {
@@ -275,7 +294,7 @@ mod properties {
                 "one kind of line ending"
             );
             prop_assert_eq!(p.new_text.ends_with('\n'), text.ends_with('\n'));
-            let again = plan_package_json(&p.new_text, "package.json", PACKAGES).unwrap();
+            let again = plan_package_json(&p.new_text, "package.json", PACKAGES, false).unwrap();
             prop_assert_eq!(again.new_text, p.new_text);
         }
     }
@@ -304,4 +323,51 @@ fn a_lock_without_the_pinned_versions_is_stale() {
     let ranged = r#"{"dependencies": {"@opentelemetry/api": "1.9.1", "@opentelemetry/sdk-trace-web": "^2.0.0"}}"#;
     assert!(stale_in_lock(ranged, v1, &wanted).is_empty());
     assert!(stale_in_lock(package, "{", &wanted).is_empty());
+}
+
+#[test]
+fn force_writes_the_familys_versions_over_outdated_ones_and_nothing_else() {
+    let p = plan_package_json(HAND, "frontend-react-js/package.json", PACKAGES, true).unwrap();
+    assert_eq!(p.outdated.len(), 6);
+    let after: Value = serde_json::from_str(&p.new_text).unwrap();
+    assert_eq!(
+        after["dependencies"]["@opentelemetry/sdk-trace-web"],
+        "2.12.0"
+    );
+    assert_eq!(
+        after["dependencies"]["@opentelemetry/exporter-trace-otlp-http"],
+        "0.223.0"
+    );
+    // Admitted ranges are kept as written.
+    assert_eq!(after["dependencies"]["@opentelemetry/api"], "^1.4.1");
+    // Line for line the same file but the versions and the two new entries.
+    let changed: Vec<&str> = p
+        .new_text
+        .lines()
+        .filter(|l| !HAND.lines().any(|o| o == *l))
+        .collect();
+    assert_eq!(changed.len(), 8, "{changed:?}");
+    let again = plan_package_json(&p.new_text, "p", PACKAGES, true).unwrap();
+    assert!(again.outdated.is_empty() && again.added.is_empty());
+    assert_eq!(again.new_text, p.new_text);
+}
+
+#[test]
+fn which_ranges_admit_the_familys_version() {
+    for (spec, want, ok) in [
+        ("2.12.0", "2.12.0", true),
+        ("^2.0.0", "2.12.0", true),
+        ("^2.13.0", "2.12.0", false),
+        ("^1.9.1", "2.12.0", false),
+        ("~2.12.0", "2.12.0", true),
+        ("~2.11.0", "2.12.0", false),
+        ("^0.39.1", "0.223.0", false),
+        ("^0.223.0", "0.223.0", true),
+        ("*", "1.9.1", true),
+        ("latest", "1.9.1", true),
+        ("1.9.0", "1.9.1", false),
+        ("github:x/y", "1.9.1", false),
+    ] {
+        assert_eq!(admits(spec, want), ok, "{spec} {want}");
+    }
 }

@@ -137,14 +137,42 @@ pub(crate) fn frontend_plan(s: &FrontendSettings) -> Result<FrontendPlan, Error>
             planned.push(unchanged(s, package_path, package_text, r));
         }
         None => {
-            let plan =
-                package_json::plan_package_json(&package_text, &label("package.json"), PACKAGES)?;
-            let mut p = report(
-                label("package.json"),
-                plan.added.iter().map(|a| format!("+ {a}")).collect(),
-                plan.notes,
-            );
-            p.next_steps = npm_steps(dir, !plan.added.is_empty())?;
+            let plan = package_json::plan_package_json(
+                &package_text,
+                &label("package.json"),
+                PACKAGES,
+                s.force,
+            )?;
+            let mut changes: Vec<String> = plan.added.iter().map(|a| format!("+ {a}")).collect();
+            let mut conflicts = Vec::new();
+            for (name, written, version) in &plan.outdated {
+                if s.force {
+                    changes.push(format!("~ {name} {written:?} → {version:?}"));
+                }
+                // The tracing module is written against the family's API: an
+                // older version builds and sends nothing.
+                conflicts.push(crate::plan::FieldDiff::new(
+                    name,
+                    Some(written.clone()),
+                    Some(version.clone()),
+                ));
+            }
+            let mut p = report(label("package.json"), changes, plan.notes);
+            if !plan.outdated.is_empty() && !s.force {
+                p.notes.push(format!(
+                    "{}: the tracing module needs the family's versions — with the ones kept, \
+                     the page builds and sends no span: run again with --force to write them, \
+                     or `npm install {}`",
+                    label("package.json"),
+                    plan.outdated
+                        .iter()
+                        .map(|(n, _, v)| format!("{n}@{v}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ));
+            }
+            p.conflicts = conflicts;
+            p.next_steps = npm_steps(dir, plan.new_text != package_text)?;
             planned.push(PlannedFile {
                 path: package_path,
                 report: p,

@@ -171,6 +171,18 @@ fn a_hand_setup_with_a_pasted_key_is_kept_and_the_key_only_shown_masked() {
     assert!(ran
         .stdout
         .contains("+ @opentelemetry/instrumentation-fetch@0.223.0"));
+    // The 1.x SDK the hand setup had does not have the API the module uses:
+    // --force writes the family's versions over it (others stay as written).
+    assert!(ran
+        .stdout
+        .contains("~ @opentelemetry/sdk-trace-web \"^1.13.0\" → \"2.12.0\""));
+    let package: serde_json::Value =
+        serde_json::from_str(&ran.read("frontend-react-js/package.json")).unwrap();
+    assert_eq!(
+        package["dependencies"]["@opentelemetry/sdk-trace-web"],
+        "2.12.0"
+    );
+    assert_eq!(package["dependencies"]["@opentelemetry/api"], "^1.4.1");
 }
 
 #[test]
@@ -551,4 +563,52 @@ fn a_setup_in_a_function_nothing_calls_is_named_as_off() {
         "{}",
         ran.stdout
     );
+}
+
+/// Packages left from an earlier try, at versions older than the module needs:
+/// kept as a conflict (the page would build and send nothing), --force writes
+/// the family's.
+#[test]
+fn an_older_sdk_already_listed_is_a_conflict_that_force_resolves() {
+    let dir = app_with("week1");
+    let package = dir.path().join("frontend-react-js/package.json");
+    let text = std::fs::read_to_string(&package).unwrap();
+    std::fs::write(
+        &package,
+        text.replace(
+            "    \"react\": \"^18.2.0\",",
+            "    \"@opentelemetry/sdk-trace-web\": \"^1.9.1\",\n    \"react\": \"^18.2.0\",",
+        ),
+    )
+    .unwrap();
+    let ran = Test::in_dir(dir.path())
+        .args(["frontend", "write", "--yes"])
+        .status(3)
+        .stdout_any()
+        .stderr_any()
+        .run();
+    for line in [
+        "conflict: @opentelemetry/sdk-trace-web: ^1.9.1 -> 2.12.0 (kept; --force replaces it)",
+        "the tracing module needs the family's versions — with the ones kept, the page builds and sends no span: run again with --force to write them, or `npm install @opentelemetry/sdk-trace-web@2.12.0`",
+    ] {
+        assert!(ran.stdout.contains(line), "{line}\n{}", ran.stdout);
+    }
+    let ran = Test::in_dir(dir.path())
+        .args(["frontend", "write", "--yes", "--force"])
+        .status(0)
+        .stdout_any()
+        .stderr_any()
+        .run();
+    let package: serde_json::Value =
+        serde_json::from_str(&ran.read("frontend-react-js/package.json")).unwrap();
+    assert_eq!(
+        package["dependencies"]["@opentelemetry/sdk-trace-web"],
+        "2.12.0"
+    );
+    Test::in_dir(dir.path())
+        .args(["frontend", "write", "--dry-run"])
+        .status(0)
+        .stdout_any()
+        .stderr_any()
+        .run();
 }
