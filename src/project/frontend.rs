@@ -445,16 +445,31 @@ fn backend_files(
 fn imported_modules(dir: &Path, app_py: &str) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = Vec::new();
     for line in app_py.lines() {
-        let names: Vec<&str> = if let Some(rest) = line.strip_prefix("from ") {
-            rest.split_whitespace().next().into_iter().collect()
+        let names: Vec<String> = if let Some(rest) = line.strip_prefix("from ") {
+            // `from lib.cors import init_cors`: lib/cors.py; `from lib import
+            // cors`: lib/cors.py too (a module imported by name).
+            let mut words = rest.split_whitespace();
+            let package = words.next().unwrap_or_default();
+            let imported = rest.split_once(" import ").map_or("", |(_, i)| i);
+            std::iter::once(package.to_string())
+                .chain(
+                    imported
+                        .trim_matches(|c| c == '(' || c == ')')
+                        .split(',')
+                        .filter_map(|n| n.split_whitespace().next())
+                        .filter(|n| *n != "*")
+                        .map(|n| format!("{package}.{n}")),
+                )
+                .collect()
         } else if let Some(rest) = line.strip_prefix("import ") {
             rest.split(',')
                 .filter_map(|n| n.split_whitespace().next())
+                .map(str::to_string)
                 .collect()
         } else {
             continue;
         };
-        for name in names {
+        for name in &names {
             if name.starts_with('.') || name.is_empty() {
                 continue;
             }

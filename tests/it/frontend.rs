@@ -512,6 +512,31 @@ fn the_pages_authorization_header_is_allowed_where_cors_is_set_up() {
         .stdout_any()
         .stderr_any()
         .run();
+
+    // The module imported by name (`from lib import cors`, `cors.init_cors(app)`).
+    let by_name = tempfile::tempdir().unwrap();
+    copy_dir(dir.path(), by_name.path());
+    let app_py = by_name.path().join("backend-flask/app.py");
+    let text = std::fs::read_to_string(&app_py).unwrap();
+    let edited = text
+        .replace("from lib.cors import init_cors", "from lib import cors")
+        .replace("init_cors(app)", "cors.init_cors(app)");
+    assert_ne!(edited, text);
+    std::fs::write(&app_py, edited).unwrap();
+    let cors_py = by_name.path().join("backend-flask/lib/cors.py");
+    let text = std::fs::read_to_string(&cors_py).unwrap();
+    std::fs::write(&cors_py, text.replace(", \"authorization\"]", "]")).unwrap();
+    let ran = Test::in_dir(by_name.path())
+        .args(["frontend", "write", "--dry-run"])
+        .status(3)
+        .stdout_any()
+        .stderr_any()
+        .run();
+    assert!(
+        ran.stdout.contains("backend-flask/lib/cors.py: would change\n    + allow_headers \"authorization\""),
+        "{}",
+        ran.stdout
+    );
 }
 
 /// A setup inside a function is running only when something calls it.
