@@ -4,7 +4,8 @@
 //! `allow_headers` must name them beside the trace headers — rewriting the
 //! course's string as a list of its two names only would refuse them.
 //!
-//! Found in the text of the scripts that call `fetch(`: the keys of a
+//! Found in the text of the scripts the entry point runs that call `fetch(`
+//! (other than with a literal URL of another site): the keys of a
 //! `headers: {...}` (or `headers = {...}`, `new Headers({...})`) object, and the
 //! first argument of `headers.set(...)`/`.append(...)`. Comments are not code.
 
@@ -25,7 +26,7 @@ pub(crate) fn sent_headers(scripts: &[(String, String)]) -> Vec<Sent> {
     let mut out: Vec<Sent> = Vec::new();
     for (rel, text) in scripts {
         let code = code_only(text);
-        if !code.contains("fetch(") {
+        if !calls_the_backend(&code) {
             continue;
         }
         for (name, line) in header_names(&code) {
@@ -43,6 +44,18 @@ pub(crate) fn sent_headers(scripts: &[(String, String)]) -> Vec<Sent> {
         }
     }
     out
+}
+
+/// Whether `code` has a `fetch(` that may go to the backend: any but those
+/// whose URL is a literal absolute URL of another site (`fetch("https://api.giphy.com/...")`).
+fn calls_the_backend(code: &str) -> bool {
+    code.match_indices("fetch(").any(|(at, _)| {
+        let arg = code[at + "fetch(".len()..].trim_start();
+        let literal = arg
+            .strip_prefix(['\'', '"'])
+            .map(|rest| rest.split(['\'', '"']).next().unwrap_or_default());
+        !literal.is_some_and(|url| url.starts_with("http") && !url.contains(":4567"))
+    })
 }
 
 /// `(name, 1-based line)` of every header named in `code` (comments blanked).
@@ -72,14 +85,24 @@ fn header_names(code: &str) -> Vec<(String, usize)> {
                 .map(|(key, offset)| (key, line_at(start + offset))),
         );
     }
-    // `headers.set('Name', ...)` / `.append('Name', ...)`.
+    // `headers.set('Name', ...)` / `.append('Name', ...)`, on a name that says
+    // headers or on a `new Headers()`.
+    let made: Vec<&str> = code
+        .match_indices("= new Headers(")
+        .filter_map(|(at, _)| {
+            code[..at]
+                .trim_end()
+                .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+                .next()
+        })
+        .collect();
     for call in [".set(", ".append("] {
         for (at, _) in code.match_indices(call) {
-            let receiver = code[..at].rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
-            if !receiver
-                .take(1)
-                .any(|r| r.to_ascii_lowercase().contains("headers"))
-            {
+            let receiver = code[..at]
+                .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+                .next()
+                .unwrap_or_default();
+            if !(receiver.to_ascii_lowercase().contains("headers") || made.contains(&receiver)) {
                 continue;
             }
             let rest = code[at + call.len()..].trim_start();

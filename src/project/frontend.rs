@@ -96,7 +96,8 @@ pub(crate) fn frontend_plan(s: &FrontendSettings) -> Result<FrontendPlan, Error>
                 .collect::<Vec<_>>()
         })
         .collect();
-    let mut sent = crate::frontend::headers::sent_headers(&scanned);
+    // Only what the app runs sends requests (not a test, not a module nothing imports).
+    let mut sent = crate::frontend::headers::sent_headers(&running);
     for s in &mut sent {
         s.at = label(&s.at);
     }
