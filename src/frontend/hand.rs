@@ -26,8 +26,20 @@ pub(crate) fn find(running: &[(String, String)], unimported: &[(String, String)]
         let Some((line, call)) = setup(text) else {
             continue;
         };
-        let uncalled = js::enclosing_function(text, line)
-            .filter(|name| !code.iter().any(|c| js::is_used(name, c)));
+        let uncalled = js::enclosing_function(text, line).filter(|name| {
+            // Under its own name, or the names it is imported as.
+            let stem = std::path::Path::new(rel)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let default_export = text.contains(&format!("export default function {name}"))
+                || text.contains(&format!("export default {name}"));
+            let mut names = vec![name.clone()];
+            for c in &code {
+                names.extend(js::import_aliases(name, &stem, default_export, c));
+            }
+            !names.iter().any(|n| code.iter().any(|c| js::is_used(n, c)))
+        });
         let found = Hand {
             rel: rel.clone(),
             line,
@@ -133,6 +145,36 @@ mod tests {
         assert!(found
             .note("src/lazy.js", "src/index.js", "src/tracing.js")
             .contains("in init(), but nothing src/index.js runs calls init"));
+    }
+
+    #[test]
+    fn a_call_under_an_imported_alias_or_a_default_binding_counts() {
+        let lazy = file(
+            "src/instrumentation.js",
+            "export default function setup() {\n  new WebTracerProvider();\n}\nexport const init = () => {\n  setup();\n};\n",
+        );
+        for index in [
+            "import setupTracing from './instrumentation';\nsetupTracing();\n",
+            "import { init as start } from './instrumentation';\nstart();\n",
+        ] {
+            let found = find(&[file("src/index.js", index), lazy.clone()], &[]).unwrap();
+            assert_eq!(found.off, Off::No, "{index}");
+        }
+        let found = find(
+            &[
+                file(
+                    "src/index.js",
+                    "import setupTracing from './instrumentation';\n// setupTracing();\n",
+                ),
+                file(
+                    "src/instrumentation.js",
+                    "export default function setup() {\n  new WebTracerProvider();\n}\n",
+                ),
+            ],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(found.off, Off::Uncalled("setup".into()));
     }
 
     #[test]

@@ -100,6 +100,52 @@ pub(crate) fn is_used(name: &str, code: &str) -> bool {
     })
 }
 
+/// The other names `name`, exported by the module whose file stem is `stem`,
+/// is imported under in `code`: `import { name as other }`, and for a default
+/// export (`default_export`) the default binding of `import other from
+/// './stem'`.
+pub(crate) fn import_aliases(
+    name: &str,
+    stem: &str,
+    default_export: bool,
+    code: &str,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in code.lines() {
+        let t = line.trim();
+        let Some(rest) = t.strip_prefix("import ") else {
+            continue;
+        };
+        let Some((bindings, from)) = rest.rsplit_once(" from ") else {
+            continue;
+        };
+        let spec = string_literals(from).into_iter().next().unwrap_or_default();
+        let file = spec.rsplit('/').next().unwrap_or_default();
+        let file = file.split('.').next().unwrap_or_default();
+        if !spec.starts_with('.') || (file != stem && !(file == "index" && stem == "index")) {
+            continue;
+        }
+        let (default, named) = match bindings.split_once('{') {
+            Some((d, n)) => (
+                d.trim().trim_end_matches(','),
+                n.split('}').next().unwrap_or(""),
+            ),
+            None => (bindings.trim(), ""),
+        };
+        if default_export && !default.is_empty() && !default.starts_with('*') {
+            out.push(default.trim().to_string());
+        }
+        for item in named.split(',') {
+            if let Some((from, to)) = item.split_once(" as ") {
+                if from.trim() == name {
+                    out.push(to.trim().to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
 /// `text` with its `//` and `/* */` comments blanked out (newlines kept, so
 /// line numbers stay), strings and template literals kept as they are.
 pub(crate) fn code_only(text: &str) -> String {
@@ -254,6 +300,21 @@ mod tests {
             "root.render(<TraceProvider><App /></TraceProvider>);\n"
         ));
         assert!(!is_used("TraceProvider", "const TraceProviderX = 1;\n"));
+    }
+
+    #[test]
+    fn a_function_is_known_under_the_names_it_is_imported_as() {
+        let code = "import { initInstrumentation as startTracing, other } from './instrumentation';\nimport setupTracing from './tracing.js';\nimport React from 'react';\n";
+        assert_eq!(
+            import_aliases("initInstrumentation", "instrumentation", false, code),
+            ["startTracing"]
+        );
+        assert_eq!(
+            import_aliases("setup", "tracing", true, code),
+            ["setupTracing"]
+        );
+        assert!(import_aliases("setup", "tracing", false, code).is_empty());
+        assert!(import_aliases("React", "react", true, code).is_empty());
     }
 
     #[test]

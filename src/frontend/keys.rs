@@ -113,7 +113,14 @@ pub(crate) fn leaks(text: &str) -> Vec<Leak> {
             rest = lines.get(i + 1).copied().unwrap_or_default();
             value_line = number + 1;
         }
+        // Code only: a commented-out header sends nothing; and only the
+        // variables the build copies in (`REACT_APP_*`, `VITE_*`): any other
+        // is undefined in the browser.
+        let in_code = code
+            .get(i)
+            .is_some_and(|c| c.to_ascii_lowercase().contains(marker));
         if let Some(var) = inlined_variable(rest)
+            .filter(|v| in_code && build_inlines(v))
             .or_else(|| honeycomb_variable(code.get(i).copied().unwrap_or_default()))
         {
             out.push(Leak::Inlined {
@@ -128,7 +135,9 @@ pub(crate) fn leaks(text: &str) -> Vec<Leak> {
         let rest = rest.trim_start();
         let quoted = rest.starts_with(['\'', '"', '`']);
         if let Some(literal) = string_literals(rest).into_iter().next().filter(|_| quoted) {
-            let placeholder = literal.is_empty()
+            // Keys are 22+ letters and digits: `***REMOVED***`, `<YOUR_KEY>`,
+            // `${HONEYCOMB_API_KEY}` are not.
+            let placeholder = literal.chars().filter(char::is_ascii_alphanumeric).count() < 16
                 || literal.starts_with('<')
                 || literal.starts_with("${")
                 || literal.to_ascii_uppercase().contains("YOUR");
@@ -139,11 +148,14 @@ pub(crate) fn leaks(text: &str) -> Vec<Leak> {
                     masked: mask(literal),
                 });
             }
+        } else if inlined_variable(rest).is_some() {
+            // A variable the build does not copy in: undefined in the browser.
+        } else if rest.starts_with("${") && line[..at].matches('`').count() % 2 == 0 {
+            // `"x-honeycomb-team=${HONEYCOMB_API_KEY}"` in a plain string: a
+            // placeholder, no key (in a template literal it would be one).
         } else if separated
             && rest.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == '$')
-            && code
-                .get(i)
-                .is_some_and(|c| c.to_ascii_lowercase().contains(marker))
+            && in_code
         {
             let token_end = rest
                 .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$' || c == '-'))
@@ -229,6 +241,12 @@ fn inlined_variable(text: &str) -> Option<&str> {
     Some(&rest[..end]).filter(|n| !n.is_empty())
 }
 
+/// Whether a create-react-app (`REACT_APP_*`) or Vite (`VITE_*`) build copies
+/// the variable's value into the bundle.
+fn build_inlines(variable: &str) -> bool {
+    variable.starts_with("REACT_APP_") || variable.starts_with("VITE_")
+}
+
 /// A `REACT_APP_…` (or `VITE_…`) variable named for a Honeycomb key, read in
 /// `code` (a line without comments): the build copies its value into the bundle.
 fn honeycomb_variable(code: &str) -> Option<&str> {
@@ -238,7 +256,8 @@ fn honeycomb_variable(code: &str) -> Option<&str> {
             code.match_indices(prefix).find_map(|(at, _)| {
                 let name = inlined_variable(&code[at..])?;
                 let upper = name.to_ascii_uppercase();
-                (upper.contains("HONEYCOMB") && upper.contains("KEY")).then_some(name)
+                (build_inlines(name) && upper.contains("HONEYCOMB") && upper.contains("KEY"))
+                    .then_some(name)
             })
         })
 }
@@ -379,6 +398,23 @@ mod tests {
             [Leak::Literal {
                 line: 1,
                 masked: "…tZsH".into()
+            }]
+        );
+        // Placeholders and what the build does not copy in are not keys.
+        assert!(leaks("apiKey: '***REMOVED***', // honeycomb\n").is_empty());
+        assert!(leaks("headers: \"x-honeycomb-team=${HONEYCOMB_API_KEY}\",\n").is_empty());
+        assert!(
+            leaks("//   \"x-honeycomb-team\": process.env.REACT_APP_HONEYCOMB_API_KEY,\n")
+                .is_empty()
+        );
+        assert!(
+            leaks("  \"x-honeycomb-team\": process.env.HONEYCOMB_API_KEY_FRONTEND,\n").is_empty()
+        );
+        assert_eq!(
+            leaks("headers: `x-honeycomb-team=${key}`,\n"),
+            [Leak::Sent {
+                line: 1,
+                what: "the x-honeycomb-team header"
             }]
         );
         // Words about the header, in a comment or a message, are not a header.

@@ -129,6 +129,18 @@ pub(crate) fn frontend_plan(s: &FrontendSettings) -> Result<FrontendPlan, Error>
                 Some("a hand setup that does not run".into()),
                 Some(format!("cruddur-obs's {ours_rel}, imported")),
             ));
+            // --force writes ours at its path: a hand file there is replaced too.
+            if h.rel != ours_rel
+                && ours_text
+                    .as_deref()
+                    .is_some_and(|t| !tracing_file::is_ours(t))
+            {
+                file.report.conflicts.push(crate::plan::FieldDiff::new(
+                    ours_rel,
+                    Some("a hand file".into()),
+                    Some("cruddur-obs's module".into()),
+                ));
+            }
             planned.push(file);
         }
         Some(h) => {

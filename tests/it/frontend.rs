@@ -533,7 +533,9 @@ fn the_pages_authorization_header_is_allowed_where_cors_is_set_up() {
         .stderr_any()
         .run();
     assert!(
-        ran.stdout.contains("backend-flask/lib/cors.py: would change\n    + allow_headers \"authorization\""),
+        ran.stdout.contains(
+            "backend-flask/lib/cors.py: would change\n    + allow_headers \"authorization\""
+        ),
         "{}",
         ran.stdout
     );
