@@ -47,10 +47,10 @@ impl Leak {
                  (`cruddur-obs compose write --via collector`)"
             ),
             Leak::Sent { line, what } => format!(
-                "{file}:{line}: {what} is set in browser code: the Honeycomb key it carries is \
-                 {shipped} — rotate that key in Honeycomb if it was, send the spans to the \
-                 collector instead (it holds the key: `cruddur-obs compose write --via \
-                 collector`) and remove the key from the frontend"
+                "{file}:{line}: {what} is set in browser code, so the Honeycomb key it carries \
+                 is {shipped} — rotate that key in Honeycomb, send the spans to the collector \
+                 instead (it holds the key: `cruddur-obs compose write --via collector`) and \
+                 remove the key from the frontend"
             ),
             Leak::Inlined { line, variable } => format!(
                 "{file}:{line}: a Honeycomb key is read from {variable}, whose value the build \
