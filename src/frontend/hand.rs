@@ -33,7 +33,8 @@ pub(crate) fn find(running: &[(String, String)], unimported: &[(String, String)]
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
             let default_export = text.contains(&format!("export default function {name}"))
-                || text.contains(&format!("export default {name}"));
+                || text.contains(&format!("export default {name}"))
+                || text.contains(&format!("{name} as default"));
             let mut names = vec![name.clone()];
             for c in &code {
                 names.extend(js::import_aliases(name, &stem, default_export, c));

@@ -29,7 +29,17 @@ pub(crate) fn sent_headers(scripts: &[(String, String)]) -> Vec<Sent> {
         if !calls_the_backend(&code) {
             continue;
         }
-        for (name, line) in header_names(&code) {
+        let line_at = |at: usize| code[..at].matches('\n').count() + 1;
+        let elsewhere = external_calls(&code);
+        for (name, at) in header_names(&code) {
+            // Inside a fetch of another site's literal URL: not the backend's.
+            if elsewhere
+                .iter()
+                .any(|(start, end)| (*start..*end).contains(&at))
+            {
+                continue;
+            }
+            let line = line_at(at);
             let name = name.to_ascii_lowercase();
             let token = !name.is_empty()
                 && name
@@ -46,22 +56,51 @@ pub(crate) fn sent_headers(scripts: &[(String, String)]) -> Vec<Sent> {
     out
 }
 
-/// Whether `code` has a `fetch(` that may go to the backend: any but those
-/// whose URL is a literal absolute URL of another site (`fetch("https://api.giphy.com/...")`).
-fn calls_the_backend(code: &str) -> bool {
-    code.match_indices("fetch(").any(|(at, _)| {
-        let arg = code[at + "fetch(".len()..].trim_start();
-        let literal = arg
-            .strip_prefix(['\'', '"'])
-            .map(|rest| rest.split(['\'', '"']).next().unwrap_or_default());
-        !literal.is_some_and(|url| url.starts_with("http") && !url.contains(":4567"))
-    })
+/// Whether the `fetch(` at `at` goes to another site: its URL is a literal
+/// absolute URL (`fetch("https://api.giphy.com/...")`), not the backend's 4567.
+fn is_external(code: &str, at: usize) -> bool {
+    let arg = code[at + "fetch(".len()..].trim_start();
+    let literal = arg
+        .strip_prefix(['\'', '"', '`'])
+        .map(|rest| rest.split(['\'', '"', '`', '$']).next().unwrap_or_default());
+    literal.is_some_and(|url| url.starts_with("http") && !url.contains(":4567"))
 }
 
-/// `(name, 1-based line)` of every header named in `code` (comments blanked).
+/// Whether `code` has a `fetch(` that may go to the backend.
+fn calls_the_backend(code: &str) -> bool {
+    code.match_indices("fetch(")
+        .any(|(at, _)| !is_external(code, at))
+}
+
+/// The byte ranges of the `fetch(...)` calls to another site (to the matching
+/// parenthesis).
+fn external_calls(code: &str) -> Vec<(usize, usize)> {
+    code.match_indices("fetch(")
+        .filter(|(at, _)| is_external(code, *at))
+        .map(|(at, _)| {
+            let mut depth = 0usize;
+            let mut end = code.len();
+            for (i, c) in code[at + "fetch".len()..].char_indices() {
+                match c {
+                    '(' => depth += 1,
+                    ')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = at + "fetch".len() + i;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            (at, end)
+        })
+        .collect()
+}
+
+/// `(name, byte offset)` of every header named in `code` (comments blanked).
 fn header_names(code: &str) -> Vec<(String, usize)> {
     let bytes = code.as_bytes();
-    let line_at = |at: usize| code[..at].matches('\n').count() + 1;
     let mut out = Vec::new();
     // `headers: {`, `headers = {`, `Headers({`: the object's keys.
     for (at, _) in code.match_indices("eaders") {
@@ -82,7 +121,7 @@ fn header_names(code: &str) -> Vec<(String, usize)> {
         out.extend(
             object_keys(object)
                 .into_iter()
-                .map(|(key, offset)| (key, line_at(start + offset))),
+                .map(|(key, offset)| (key, start + offset)),
         );
     }
     // `headers.set('Name', ...)` / `.append('Name', ...)`, on a name that says
@@ -112,7 +151,7 @@ fn header_names(code: &str) -> Vec<(String, usize)> {
                 .filter(|c| matches!(c, '\'' | '"' | '`'))
             {
                 if let Some(end) = rest[1..].find(quote) {
-                    out.push((rest[1..1 + end].to_string(), line_at(at)));
+                    out.push((rest[1..1 + end].to_string(), at));
                 }
             }
         }

@@ -137,11 +137,7 @@ pub(crate) fn leaks(text: &str) -> Vec<Leak> {
         if let Some(literal) = string_literals(rest).into_iter().next().filter(|_| quoted) {
             // Keys are 22+ letters and digits: `***REMOVED***`, `<YOUR_KEY>`,
             // `${HONEYCOMB_API_KEY}` are not.
-            let placeholder = literal.chars().filter(char::is_ascii_alphanumeric).count() < 16
-                || literal.starts_with('<')
-                || literal.starts_with("${")
-                || literal.to_ascii_uppercase().contains("YOUR");
-            if !already && !placeholder {
+            if !already && !is_placeholder(literal) {
                 crate::secret::register_secret(literal);
                 out.push(Leak::Literal {
                     line: value_line,
@@ -169,22 +165,38 @@ pub(crate) fn leaks(text: &str) -> Vec<Leak> {
                     line: value_line,
                     masked: mask(token),
                 });
-            } else if let Some((line, literal)) = assigned_literal(&lines, token) {
-                // `const KEY = "...";` then `"x-honeycomb-team": KEY`.
-                crate::secret::register_secret(literal);
-                out.push(Leak::Literal {
-                    line,
-                    masked: mask(literal),
-                });
+            } else if let Some((line, value)) = assigned_value(&lines, token) {
+                // `const KEY = ...;` then `"x-honeycomb-team": KEY`: what KEY is.
+                match string_literals(value).into_iter().next() {
+                    Some(literal) if value.starts_with(['\'', '"', '`']) => {
+                        if !is_placeholder(literal) {
+                            crate::secret::register_secret(literal);
+                            out.push(Leak::Literal {
+                                line,
+                                masked: mask(literal),
+                            });
+                        }
+                    }
+                    _ => {
+                        // A variable: the build copies in only its own kinds.
+                        if let Some(var) = inlined_variable(value).filter(|v| build_inlines(v)) {
+                            out.push(Leak::Inlined {
+                                line,
+                                variable: var.to_string(),
+                            });
+                        } else if inlined_variable(value).is_none() {
+                            out.push(Leak::Sent {
+                                line: value_line,
+                                what: sent_what(marker),
+                            });
+                        }
+                    }
+                }
             } else {
                 // From a variable or a call: whatever it holds is sent from the browser.
                 out.push(Leak::Sent {
                     line: value_line,
-                    what: if marker == "apikey" {
-                        "HoneycombWebSDK's apiKey"
-                    } else {
-                        "the x-honeycomb-team header"
-                    },
+                    what: sent_what(marker),
                 });
             }
         }
@@ -193,9 +205,27 @@ pub(crate) fn leaks(text: &str) -> Vec<Leak> {
     out
 }
 
-/// The line (1-based) and the string `name` is set to in `lines` (`const NAME =
-/// "..."`, `NAME: '...'`), when it is one and not a placeholder.
-fn assigned_literal<'t>(lines: &[&'t str], name: &str) -> Option<(usize, &'t str)> {
+/// Where the key sits, for [`Leak::Sent`].
+fn sent_what(marker: &str) -> &'static str {
+    if marker == "apikey" {
+        "HoneycombWebSDK's apiKey"
+    } else {
+        "the x-honeycomb-team header"
+    }
+}
+
+/// A literal that cannot be a key: keys are 16+ letters and digits, and not
+/// `<YOUR_KEY>`, `${VAR}` or `***REMOVED***`.
+fn is_placeholder(literal: &str) -> bool {
+    literal.chars().filter(char::is_ascii_alphanumeric).count() < 16
+        || literal.starts_with('<')
+        || literal.contains("${")
+        || literal.to_ascii_uppercase().contains("YOUR")
+}
+
+/// The line (1-based) and the text `name` is set to in `lines` (`const NAME =
+/// ...`, `NAME: ...`), if it is set there.
+fn assigned_value<'t>(lines: &[&'t str], name: &str) -> Option<(usize, &'t str)> {
     lines.iter().enumerate().find_map(|(i, line)| {
         let at = line.find(name)?;
         let before = line[..at].chars().next_back();
@@ -204,15 +234,7 @@ fn assigned_literal<'t>(lines: &[&'t str], name: &str) -> Option<(usize, &'t str
         }
         let rest = line[at + name.len()..].trim_start();
         let rest = rest.strip_prefix(['=', ':'])?.trim_start();
-        if !rest.starts_with(['\'', '"', '`']) {
-            return None;
-        }
-        let literal = string_literals(rest).into_iter().next()?;
-        let placeholder = literal.len() < 16
-            || literal.starts_with('<')
-            || literal.contains("${")
-            || literal.to_ascii_uppercase().contains("YOUR");
-        (!placeholder).then_some((i + 1, literal))
+        (!rest.starts_with('=') && !rest.is_empty()).then_some((i + 1, rest))
     })
 }
 
@@ -415,6 +437,21 @@ mod tests {
             [Leak::Sent {
                 line: 1,
                 what: "the x-honeycomb-team header"
+            }]
+        );
+        // Through a constant: a placeholder, or a variable the build does not copy in.
+        assert!(
+            leaks("const K = '***REMOVED***';\nconst h = { 'x-honeycomb-team': K };\n").is_empty()
+        );
+        assert!(leaks(
+            "const K = process.env.HONEYCOMB_API_KEY;\nconst h = { 'x-honeycomb-team': K };\n"
+        )
+        .is_empty());
+        assert_eq!(
+            leaks("const K = process.env.REACT_APP_HC;\nconst h = { 'x-honeycomb-team': K };\n"),
+            [Leak::Inlined {
+                line: 1,
+                variable: "REACT_APP_HC".into()
             }]
         );
         // Words about the header, in a comment or a message, are not a header.

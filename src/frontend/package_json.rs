@@ -173,8 +173,8 @@ pub(crate) fn plan_package_json(
                     outdated.push((name.to_string(), written.clone(), version.to_string()));
                 } else if written != version {
                     notes.push(format!(
-                        "{file}: {name} is kept at {written:?} ({section}); this family is \
-                         pinned at {version} and installs together only at matching versions"
+                        "{file}: {name} is kept at {written:?} ({section}), which admits \
+                         the family's {version}"
                     ));
                 }
                 kept.push((name.to_string(), written, section));

@@ -234,6 +234,19 @@ fn assigned_value(rest: &str) -> Option<&str> {
     Some(value)
 }
 
+/// `SCREAMING_SNAKE_CASE`: how code names a constant (keys have lowercase
+/// letters, or no underscore between capitals).
+fn is_constant_name(v: &str) -> bool {
+    let mut parts = v.split('_');
+    v.contains('_')
+        && parts.all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        })
+        && v.starts_with(|c: char| c.is_ascii_uppercase())
+}
+
 /// Keeps a found value unless it is not a value at all (a reference, a
 /// placeholder, a block or flow start, a YAML constant).
 fn push_value(value: &str, out: &mut Vec<String>) {
@@ -243,6 +256,12 @@ fn push_value(value: &str, out: &mut Vec<String>) {
         // A build-time variable named in code (`process.env.REACT_APP_…`), not its value.
         || v.starts_with("process.env.")
         || v.starts_with("import.meta.env.")
+        // A constant's name (`"x-honeycomb-team": HONEYCOMB_API_KEY`), not its value.
+        || is_constant_name(
+            v.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .next()
+                .unwrap_or_default(),
+        )
         || v.contains("${")
         || (v.starts_with('<') && v.contains('>'))
         || v.starts_with("{{")
@@ -359,6 +378,13 @@ mod tests {
             found("  'x-honeycomb-team': process.env.REACT_APP_HC_TEAM,"),
             Vec::<String>::new()
         );
+        // Nor a constant's name.
+        assert_eq!(
+            found("  \"x-honeycomb-team\": HONEYCOMB_API_KEY },"),
+            Vec::<String>::new()
+        );
+        assert_eq!(found("API_KEY=AB_CD_EF_12"), Vec::<String>::new());
+        assert_eq!(found("api_key: hcaik_01abc"), ["hcaik_01abc"]);
         assert_eq!(
             found("      gp env ROLLBAR_ACCESS_TOKEN=abcdef0123456789 && echo ok"),
             ["abcdef0123456789"]
